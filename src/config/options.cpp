@@ -1,0 +1,20 @@
+#include "config/options.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace passenger::config {
+namespace detail {
+// The macro defines inline to_json/from_json; they are wrapped below so other translation units
+// only need the forward declarations in options.hpp.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Options, app_root, address, port, environment,
+                                                log_file, pid_file, daemonize, log_level, app_type,
+                                                startup_file, nodejs, envvars, min_instances,
+                                                max_pool_size, start_timeout_seconds,
+                                                max_request_queue_size, graceful_shutdown_seconds,
+                                                app_stop_timeout_seconds)
+}  // namespace detail
+
+void to_json(nlohmann::json& json, const Options& options) { detail::to_json(json, options); }
+void from_json(const nlohmann::json& json, Options& options) { detail::from_json(json, options); }
+
+}  // namespace passenger::config
