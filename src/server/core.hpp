@@ -1,0 +1,12 @@
+// The core process: the HTTP front end, the application pool, and (later) the admin socket.
+#pragma once
+
+#include "config/options.hpp"
+
+namespace passenger::server {
+
+// Serves on the already-bound, listening socket `listen_fd` until SIGTERM/SIGINT, then shuts
+// down gracefully (requests in flight finish, app processes stop). Returns the exit code.
+int run_core(const config::Options& options, int listen_fd);
+
+}  // namespace passenger::server
