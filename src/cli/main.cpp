@@ -2,4 +2,6 @@
 // chosen by argv[0]).
 #include "cli/commands.hpp"
 
-int main(int argc, char** argv) { return passenger::cli::dispatch(argc, argv); }
+int main(int argc, char** argv) {
+    return passenger::cli::dispatch(argc, argv);
+}

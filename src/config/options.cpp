@@ -14,7 +14,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Options, app_root, address, port
                                                 app_stop_timeout_seconds)
 }  // namespace detail
 
-void to_json(nlohmann::json& json, const Options& options) { detail::to_json(json, options); }
-void from_json(const nlohmann::json& json, Options& options) { detail::from_json(json, options); }
+void to_json(nlohmann::json& json, const Options& options) {
+    detail::to_json(json, options);
+}
+void from_json(const nlohmann::json& json, Options& options) {
+    detail::from_json(json, options);
+}
 
 }  // namespace passenger::config

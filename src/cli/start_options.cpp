@@ -1,0 +1,169 @@
+#include "cli/start_options.hpp"
+
+#include "cli/command_line_errors.hpp"
+#include "config/option_values.hpp"
+#include "config/standalone_paths.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+namespace passenger::cli {
+namespace {
+
+constexpr int kLargest = INT_MAX;
+
+// Values are taken as text and validated here rather than by CLI11, so every bad value gets the
+// same one-line message shape naming the option.
+struct RawStartFlags {
+    std::string port, address, environment, log_file, pid_file, nodejs, startup_file, app_type;
+    std::string min_instances, max_pool_size, start_timeout, max_request_queue_size, log_level;
+    std::vector<std::string> envvars;
+    bool daemonize = false;
+};
+
+void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
+    app.add_option("APP_DIR", app_dir, "The application folder (default: the current folder)");
+    app.add_option("-p,--port", raw.port, "Port to listen on (default: 3000)")->type_name("PORT");
+    app.add_option("-a,--address", raw.address, "Address to listen on (default: 0.0.0.0)")
+        ->type_name("HOST");
+    app.add_option("-e,--environment", raw.environment,
+                   "Framework environment: development or production (default: development)")
+        ->type_name("ENV");
+    app.add_option("--log-file", raw.log_file,
+                   "Log file (default: passenger.PORT.log in the app's log/ or the app folder)")
+        ->type_name("FILE");
+    app.add_option(
+           "--pid-file", raw.pid_file,
+           "PID file (default: passenger.PORT.pid in the app's tmp/pids/ or the app folder)")
+        ->type_name("FILE");
+    app.add_flag("-d,--daemonize", raw.daemonize, "Run in the background");
+    app.add_option("--nodejs", raw.nodejs, "The Node.js command (default: node)")
+        ->type_name("PATH");
+    app.add_option("--app-type", raw.app_type, "The kind of app (default: detected)")
+        ->type_name("NAME");
+    app.add_option("--startup-file", raw.startup_file,
+                   "The app's entry file, relative to APP_DIR (default: app.js)")
+        ->type_name("FILE");
+    app.add_option("--envvar", raw.envvars, "Set an environment variable for the app (repeatable)")
+        ->type_name("NAME=VALUE")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--min-instances", raw.min_instances,
+                   "Processes to keep running per app (default: 1)")
+        ->type_name("N");
+    app.add_option("--max-pool-size", raw.max_pool_size, "Most app processes at once (default: 6)")
+        ->type_name("N");
+    app.add_option("--start-timeout", raw.start_timeout,
+                   "Seconds an app process may take to start (default: 90)")
+        ->type_name("SECONDS");
+    app.add_option("--max-request-queue-size", raw.max_request_queue_size,
+                   "Requests that may wait for a process before 503 (default: 100, 0: no limit)")
+        ->type_name("N");
+    app.add_option("--log-level", raw.log_level, "0 (errors) .. 4 (debug) (default: 2)")
+        ->type_name("LEVEL");
+}
+
+// Applies one numeric flag if it was given; returns an error line or "".
+std::string apply_number(const CLI::App& app, const std::string& name, const std::string& text,
+                         int min, int max, std::string_view what, int& target) {
+    if (app.count(name) == 0) return {};
+    auto parsed = config::parse_int_in_range(text, min, max, what);
+    if (auto* reason = std::get_if<std::string>(&parsed))
+        return fmt::format("{}: {}", name, *reason);
+    target = std::get<int>(parsed);
+    return {};
+}
+
+std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::Options& options) {
+    if (app.count("--port") > 0) {
+        auto port = config::parse_port(raw.port);
+        if (auto* reason = std::get_if<std::string>(&port)) return "--port: " + *reason;
+        options.port = std::get<int>(port);
+    }
+    auto non_empty = [&](const char* name, const std::string& text, std::string& target) {
+        if (app.count(name) == 0) return std::string();
+        if (text.empty()) return fmt::format("{}: must not be empty", name);
+        target = text;
+        return std::string();
+    };
+    for (auto error : {non_empty("--address", raw.address, options.address),
+                       non_empty("--environment", raw.environment, options.environment),
+                       non_empty("--log-file", raw.log_file, options.log_file),
+                       non_empty("--pid-file", raw.pid_file, options.pid_file),
+                       non_empty("--nodejs", raw.nodejs, options.nodejs),
+                       non_empty("--app-type", raw.app_type, options.app_type),
+                       non_empty("--startup-file", raw.startup_file, options.startup_file)})
+        if (!error.empty()) return error;
+    for (auto error :
+         {apply_number(app, "--min-instances", raw.min_instances, 0, kLargest,
+                       "a whole number >= 0", options.min_instances),
+          apply_number(app, "--max-pool-size", raw.max_pool_size, 1, kLargest,
+                       "a whole number >= 1", options.max_pool_size),
+          apply_number(app, "--start-timeout", raw.start_timeout, 1, kLargest,
+                       "a number of seconds >= 1", options.start_timeout_seconds),
+          apply_number(app, "--max-request-queue-size", raw.max_request_queue_size, 0, kLargest,
+                       "a whole number >= 0", options.max_request_queue_size),
+          apply_number(app, "--log-level", raw.log_level, 0, 4, "a log level (0-4)",
+                       options.log_level)})
+        if (!error.empty()) return error;
+    for (const std::string& text : raw.envvars) {
+        auto envvar = config::parse_envvar(text);
+        if (auto* reason = std::get_if<std::string>(&envvar)) return "--envvar: " + *reason;
+        auto& [name, value] = std::get<std::pair<std::string, std::string>>(envvar);
+        options.envvars[name] = value;
+    }
+    options.daemonize = raw.daemonize;
+    return {};
+}
+
+}  // namespace
+
+StartCommandLine parse_start_options(const std::vector<std::string>& args) {
+    StartCommandLine result;
+    CLI::App app("Starts Passenger Standalone serving the app in APP_DIR.", "passenger start");
+    app.allow_extras();  // leftovers are reported below as one line
+    RawStartFlags raw;
+    declare_flags(app, raw, result.app_dir);
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        result.help = app.help();
+        return result;
+    } catch (const CLI::ParseError& error) {
+        result.error = describe_parse_error(error);
+        return result;
+    }
+    result.error = describe_leftover_arguments(app.remaining());
+    if (result.error.empty()) result.error = apply_flags(app, raw, result.options);
+    return result;
+}
+
+std::string resolve_start_paths(StartCommandLine& command_line, const std::string& cwd) {
+    config::Options& options = command_line.options;
+    std::string typed = command_line.app_dir.empty() ? cwd : command_line.app_dir;
+    std::string absolute = config::absolute_path(typed, cwd);
+    char resolved[PATH_MAX];
+    if (::realpath(absolute.c_str(), resolved) == nullptr)
+        return fmt::format("app folder {}: {}", typed, std::strerror(errno));
+    struct stat info {};
+    if (::stat(resolved, &info) != 0 || !S_ISDIR(info.st_mode))
+        return fmt::format("app folder {} is not a folder", typed);
+    options.app_root = resolved;
+    options.pid_file = options.pid_file.empty()
+                           ? config::default_pid_file(options.app_root, options.port)
+                           : config::absolute_path(options.pid_file, cwd);
+    options.log_file = options.log_file.empty()
+                           ? config::default_log_file(options.app_root, options.port)
+                           : config::absolute_path(options.log_file, cwd);
+    return {};
+}
+
+}  // namespace passenger::cli

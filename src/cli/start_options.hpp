@@ -1,0 +1,27 @@
+// `passenger start` flags → config::Options, without touching the filesystem or starting anything,
+// so it can be unit-tested. Filesystem-dependent steps (the app folder, default file paths) follow
+// in resolve_start_paths().
+#pragma once
+
+#include "config/options.hpp"
+
+#include <string>
+#include <vector>
+
+namespace passenger::cli {
+
+struct StartCommandLine {
+    config::Options options;  // log_file/pid_file as typed (maybe relative or empty)
+    std::string app_dir;      // as typed; empty means the current folder
+    std::string help;         // usage text when --help was given (then nothing else is set)
+    std::string error;        // one line, e.g. "--port: '70000' is not a port number (1-65535)"
+};
+
+// `args` are the words after "start".
+StartCommandLine parse_start_options(const std::vector<std::string>& args);
+
+// Turns app_dir into options.app_root (absolute, symlinks resolved; must be a folder) and fills in
+// absolute pid/log file paths, defaulting as Passenger does. Returns an error line or "".
+std::string resolve_start_paths(StartCommandLine& command_line, const std::string& cwd);
+
+}  // namespace passenger::cli

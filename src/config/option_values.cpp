@@ -1,0 +1,52 @@
+#include "config/option_values.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace passenger::config {
+namespace {
+
+bool parse_whole_number(std::string_view text, long long& value) {
+    if (text.empty()) return false;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size();
+}
+
+bool is_variable_name(std::string_view name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    for (char c : name) {
+        bool ok =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+ParsedValue<int> parse_port(std::string_view text) {
+    long long value = 0;
+    if (!parse_whole_number(text, value) || value < 1 || value > 65535)
+        return fmt::format("'{}' is not a port number (1-65535)", text);
+    return static_cast<int>(value);
+}
+
+ParsedValue<int> parse_int_in_range(std::string_view text, int min, int max,
+                                    std::string_view what) {
+    long long value = 0;
+    if (!parse_whole_number(text, value) || value < min || value > max)
+        return fmt::format("'{}' is not {}", text, what);
+    return static_cast<int>(value);
+}
+
+ParsedValue<std::pair<std::string, std::string>> parse_envvar(std::string_view text) {
+    size_t equals = text.find('=');
+    if (equals == std::string_view::npos) return fmt::format("'{}' is not NAME=VALUE", text);
+    std::string_view name = text.substr(0, equals);
+    if (!is_variable_name(name))
+        return fmt::format("'{}' is not a valid variable name (letters, digits, _)", name);
+    return std::pair{std::string(name), std::string(text.substr(equals + 1))};
+}
+
+}  // namespace passenger::config

@@ -1,0 +1,23 @@
+// Parsing and validating single option values as users type them (flags now; Passengerfile.json
+// and module directives later). Each parser returns the value or a message that says what was
+// wrong with the text, without naming the option: the caller knows which option it was.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace passenger::config {
+
+// Either a parsed value or a one-line reason why the text was rejected.
+template <typename T>
+using ParsedValue = std::variant<T, std::string>;
+
+ParsedValue<int> parse_port(std::string_view text);
+// A whole number within [min, max]; `what` names the kind in errors ("a log level (0-4)").
+ParsedValue<int> parse_int_in_range(std::string_view text, int min, int max, std::string_view what);
+// NAME=VALUE, where NAME is a shell-style variable name; VALUE may be empty or contain '='.
+ParsedValue<std::pair<std::string, std::string>> parse_envvar(std::string_view text);
+
+}  // namespace passenger::config

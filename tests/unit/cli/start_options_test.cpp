@@ -1,0 +1,135 @@
+#include "cli/start_options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace passenger::cli {
+namespace {
+
+StartCommandLine parse(std::vector<std::string> args) {
+    return parse_start_options(args);
+}
+
+TEST(StartOptions, DefaultsArePassengers) {
+    StartCommandLine result = parse({});
+    ASSERT_EQ(result.error, "");
+    EXPECT_EQ(result.app_dir, "");
+    EXPECT_EQ(result.options.port, 3000);
+    EXPECT_EQ(result.options.address, "0.0.0.0");
+    EXPECT_EQ(result.options.environment, "development");
+    EXPECT_FALSE(result.options.daemonize);
+    EXPECT_EQ(result.options.log_file, "");
+    EXPECT_EQ(result.options.pid_file, "");
+}
+
+TEST(StartOptions, ReadsEveryFlag) {
+    StartCommandLine result = parse({"myapp",
+                                     "-p",
+                                     "3001",
+                                     "--address",
+                                     "127.0.0.1",
+                                     "-e",
+                                     "production",
+                                     "--log-file",
+                                     "l.log",
+                                     "--pid-file=p.pid",
+                                     "-d",
+                                     "--nodejs",
+                                     "/usr/bin/node",
+                                     "--startup-file",
+                                     "server.js",
+                                     "--envvar",
+                                     "A=1",
+                                     "--envvar",
+                                     "B=x=y",
+                                     "--min-instances",
+                                     "2",
+                                     "--max-pool-size",
+                                     "8",
+                                     "--start-timeout",
+                                     "30",
+                                     "--max-request-queue-size",
+                                     "0",
+                                     "--log-level",
+                                     "4",
+                                     "--app-type",
+                                     "node"});
+    ASSERT_EQ(result.error, "");
+    const config::Options& options = result.options;
+    EXPECT_EQ(result.app_dir, "myapp");
+    EXPECT_EQ(options.port, 3001);
+    EXPECT_EQ(options.address, "127.0.0.1");
+    EXPECT_EQ(options.environment, "production");
+    EXPECT_EQ(options.log_file, "l.log");
+    EXPECT_EQ(options.pid_file, "p.pid");
+    EXPECT_TRUE(options.daemonize);
+    EXPECT_EQ(options.nodejs, "/usr/bin/node");
+    EXPECT_EQ(options.startup_file, "server.js");
+    EXPECT_EQ(options.envvars.size(), 2u);
+    EXPECT_EQ(options.envvars.at("A"), "1");
+    EXPECT_EQ(options.envvars.at("B"), "x=y");
+    EXPECT_EQ(options.min_instances, 2);
+    EXPECT_EQ(options.max_pool_size, 8);
+    EXPECT_EQ(options.start_timeout_seconds, 30);
+    EXPECT_EQ(options.max_request_queue_size, 0);
+    EXPECT_EQ(options.log_level, 4);
+    EXPECT_EQ(options.app_type, "node");
+}
+
+TEST(StartOptions, AppDirMayFollowFlags) {
+    StartCommandLine result = parse({"--port", "4000", "/srv/app"});
+    ASSERT_EQ(result.error, "");
+    EXPECT_EQ(result.app_dir, "/srv/app");
+    EXPECT_EQ(result.options.port, 4000);
+}
+
+TEST(StartOptions, EnvvarTakesOneValuePerFlag) {
+    StartCommandLine result = parse({"--envvar", "A=1", "appdir"});
+    ASSERT_EQ(result.error, "");
+    EXPECT_EQ(result.app_dir, "appdir");
+    EXPECT_EQ(result.options.envvars.size(), 1u);
+}
+
+struct BadInput {
+    std::vector<std::string> args;
+    std::string error;
+};
+
+class StartOptionsRejects : public testing::TestWithParam<BadInput> {};
+
+TEST_P(StartOptionsRejects, WithOneLineNamingTheOption) {
+    StartCommandLine result = parse(GetParam().args);
+    EXPECT_EQ(result.error, GetParam().error);
+    EXPECT_EQ(result.error.find('\n'), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadValues, StartOptionsRejects,
+    testing::Values(
+        BadInput{{"--port", "70000"}, "--port: '70000' is not a port number (1-65535)"},
+        BadInput{{"-p", "0"}, "--port: '0' is not a port number (1-65535)"},
+        BadInput{{"--port", "80x"}, "--port: '80x' is not a port number (1-65535)"},
+        BadInput{{"--port"}, "--port: missing value"},
+        BadInput{{"--frobnicate"}, "unknown option --frobnicate"},
+        BadInput{{"--frobnicate=3"}, "unknown option --frobnicate"},
+        BadInput{{"-z"}, "unknown option -z"},
+        BadInput{{"app1", "app2"}, "unexpected argument 'app2'"},
+        BadInput{{"--envvar", "FOO"}, "--envvar: 'FOO' is not NAME=VALUE"},
+        BadInput{{"--envvar", "=x"},
+                 "--envvar: '' is not a valid variable name (letters, digits, _)"},
+        BadInput{{"--log-level", "5"}, "--log-level: '5' is not a log level (0-4)"},
+        BadInput{{"--max-pool-size", "0"}, "--max-pool-size: '0' is not a whole number >= 1"},
+        BadInput{{"--min-instances", "-1"}, "--min-instances: '-1' is not a whole number >= 0"},
+        BadInput{{"--start-timeout", "soon"},
+                 "--start-timeout: 'soon' is not a number of seconds >= 1"},
+        BadInput{{"--environment", ""}, "--environment: must not be empty"}));
+
+TEST(StartOptions, HelpListsTheOptions) {
+    StartCommandLine result = parse({"--help"});
+    EXPECT_EQ(result.error, "");
+    EXPECT_NE(result.help.find("--port"), std::string::npos);
+    EXPECT_NE(result.help.find("--envvar"), std::string::npos);
+    EXPECT_NE(result.help.find("--daemonize"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace passenger::cli
