@@ -5,9 +5,9 @@
 
 #include "http/response_head.hpp"
 
+#include <sys/types.h>
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
-#include <sys/types.h>
 
 #include <optional>
 #include <string>
@@ -27,7 +27,7 @@ struct StaticRequest {
 
 // Owns an open file descriptor; closes it on destruction.
 class FileDescriptor {
-public:
+  public:
     FileDescriptor() = default;
     explicit FileDescriptor(int fd) : fd_(fd) {}
     FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
@@ -42,7 +42,7 @@ public:
         return fd;
     }
 
-private:
+  private:
     int fd_ = -1;
 };
 
@@ -57,7 +57,7 @@ struct StaticResponse {
 };
 
 class StaticFiles {
-public:
+  public:
     // `public_dir` is the absolute path of the app's public/ folder (it may not exist).
     explicit StaticFiles(std::string public_dir);
 
@@ -66,7 +66,7 @@ public:
     // request is not for a static file and goes to the app.
     std::optional<StaticResponse> lookup(const StaticRequest& request) const;
 
-private:
+  private:
     std::string public_dir_;
 };
 

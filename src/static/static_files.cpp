@@ -1,0 +1,135 @@
+#include "static/static_files.hpp"
+
+#include "static/byte_range.hpp"
+#include "static/mime_types.hpp"
+#include "static/open_beneath.hpp"
+#include "static/path_resolution.hpp"
+#include "static/validators.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace passenger::static_files {
+
+namespace {
+
+constexpr std::string_view kBadRequestBody =
+    "<html><head><title>400 Bad Request</title></head>"
+    "<body><h1>400 Bad Request</h1></body></html>\n";
+
+StaticResponse bad_request(bool is_head) {
+    StaticResponse response;
+    response.head.status = 400;
+    response.head.add("Content-Type", "text/html; charset=utf-8");
+    response.head.add("Content-Length", std::to_string(kBadRequestBody.size()));
+    if (!is_head) response.inline_body = kBadRequestBody;
+    return response;
+}
+
+// The file a path names: itself if regular, its index.html if a directory. `served_path` is the
+// path whose extension decides the Content-Type.
+struct OpenedFile {
+    FileDescriptor fd;
+    struct stat info {};
+    std::string served_path;
+};
+
+std::optional<OpenedFile> open_regular_file(const std::string& public_dir, std::string relative) {
+    FileDescriptor root(::open(public_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (root.get() < 0) return std::nullopt;
+
+    OpenedFile file;
+    file.fd = open_beneath(root.get(), public_dir, relative);
+    if (file.fd.get() < 0 || ::fstat(file.fd.get(), &file.info) != 0) return std::nullopt;
+    if (S_ISDIR(file.info.st_mode)) {
+        if (!relative.empty() && relative.back() != '/') relative += '/';
+        relative += "index.html";
+        file.fd = open_beneath(root.get(), public_dir, relative);
+        if (file.fd.get() < 0 || ::fstat(file.fd.get(), &file.info) != 0) return std::nullopt;
+    }
+    if (!S_ISREG(file.info.st_mode)) return std::nullopt;
+    file.served_path = std::move(relative);
+    return file;
+}
+
+StaticResponse not_modified(std::string last_modified, std::string etag) {
+    StaticResponse response;
+    response.head.status = 304;
+    response.head.headers.reserve(2);
+    response.head.add("Last-Modified", std::move(last_modified));
+    response.head.add("ETag", std::move(etag));
+    return response;
+}
+
+StaticResponse range_not_satisfiable(uint64_t size) {
+    StaticResponse response;
+    response.head.status = 416;
+    response.head.headers.reserve(2);
+    response.head.add("Content-Range", fmt::format("bytes */{}", size));
+    response.head.add("Content-Length", "0");
+    return response;
+}
+
+}  // namespace
+
+StaticFiles::StaticFiles(std::string public_dir) : public_dir_(std::move(public_dir)) {}
+
+std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) const {
+    bool is_head = request.method == "HEAD";
+    if (!is_head && request.method != "GET") return std::nullopt;
+
+    ResolvedPath path = resolve_request_path(request.path);
+    if (path.verdict == PathVerdict::kBadRequest) return bad_request(is_head);
+    if (path.verdict != PathVerdict::kOk) return std::nullopt;
+
+    std::optional<OpenedFile> file = open_regular_file(public_dir_, std::move(path.relative));
+    if (!file) return std::nullopt;
+
+    const long mtime = static_cast<long>(file->info.st_mtim.tv_sec);
+    const auto size = static_cast<uint64_t>(file->info.st_size);
+    std::string etag = make_etag(file->info);
+    std::string last_modified = http::format_http_date(mtime);
+
+    // RFC 9110 13.2.2: If-None-Match, when present, makes If-Modified-Since irrelevant.
+    if (!request.if_none_match.empty() ? none_match_hits(request.if_none_match, etag)
+                                       : (!request.if_modified_since.empty() &&
+                                          not_modified_since(request.if_modified_since, mtime))) {
+        return not_modified(std::move(last_modified), std::move(etag));
+    }
+
+    ByteRange range;
+    if (!request.range.empty() &&
+        (request.if_range.empty() || if_range_holds(request.if_range, etag, mtime))) {
+        range = parse_byte_range(request.range, size);
+    }
+    if (range.verdict == RangeVerdict::kUnsatisfiable) return range_not_satisfiable(size);
+
+    StaticResponse response;
+    uint64_t length = size;
+    if (range.verdict == RangeVerdict::kSatisfiable) {
+        response.head.status = 206;
+        response.offset = static_cast<off_t>(range.first);
+        length = range.length();
+    }
+    response.head.headers.reserve(6);
+    response.head.add("Content-Type", std::string(mime_type_for(file->served_path)));
+    response.head.add("Content-Length", std::to_string(length));
+    response.head.add("Last-Modified", std::move(last_modified));
+    response.head.add("ETag", std::move(etag));
+    response.head.add("Accept-Ranges", "bytes");
+    if (range.verdict == RangeVerdict::kSatisfiable) {
+        response.head.add("Content-Range",
+                          fmt::format("bytes {}-{}/{}", range.first, range.last, size));
+    }
+    if (!is_head) {
+        response.file = std::move(file->fd);
+        response.length = static_cast<size_t>(length);
+    }
+    return response;
+}
+
+}  // namespace passenger::static_files
