@@ -1,17 +1,58 @@
 #include "cli/commands.hpp"
 
-#include <fmt/format.h>
+#include "cli/subcommands.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <climits>
 #include <string_view>
 
 namespace passenger::cli {
+namespace {
+
+constexpr std::string_view kUsage =
+    "Usage: passenger <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  start [APP_DIR]  Serve the app in APP_DIR (default: the current folder)\n"
+    "  stop [APP_DIR]   Stop a server started with --daemonize\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help       Show this help\n"
+    "  -v, --version    Show the version\n"
+    "\n"
+    "Run 'passenger <command> --help' for the options of a command.\n";
+
+}  // namespace
+
+std::string current_directory() {
+    char buffer[PATH_MAX];
+    return ::getcwd(buffer, sizeof buffer) != nullptr ? buffer : "";
+}
 
 int dispatch(int argc, char** argv) {
-    if (argc >= 2 && std::string_view(argv[1]) == "--version") {
-        fmt::print("Phusion Passenger-compatible server {}\n", PASSENGER_VERSION);
+    if (argc < 2) {
+        fmt::print(stderr, "{}", kUsage);
+        return 1;
+    }
+    std::string_view command = argv[1];
+    std::vector<std::string> args(argv + 2, argv + argc);
+    if (command == "--version" || command == "-v" || command == "version") {
+        fmt::print("Passenger {}\n", PASSENGER_VERSION);
         return 0;
     }
-    fmt::print(stderr, "usage: passenger start|stop|--version\n");
+    if (command == "--help" || command == "-h" || command == "help") {
+        fmt::print("{}", kUsage);
+        return 0;
+    }
+    if (command == "start") return run_start_command(args);
+    if (command == "stop") return run_stop_command(args);
+    if (command == "core") return run_core_command();
+    if (command.starts_with('-'))
+        fmt::print(stderr, "passenger: unknown option {} (see passenger --help)\n", command);
+    else
+        fmt::print(stderr, "passenger: unknown command '{}' (see passenger --help)\n", command);
     return 1;
 }
 

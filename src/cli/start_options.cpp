@@ -29,7 +29,8 @@ struct RawStartFlags {
 };
 
 void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
-    app.add_option("APP_DIR", app_dir, "The application folder (default: the current folder)");
+    app.add_option("APP_DIR", app_dir, "The application folder (default: the current folder)")
+        ->type_name("");
     app.add_option("-p,--port", raw.port, "Port to listen on (default: 3000)")->type_name("PORT");
     app.add_option("-a,--address", raw.address, "Address to listen on (default: 0.0.0.0)")
         ->type_name("HOST");

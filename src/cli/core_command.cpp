@@ -1,0 +1,81 @@
+#include "cli/subcommands.hpp"
+#include "common/log.hpp"
+#include "config/options.hpp"
+#include "server/core.hpp"
+#include "watchdog/core_environment.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+namespace passenger::cli {
+namespace {
+
+std::optional<int> read_number_variable(const char* name) {
+    const char* text = std::getenv(name);
+    if (text == nullptr) return std::nullopt;
+    std::string_view view(text);
+    int value = 0;
+    auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), value);
+    if (error != std::errc() || end != view.data() + view.size() || value < 0) return std::nullopt;
+    return value;
+}
+
+// App processes are forked from the core: they must inherit neither the listening socket nor
+// the readiness pipe, nor the watchdog's private variables.
+void keep_from_app_processes(int listen_fd) {
+    ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+    if (std::optional<int> ready_fd = read_number_variable(watchdog::kReadyFdVariable))
+        ::fcntl(*ready_fd, F_SETFD, FD_CLOEXEC);
+    ::unsetenv(watchdog::kCoreOptionsVariable);
+    ::unsetenv(watchdog::kListenFdVariable);
+    ::unsetenv(watchdog::kWatchdogPidVariable);
+    // kReadyFdVariable stays: server::run_core reads it.
+}
+
+}  // namespace
+
+int run_core_command() {
+    log::set_role("core");
+    const char* options_json = std::getenv(watchdog::kCoreOptionsVariable);
+    std::optional<int> listen_fd = read_number_variable(watchdog::kListenFdVariable);
+    if (options_json == nullptr || !listen_fd) {
+        fmt::print(stderr,
+                   "passenger core: started by `passenger start`, not by hand ({} and {} "
+                   "must be set)\n",
+                   watchdog::kCoreOptionsVariable, watchdog::kListenFdVariable);
+        return 1;
+    }
+    config::Options options;
+    try {
+        options = nlohmann::json::parse(options_json).get<config::Options>();
+    } catch (const std::exception& error) {
+        fmt::print(stderr, "passenger core: bad {}: {}\n", watchdog::kCoreOptionsVariable,
+                   error.what());
+        return 1;
+    }
+    log::set_level(static_cast<log::Level>(options.log_level));
+    if (std::string error = log::open(options.log_file, !options.daemonize); !error.empty()) {
+        fmt::print(stderr, "passenger core: {}\n", error);
+        return 1;
+    }
+    // If the watchdog dies, even by SIGKILL, the core shuts down gracefully and takes the apps
+    // with it. The parent check closes the race where the watchdog died before prctl ran.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    std::optional<int> watchdog_pid = read_number_variable(watchdog::kWatchdogPidVariable);
+    if (watchdog_pid && ::getppid() != *watchdog_pid) {
+        log::error("The watchdog (process {}) is already gone; exiting", *watchdog_pid);
+        return 1;
+    }
+    keep_from_app_processes(*listen_fd);
+    return server::run_core(options, *listen_fd);
+}
+
+}  // namespace passenger::cli

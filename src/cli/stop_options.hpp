@@ -1,0 +1,25 @@
+// `passenger stop [APP_DIR] [--port P | --pid-file F]` → which pid file to signal. It must find
+// the same file `passenger start` with the same APP_DIR and port wrote.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace passenger::cli {
+
+struct StopCommandLine {
+    std::string app_dir;  // as typed; empty means the current folder
+    int port = 3000;
+    std::string pid_file;  // as typed; wins over APP_DIR and --port when given
+    std::string help;      // usage text when --help was given
+    std::string error;     // one line naming the option
+};
+
+// `args` are the words after "stop".
+StopCommandLine parse_stop_options(const std::vector<std::string>& args);
+
+// The absolute pid file path, or an error line in `error`.
+std::string resolve_stop_pid_file(const StopCommandLine& command_line, const std::string& cwd,
+                                  std::string& error);
+
+}  // namespace passenger::cli

@@ -1,0 +1,19 @@
+// The `passenger` subcommands. Each returns the process exit code; `args` are the words after the
+// subcommand's name. Errors are one line on stderr, "passenger <command>: ...".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace passenger::cli {
+
+int run_start_command(const std::vector<std::string>& args);
+int run_stop_command(const std::vector<std::string>& args);
+// Hidden: what the watchdog execs. Reads its configuration from the environment
+// (watchdog/core_environment.hpp), not from arguments.
+int run_core_command();
+
+// The current folder, or "" if it cannot be determined.
+std::string current_directory();
+
+}  // namespace passenger::cli

@@ -1,0 +1,21 @@
+// The "web server started" banner, shown once the core accepts connections, as Passenger
+// Standalone shows it: where the pid and log files are, the URL, and how to stop the server.
+#pragma once
+
+#include "config/options.hpp"
+
+#include <string>
+
+namespace passenger::watchdog {
+
+// `stop_command` is how to stop a daemon (see stop_command_for); unused in the foreground.
+// Lines end with '\n'.
+std::string format_banner(const config::Options& options, const std::string& stop_command);
+
+// The shortest `passenger stop ...` that finds this server's pid file when typed in `cwd`.
+std::string stop_command_for(const config::Options& options, const std::string& cwd);
+
+// Appends `text` to the log file as is (no timestamps), independent of the logger's echo setting.
+void append_to_log_file(const std::string& log_file, const std::string& text);
+
+}  // namespace passenger::watchdog

@@ -1,0 +1,22 @@
+// The contract between the watchdog and `passenger core` (the hidden subcommand it execs).
+// The watchdog sets these variables; the core reads and then unsets them so that app processes
+// never see them.
+#pragma once
+
+namespace passenger::watchdog {
+
+// The whole config::Options as JSON.
+inline constexpr const char* kCoreOptionsVariable = "PASSENGER_CORE_OPTIONS";
+// The number of the inherited, already listening socket (always 3 today).
+inline constexpr const char* kListenFdVariable = "PASSENGER_LISTEN_FD";
+// Optional: the write end of a pipe; the core writes one byte "1" and closes it once it accepts.
+// Read by server::run_core itself.
+inline constexpr const char* kReadyFdVariable = "PASSENGER_READY_FD";
+// The watchdog's pid: the core exits at once if its parent is already someone else, since
+// PR_SET_PDEATHSIG would then never fire.
+inline constexpr const char* kWatchdogPidVariable = "PASSENGER_WATCHDOG_PID";
+
+inline constexpr int kCoreListenFd = 3;
+inline constexpr int kCoreReadyFd = 4;
+
+}  // namespace passenger::watchdog

@@ -1,0 +1,113 @@
+#include "watchdog/core_process.hpp"
+
+#include "watchdog/core_environment.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+extern char** environ;
+
+namespace passenger::watchdog {
+namespace {
+
+bool is_core_variable(std::string_view entry) {
+    for (const char* name :
+         {kCoreOptionsVariable, kListenFdVariable, kReadyFdVariable, kWatchdogPidVariable}) {
+        std::string_view prefix(name);
+        if (entry.starts_with(prefix) && entry.size() > prefix.size() &&
+            entry[prefix.size()] == '=')
+            return true;
+    }
+    return false;
+}
+
+std::vector<std::string> core_environment(const config::Options& options, bool want_readiness) {
+    std::vector<std::string> entries;
+    for (char** entry = environ; *entry != nullptr; ++entry)
+        if (!is_core_variable(*entry)) entries.emplace_back(*entry);
+    nlohmann::json json = options;
+    entries.push_back(fmt::format("{}={}", kCoreOptionsVariable, json.dump()));
+    entries.push_back(fmt::format("{}={}", kListenFdVariable, kCoreListenFd));
+    entries.push_back(fmt::format("{}={}", kWatchdogPidVariable, ::getpid()));
+    if (want_readiness) entries.push_back(fmt::format("{}={}", kReadyFdVariable, kCoreReadyFd));
+    return entries;
+}
+
+// Runs in the forked child: only async-signal-safe calls until execve.
+[[noreturn]] void exec_core(int listen_fd, int ready_writer, int exec_error_writer,
+                            const sigset_t& child_mask, char* const argv[], char* const envp[]) {
+    // Move both fds out of the way first, so placing one at 3 cannot clobber the other.
+    int high_listen = ::fcntl(listen_fd, F_DUPFD_CLOEXEC, 10);
+    int high_ready = ready_writer >= 0 ? ::fcntl(ready_writer, F_DUPFD_CLOEXEC, 10) : -1;
+    bool placed = high_listen >= 0 && ::dup2(high_listen, kCoreListenFd) == kCoreListenFd;
+    if (placed && high_ready >= 0) placed = ::dup2(high_ready, kCoreReadyFd) == kCoreReadyFd;
+    if (placed) {
+        struct sigaction default_action {};
+        default_action.sa_handler = SIG_DFL;
+        ::sigaction(SIGPIPE, &default_action, nullptr);
+        ::sigprocmask(SIG_SETMASK, &child_mask, nullptr);
+        ::execve("/proc/self/exe", argv, envp);
+    }
+    int error = errno;
+    [[maybe_unused]] ssize_t ignored = ::write(exec_error_writer, &error, sizeof error);
+    ::_exit(127);
+}
+
+}  // namespace
+
+CoreLaunch launch_core(const config::Options& options, int listen_fd, bool want_readiness,
+                       const sigset_t& child_mask) {
+    CoreLaunch result;
+    // Everything the child needs is prepared before fork: it may not allocate afterwards.
+    std::vector<std::string> environment = core_environment(options, want_readiness);
+    std::vector<char*> envp;
+    for (std::string& entry : environment) envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    char passenger_word[] = "passenger";
+    char core_word[] = "core";
+    char* argv[] = {passenger_word, core_word, nullptr};
+
+    int ready_pipe[2] = {-1, -1};
+    int exec_error_pipe[2];
+    if ((want_readiness && ::pipe2(ready_pipe, O_CLOEXEC) != 0) ||
+        ::pipe2(exec_error_pipe, O_CLOEXEC) != 0) {
+        result.error = fmt::format("cannot create a pipe: {}", std::strerror(errno));
+        return result;
+    }
+    FileDescriptor ready_reader(ready_pipe[0]), ready_writer(ready_pipe[1]);
+    FileDescriptor exec_error_reader(exec_error_pipe[0]), exec_error_writer(exec_error_pipe[1]);
+
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        result.error = fmt::format("cannot fork the core process: {}", std::strerror(errno));
+        return result;
+    }
+    if (pid == 0)
+        exec_core(listen_fd, ready_writer.get(), exec_error_writer.get(), child_mask, argv,
+                  envp.data());
+
+    // The parent must not hold the write ends, or it would never see EOF on them.
+    ready_writer.reset();
+    exec_error_writer.reset();
+    int exec_errno = 0;
+    ssize_t length;
+    do length = ::read(exec_error_reader.get(), &exec_errno, sizeof exec_errno);
+    while (length < 0 && errno == EINTR);
+    if (length > 0) {
+        // The child has exited with 127; the caller reaps it through SIGCHLD like any core exit.
+        result.error = fmt::format("cannot execute /proc/self/exe as the core process: {}",
+                                   std::strerror(exec_errno));
+        return result;
+    }
+    result.pid = pid;
+    result.ready_reader = std::move(ready_reader);
+    return result;
+}
+
+}  // namespace passenger::watchdog

@@ -1,0 +1,26 @@
+// Starting one core process: fork, then exec this same binary as `passenger core` with the
+// listening socket at fd 3, the readiness pipe at fd 4, and the variables of core_environment.hpp.
+#pragma once
+
+#include "config/options.hpp"
+#include "watchdog/file_descriptor.hpp"
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <string>
+
+namespace passenger::watchdog {
+
+struct CoreLaunch {
+    pid_t pid = -1;               // > 0 when the exec succeeded
+    FileDescriptor ready_reader;  // readable end of the readiness pipe, when one was asked for
+    std::string error;            // one line when fork or exec failed
+};
+
+// `child_mask` is the signal mask the core runs with (the watchdog blocks the ones it handles).
+// Returns once the exec has succeeded or failed.
+CoreLaunch launch_core(const config::Options& options, int listen_fd, bool want_readiness,
+                       const sigset_t& child_mask);
+
+}  // namespace passenger::watchdog

@@ -1,0 +1,210 @@
+#include "watchdog/core_supervisor.hpp"
+
+#include "common/log.hpp"
+#include "watchdog/core_process.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace passenger::watchdog {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A core that does not honour PASSENGER_READY_FD is assumed ready after this long.
+constexpr auto kReadinessFallback = 5s;
+constexpr std::chrono::milliseconds kFirstRestartDelay = 100ms;
+constexpr std::chrono::milliseconds kLongestRestartDelay = 5s;
+// A core that dies sooner than this after starting counts as a quick failure; that many in a row
+// means something is broken for good (a bad binary, a broken config) and restarting is pointless.
+constexpr auto kQuickFailureWindow = 10s;
+constexpr int kQuickFailuresBeforeGivingUp = 10;
+// Beyond the shutdown time the core is allowed, before it is killed.
+constexpr auto kKillMargin = 5s;
+
+}  // namespace
+
+std::string describe_exit(int wait_status) {
+    if (WIFSIGNALED(wait_status))
+        return fmt::format("exited with signal {}", WTERMSIG(wait_status));
+    return fmt::format("exited with status {}", WEXITSTATUS(wait_status));
+}
+
+CoreSupervisor::CoreSupervisor(const config::Options& options, int listen_fd,
+                               SignalReceiver& signals)
+    : options_(options),
+      listen_fd_(listen_fd),
+      signals_(signals),
+      restart_delay_(kFirstRestartDelay) {}
+
+int CoreSupervisor::run(SupervisorHooks hooks) {
+    hooks_ = std::move(hooks);
+    start_core();
+    while (!finished_) wait_for_events();
+    return exit_code_;
+}
+
+void CoreSupervisor::start_core() {
+    // Only the first core reports readiness: it decides when the banner appears.
+    bool want_readiness = !first_ready_reported_;
+    CoreLaunch launch = launch_core(options_, listen_fd_, want_readiness, signals_.original_mask());
+    if (!launch.error.empty()) {
+        on_core_failed(launch.error);
+        return;
+    }
+    core_pid_ = launch.pid;
+    core_started_at_ = Clock::now();
+    log::info("Started core process {}", core_pid_);
+    if (want_readiness) {
+        ready_reader_ = std::move(launch.ready_reader);
+        readiness_deadline_ = core_started_at_ + kReadinessFallback;
+    }
+}
+
+void CoreSupervisor::wait_for_events() {
+    std::optional<Clock::time_point> deadline;
+    for (const auto& candidate : {readiness_deadline_, restart_at_, kill_at_})
+        if (candidate && (!deadline || *candidate < *deadline)) deadline = candidate;
+    int timeout_ms = -1;
+    if (deadline) {
+        auto remaining = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+        timeout_ms =
+            static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, remaining.count()));
+    }
+    pollfd fds[2] = {{signals_.fd(), POLLIN, 0}, {ready_reader_.get(), POLLIN, 0}};
+    int count = ready_reader_.valid() ? 2 : 1;
+    if (::poll(fds, count, timeout_ms) < 0 && errno != EINTR) {
+        log::error("poll failed: {}", strerror(errno));
+        ::usleep(100 * 1000);  // never spin; the next round retries
+        return;
+    }
+    if (count == 2 && fds[1].revents != 0) on_ready_pipe_readable();
+    while (!finished_) {
+        std::optional<int> signal_number = signals_.next();
+        if (!signal_number) break;
+        if (*signal_number == SIGCHLD)
+            reap_children();
+        else
+            on_stop_signal(*signal_number);
+    }
+    if (!finished_) check_deadlines();
+}
+
+void CoreSupervisor::on_ready_pipe_readable() {
+    char byte = 0;
+    ssize_t length = ::read(ready_reader_.get(), &byte, 1);
+    if (length > 0) {
+        on_core_ready();
+    } else if (length == 0) {
+        // Closed without a byte: the core is exiting (SIGCHLD follows) or does not speak the
+        // protocol (the fallback deadline decides).
+        ready_reader_.reset();
+    }
+}
+
+void CoreSupervisor::on_core_ready() {
+    readiness_deadline_.reset();
+    ready_reader_.reset();
+    if (first_ready_reported_) return;
+    first_ready_reported_ = true;
+    log::info("Core process {} is accepting connections", core_pid_);
+    if (!stopping_ && hooks_.on_first_ready) hooks_.on_first_ready();
+}
+
+void CoreSupervisor::reap_children() {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
+        if (pid == core_pid_) on_core_exited(status);
+}
+
+void CoreSupervisor::on_core_exited(int wait_status) {
+    pid_t pid = std::exchange(core_pid_, 0);
+    kill_at_.reset();
+    if (stopping_) {
+        log::notice("Core process {} {}", pid, describe_exit(wait_status));
+        finish(0);
+        return;
+    }
+    on_core_failed(fmt::format("Core process {} {}", pid, describe_exit(wait_status)));
+}
+
+void CoreSupervisor::on_core_failed(const std::string& what) {
+    readiness_deadline_.reset();
+    ready_reader_.reset();
+    if (!first_ready_reported_) {
+        // Restarting a core that never came up would only repeat the error: stop and say why.
+        startup_error_ = fmt::format("{} before it was ready (see {})", what, options_.log_file);
+        log::error("{} before it was ready", what);
+        finish(1);
+        return;
+    }
+    Clock::time_point now = Clock::now();
+    if (now - core_started_at_ >= kQuickFailureWindow) {
+        quick_failures_ = 0;
+        restart_delay_ = kFirstRestartDelay;
+    }
+    if (++quick_failures_ >= kQuickFailuresBeforeGivingUp) {
+        log::error("{}; giving up: the core failed {} times in a row, each within {} s of starting",
+                   what, quick_failures_, kQuickFailureWindow.count());
+        finish(1);
+        return;
+    }
+    log::error("{}; restarting in {} ms", what, restart_delay_.count());
+    restart_at_ = now + restart_delay_;
+    restart_delay_ = std::min(restart_delay_ * 2, kLongestRestartDelay);
+    core_started_at_ = now;  // a launch that fails outright counts as a quick failure, too
+}
+
+void CoreSupervisor::on_stop_signal(int signal_number) {
+    if (stopping_) {
+        log::notice("Received SIG{} again; still waiting for the core to stop",
+                    sigabbrev_np(signal_number));
+        return;
+    }
+    stopping_ = true;
+    log::notice("Received SIG{}; stopping", sigabbrev_np(signal_number));
+    if (hooks_.on_stopping) hooks_.on_stopping();
+    restart_at_.reset();
+    readiness_deadline_.reset();
+    if (core_pid_ == 0) {
+        finish(0);
+        return;
+    }
+    ::kill(core_pid_, SIGTERM);
+    kill_at_ = Clock::now() +
+               std::chrono::seconds(options_.graceful_shutdown_seconds +
+                                    options_.app_stop_timeout_seconds) +
+               kKillMargin;
+}
+
+void CoreSupervisor::check_deadlines() {
+    Clock::time_point now = Clock::now();
+    if (readiness_deadline_ && now >= *readiness_deadline_) {
+        log::warn("Core process {} did not report readiness within {} s; assuming it serves",
+                  core_pid_, kReadinessFallback.count());
+        on_core_ready();
+    }
+    if (restart_at_ && now >= *restart_at_) {
+        restart_at_.reset();
+        start_core();
+    }
+    if (kill_at_ && now >= *kill_at_) {
+        kill_at_.reset();
+        log::error("Core process {} did not stop in time; killing it", core_pid_);
+        ::kill(core_pid_, SIGKILL);
+    }
+}
+
+void CoreSupervisor::finish(int exit_code) {
+    finished_ = true;
+    exit_code_ = exit_code;
+}
+
+}  // namespace passenger::watchdog

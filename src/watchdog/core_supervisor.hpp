@@ -1,0 +1,69 @@
+// Keeps one core process running: starts it, notices when it is ready, restarts it with backoff
+// when it dies unexpectedly, and stops it (SIGTERM, then SIGKILL after a deadline) on SIGINT,
+// SIGTERM or SIGHUP. One blocking poll loop over a signalfd; no threads, no handlers.
+#pragma once
+
+#include "config/options.hpp"
+#include "watchdog/file_descriptor.hpp"
+#include "watchdog/signal_receiver.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace passenger::watchdog {
+
+struct SupervisorHooks {
+    std::function<void()> on_first_ready;  // once, when the first core accepts connections
+    std::function<void()> on_stopping;     // once, when a stop signal arrives
+};
+
+class CoreSupervisor {
+  public:
+    CoreSupervisor(const config::Options& options, int listen_fd, SignalReceiver& signals);
+
+    // Returns the exit code: 0 after a requested stop, 1 when the first core failed before it was
+    // ready (see startup_error()) or the core kept crashing.
+    int run(SupervisorHooks hooks);
+    const std::string& startup_error() const { return startup_error_; }
+
+  private:
+    using Clock = std::chrono::steady_clock;
+
+    void start_core();
+    void wait_for_events();
+    void on_ready_pipe_readable();
+    void on_core_ready();
+    void on_core_exited(int wait_status);
+    void on_core_failed(const std::string& what);
+    void on_stop_signal(int signal_number);
+    void reap_children();
+    void check_deadlines();
+    void finish(int exit_code);
+
+    const config::Options& options_;
+    int listen_fd_;
+    SignalReceiver& signals_;
+    SupervisorHooks hooks_;
+
+    pid_t core_pid_ = 0;  // 0 while no core runs
+    Clock::time_point core_started_at_;
+    FileDescriptor ready_reader_;
+    bool first_ready_reported_ = false;
+    bool stopping_ = false;
+    int quick_failures_ = 0;
+    std::chrono::milliseconds restart_delay_;
+    std::optional<Clock::time_point> readiness_deadline_, restart_at_, kill_at_;
+
+    bool finished_ = false;
+    int exit_code_ = 0;
+    std::string startup_error_;
+};
+
+// "exited with status 1" / "exited with signal 9", from a waitpid() status.
+std::string describe_exit(int wait_status);
+
+}  // namespace passenger::watchdog

@@ -1,0 +1,128 @@
+#include "watchdog/standalone.hpp"
+
+#include "common/log.hpp"
+#include "watchdog/banner.hpp"
+#include "watchdog/core_supervisor.hpp"
+#include "watchdog/daemon.hpp"
+#include "watchdog/listener.hpp"
+#include "watchdog/pid_file.hpp"
+#include "watchdog/signal_receiver.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+
+namespace passenger::watchdog {
+namespace {
+
+// Refuses to run over a live server's pid file; a stale or garbled one is simply replaced.
+std::string check_pid_file_is_free(const std::string& pid_file) {
+    PidFileContents contents = read_pid_file(pid_file);
+    if (contents.state == PidFileContents::State::unreadable) return contents.error;
+    if (contents.state == PidFileContents::State::valid && contents.pid != ::getpid() &&
+        process_is_alive(contents.pid))
+        return fmt::format("already running as process {} (pid file {})", contents.pid, pid_file);
+    return {};
+}
+
+std::string working_directory() {
+    char buffer[PATH_MAX];
+    return ::getcwd(buffer, sizeof buffer) ? buffer : "";
+}
+
+// Where a failure before the banner goes: the terminal, or the waiting original process.
+class StartupReporter {
+  public:
+    StartupReporter(std::string_view error_prefix) : error_prefix_(error_prefix) {}
+    void adopt_daemon_pipe(FileDescriptor status_writer) {
+        status_writer_ = std::move(status_writer);
+    }
+
+    int fail(const std::string& error) {
+        log::error("{}", error);
+        return report(error);
+    }
+    // For errors the log already has.
+    int report(const std::string& error) {
+        if (status_writer_.valid())
+            report_daemon_failure(status_writer_, error);
+        else
+            fmt::print(stderr, "{}: {}\n", error_prefix_, error);
+        return 1;
+    }
+    void ready() {
+        if (status_writer_.valid()) report_daemon_ready(status_writer_);
+    }
+
+  private:
+    std::string_view error_prefix_;
+    FileDescriptor status_writer_;
+};
+
+}  // namespace
+
+int run_standalone(const config::Options& options, std::string_view error_prefix) {
+    log::set_role("watchdog");
+    log::set_level(static_cast<log::Level>(options.log_level));
+    auto fail_early = [&](const std::string& error) {
+        fmt::print(stderr, "{}: {}\n", error_prefix, error);
+        return 1;
+    };
+    if (std::string error = check_pid_file_is_free(options.pid_file); !error.empty())
+        return fail_early(error);
+    Listener listener = bind_listener(options.address, options.port);
+    if (!listener.error.empty()) return fail_early(listener.error);
+    if (std::string error = log::open(options.log_file, !options.daemonize); !error.empty())
+        return fail_early(error);
+    std::string banner = format_banner(options, stop_command_for(options, working_directory()));
+
+    StartupReporter reporter(error_prefix);
+    if (options.daemonize) {
+        Daemonization daemonization = daemonize();
+        if (!daemonization.in_daemon) {
+            if (!daemonization.failure.empty()) return fail_early(daemonization.failure);
+            fmt::print("{}", banner);
+            return 0;
+        }
+        reporter.adopt_daemon_pipe(std::move(daemonization.status_writer));
+    }
+
+    SignalReceiver signals;
+    if (!signals.error().empty()) return reporter.fail(signals.error());
+    if (std::string error = write_pid_file(options.pid_file, ::getpid()); !error.empty())
+        return reporter.fail(error);
+    log::notice("Watchdog {} listening on {} for {}", ::getpid(),
+                format_host_port(options.address, options.port), options.app_root);
+
+    CoreSupervisor supervisor(options, listener.socket.get(), signals);
+    bool stopping = false;
+    int exit_code = supervisor.run({
+        .on_first_ready =
+            [&] {
+                append_to_log_file(options.log_file, banner);
+                if (!options.daemonize) {
+                    fmt::print("{}", banner);
+                    std::fflush(stdout);
+                }
+                reporter.ready();
+            },
+        .on_stopping =
+            [&] {
+                stopping = true;
+                if (options.daemonize) return;
+                fmt::print("Stopping web server...");
+                std::fflush(stdout);
+            },
+    });
+    remove_pid_file_if_owned(options.pid_file, ::getpid());
+    if (!supervisor.startup_error().empty()) {
+        return reporter.report(supervisor.startup_error());
+    }
+    if (stopping && !options.daemonize) fmt::print(" done\n");
+    log::notice("Watchdog {} exiting", ::getpid());
+    return exit_code;
+}
+
+}  // namespace passenger::watchdog
