@@ -1,0 +1,76 @@
+#include "watchdog/pid_file.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace passenger::watchdog {
+namespace {
+
+class PidFile : public testing::Test {
+  protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/pid_file_XXXXXX";
+        folder_ = ::mkdtemp(pattern);
+        path_ = folder_ + "/passenger.3000.pid";
+    }
+    void TearDown() override { std::filesystem::remove_all(folder_); }
+    std::string folder_, path_;
+};
+
+// A pid that certainly names no process: a child we started and reaped.
+pid_t dead_pid() {
+    pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    ::waitpid(pid, nullptr, 0);
+    return pid;
+}
+
+TEST_F(PidFile, WrittenPidReadsBack) {
+    ASSERT_EQ(write_pid_file(path_, 12345), "");
+    PidFileContents contents = read_pid_file(path_);
+    EXPECT_EQ(contents.state, PidFileContents::State::valid);
+    EXPECT_EQ(contents.pid, 12345);
+    EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp" + std::to_string(::getpid())));
+}
+
+TEST_F(PidFile, MissingFileIsNotAnError) {
+    PidFileContents contents = read_pid_file(path_);
+    EXPECT_EQ(contents.state, PidFileContents::State::missing);
+    EXPECT_EQ(contents.error, "");
+}
+
+TEST_F(PidFile, GarbageIsMalformed) {
+    for (const char* text : {"", "abc\n", "12x\n", "-5\n", "0\n"}) {
+        std::ofstream(path_) << text;
+        PidFileContents contents = read_pid_file(path_);
+        EXPECT_EQ(contents.state, PidFileContents::State::malformed) << text;
+        EXPECT_EQ(contents.error, "pid file " + path_ + " does not contain a process id");
+    }
+}
+
+TEST_F(PidFile, WritingIntoAMissingFolderFailsWithOneLine) {
+    std::string error = write_pid_file(folder_ + "/nope/x.pid", 1);
+    EXPECT_EQ(error, "cannot write pid file " + folder_ + "/nope/x.pid: No such file or directory");
+}
+
+TEST_F(PidFile, RemovesOnlyItsOwnFile) {
+    ASSERT_EQ(write_pid_file(path_, 111), "");
+    remove_pid_file_if_owned(path_, 222);
+    EXPECT_TRUE(std::filesystem::exists(path_));
+    remove_pid_file_if_owned(path_, 111);
+    EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST(ProcessIsAlive, TellsLiveFromStale) {
+    EXPECT_TRUE(process_is_alive(::getpid()));
+    EXPECT_TRUE(process_is_alive(1));  // not ours to signal, but alive
+    EXPECT_FALSE(process_is_alive(dead_pid()));
+    EXPECT_FALSE(process_is_alive(0));
+}
+
+}  // namespace
+}  // namespace passenger::watchdog
