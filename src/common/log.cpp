@@ -49,9 +49,15 @@ std::string open(const std::string& path, bool echo_to_stderr) {
     return {};
 }
 
-void set_level(Level level) { max_level = level; }
-void set_role(std::string_view role) { role_name = role; }
-bool enabled(Level level) { return level <= max_level; }
+void set_level(Level level) {
+    max_level = level;
+}
+void set_role(std::string_view role) {
+    role_name = role;
+}
+bool enabled(Level level) {
+    return level <= max_level;
+}
 
 void write_line(Level level, std::string_view message) {
     timeval now{};
@@ -60,8 +66,8 @@ void write_line(Level level, std::string_view message) {
     localtime_r(&now.tv_sec, &local);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
-    emit(fmt::format("[ {} {}.{:04} {}/{} ]: {}\n", level_letter(level), stamp,
-                     now.tv_usec / 100, getpid(), role_name, message));
+    emit(fmt::format("[ {} {}.{:04} {}/{} ]: {}\n", level_letter(level), stamp, now.tv_usec / 100,
+                     getpid(), role_name, message));
 }
 
 void write_raw(std::string_view line) {

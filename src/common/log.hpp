@@ -30,7 +30,8 @@ void error(fmt::format_string<Args...> format, Args&&... args) {
 }
 template <typename... Args>
 void warn(fmt::format_string<Args...> format, Args&&... args) {
-    if (enabled(Level::warn)) write_line(Level::warn, fmt::format(format, std::forward<Args>(args)...));
+    if (enabled(Level::warn))
+        write_line(Level::warn, fmt::format(format, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void notice(fmt::format_string<Args...> format, Args&&... args) {
@@ -39,7 +40,8 @@ void notice(fmt::format_string<Args...> format, Args&&... args) {
 }
 template <typename... Args>
 void info(fmt::format_string<Args...> format, Args&&... args) {
-    if (enabled(Level::info)) write_line(Level::info, fmt::format(format, std::forward<Args>(args)...));
+    if (enabled(Level::info))
+        write_line(Level::info, fmt::format(format, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {

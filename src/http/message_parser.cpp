@@ -5,7 +5,9 @@
 namespace passenger::http {
 namespace {
 
-MessageParser& self(llhttp_t* parser) { return *static_cast<MessageParser*>(parser->data); }
+MessageParser& self(llhttp_t* parser) {
+    return *static_cast<MessageParser*>(parser->data);
+}
 
 }  // namespace
 
@@ -79,7 +81,8 @@ MessageParser::Event MessageParser::finish() {
     if (message_complete_) return Event::message_complete;
     llhttp_errno_t error = llhttp_finish(&parser_);
     // on_message_complete pauses, so a completed close-delimited body reports HPE_PAUSED.
-    if ((error == HPE_OK || error == HPE_PAUSED) && message_complete_) return Event::message_complete;
+    if ((error == HPE_OK || error == HPE_PAUSED) && message_complete_)
+        return Event::message_complete;
     failure_ = error == HPE_OK ? "connection closed before the message was complete"
                                : llhttp_errno_name(error);
     return Event::error;
@@ -90,7 +93,9 @@ bool MessageParser::body_until_eof() const {
            llhttp_message_needs_eof(&parser_);
 }
 
-std::string MessageParser::error_reason() const { return failure_; }
+std::string MessageParser::error_reason() const {
+    return failure_;
+}
 
 int MessageParser::on_method(llhttp_t* parser, const char* at, size_t length) {
     self(parser).head_.method.append(at, length);

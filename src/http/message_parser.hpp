@@ -34,7 +34,7 @@ struct MessageHead {
 };
 
 class MessageParser {
-public:
+  public:
     enum class Kind { request, response };
     enum class Event { need_more, head_complete, message_complete, error };
 
@@ -68,7 +68,7 @@ public:
     // Prepares for the next message on the same connection.
     void reset();
 
-private:
+  private:
     static int on_method(llhttp_t* parser, const char* at, size_t length);
     static int on_url(llhttp_t* parser, const char* at, size_t length);
     static int on_header_field(llhttp_t* parser, const char* at, size_t length);

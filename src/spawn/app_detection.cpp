@@ -23,9 +23,10 @@ AppDetection detect_app(const config::Options& options) {
     std::string path = startup.starts_with('/') ? startup : options.app_root + "/" + startup;
     if (!is_regular_file(path)) {
         result.error = options.startup_file.empty()
-                           ? fmt::format("no application found in {}: looked for app.js "
-                                         "(use --startup-file FILE to name another)",
-                                         options.app_root)
+                           ? fmt::format(
+                                 "no application found in {}: looked for app.js "
+                                 "(use --startup-file FILE to name another)",
+                                 options.app_root)
                            : fmt::format("startup file {} does not exist", path);
         return result;
     }

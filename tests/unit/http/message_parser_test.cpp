@@ -45,7 +45,8 @@ TEST(MessageParser, HeadersSplitAcrossReads) {
 TEST(MessageParser, DecodesChunkedBody) {
     MessageParser parser(MessageParser::Kind::request);
     std::string body;
-    std::string data = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    std::string data =
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
     auto head = parser.feed(data, &body);
     ASSERT_EQ(head.event, Event::head_complete);
     EXPECT_TRUE(parser.head().chunked);

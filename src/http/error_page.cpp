@@ -1,0 +1,55 @@
+#include "http/error_page.hpp"
+
+#include "http/response_head.hpp"
+
+#include <fmt/format.h>
+
+namespace passenger::http {
+
+std::string html_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+std::string error_page(int status, std::string_view detail_html) {
+    return fmt::format(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0} {1}</title></head>\n"
+        "<body><h1>{0} {1}</h1>\n{2}\n</body></html>\n",
+        status, reason_phrase(status), detail_html);
+}
+
+std::string error_response(int status, std::string_view detail_html, bool keep_alive) {
+    std::string body = error_page(status, detail_html);
+    ResponseHead head;
+    head.status = status;
+    head.add("Content-Type", "text/html; charset=utf-8");
+    head.add("Content-Length", std::to_string(body.size()));
+    head.add("Date", std::string(http_date_now()));
+    head.add("Cache-Control", "no-store");
+    head.add("Connection", keep_alive ? "keep-alive" : "close");
+    return head.serialize() + body;
+}
+
+}  // namespace passenger::http

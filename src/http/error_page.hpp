@@ -1,0 +1,17 @@
+// Short HTML error pages, for rejections by the front end and for app failures.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace passenger::http {
+
+std::string html_escape(std::string_view text);
+
+// A complete HTML document: a title naming the status and a paragraph (already HTML) of detail.
+std::string error_page(int status, std::string_view detail_html);
+
+// A complete response (status line, Content-Type, Content-Length, Date, Connection, body).
+std::string error_response(int status, std::string_view detail_html, bool keep_alive);
+
+}  // namespace passenger::http

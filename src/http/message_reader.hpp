@@ -1,0 +1,113 @@
+// Reads HTTP messages from a stream (a client's TCP socket or an app's Unix socket) through a
+// MessageParser, keeping bytes that belong to the next message in its buffer.
+#pragma once
+
+#include "http/message_parser.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+namespace passenger::http {
+
+enum class ReadStatus {
+    ok,           // head or body bytes are available (or the message completed)
+    closed,       // the peer closed the connection before sending anything of this message
+    truncated,    // the peer closed or failed in the middle of a message
+    parse_error,  // the bytes are not valid HTTP; parser().error_reason() says why
+    too_large,    // the head exceeds the configured limit
+};
+
+template <typename Stream>
+class MessageReader {
+  public:
+    static constexpr size_t buffer_size = 16 * 1024;
+
+    MessageReader(Stream& stream, MessageParser::Kind kind, size_t max_head_size)
+        : stream_(stream), parser_(kind), buffer_(buffer_size), max_head_size_(max_head_size) {}
+
+    Stream& stream() { return stream_; }
+    MessageParser& parser() { return parser_; }
+    const MessageHead& head() const { return parser_.head(); }
+    asio::error_code last_error() const { return error_; }
+    bool has_buffered_bytes() const { return begin_ < end_; }
+
+    // Reads until the head of the next message is complete.
+    asio::awaitable<ReadStatus> read_head() {
+        size_t head_bytes = 0;
+        std::string no_body;
+        for (;;) {
+            if (begin_ < end_) {
+                auto progress = parser_.feed(buffered(), &no_body);
+                begin_ += progress.consumed;
+                head_bytes += progress.consumed;
+                if (progress.event == MessageParser::Event::error)
+                    co_return ReadStatus::parse_error;
+                if (parser_.head_complete()) co_return ReadStatus::ok;
+                if (head_bytes > max_head_size_) co_return ReadStatus::too_large;
+            }
+            if (!co_await fill()) {
+                co_return head_bytes == 0 ? ReadStatus::closed : ReadStatus::truncated;
+            }
+        }
+    }
+
+    // Appends the next available body bytes to `out`; returns once some were appended or the
+    // message is complete (parser().message_complete()).
+    asio::awaitable<ReadStatus> read_body(std::string& out) {
+        for (;;) {
+            if (parser_.message_complete()) co_return ReadStatus::ok;
+            // Fed even when empty: right after the head, llhttp needs one more call to notice
+            // that a message without a body is already complete.
+            {
+                size_t before = out.size();
+                auto progress = parser_.feed(buffered(), &out);
+                begin_ += progress.consumed;
+                if (progress.event == MessageParser::Event::error)
+                    co_return ReadStatus::parse_error;
+                if (out.size() > before || parser_.message_complete()) co_return ReadStatus::ok;
+            }
+            if (!co_await fill()) {
+                if (parser_.body_until_eof() && !error_ &&
+                    parser_.finish() == MessageParser::Event::message_complete)
+                    co_return ReadStatus::ok;
+                co_return ReadStatus::truncated;
+            }
+        }
+    }
+
+    // Forgets the completed message; buffered bytes of the next one are kept.
+    void next_message() { parser_.reset(); }
+
+  private:
+    std::string_view buffered() const { return {buffer_.data() + begin_, end_ - begin_}; }
+
+    // Reads more bytes into the (empty) buffer; false on EOF or error.
+    asio::awaitable<bool> fill() {
+        begin_ = end_ = 0;
+        asio::error_code error;
+        size_t count = co_await stream_.async_read_some(
+            asio::buffer(buffer_), asio::redirect_error(asio::use_awaitable, error));
+        if (error) {
+            error_ = error == asio::error::eof ? asio::error_code{} : error;
+            co_return false;
+        }
+        end_ = count;
+        co_return true;
+    }
+
+    Stream& stream_;
+    MessageParser parser_;
+    std::vector<char> buffer_;
+    size_t begin_ = 0;
+    size_t end_ = 0;
+    size_t max_head_size_;
+    asio::error_code error_;
+};
+
+}  // namespace passenger::http

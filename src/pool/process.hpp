@@ -1,0 +1,35 @@
+// One running app process, as the pool sees it.
+#pragma once
+
+#include "spawn/output_forwarder.hpp"
+
+#include <sys/types.h>
+#include <asio/local/stream_protocol.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace passenger::pool {
+
+using AppSocket = asio::local::stream_protocol::socket;
+
+struct Process {
+    pid_t pid = -1;
+    std::string socket_path;
+    std::shared_ptr<spawn::OutputForwarder> output;
+    std::chrono::steady_clock::time_point spawned_at;
+    std::chrono::steady_clock::time_point last_used;
+
+    int sessions = 0;                         // requests in flight
+    int max_sessions = 0;                     // 0 = unlimited (Node.js)
+    uint64_t processed = 0;                   // requests finished
+    bool alive = true;                        // false once it exited or is being stopped
+    std::vector<AppSocket> idle_connections;  // kept-alive connections to the app, most recent last
+
+    bool has_capacity() const { return alive && (max_sessions == 0 || sessions < max_sessions); }
+};
+
+}  // namespace passenger::pool

@@ -1,0 +1,54 @@
+#include "pool/session.hpp"
+
+#include "pool/group.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace passenger::pool {
+namespace {
+
+constexpr size_t max_idle_connections = 64;
+
+// A kept-alive connection the app has closed in the meantime reads as EOF; such a connection
+// must not carry the next request.
+bool still_open(AppSocket& socket) {
+    char byte;
+    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+Session& Session::operator=(Session&& other) noexcept {
+    if (this != &other) {
+        release();
+        group_ = std::exchange(other.group_, nullptr);
+        process_ = std::move(other.process_);
+    }
+    return *this;
+}
+
+std::optional<AppSocket> Session::take_idle_connection() {
+    auto& idle = process_->idle_connections;
+    while (!idle.empty()) {
+        AppSocket socket = std::move(idle.back());
+        idle.pop_back();
+        if (still_open(socket)) return socket;
+    }
+    return std::nullopt;
+}
+
+void Session::return_connection(AppSocket socket) {
+    if (process_->alive && process_->idle_connections.size() < max_idle_connections)
+        process_->idle_connections.push_back(std::move(socket));
+}
+
+void Session::release() {
+    if (group_ != nullptr && process_ != nullptr) group_->on_session_released(*process_);
+    group_ = nullptr;
+    process_.reset();
+}
+
+}  // namespace passenger::pool

@@ -1,0 +1,41 @@
+// The right to send one request to one process. Releasing it (destruction) frees the slot and
+// lets the group hand the process to the next queued request.
+#pragma once
+
+#include "pool/process.hpp"
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+namespace passenger::pool {
+
+class Group;
+
+class Session {
+  public:
+    Session() = default;
+    Session(Group* group, std::shared_ptr<Process> process)
+        : group_(group), process_(std::move(process)) {}
+    Session(Session&& other) noexcept
+        : group_(std::exchange(other.group_, nullptr)), process_(std::move(other.process_)) {}
+    Session& operator=(Session&& other) noexcept;
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    ~Session() { release(); }
+
+    Process& process() const { return *process_; }
+    explicit operator bool() const { return process_ != nullptr; }
+
+    // Takes a kept-alive connection to the process, if it has one that is still open.
+    std::optional<AppSocket> take_idle_connection();
+    // Gives a connection back for reuse by later requests (it must sit between two messages).
+    void return_connection(AppSocket socket);
+    void release();
+
+  private:
+    Group* group_ = nullptr;
+    std::shared_ptr<Process> process_;
+};
+
+}  // namespace passenger::pool

@@ -1,0 +1,115 @@
+#include "proxy/message_heads.hpp"
+
+#include "http/response_head.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace passenger::proxy {
+namespace {
+
+bool connection_header_names(const http::MessageHead& head, std::string_view name) {
+    const std::string* connection = head.find("connection");
+    if (connection == nullptr) return false;
+    std::string_view rest = *connection;
+    while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        std::string_view token = rest.substr(0, comma);
+        while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+            token.remove_prefix(1);
+        while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+            token.remove_suffix(1);
+        if (http::iequals(token, name)) return true;
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+bool response_has_no_body(const http::MessageHead& response, const http::MessageHead& request) {
+    return request.method == "HEAD" || (response.status >= 100 && response.status < 200) ||
+           response.status == 204 || response.status == 304;
+}
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name, const http::MessageHead& head) {
+    static constexpr std::array<std::string_view, 9> always = {
+        "connection", "keep-alive",     "proxy-connection",  "te", "trailer", "transfer-encoding",
+        "upgrade",    "content-length", "proxy-authenticate"};
+    for (std::string_view hop : always) {
+        if (http::iequals(name, hop)) return true;
+    }
+    return connection_header_names(head, name);
+}
+
+std::string app_request_head(const http::MessageHead& request, std::string_view client_address) {
+    std::string out;
+    out.reserve(256 + request.target.size() + request.headers.size() * 48);
+    out.append(request.method);
+    out.push_back(' ');
+    out.append(request.target);
+    out.append(" HTTP/1.1\r\n");
+    for (const auto& [name, value] : request.headers) {
+        if (is_hop_by_hop(name, request) || http::iequals(name, "x-forwarded-for") ||
+            http::iequals(name, "x-forwarded-proto") || http::iequals(name, "expect"))
+            continue;
+        append_header(out, name, value);
+    }
+    append_header(out, "X-Forwarded-For", client_address);
+    append_header(out, "X-Forwarded-Proto", "http");
+    if (request.chunked) {
+        append_header(out, "Transfer-Encoding", "chunked");
+    } else if (request.content_length) {
+        append_header(out, "Content-Length", std::to_string(*request.content_length));
+    }
+    out.append("Connection: keep-alive\r\n\r\n");
+    return out;
+}
+
+ClientResponsePlan client_response_plan(const http::MessageHead& response,
+                                        const http::MessageHead& request, bool client_keep_alive) {
+    ClientResponsePlan plan;
+    plan.keep_alive = client_keep_alive;
+    bool client_is_http11 = request.http_major == 1 && request.http_minor >= 1;
+
+    std::string& out = plan.head;
+    out.reserve(256 + response.headers.size() * 48);
+    out.append(
+        fmt::format("HTTP/1.1 {} {}\r\n", response.status, http::reason_phrase(response.status)));
+    for (const auto& [name, value] : response.headers) {
+        if (!is_hop_by_hop(name, response)) append_header(out, name, value);
+    }
+    if (response_has_no_body(response, request)) {
+        plan.framing = BodyFraming::none;
+        // A HEAD response keeps the length the body would have had.
+        if (response.content_length && request.method == "HEAD")
+            append_header(out, "Content-Length", std::to_string(*response.content_length));
+    } else if (response.content_length) {
+        plan.framing = BodyFraming::content_length;
+        append_header(out, "Content-Length", std::to_string(*response.content_length));
+    } else if (client_is_http11) {
+        plan.framing = BodyFraming::chunked;
+        append_header(out, "Transfer-Encoding", "chunked");
+    } else {
+        plan.framing = BodyFraming::until_close;
+        plan.keep_alive = false;
+    }
+    if (!plan.keep_alive) {
+        out.append("Connection: close\r\n");
+    } else if (!client_is_http11) {
+        out.append("Connection: keep-alive\r\n");
+    }
+    out.append("\r\n");
+    return plan;
+}
+
+}  // namespace passenger::proxy

@@ -1,0 +1,33 @@
+// The heads the proxy writes: the request as the app receives it, and the app's response as
+// the client receives it. Pure functions, so the header rules are unit-testable.
+#pragma once
+
+#include "http/message_parser.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace passenger::proxy {
+
+// True for headers that describe one connection, not the message (RFC 9110 7.6.1), including
+// those the Connection header names.
+bool is_hop_by_hop(std::string_view name, const http::MessageHead& head);
+
+// "METHOD target HTTP/1.1" plus the client's end-to-end headers, X-Forwarded-For/-Proto set from
+// the connection (never trusted from the client), the body framing, and Connection: keep-alive.
+std::string app_request_head(const http::MessageHead& request, std::string_view client_address);
+
+enum class BodyFraming { none, content_length, chunked, until_close };
+
+struct ClientResponsePlan {
+    std::string head;  // serialized status line and headers
+    BodyFraming framing = BodyFraming::none;
+    bool keep_alive = false;  // the client connection may carry another request afterwards
+};
+
+// Decides how the app's response reaches the client: its framing (re-chunked when the length is
+// unknown and the client speaks HTTP/1.1, close-delimited for HTTP/1.0) and keep-alive.
+ClientResponsePlan client_response_plan(const http::MessageHead& response,
+                                        const http::MessageHead& request, bool client_keep_alive);
+
+}  // namespace passenger::proxy

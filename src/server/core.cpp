@@ -1,0 +1,50 @@
+#include "server/core.hpp"
+
+#include "common/log.hpp"
+#include "server/server.hpp"
+
+#include <unistd.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <string>
+
+namespace passenger::server {
+namespace {
+
+// Tells the watchdog (through the pipe it passed in PASSENGER_READY_FD) that the core serves.
+void report_ready() {
+    const char* ready_fd = std::getenv("PASSENGER_READY_FD");
+    if (ready_fd == nullptr) return;
+    int fd = std::atoi(ready_fd);
+    (void)!::write(fd, "1", 1);
+    ::close(fd);
+    ::unsetenv("PASSENGER_READY_FD");
+}
+
+}  // namespace
+
+int run_core(const config::Options& options, int listen_fd) {
+    // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
+    std::signal(SIGPIPE, SIG_IGN);
+    asio::io_context io(1);
+    Server server(io, options, listen_fd);
+
+    asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+    stop_signals.async_wait([&](const asio::error_code& error, int signal) {
+        if (error) return;
+        log::notice("Received signal {}; shutting down", signal);
+        asio::co_spawn(io, server.shut_down(), asio::detached);
+    });
+
+    server.start();
+    report_ready();
+    io.run();
+    return 0;
+}
+
+}  // namespace passenger::server

@@ -1,0 +1,57 @@
+// The core's HTTP front end: accepts client connections on the listening socket the watchdog
+// handed over, serves each (static file or app), and shuts down gracefully.
+#pragma once
+
+#include "config/options.hpp"
+#include "pool/group.hpp"
+#include "spawn/child_reaper.hpp"
+#include "spawn/spawner.hpp"
+#include "static/static_files.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <list>
+
+namespace passenger::server {
+
+class Server {
+  public:
+    Server(asio::io_context& io, const config::Options& options, int listen_fd);
+
+    // Spawns the minimum number of app processes and starts accepting.
+    void start();
+    // Stops accepting, lets requests in flight finish (bounded), stops the app processes, and
+    // then stops the event loop.
+    asio::awaitable<void> shut_down();
+
+    bool shutting_down() const { return shutting_down_; }
+    const config::Options& options() const { return options_; }
+    pool::Group& group() { return group_; }
+    const static_files::StaticFiles& static_files() const { return static_files_; }
+
+    // Connections register themselves so shutdown can close idle ones and wait for busy ones.
+    struct ConnectionEntry {
+        asio::ip::tcp::socket* socket;
+        bool busy = false;
+    };
+    using ConnectionHandle = std::list<ConnectionEntry>::iterator;
+    ConnectionHandle register_connection(asio::ip::tcp::socket& socket);
+    void unregister_connection(ConnectionHandle handle);
+
+  private:
+    asio::awaitable<void> accept_loop();
+
+    asio::io_context& io_;
+    const config::Options& options_;
+    asio::ip::tcp::acceptor acceptor_;
+    spawn::ChildReaper reaper_;
+    spawn::Spawner spawner_;
+    pool::Group group_;
+    static_files::StaticFiles static_files_;
+    std::list<ConnectionEntry> connections_;
+    bool shutting_down_ = false;
+};
+
+}  // namespace passenger::server

@@ -1,0 +1,57 @@
+#include "spawn/child_reaper.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <cstring>
+
+namespace passenger::spawn {
+
+std::string describe_exit(int wait_status) {
+    if (WIFEXITED(wait_status)) return fmt::format("exited with code {}", WEXITSTATUS(wait_status));
+    if (WIFSIGNALED(wait_status)) {
+        int signal = WTERMSIG(wait_status);
+        return fmt::format("was killed by signal {} ({})", signal, strsignal(signal));
+    }
+    return fmt::format("ended with status {}", wait_status);
+}
+
+ChildReaper::ChildReaper(asio::io_context& io) : signals_(io, SIGCHLD) {
+    wait_for_signal();
+}
+
+void ChildReaper::watch(pid_t pid, ExitHandler handler) {
+    if (auto it = unclaimed_.find(pid); it != unclaimed_.end()) {
+        int status = it->second;
+        unclaimed_.erase(it);
+        handler(status);
+        return;
+    }
+    handlers_[pid] = std::move(handler);
+}
+
+void ChildReaper::wait_for_signal() {
+    signals_.async_wait([this](const asio::error_code& error, int) {
+        if (error) return;
+        reap();
+        wait_for_signal();
+    });
+}
+
+void ChildReaper::reap() {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        auto it = handlers_.find(pid);
+        if (it == handlers_.end()) {
+            unclaimed_[pid] = status;
+            continue;
+        }
+        ExitHandler handler = std::move(it->second);
+        handlers_.erase(it);
+        handler(status);
+    }
+}
+
+}  // namespace passenger::spawn

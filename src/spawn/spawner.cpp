@@ -1,0 +1,161 @@
+#include "spawn/spawner.hpp"
+
+#include "common/log.hpp"
+#include "spawn/child_process.hpp"
+
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+
+extern char** environ;
+
+namespace passenger::spawn {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A loopback port nobody listens on right now, for apps that read $PORT.
+int pick_free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int port = 0;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+        port = ntohs(address.sin_port);
+    if (fd >= 0) ::close(fd);
+    return port;
+}
+
+bool is_core_variable(std::string_view entry) {
+    return entry.starts_with("PASSENGER_CORE_OPTIONS=") ||
+           entry.starts_with("PASSENGER_LISTEN_FD=") || entry.starts_with("PASSENGER_READY_FD=");
+}
+
+struct ExitState {
+    bool exited = false;
+    int status = 0;
+};
+
+}  // namespace
+
+Spawner::Spawner(asio::io_context& io, const config::Options& options, ChildReaper& reaper)
+    : io_(io), options_(options), reaper_(reaper) {
+    char pattern[] = "/tmp/passenger-core.XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) {
+        log::error("cannot create a directory for app sockets: {}", std::strerror(errno));
+        std::abort();
+    }
+    socket_dir_ = pattern;
+}
+
+Spawner::~Spawner() {
+    std::error_code ignored;
+    std::filesystem::remove_all(socket_dir_, ignored);
+}
+
+std::vector<std::string> Spawner::command_line(const std::string& startup_file) const {
+    return {options_.nodejs, "--require",
+            std::string(PASSENGER_SOURCE_ROOT) + "/loaders/node/listen_redirect.js", startup_file};
+}
+
+std::vector<std::string> Spawner::environment(const std::string& socket_path, int port) const {
+    std::vector<std::string> result;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        if (!is_core_variable(*entry)) result.emplace_back(*entry);
+    }
+    auto set = [&result](const std::string& name, const std::string& value) {
+        std::string prefix = name + "=";
+        std::erase_if(result, [&](const std::string& e) { return e.starts_with(prefix); });
+        result.push_back(prefix + value);
+    };
+    for (const char* name : {"NODE_ENV", "PASSENGER_APP_ENV", "RAILS_ENV", "RACK_ENV"})
+        set(name, options_.environment);
+    for (const auto& [name, value] : options_.envvars) set(name, value);
+    set("PORT", std::to_string(port));
+    set("PASSENGER_APP_SOCKET", socket_path);
+    return result;
+}
+
+asio::awaitable<SpawnResult> Spawner::spawn() {
+    SpawnResult result;
+    AppDetection app = detect_app(options_);
+    if (app.app_type.empty()) {
+        result.failure = app.error;
+        co_return result;
+    }
+    std::string socket_path = fmt::format("{}/app-{}.sock", socket_dir_, next_socket_number_++);
+    ::unlink(socket_path.c_str());
+
+    ChildProcess child =
+        start_child_process(command_line(app.startup_file),
+                            environment(socket_path, pick_free_port()), options_.app_root);
+    if (child.pid < 0) {
+        result.failure = child.error;
+        co_return result;
+    }
+    auto exit_state = std::make_shared<ExitState>();
+    reaper_.watch(child.pid, [exit_state](int status) {
+        exit_state->exited = true;
+        exit_state->status = status;
+    });
+    auto output = OutputForwarder::start(io_, child.pid, child.stdout_fd, child.stderr_fd);
+    log::info("Spawning app process {} ({})", child.pid, app.startup_file);
+
+    // Poll until the app accepts a connection on its socket, exits, or runs out of time.
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options_.start_timeout_seconds);
+    asio::steady_timer timer(io_);
+    auto poll_interval = 2ms;
+    for (;;) {
+        if (exit_state->exited) {
+            // Let the pipes drain so the error page shows everything the app said.
+            for (int i = 0; i < 50 && !output->finished(); ++i) {
+                timer.expires_after(10ms);
+                co_await timer.async_wait(asio::use_awaitable);
+            }
+            result.failure = fmt::format(
+                "The application process {} {} before it started "
+                "listening for requests.",
+                child.pid, describe_exit(exit_state->status));
+            result.recent_output = output->recent_output();
+            co_return result;
+        }
+        asio::local::stream_protocol::socket probe(io_);
+        asio::error_code error;
+        co_await probe.async_connect(asio::local::stream_protocol::endpoint(socket_path),
+                                     asio::redirect_error(asio::use_awaitable, error));
+        if (!error) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(-child.pid, SIGKILL);
+            result.failure = fmt::format(
+                "The application process {} did not start listening within {} seconds "
+                "(--start-timeout) and was killed.",
+                child.pid, options_.start_timeout_seconds);
+            result.recent_output = output->recent_output();
+            co_return result;
+        }
+        timer.expires_after(poll_interval);
+        co_await timer.async_wait(asio::use_awaitable);
+        poll_interval = std::min<std::chrono::milliseconds>(poll_interval * 2, 20ms);
+    }
+    result.ok = true;
+    result.pid = child.pid;
+    result.socket_path = socket_path;
+    result.output = std::move(output);
+    co_return result;
+}
+
+}  // namespace passenger::spawn
