@@ -1,0 +1,507 @@
+#!/usr/bin/env bash
+# Side-by-side hello-world benchmark: bare `node app.js`, our server (bin/passenger), Debian's
+# Passenger 6.0.17 (Standalone, builtin engine) and nginx proxy_pass to plain node processes, all
+# started once and measured with wrk in interleaved rounds. Writes bench/RESULTS.md.
+#
+#   bench/run.sh                       # full run, about 4-5 minutes
+#   ROUNDS=5 DURATION=10 bench/run.sh  # longer
+#   TARGETS="node nginx" bench/run.sh  # a subset (node is always measured: it is the baseline)
+#
+# See bench/README.md for every knob and how to read the output.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+
+DURATION=${DURATION:-5}              # seconds per measured wrk run
+WARMUP=${WARMUP:-3}                  # seconds of wrk -c50 per target before the first round
+ROUNDS=${ROUNDS:-3}                  # interleaved repetitions
+CONNECTIONS=${CONNECTIONS:-"50 1"}   # wrk -c values
+PROCESSES=${PROCESSES:-"1 2"}        # app process counts for ours / passenger / nginx
+WRK_THREADS=${WRK_THREADS:-1}
+TARGETS=${TARGETS:-"node ours passenger nginx"}
+START_TIMEOUT=${START_TIMEOUT:-60}   # seconds for a target to answer its first request
+NGINX_WORKERS=${NGINX_WORKERS:-auto}
+INSTALL_DEPS=${INSTALL_DEPS:-1}      # apt-get install wrk/nginx/passenger when missing (root only)
+KEEP_TMP=${KEEP_TMP:-0}
+RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
+APP_SRC=${APP_SRC:-$BENCH_DIR/apps/hello}
+
+OURS=${OURS:-$REPO/bin/passenger}            # our server, never looked up through PATH
+DEBIAN_PASSENGER=/usr/bin/passenger          # the peer, never looked up through PATH
+NODE=${NODE:-/usr/bin/node}
+NGINX=${NGINX:-/usr/sbin/nginx}
+WRK=${WRK:-/usr/bin/wrk}
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+
+install_missing() {
+    local packages=()
+    [[ -x $WRK ]] || packages+=(wrk)
+    [[ -x $NGINX ]] || packages+=(nginx)
+    [[ -x $DEBIAN_PASSENGER ]] || packages+=(passenger)
+    command -v curl >/dev/null || packages+=(curl)
+    ((${#packages[@]})) || return 0
+    if [[ $INSTALL_DEPS == 1 && $(id -u) == 0 ]]; then
+        log "installing ${packages[*]} with apt-get"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}" >&2 ||
+            { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+                --no-install-recommends "${packages[@]}" >&2; } ||
+            log "apt-get failed; the targets that need ${packages[*]} will be skipped"
+    else
+        log "missing ${packages[*]} (run as root or install them); dependent targets are skipped"
+    fi
+}
+
+install_missing
+[[ -x $NODE ]] || die "node not found at $NODE (set NODE=)"
+[[ -x $WRK ]] || die "wrk not found at $WRK (apt-get install wrk)"
+command -v curl >/dev/null || die "curl not found"
+[[ -f $APP_SRC/app.js ]] || die "no app at $APP_SRC/app.js"
+
+# ---------------------------------------------------------------------------------------------
+# Bookkeeping: every process we start carries BENCH_RUN_TAG in its environment (not in ours),
+# gets its own process group, and is stopped on exit, together with its descendants.
+
+WORK=$(mktemp -d /tmp/passenger-bench.XXXXXX)
+chmod 755 "$WORK" # nginx workers run as nobody
+TAG="$(basename "$WORK")-$$"
+mkdir -p "$WORK/apps" "$WORK/logs" "$WORK/tmp"
+GROUPS_STARTED=()
+USED_PORTS=" "
+declare -A PORT LABEL PROCS APPDIR MAINPID TARGET_PIDS
+ACTIVE=()       # targets that are up, in table order
+COMMANDS=()     # exact start commands, for RESULTS.md
+NOTES=()
+CLK_TCK=$(getconf CLK_TCK)
+
+# tree_pids NAME=VALUE [PID...]: the processes whose environment holds NAME=VALUE, the PIDs given,
+# and all their descendants. (nginx overwrites its environment with its process title, and a
+# server's spawner may clear it, so the pids we started and their descendants count too.)
+tree_pids() {
+    local roots
+    roots=$(grep -lzx -- "$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | tr '\n' ' ' || true)
+    shift
+    roots+=" $*"
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$roots" -v self="$$" '
+        { n = split($0, a, ")"); split(a[n], f, " "); parent[$1] = f[2] }
+        END {
+            k = split(roots, r, " ")
+            for (i = 1; i <= k; i++) keep[r[i]] = 1
+            do {
+                changed = 0
+                for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
+            } while (changed)
+            for (p in keep) if (p != self && (p in parent)) printf "%s ", p
+        }'
+}
+
+# cpu_us PID...: user+system CPU time those processes have used so far, in microseconds.
+cpu_us() {
+    local p stat fields ticks=0
+    for p; do
+        { stat=$(<"/proc/$p/stat"); } 2>/dev/null || continue
+        read -r -a fields <<<"${stat##*) }"
+        ticks=$((ticks + fields[11] + fields[12]))
+    done
+    echo $((ticks * 1000000 / CLK_TCK))
+}
+
+cleanup() {
+    local status=${EXIT_STATUS:-$?} pg pids i
+    trap - EXIT INT TERM
+    set +e
+    for pg in "${GROUPS_STARTED[@]}"; do kill -TERM -- "-$pg" 2>/dev/null; done
+    for i in $(seq 1 100); do
+        pids=$(tree_pids "BENCH_RUN_TAG=$TAG" "${GROUPS_STARTED[@]}")
+        [[ -z $pids ]] && break
+        ((i == 50)) && kill -TERM $pids 2>/dev/null
+        sleep 0.1
+    done
+    pids=$(tree_pids "BENCH_RUN_TAG=$TAG" "${GROUPS_STARTED[@]}")
+    if [[ -n $pids ]]; then
+        log "force-killing leftovers: $pids"
+        kill -KILL $pids 2>/dev/null
+    fi
+    if [[ $KEEP_TMP == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'EXIT_STATUS=130; exit 130' INT
+trap 'EXIT_STATUS=143; exit 143' TERM
+
+# free_port: sets FREE_PORT to a loopback port nobody listens on and this run has not handed out.
+free_port() {
+    while :; do
+        FREE_PORT=$("$NODE" -e 'const s=require("net").createServer();
+            s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
+        [[ $USED_PORTS == *" $FREE_PORT "* ]] && continue
+        USED_PORTS+="$FREE_PORT "
+        return
+    done
+}
+
+quote_words() {
+    local word out=()
+    for word; do
+        if [[ $word =~ ^[A-Za-z0-9_./=:,+@%-]+$ ]]; then out+=("$word"); else out+=("'$word'"); fi
+    done
+    echo "${out[*]}"
+}
+
+# spawn NAME DIR CMD... : starts CMD in DIR in its own session (output to logs/NAME.log) and sets
+# SPAWNED to its pid. NODE_ENV=production for every target, as Passenger's --environment sets it.
+spawn() {
+    local name=$1 dir=$2
+    shift 2
+    (cd "$dir" && exec env BENCH_RUN_TAG="$TAG" BENCH_TARGET="$name" NODE_ENV=production setsid "$@" \
+        >>"$WORK/logs/$name.log" 2>&1 </dev/null) &
+    SPAWNED=$!
+    GROUPS_STARTED+=("$SPAWNED")
+    TARGET_PIDS[$name]+="$SPAWNED "
+    COMMANDS+=("(cd $dir && $(quote_words "$@"))")
+}
+
+# wait_ready URL PID: polls until URL answers with the app's body, PID dies, or the deadline.
+wait_ready() {
+    local url=$1 pid=$2 deadline=$((SECONDS + START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if curl -sf --max-time 2 "$url" 2>/dev/null | grep -q 'Hello world'; then return 0; fi
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
+}
+
+fail_target() {
+    local target=$1 why=$2 logfile="$WORK/logs/$1.log"
+    local tail=""
+    [[ -s $logfile ]] && tail=$({ grep -v '^\s*$' "$logfile" || true; } | tail -n 3 | tr '\n' ' ' | cut -c1-400)
+    NOTES+=("**$target** (${LABEL[$target]}, ${PROCS[$target]} process(es)) not measured: $why${tail:+ — last output: \`$tail\`}")
+    log "$target: not measured: $why ${tail:+($tail)}"
+}
+
+copy_app() { # copy_app TARGET -> prints the new app dir
+    local dir="$WORK/apps/$1"
+    mkdir -p "$dir"
+    cp -R "$APP_SRC/." "$dir/"
+    mkdir -p "$dir/public" "$dir/tmp"
+    echo "$dir"
+}
+
+register() { # register TARGET PROCS LABEL
+    LABEL[$1]=$3
+    PROCS[$1]=$2
+}
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+
+start_node() {
+    local t=node port dir pid
+    register $t 1 'bare `node app.js`'
+    free_port
+    port=$FREE_PORT
+    dir=$(copy_app $t)
+    spawn $t "$dir" env PORT="$port" HOST=127.0.0.1 "$NODE" app.js
+    pid=$SPAWNED
+    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
+        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
+        ACTIVE+=("$t")
+    else
+        fail_target $t "did not answer within ${START_TIMEOUT}s"
+    fi
+}
+
+start_ours() {
+    local n=$1 t="ours-$1" port dir pid
+    register "$t" "$n" 'ours (`bin/passenger start`)'
+    if [[ ! -x $OURS ]]; then
+        fail_target "$t" "$OURS does not exist yet (run \`make build\`)"
+        return
+    fi
+    free_port
+    port=$FREE_PORT
+    dir=$(copy_app "$t")
+    spawn "$t" "$dir" "$OURS" start --port "$port" --address 127.0.0.1 \
+        --environment production --min-instances "$n" --max-pool-size "$n"
+    pid=$SPAWNED
+    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
+        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
+        ACTIVE+=("$t")
+    elif ! kill -0 "$pid" 2>/dev/null; then
+        fail_target "$t" "the server exited (an option may be unsupported)"
+    else
+        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
+    fi
+}
+
+start_passenger() {
+    local n=$1 t="passenger-$1" port dir pid
+    register "$t" "$n" "Debian Passenger $PASSENGER_VERSION (builtin engine)"
+    if [[ ! -x $DEBIAN_PASSENGER ]]; then
+        fail_target "$t" "$DEBIAN_PASSENGER is not installed (apt-get install passenger)"
+        return
+    fi
+    free_port
+    port=$FREE_PORT
+    dir=$(copy_app "$t")
+    mkdir -p "$WORK/passenger-registry-$n" "$WORK/tmp/$t"
+    # Standalone ignores SIGINT when started in the background (bash sets it to SIG_IGN); it
+    # stops cleanly, watchdog and apps included, on SIGTERM. TMPDIR keeps its runtime dir here.
+    spawn "$t" "$dir" env TMPDIR="$WORK/tmp/$t" "$DEBIAN_PASSENGER" start --engine=builtin \
+        --port "$port" --address 127.0.0.1 --min-instances "$n" --max-pool-size "$n" \
+        --environment production --nodejs "$NODE" \
+        --instance-registry-dir "$WORK/passenger-registry-$n" \
+        --pid-file "$WORK/$t.pid" --log-file "$WORK/logs/$t.core.log" \
+        --disable-security-update-check --disable-anonymous-telemetry
+    pid=$SPAWNED
+    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
+        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
+        ACTIVE+=("$t")
+    else
+        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
+    fi
+}
+
+start_nginx() {
+    local n=$1 t="nginx-$1" port dir pid i upstreams="" user=""
+    register "$t" "$n" "nginx $NGINX_VERSION proxy_pass → node"
+    if [[ ! -x $NGINX ]]; then
+        fail_target "$t" "$NGINX is not installed (apt-get install nginx)"
+        return
+    fi
+    dir=$(copy_app "$t")
+    for i in $(seq 1 "$n"); do
+        local bport bpid
+        free_port
+        bport=$FREE_PORT
+        spawn "$t" "$dir" env PORT="$bport" HOST=127.0.0.1 "$NODE" app.js
+        bpid=$SPAWNED
+        if ! wait_ready "http://127.0.0.1:$bport/" "$bpid"; then
+            fail_target "$t" "backend node $i did not answer"
+            return
+        fi
+        upstreams+="        server 127.0.0.1:$bport;"$'\n'
+    done
+    free_port
+    port=$FREE_PORT
+    local prefix="$WORK/nginx-$n"
+    mkdir -p "$prefix/logs"
+    chmod 755 "$prefix"
+    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
+    cat >"$prefix/nginx.conf" <<EOF
+$user
+worker_processes $NGINX_WORKERS;
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+    upstream app {
+$upstreams        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+        }
+    }
+}
+EOF
+    spawn "$t" "$prefix" "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" \
+        -c "$prefix/nginx.conf" -g 'daemon off;'
+    pid=$SPAWNED
+    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
+        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
+        ACTIVE+=("$t")
+    else
+        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
+    fi
+}
+
+# classify_pids TARGET: splits the target's processes into APP_PIDS (node running the target's
+# app copy: bare, behind nginx, or spawned by a server) and SERVER_PIDS (everything else).
+declare -A APP_PIDS SERVER_PIDS
+NODE_EXE=$(readlink -f "$NODE")
+classify_pids() {
+    local t=$1 p apps="" servers=""
+    for p in $(tree_pids "BENCH_TARGET=$t" ${TARGET_PIDS[$t]}); do
+        if [[ $(readlink "/proc/$p/cwd" 2>/dev/null) == "${APPDIR[$t]}" &&
+            $(readlink -f "/proc/$p/exe" 2>/dev/null) == "$NODE_EXE" ]]; then
+            apps+="$p "
+        else
+            servers+="$p "
+        fi
+    done
+    APP_PIDS[$t]=$apps
+    SERVER_PIDS[$t]=$servers
+}
+
+# ---------------------------------------------------------------------------------------------
+# Versions and machine
+
+NODE_VERSION=$("$NODE" --version)
+NGINX_VERSION=$([[ -x $NGINX ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo "not installed")
+PASSENGER_VERSION=$([[ -x $DEBIAN_PASSENGER ]] &&
+    "$DEBIAN_PASSENGER" --version 2>/dev/null | sed -n 's/.*Passenger(R) //p' | head -1 || echo "not installed")
+OURS_VERSION=$([[ -x $OURS ]] && "$OURS" --version 2>&1 | head -1 || echo "not built")
+WRK_VERSION=$("$WRK" -v 2>&1 | head -1 | awk '{print $2}' || true)
+COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no -- src loaders 2>/dev/null | head -1)
+CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+KERNEL=$(uname -srm)
+NPROC=$(nproc)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED_AT=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+
+# ---------------------------------------------------------------------------------------------
+# Start everything
+
+log "work dir $WORK"
+want() { [[ " $TARGETS " == *" $1 "* ]]; }
+start_node
+((${#ACTIVE[@]})) || die "bare node did not start; see above"
+for n in $PROCESSES; do
+    want ours && start_ours "$n"
+    want passenger && start_passenger "$n"
+    want nginx && start_nginx "$n"
+done
+log "up: ${ACTIVE[*]}"
+
+ORDER=()
+printf 'target\tprocs\tlabel\n' >"$WORK/targets.tsv"
+for t in node ours-1 ours-2 passenger-1 passenger-2 nginx-1 nginx-2 \
+    $(for n in $PROCESSES; do echo "ours-$n passenger-$n nginx-$n"; done); do
+    [[ " ${ORDER[*]:-} " == *" $t "* ]] && continue
+    [[ -n ${LABEL[$t]:-} ]] || continue
+    ORDER+=("$t")
+    printf '%s\t%s\t%s\n' "$t" "${PROCS[$t]}" "${LABEL[$t]}" >>"$WORK/targets.tsv"
+done
+
+# run_wrk TARGET CONNS SECONDS -> prints the RESULT fields; wrk's full output goes to the log
+run_wrk() {
+    local t=$1 c=$2 d=$3 out
+    out=$("$WRK" -t"$WRK_THREADS" -c"$c" -d"${d}s" --latency -s "$BENCH_DIR/report.lua" \
+        "http://127.0.0.1:${PORT[$t]}/" 2>&1) || true
+    printf '== %s -c%s -d%ss\n%s\n' "$t" "$c" "$d" "$out" >>"$WORK/logs/wrk.log"
+    sed -n 's/^RESULT //p' <<<"$out" | tr ' ' '\t'
+}
+
+log "warming up each target for ${WARMUP}s"
+for t in "${ACTIVE[@]}"; do
+    run_wrk "$t" 50 "$WARMUP" >/dev/null
+    classify_pids "$t"
+    seen=$(wc -w <<<"${APP_PIDS[$t]}")
+    if [[ $seen != "${PROCS[$t]}" ]]; then
+        NOTES+=("**$t**: $seen app processes seen after warm-up, expected ${PROCS[$t]}.")
+        log "$t: $seen app processes after warm-up, expected ${PROCS[$t]}"
+    fi
+done
+
+total=$((ROUNDS * ${#ACTIVE[@]} * $(wc -w <<<"$CONNECTIONS")))
+log "measuring: $ROUNDS rounds x ${#ACTIVE[@]} targets x connections ($CONNECTIONS), ${DURATION}s each, ~$((total * (DURATION + 1)))s"
+printf 'round\tconns\ttarget\tprocs\tserver_cpu_us\tapp_cpu_us\trequests\tduration_us\tp50_us\tp90_us\tp99_us\tmax_us\tsocket_errors\tstatus_errors\n' \
+    >"$WORK/results.tsv"
+for round in $(seq 1 "$ROUNDS"); do
+    # Rotate the order each round so no target always runs first or right after the same peer.
+    k=$(((round - 1) % ${#ACTIVE[@]}))
+    rotated=("${ACTIVE[@]:k}" "${ACTIVE[@]:0:k}")
+    for t in "${ACTIVE[@]}"; do classify_pids "$t"; done
+    for c in $CONNECTIONS; do
+        for t in "${rotated[@]}"; do
+            server_cpu=$(cpu_us ${SERVER_PIDS[$t]})
+            app_cpu=$(cpu_us ${APP_PIDS[$t]})
+            fields=$(run_wrk "$t" "$c" "$DURATION")
+            server_cpu=$(($(cpu_us ${SERVER_PIDS[$t]}) - server_cpu))
+            app_cpu=$(($(cpu_us ${APP_PIDS[$t]}) - app_cpu))
+            if [[ -z $fields ]]; then
+                log "round $round $t -c$c: wrk produced no result (see wrk.log)"
+                NOTES+=("round $round, $t, -c$c: wrk produced no result.")
+                continue
+            fi
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$c" "$t" "${PROCS[$t]}" "$server_cpu" "$app_cpu" \
+                "$fields" >>"$WORK/results.tsv"
+            read -r req dur p50 _ p99 _ <<<"$fields"
+            log "round $round/$ROUNDS -c$c $t: $((req * 1000000 / dur)) req/s, p50 ${p50}us, p99 ${p99}us," \
+                "CPU/req server $((server_cpu / (req ? req : 1)))us app $((app_cpu / (req ? req : 1)))us"
+        done
+    done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+for t in "${ACTIVE[@]}"; do
+    errors=$({ grep -cE 'App [0-9]+ std(out|err)|\[ E |\[error\]|\[crit\]|\[alert\]' \
+        "$WORK/logs/$t.log" "$WORK/logs/$t.core.log" "$WORK/nginx-${t#nginx-}/logs/error.log" 2>/dev/null ||
+        true; } | awk -F: '{s+=$NF} END {print s+0}')
+    ((errors)) && NOTES+=("**$t** logged $errors error or app-output lines during the run (kept out of the table; rerun with KEEP_TMP=1 to read them).")
+done
+
+# ---------------------------------------------------------------------------------------------
+# RESULTS.md
+
+tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
+{
+    echo "# Benchmark results"
+    echo
+    echo "Written by \`bench/run.sh\` (see \`bench/README.md\`). Only ratios measured in the same run are"
+    echo "meaningful: client and servers share the machine's cores."
+    echo
+    echo "- Date: $STARTED_AT"
+    echo "- Machine: $NPROC CPUs, $CPU_MODEL; $KERNEL; load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
+    echo "- Versions: node $NODE_VERSION; nginx $NGINX_VERSION; Debian passenger $PASSENGER_VERSION;" \
+        "ours \`$OURS_VERSION\` at commit \`$COMMIT\`${DIRTY:+ (with uncommitted changes in src/ or loaders/)};" \
+        "wrk $WRK_VERSION"
+    echo "- Run: ROUNDS=$ROUNDS DURATION=${DURATION}s WARMUP=${WARMUP}s CONNECTIONS=\"$CONNECTIONS\"" \
+        "PROCESSES=\"$PROCESSES\" WRK_THREADS=$WRK_THREADS NGINX_WORKERS=$NGINX_WORKERS"
+    echo
+    echo "Each cell is the median over the rounds; a ratio is the median of the per-round paired ratios"
+    echo "(the target against the reference measured in the same round), with min–max in parentheses."
+    echo "\"÷ node\" compares with one bare \`node app.js\`; \"÷ nginx\" with nginx in front of the same"
+    echo "number of node processes. req/s: higher is better; latency ratios: lower is better."
+    echo
+    echo "$tables"
+    if ((${#NOTES[@]})); then
+        echo "## Notes"
+        echo
+        for note in "${NOTES[@]}"; do echo "- $note"; done
+        echo
+    fi
+    echo "## Commands"
+    echo
+    echo "Started once each, in \`$WORK\` (a temporary copy of \`bench/apps/hello\` per target):"
+    echo
+    echo '```'
+    for cmd in "${COMMANDS[@]}"; do echo "$cmd"; done
+    echo '```'
+    echo
+    echo "nginx.conf (for 1 process; the 2-process one lists two upstream servers):"
+    echo
+    echo '```nginx'
+    if [[ -f $WORK/nginx-1/nginx.conf ]]; then cat "$WORK/nginx-1/nginx.conf"; else
+        cat "$WORK"/nginx-*/nginx.conf 2>/dev/null | head -40; fi
+    echo '```'
+    echo
+    echo "Each measurement (after a ${WARMUP}s \`-c50\` warm-up per target; targets rotate each round):"
+    echo
+    echo '```'
+    echo "$WRK -t$WRK_THREADS -c<conns> -d${DURATION}s --latency -s bench/report.lua http://127.0.0.1:<port>/"
+    echo '```'
+} >"$RESULTS.tmp"
+mv "$RESULTS.tmp" "$RESULTS"
+log "wrote $RESULTS"
+echo "$tables"
