@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,19 +41,23 @@ std::vector<std::string> core_environment(const config::Options& options, bool w
 }
 
 // Runs in the forked child: only async-signal-safe calls until execve.
-[[noreturn]] void exec_core(int listen_fd, int ready_writer, int exec_error_writer,
-                            const sigset_t& child_mask, char* const argv[], char* const envp[]) {
+[[noreturn]] void exec_core(const char* executable, int listen_fd, int ready_writer,
+                            int exec_error_writer, const sigset_t& child_mask, char* const argv[],
+                            char* const envp[]) {
     // Move both fds out of the way first, so placing one at 3 cannot clobber the other.
     int high_listen = ::fcntl(listen_fd, F_DUPFD_CLOEXEC, 10);
     int high_ready = ready_writer >= 0 ? ::fcntl(ready_writer, F_DUPFD_CLOEXEC, 10) : -1;
     bool placed = high_listen >= 0 && ::dup2(high_listen, kCoreListenFd) == kCoreListenFd;
     if (placed && high_ready >= 0) placed = ::dup2(high_ready, kCoreReadyFd) == kCoreReadyFd;
     if (placed) {
+        // Fds this process inherited from whoever started `passenger start` must not reach the
+        // core or its apps either. CLOEXEC rather than close: the exec error pipe must survive.
+        ::close_range(kCoreReadyFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
         struct sigaction default_action {};
         default_action.sa_handler = SIG_DFL;
         ::sigaction(SIGPIPE, &default_action, nullptr);
         ::sigprocmask(SIG_SETMASK, &child_mask, nullptr);
-        ::execve("/proc/self/exe", argv, envp);
+        ::execve(executable, argv, envp);
     }
     int error = errno;
     [[maybe_unused]] ssize_t ignored = ::write(exec_error_writer, &error, sizeof error);
@@ -61,17 +66,18 @@ std::vector<std::string> core_environment(const config::Options& options, bool w
 
 }  // namespace
 
-CoreLaunch launch_core(const config::Options& options, int listen_fd, bool want_readiness,
-                       const sigset_t& child_mask) {
+CoreLaunch launch_core(const CoreCommand& command, const config::Options& options, int listen_fd,
+                       bool want_readiness, const sigset_t& child_mask) {
     CoreLaunch result;
     // Everything the child needs is prepared before fork: it may not allocate afterwards.
     std::vector<std::string> environment = core_environment(options, want_readiness);
     std::vector<char*> envp;
     for (std::string& entry : environment) envp.push_back(entry.data());
     envp.push_back(nullptr);
-    char passenger_word[] = "passenger";
-    char core_word[] = "core";
-    char* argv[] = {passenger_word, core_word, nullptr};
+    std::vector<std::string> arguments = command.argv;
+    std::vector<char*> argv;
+    for (std::string& argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
 
     int ready_pipe[2] = {-1, -1};
     int exec_error_pipe[2];
@@ -89,8 +95,8 @@ CoreLaunch launch_core(const config::Options& options, int listen_fd, bool want_
         return result;
     }
     if (pid == 0)
-        exec_core(listen_fd, ready_writer.get(), exec_error_writer.get(), child_mask, argv,
-                  envp.data());
+        exec_core(command.executable.c_str(), listen_fd, ready_writer.get(),
+                  exec_error_writer.get(), child_mask, argv.data(), envp.data());
 
     // The parent must not hold the write ends, or it would never see EOF on them.
     ready_writer.reset();
@@ -101,7 +107,7 @@ CoreLaunch launch_core(const config::Options& options, int listen_fd, bool want_
     while (length < 0 && errno == EINTR);
     if (length > 0) {
         // The child has exited with 127; the caller reaps it through SIGCHLD like any core exit.
-        result.error = fmt::format("cannot execute /proc/self/exe as the core process: {}",
+        result.error = fmt::format("cannot execute {} as the core process: {}", command.executable,
                                    std::strerror(exec_errno));
         return result;
     }

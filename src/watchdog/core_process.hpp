@@ -9,8 +9,15 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace passenger::watchdog {
+
+// What to exec as the core. Always this binary as `passenger core`, except in tests.
+struct CoreCommand {
+    std::string executable = "/proc/self/exe";
+    std::vector<std::string> argv = {"passenger", "core"};
+};
 
 struct CoreLaunch {
     pid_t pid = -1;               // > 0 when the exec succeeded
@@ -20,7 +27,7 @@ struct CoreLaunch {
 
 // `child_mask` is the signal mask the core runs with (the watchdog blocks the ones it handles).
 // Returns once the exec has succeeded or failed.
-CoreLaunch launch_core(const config::Options& options, int listen_fd, bool want_readiness,
-                       const sigset_t& child_mask);
+CoreLaunch launch_core(const CoreCommand& command, const config::Options& options, int listen_fd,
+                       bool want_readiness, const sigset_t& child_mask);
 
 }  // namespace passenger::watchdog

@@ -37,10 +37,11 @@ std::string describe_exit(int wait_status) {
 }
 
 CoreSupervisor::CoreSupervisor(const config::Options& options, int listen_fd,
-                               SignalReceiver& signals)
+                               SignalReceiver& signals, CoreCommand command)
     : options_(options),
       listen_fd_(listen_fd),
       signals_(signals),
+      command_(std::move(command)),
       restart_delay_(kFirstRestartDelay) {}
 
 int CoreSupervisor::run(SupervisorHooks hooks) {
@@ -53,7 +54,8 @@ int CoreSupervisor::run(SupervisorHooks hooks) {
 void CoreSupervisor::start_core() {
     // Only the first core reports readiness: it decides when the banner appears.
     bool want_readiness = !first_ready_reported_;
-    CoreLaunch launch = launch_core(options_, listen_fd_, want_readiness, signals_.original_mask());
+    CoreLaunch launch =
+        launch_core(command_, options_, listen_fd_, want_readiness, signals_.original_mask());
     if (!launch.error.empty()) {
         on_core_failed(launch.error);
         return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/options.hpp"
+#include "watchdog/core_process.hpp"
 #include "watchdog/file_descriptor.hpp"
 #include "watchdog/signal_receiver.hpp"
 
@@ -23,7 +24,8 @@ struct SupervisorHooks {
 
 class CoreSupervisor {
   public:
-    CoreSupervisor(const config::Options& options, int listen_fd, SignalReceiver& signals);
+    CoreSupervisor(const config::Options& options, int listen_fd, SignalReceiver& signals,
+                   CoreCommand command = {});
 
     // Returns the exit code: 0 after a requested stop, 1 when the first core failed before it was
     // ready (see startup_error()) or the core kept crashing.
@@ -48,6 +50,7 @@ class CoreSupervisor {
     int listen_fd_;
     SignalReceiver& signals_;
     SupervisorHooks hooks_;
+    CoreCommand command_;
 
     pid_t core_pid_ = 0;  // 0 while no core runs
     Clock::time_point core_started_at_;
