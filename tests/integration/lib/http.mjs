@@ -40,7 +40,11 @@ export function request(port, path, options = {}) {
     } = options;
     return new Promise((resolve, reject) => {
         const startedAt = Date.now();
-        const req = http.request({ host, port, path, method, headers, agent: false });
+        // Node's client sends a DELETE/OPTIONS body without any framing unless told its length.
+        const framed = body === undefined || Array.isArray(body) || Object.keys(headers).some((name) => /^content-length$/i.test(name))
+            ? headers
+            : { ...headers, 'Content-Length': Buffer.byteLength(body) };
+        const req = http.request({ host, port, path, method, headers: framed, agent: false });
         const timer = setTimeout(() => {
             req.destroy(new Error(`${method} ${path}: no complete response within ${timeoutMs} ms`));
         }, timeoutMs);

@@ -1,0 +1,117 @@
+// Starting and stopping: graceful shutdown on SIGTERM/SIGINT with a request in flight, no app
+// process outliving a SIGKILLed server, and daemon mode with `passenger stop`.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { connectionRefused, request } from './lib/http.mjs';
+import { isAlive, sleep, waitFor, waitForGone } from './lib/proc.mjs';
+import { makeTempDir, parseBanner, runPassenger, startDaemon, startServer } from './lib/server.mjs';
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+    test(`${signal}: a request in flight completes, then the server and its apps exit and the pid file goes`, { timeout: 60000 }, async (t) => {
+        const server = await startServer(t, { fixture: 'echo' });
+        const { appDir, port } = server;
+        const { pid: appPid } = (await server.get('/pid')).json();
+        const processes = server.track().map((record) => record.pid);
+        assert.ok(processes.includes(appPid), `the app (${appPid}) runs below the server (${processes.join(', ')})`);
+        const pidFile = server.banner().pidFile;
+        assert.ok(pidFile && fs.existsSync(pidFile), `pid file ${pidFile} exists while running`);
+
+        const mark = path.join('tmp', 'slow-started');
+        const slow = server.get(`/slow?ms=1500&mark=${mark}`, { timeoutMs: 30000 });
+        await waitFor(() => fs.existsSync(path.join(appDir, mark)), { what: 'the slow request to reach the app' });
+        server.proc.kill(signal);
+
+        const response = await slow;
+        assert.equal(response.status, 200, `the request in flight completed: ${response.text}`);
+        assert.deepEqual(response.json(), { pid: appPid, sleptMs: 1500 });
+
+        const exit = await Promise.race([server.exited, sleep(20000).then(() => null)]);
+        assert.ok(exit, 'the server exits after the request in flight');
+        await waitForGone([appPid, ...processes], { timeoutMs: 5000 });
+        assert.equal(fs.existsSync(pidFile), false, 'the pid file is removed');
+        assert.equal(await connectionRefused(port), true, 'nothing listens on the port');
+        assert.equal(exit.code, 0, `a graceful stop exits 0, got ${JSON.stringify(exit)}`);
+    });
+}
+
+test('SIGTERM with no request in flight stops promptly', { timeout: 30000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'echo' });
+    const { pid: appPid } = (await server.get('/pid')).json();
+    const startedAt = Date.now();
+    server.proc.kill('SIGTERM');
+    const exit = await Promise.race([server.exited, sleep(10000).then(() => null)]);
+    assert.ok(exit, 'exited within 10 s');
+    assert.ok(Date.now() - startedAt < 5000, `stopped in ${Date.now() - startedAt} ms`);
+    await waitForGone([appPid], { timeoutMs: 3000 });
+});
+
+test('SIGKILL to the server: its app processes are gone within a few seconds', { timeout: 30000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'echo' });
+    const { pid: appPid } = (await server.get('/pid')).json();
+    const processes = server.track().map((record) => record.pid);
+    assert.ok(processes.includes(appPid));
+    server.proc.kill('SIGKILL');
+    await server.exited;
+    await waitForGone([appPid, ...processes], { timeoutMs: 5000 });
+    await waitFor(() => connectionRefused(server.port), { timeoutMs: 5000, what: 'the port to close' });
+});
+
+// Checks a daemon that `passenger stop` just stopped: everything is gone at once (stop waits),
+// the pid file is removed and the port is closed.
+async function assertStopped(daemon, { daemonPid, appPid }) {
+    assert.equal(isAlive(daemonPid), false, `server ${daemonPid} is gone when stop returns`);
+    assert.equal(isAlive(appPid), false, `app ${appPid} is gone when stop returns`);
+    assert.equal(fs.existsSync(daemon.pidFile), false, 'the pid file is removed');
+    assert.equal(await connectionRefused(daemon.port), true, 'nothing listens on the port');
+}
+
+test('start --daemonize returns after the banner, serves, logs; stop --port stops it', { timeout: 60000 }, async (t) => {
+    const daemon = await startDaemon(t, { fixture: 'echo' });
+    const { appDir, port } = daemon;
+    const banner = parseBanner(daemon.start.stdout);
+    assert.equal(banner.pidFile, path.join(appDir, `passenger.${port}.pid`), daemon.start.stdout);
+    assert.equal(banner.logFile, path.join(appDir, `passenger.${port}.log`));
+
+    const daemonPid = daemon.pid();
+    assert.ok(daemonPid && isAlive(daemonPid), `the pid file names a live process (${daemonPid})`);
+    const { pid: appPid } = (await request(port, '/pid')).json();
+    daemon.track();
+
+    // The log is written in daemon mode too, app output included.
+    await waitFor(() => daemon.logText().includes(`App ${appPid} stdout: echo fixture starting, pid ${appPid}`), {
+        what: () => `the app's output in ${daemon.logFile}:\n${daemon.logText()}`,
+    });
+
+    const stop = await runPassenger(['stop', '--port', String(port)], { cwd: appDir });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    await assertStopped(daemon, { daemonPid, appPid });
+    assert.equal(daemon.start.pipesClosed, true, 'the daemon does not hold the terminal (stdout/stderr of `start -d`) open');
+});
+
+test('stop APP_DIR --port P works from another directory', { timeout: 60000 }, async (t) => {
+    const daemon = await startDaemon(t, { fixture: 'echo' });
+    const daemonPid = daemon.pid();
+    const { pid: appPid } = (await request(daemon.port, '/pid')).json();
+    daemon.track();
+    const elsewhere = await makeTempDir(t, 'passenger-it-cwd-');
+    const stop = await runPassenger(['stop', daemon.appDir, '--port', String(daemon.port)], { cwd: elsewhere });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    await assertStopped(daemon, { daemonPid, appPid });
+});
+
+test('start -d --pid-file F, then stop --pid-file F', { timeout: 60000 }, async (t) => {
+    const elsewhere = await makeTempDir(t, 'passenger-it-pid-');
+    const pidFile = path.join(elsewhere, 'server.pid');
+    const daemon = await startDaemon(t, { fixture: 'echo', args: ['--pid-file', pidFile] });
+    assert.equal(daemon.pidFile, pidFile);
+    const daemonPid = daemon.pid();
+    assert.ok(daemonPid && isAlive(daemonPid), 'the custom pid file names a live process');
+    const { pid: appPid } = (await request(daemon.port, '/pid')).json();
+    daemon.track();
+    const stop = await runPassenger(['stop', '--pid-file', pidFile], { cwd: elsewhere });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    await assertStopped(daemon, { daemonPid, appPid });
+});
