@@ -35,7 +35,7 @@ std::string working_directory() {
 // Where a failure before the banner goes: the terminal, or the waiting original process.
 class StartupReporter {
   public:
-    StartupReporter(std::string_view error_prefix) : error_prefix_(error_prefix) {}
+    explicit StartupReporter(std::string_view error_prefix) : error_prefix_(error_prefix) {}
     void adopt_daemon_pipe(FileDescriptor status_writer) {
         status_writer_ = std::move(status_writer);
     }
