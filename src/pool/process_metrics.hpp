@@ -1,0 +1,25 @@
+// CPU and memory of a process, read from /proc (Linux).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace passenger::pool {
+
+struct CpuTimes {
+    uint64_t ticks = 0;  // user + system time of the process, in clock ticks
+};
+
+// The process's CPU time so far; std::nullopt when it is gone.
+std::optional<CpuTimes> read_cpu_times(pid_t pid);
+
+// Private memory (Private_Clean + Private_Dirty, KiB) from /proc/PID/smaps_rollup; this is what
+// the process alone costs, shared libraries and copy-on-write pages excluded.
+std::optional<uint64_t> read_private_memory_kb(pid_t pid);
+
+// Percent of one core used between two samples taken `elapsed_seconds` apart.
+double cpu_percent(CpuTimes before, CpuTimes after, double elapsed_seconds);
+
+}  // namespace passenger::pool

@@ -1,0 +1,38 @@
+#include "pool/process_metrics.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <vector>
+
+namespace passenger::pool {
+namespace {
+
+TEST(ProcessMetrics, ReadsOwnCpuAndMemory) {
+    auto before = read_cpu_times(::getpid());
+    ASSERT_TRUE(before.has_value());
+    // Burn about 200 ms of CPU so the tick counter (10 ms resolution) must move.
+    auto start = std::chrono::steady_clock::now();
+    volatile uint64_t sink = 0;
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200)) sink = sink + 1;
+    auto after = read_cpu_times(::getpid());
+    ASSERT_TRUE(after.has_value());
+    double percent = cpu_percent(*before, *after, 0.2);
+    EXPECT_GT(percent, 30.0);
+    EXPECT_LT(percent, 150.0);
+
+    std::vector<char> touched(32 * 1024 * 1024, 1);  // 32 MiB of private, dirty pages
+    auto memory = read_private_memory_kb(::getpid());
+    ASSERT_TRUE(memory.has_value());
+    EXPECT_GT(*memory, 32u * 1024);
+    EXPECT_EQ(touched[12345], 1);
+}
+
+TEST(ProcessMetrics, GoneProcessHasNoMetrics) {
+    EXPECT_FALSE(read_cpu_times(999999999).has_value());
+    EXPECT_FALSE(read_private_memory_kb(999999999).has_value());
+}
+
+}  // namespace
+}  // namespace passenger::pool
