@@ -149,6 +149,7 @@ asio::awaitable<void> Group::run_spawn() {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
     if (shutting_down_) {
         process->alive = false;
+        process->stop_requested = true;
         ::kill(-process->pid, SIGTERM);
         co_return;
     }
@@ -156,7 +157,7 @@ asio::awaitable<void> Group::run_spawn() {
 }
 
 void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_status) {
-    bool expected = !process->alive;
+    bool expected = process->stop_requested;
     process->alive = false;
     process->idle_connections.clear();
     std::erase(processes_, process);
@@ -173,12 +174,20 @@ void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_
     if (needed && may_spawn()) spawn_one();
 }
 
+void Group::on_process_unreachable(Process& process) {
+    if (!process.alive) return;
+    process.alive = false;
+    process.idle_connections.clear();
+    ::kill(-process.pid, SIGKILL);
+}
+
 asio::awaitable<void> Group::shutdown() {
     shutting_down_ = true;
     fail_queue(503, "<p>The server is shutting down.</p>");
     auto signal_all = [this](int signal) {
         for (auto& process : processes_) {
             process->alive = false;
+            process->stop_requested = true;
             ::kill(-process->pid, signal);
         }
     };

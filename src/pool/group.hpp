@@ -39,6 +39,10 @@ class Group {
     // Stops every process (SIGTERM, then SIGKILL after the stop timeout) and waits until gone.
     asio::awaitable<void> shutdown();
 
+    // The process did not accept a connection: it is dying or broken. It takes no more requests
+    // and is killed; its exit is handled as a crash.
+    void on_process_unreachable(Process& process);
+
     size_t process_count() const { return processes_.size(); }
 
   private:

@@ -23,10 +23,11 @@ struct Process {
     std::chrono::steady_clock::time_point spawned_at;
     std::chrono::steady_clock::time_point last_used;
 
-    int sessions = 0;                         // requests in flight
-    int max_sessions = 0;                     // 0 = unlimited (Node.js)
-    uint64_t processed = 0;                   // requests finished
-    bool alive = true;                        // false once it exited or is being stopped
+    int sessions = 0;             // requests in flight
+    int max_sessions = 0;         // 0 = unlimited (Node.js)
+    uint64_t processed = 0;       // requests finished
+    bool alive = true;            // takes requests; false once it exited, broke or is being stopped
+    bool stop_requested = false;  // the pool asked it to stop, so its exit is no crash
     std::vector<AppSocket> idle_connections;  // kept-alive connections to the app, most recent last
 
     bool has_capacity() const { return alive && (max_sessions == 0 || sessions < max_sessions); }

@@ -20,8 +20,7 @@ std::optional<CpuTimes> read_cpu_times(pid_t pid) {
     unsigned long long user = 0, system = 0;
     // Fields after ')': state(3) ... utime(14) stime(15).
     if (std::sscanf(content.c_str() + close + 1,
-                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &user,
-                    &system) != 2)
+                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &user, &system) != 2)
         return std::nullopt;
     return CpuTimes{user + system};
 }

@@ -112,54 +112,64 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
 }  // namespace
 
 asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
-    pool::SessionResult acquired = co_await group.get_session();
-    if (!acquired.session)
-        co_return co_await send_error(client, acquired.error_status, acquired.error_detail_html);
-    pool::Session& session = acquired.session;
     auto executor = client.reader.stream().get_executor();
     const http::MessageHead& request = client.reader.head();
     const std::string request_head = app_request_head(request, client.client_address);
     const bool replayable = !request.has_body();
 
-    // A kept-alive connection may have been closed by the app just now; a request without a body
-    // can then safely be sent again on a new connection.
-    for (int attempt = 0;; ++attempt) {
-        std::optional<AppSocket> reused =
-            attempt == 0 ? session.take_idle_connection() : std::nullopt;
-        AppSocket app(executor);
-        if (reused) {
-            app = std::move(*reused);
-        } else {
-            asio::error_code error;
-            co_await app.async_connect(
-                asio::local::stream_protocol::endpoint(session.process().socket_path),
-                asio::redirect_error(asio::use_awaitable, error));
-            if (error) {
-                log::error("Cannot connect to app process {}: {}", session.process().pid,
-                           error.message());
-                co_return co_await send_error(
-                    client, 502, "<p>The application process could not be reached.</p>");
+    // A process that just died may still be listed until its exit is reaped; one that cannot be
+    // reached is taken out of rotation and the request goes to another.
+    constexpr int max_unreachable = 3;
+    for (int unreachable = 0;;) {
+        pool::SessionResult acquired = co_await group.get_session();
+        if (!acquired.session)
+            co_return co_await send_error(client, acquired.error_status,
+                                          acquired.error_detail_html);
+        pool::Session& session = acquired.session;
+
+        // A kept-alive connection may have been closed by the app just now; a request without a
+        // body can then safely be sent again on a new connection.
+        for (int attempt = 0;; ++attempt) {
+            std::optional<AppSocket> reused =
+                attempt == 0 ? session.take_idle_connection() : std::nullopt;
+            AppSocket app(executor);
+            if (reused) {
+                app = std::move(*reused);
+            } else {
+                asio::error_code error;
+                co_await app.async_connect(
+                    asio::local::stream_protocol::endpoint(session.process().socket_path),
+                    asio::redirect_error(asio::use_awaitable, error));
+                if (error) {
+                    log::error("Cannot connect to app process {}: {}", session.process().pid,
+                               error.message());
+                    group.on_process_unreachable(session.process());
+                    if (++unreachable < max_unreachable) break;
+                    co_return co_await send_error(
+                        client, 502, "<p>The application process could not be reached.</p>");
+                }
             }
+            bool sent = co_await send_request(client.reader, app, request_head);
+            AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
+            bool keep_alive = false;
+            bool app_reusable = false;
+            Relay relay =
+                sent ? co_await relay_response(client, app_reader, keep_alive, app_reusable)
+                     : Relay::app_failed_before_response;
+            if (relay == Relay::done) {
+                if (app_reusable) session.return_connection(std::move(app));
+                co_return keep_alive;
+            }
+            if (relay == Relay::aborted) co_return false;
+            if (reused && replayable) continue;
+            if (!sent && !client.reader.parser().message_complete())
+                co_return false;  // the client went away
+            log::error("App process {} closed the connection without answering {} {}",
+                       session.process().pid, request.method, request.target);
+            co_return co_await send_error(
+                client, 502,
+                "<p>The application process closed the connection without a response.</p>");
         }
-        bool sent = co_await send_request(client.reader, app, request_head);
-        AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
-        bool keep_alive = false;
-        bool app_reusable = false;
-        Relay relay = sent ? co_await relay_response(client, app_reader, keep_alive, app_reusable)
-                           : Relay::app_failed_before_response;
-        if (relay == Relay::done) {
-            if (app_reusable) session.return_connection(std::move(app));
-            co_return keep_alive;
-        }
-        if (relay == Relay::aborted) co_return false;
-        if (reused && replayable) continue;
-        if (!sent && !client.reader.parser().message_complete())
-            co_return false;  // client went away
-        log::error("App process {} closed the connection without answering {} {}",
-                   session.process().pid, request.method, request.target);
-        co_return co_await send_error(
-            client, 502,
-            "<p>The application process closed the connection without a response.</p>");
     }
 }
 

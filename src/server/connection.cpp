@@ -78,6 +78,9 @@ asio::awaitable<bool> serve_request(Server& server, proxy::ClientReader& reader,
     bool keep_alive = head.keep_alive && !server.shutting_down();
     auto& socket = reader.stream();
 
+    // RFC 9112 3.2: a server must answer 400 to an HTTP/1.1 request without Host.
+    if (head.http_major == 1 && head.http_minor >= 1 && head.find("host") == nullptr)
+        co_return co_await reject(socket, address, 400, "HTTP/1.1 request without Host header");
     if (const std::string* expect = head.find("expect")) {
         if (!http::iequals(*expect, "100-continue"))
             co_return co_await reject(socket, address, 417, "unsupported Expect header");
