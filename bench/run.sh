@@ -111,6 +111,22 @@ cpu_us() {
     echo $((ticks * 1000000 / CLK_TCK))
 }
 
+# cpu_snapshot: "<elapsed_us> <machine_busy_us> <ours_us>": wall clock, CPU time the whole machine
+# spent busy, and CPU time spent by this script, its reaped children (wrk) and every process it
+# started. The difference of two snapshots tells how much CPU other processes took meanwhile.
+cpu_snapshot() {
+    local line fields busy self
+    read -r line </proc/stat
+    read -r -a fields <<<"$line"
+    # user nice system idle iowait irq softirq steal
+    busy=$((fields[1] + fields[2] + fields[3] + fields[6] + fields[7] + fields[8]))
+    { line=$(<"/proc/$$/stat"); } 2>/dev/null
+    read -r -a fields <<<"${line##*) }"
+    self=$((fields[11] + fields[12] + fields[13] + fields[14]))
+    echo "$(($(date +%s%N) / 1000)) $((busy * 1000000 / CLK_TCK))" \
+        "$((self * 1000000 / CLK_TCK + $(cpu_us $(tree_pids "BENCH_RUN_TAG=$TAG" "${GROUPS_STARTED[@]}"))))"
+}
+
 cleanup() {
     local status=${EXIT_STATUS:-$?} pg pids i
     trap - EXIT INT TERM
@@ -177,12 +193,20 @@ wait_ready() {
     return 1
 }
 
+# fail_target TARGET WHY: records why TARGET is not measured, keeps its logs (outside the temp dir,
+# which is removed on exit) and stops whatever it left running.
 fail_target() {
-    local target=$1 why=$2 logfile="$WORK/logs/$1.log"
-    local tail=""
+    local target=$1 why=$2 logfile="$WORK/logs/$1.log" tail="" kept="" pid
     [[ -s $logfile ]] && tail=$({ grep -v '^\s*$' "$logfile" || true; } | tail -n 3 | tr '\n' ' ' | cut -c1-400)
-    NOTES+=("**$target** (${LABEL[$target]}, ${PROCS[$target]} process(es)) not measured: $why${tail:+ — last output: \`$tail\`}")
-    log "$target: not measured: $why ${tail:+($tail)}"
+    if compgen -G "$WORK/logs/$target*" >/dev/null; then
+        kept="/tmp/$(basename "$WORK")-$target-logs"
+        mkdir -p "$kept"
+        cp "$WORK/logs/$target"* "$kept/" 2>/dev/null || true
+        cp "$WORK/apps/$target/"*.log "$kept/" 2>/dev/null || true
+    fi
+    for pid in ${TARGET_PIDS[$target]:-}; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+    NOTES+=("**$target** (${LABEL[$target]}, ${PROCS[$target]} process(es)) not measured: $why${tail:+ — last output: \`$tail\`}${kept:+ (logs kept in \`$kept\`)}")
+    log "$target: not measured: $why ${tail:+($tail)} ${kept:+logs in $kept}"
 }
 
 copy_app() { # copy_app TARGET -> prints the new app dir
@@ -228,7 +252,7 @@ start_ours() {
     port=$FREE_PORT
     dir=$(copy_app "$t")
     spawn "$t" "$dir" "$OURS" start --port "$port" --address 127.0.0.1 \
-        --environment production --min-instances "$n" --max-pool-size "$n"
+        --environment production --nodejs "$NODE" --min-instances "$n" --max-pool-size "$n"
     pid=$SPAWNED
     if wait_ready "http://127.0.0.1:$port/" "$pid"; then
         PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
@@ -359,7 +383,7 @@ NODE_VERSION=$("$NODE" --version)
 NGINX_VERSION=$([[ -x $NGINX ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo "not installed")
 PASSENGER_VERSION=$([[ -x $DEBIAN_PASSENGER ]] &&
     "$DEBIAN_PASSENGER" --version 2>/dev/null | sed -n 's/.*Passenger(R) //p' | head -1 || echo "not installed")
-OURS_VERSION=$([[ -x $OURS ]] && "$OURS" --version 2>&1 | head -1 || echo "not built")
+OURS_VERSION=$([[ -x $OURS ]] && timeout 10 "$OURS" --version 2>&1 </dev/null | head -1 || echo "not built")
 WRK_VERSION=$("$WRK" -v 2>&1 | head -1 | awk '{print $2}' || true)
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no -- src loaders 2>/dev/null | head -1)
@@ -413,6 +437,7 @@ for t in "${ACTIVE[@]}"; do
     fi
 done
 
+SNAPSHOT_BEFORE=$(cpu_snapshot)
 total=$((ROUNDS * ${#ACTIVE[@]} * $(wc -w <<<"$CONNECTIONS")))
 log "measuring: $ROUNDS rounds x ${#ACTIVE[@]} targets x connections ($CONNECTIONS), ${DURATION}s each, ~$((total * (DURATION + 1)))s"
 printf 'round\tconns\ttarget\tprocs\tserver_cpu_us\tapp_cpu_us\trequests\tduration_us\tp50_us\tp90_us\tp99_us\tmax_us\tsocket_errors\tstatus_errors\n' \
@@ -443,12 +468,21 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+read -r wall0 busy0 ours0 <<<"$SNAPSHOT_BEFORE"
+read -r wall1 busy1 ours1 <<<"$(cpu_snapshot)"
+OTHER_CPUS=$(awk -v b=$((busy1 - busy0)) -v o=$((ours1 - ours0)) -v w=$((wall1 - wall0)) \
+    'BEGIN { x = (b - o) / w; if (x < 0) x = 0; printf "%.2f", x }')
+OURS_CPUS=$(awk -v o=$((ours1 - ours0)) -v w=$((wall1 - wall0)) 'BEGIN { printf "%.2f", o / w }')
+log "during the measurements: this benchmark kept $OURS_CPUS CPUs busy, other processes $OTHER_CPUS"
+if awk -v x="$OTHER_CPUS" 'BEGIN { exit !(x >= 0.2) }'; then
+    NOTES+=("Other processes on the machine kept on average $OTHER_CPUS of its $NPROC CPUs busy during the measurements (this benchmark: $OURS_CPUS), so the numbers are noisier than on an idle machine; the min–max ranges show by how much.")
+fi
 
 for t in "${ACTIVE[@]}"; do
     errors=$({ grep -cE 'App [0-9]+ std(out|err)|\[ E |\[error\]|\[crit\]|\[alert\]' \
         "$WORK/logs/$t.log" "$WORK/logs/$t.core.log" "$WORK/nginx-${t#nginx-}/logs/error.log" 2>/dev/null ||
         true; } | awk -F: '{s+=$NF} END {print s+0}')
-    ((errors)) && NOTES+=("**$t** logged $errors error or app-output lines during the run (kept out of the table; rerun with KEEP_TMP=1 to read them).")
+    ((errors == 0)) || NOTES+=("**$t** logged $errors error or app-output lines during the run (kept out of the table; rerun with KEEP_TMP=1 to read them).")
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -462,7 +496,8 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
     echo "meaningful: client and servers share the machine's cores."
     echo
     echo "- Date: $STARTED_AT"
-    echo "- Machine: $NPROC CPUs, $CPU_MODEL; $KERNEL; load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
+    echo "- Machine: $NPROC CPUs, $CPU_MODEL; $KERNEL; load average before/after: $LOAD_BEFORE / $LOAD_AFTER;" \
+        "CPUs kept busy during the measurements by this benchmark / by other processes: $OURS_CPUS / $OTHER_CPUS"
     echo "- Versions: node $NODE_VERSION; nginx $NGINX_VERSION; Debian passenger $PASSENGER_VERSION;" \
         "ours \`$OURS_VERSION\` at commit \`$COMMIT\`${DIRTY:+ (with uncommitted changes in src/ or loaders/)};" \
         "wrk $WRK_VERSION"
@@ -489,13 +524,15 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
     for cmd in "${COMMANDS[@]}"; do echo "$cmd"; done
     echo '```'
     echo
-    echo "nginx.conf (for 1 process; the 2-process one lists two upstream servers):"
-    echo
-    echo '```nginx'
-    if [[ -f $WORK/nginx-1/nginx.conf ]]; then cat "$WORK/nginx-1/nginx.conf"; else
-        cat "$WORK"/nginx-*/nginx.conf 2>/dev/null | head -40; fi
-    echo '```'
-    echo
+    nginx_conf=$(compgen -G "$WORK/nginx-*/nginx.conf" | head -1 || true)
+    if [[ -n $nginx_conf ]]; then
+        echo "$(basename "$(dirname "$nginx_conf")")'s nginx.conf (the N-process one lists N upstream servers):"
+        echo
+        echo '```nginx'
+        cat "$nginx_conf"
+        echo '```'
+        echo
+    fi
     echo "Each measurement (after a ${WARMUP}s \`-c50\` warm-up per target; targets rotate each round):"
     echo
     echo '```'
