@@ -1,6 +1,7 @@
 // The command line of `passenger start`: version, help, options and their errors, the banner,
 // where the pid and log files go, and options that reach the app.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -187,4 +188,41 @@ test('an Express-style app (app.listen(8080, host, cb)) is served', { timeout: 6
     const response = await server.get('/some/path?x=1');
     assert.equal(response.status, 200);
     assert.match(response.text, /^express-style fixture \d+ GET \/some\/path\?x=1\n$/);
+});
+
+test('passenger stop with no server running: a message about the pid file, non-zero exit', { timeout: 30000 }, async (t) => {
+    const appDir = await copyFixture(t, 'echo');
+    const port = await freePort();
+    const result = await runPassenger(['stop', '--port', String(port)], { cwd: appDir, timeoutMs: 15000 });
+    const output = result.stdout + result.stderr;
+    assert.notEqual(result.code, 0, output);
+    assert.match(output, /pid file|not running/i);
+});
+
+test('a stale pid file (its process is gone) does not stop a new start', { timeout: 60000 }, async (t) => {
+    const appDir = await copyFixture(t, 'echo');
+    const port = await freePort();
+    // A pid that certainly belonged to a process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout.trim());
+    assert.equal(isAlive(deadPid), false);
+    fs.writeFileSync(path.join(appDir, `passenger.${port}.pid`), `${deadPid}\n`);
+
+    const server = await startServer(t, { appDir, port });
+    assert.equal((await server.get('/pid')).status, 200);
+    const pid = Number(fs.readFileSync(path.join(appDir, `passenger.${port}.pid`), 'utf8').trim());
+    assert.notEqual(pid, deadPid, 'the pid file now names the running server');
+});
+
+test('a second start on the same port fails and leaves the running server and its pid file alone', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'echo' });
+    const pidFile = server.banner().pidFile;
+    const pidBefore = fs.readFileSync(pidFile, 'utf8');
+
+    const second = await runPassenger(['start', '--port', String(server.port)], { cwd: server.appDir, timeoutMs: 15000 });
+    assert.equal(second.timedOut, false);
+    assert.equal(second.code, 1, second.stdout + second.stderr);
+    assert.equal(fs.existsSync(pidFile), true, 'the running server keeps its pid file');
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), pidBefore, 'with its own pid');
+    assert.equal((await server.get('/pid')).status, 200, 'the running server still serves');
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { connectionRefused, request } from './lib/http.mjs';
-import { isAlive, sleep, waitFor, waitForGone } from './lib/proc.mjs';
+import { cmdline, isAlive, sleep, waitFor, waitForGone } from './lib/proc.mjs';
 import { makeTempDir, parseBanner, runPassenger, startDaemon, startServer } from './lib/server.mjs';
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
@@ -57,6 +57,67 @@ test('SIGKILL to the server: its app processes are gone within a few seconds', {
     await server.exited;
     await waitForGone([appPid, ...processes], { timeoutMs: 5000 });
     await waitFor(() => connectionRefused(server.port), { timeoutMs: 5000, what: 'the port to close' });
+});
+
+test('an app that ignores SIGTERM is killed after a timeout, and the server exits', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'stubborn' });
+    const { pid: appPid } = (await server.get('/')).json();
+    server.track();
+    server.proc.kill('SIGTERM');
+    const exit = await Promise.race([server.exited, sleep(30000).then(() => null)]);
+    assert.ok(exit, 'the server exits within 30 s');
+    assert.equal(isAlive(appPid), false, 'the app was killed before the server exited');
+    await server.waitForLog(new RegExp(`stubborn fixture ${appPid}: ignoring SIGTERM`), { timeoutMs: 1000 });
+});
+
+test('a request that never finishes does not keep the server from stopping', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'echo' });
+    const { appDir } = server;
+    const { pid: appPid } = (await server.get('/pid')).json();
+    server.track();
+    const mark = path.join('tmp', 'endless-started');
+    const endless = server.get(`/slow?ms=600000&mark=${mark}`, { timeoutMs: 50000 }).then(
+        (response) => ({ status: response.status }),
+        (error) => ({ error: error.message }),
+    );
+    await waitFor(() => fs.existsSync(path.join(appDir, mark)), { what: 'the request to reach the app' });
+    server.proc.kill('SIGTERM');
+    const exit = await Promise.race([server.exited, sleep(30000).then(() => null)]);
+    assert.ok(exit, 'the server exits within 30 s although a request never finishes');
+    await waitForGone([appPid], { timeoutMs: 5000 });
+    const outcome = await endless;
+    assert.ok(outcome.error || outcome.status >= 500, `the client is not left hanging: ${JSON.stringify(outcome)}`);
+});
+
+test('when the core process dies, the watchdog restarts it and its apps are gone', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'echo' });
+    const { pid: appPid } = (await server.get('/pid')).json();
+    const below = server.track();
+    const core = below.find((record) => record.ppid === server.pid && cmdline(record.pid).join(' ').includes('core'));
+    assert.ok(core, `a core process runs below the server: ${below.map((r) => `${r.pid}:${cmdline(r.pid).join(' ')}`).join('; ')}`);
+
+    process.kill(core.pid, 'SIGKILL');
+    await waitForGone([core.pid, appPid], { timeoutMs: 5000 });
+    const next = await waitFor(
+        async () => {
+            const response = await server.get('/pid', { timeoutMs: 5000 });
+            return response.status === 200 && response.json();
+        },
+        { timeoutMs: 20000, intervalMs: 200, what: 'the server to serve again after the core died' },
+    );
+    assert.notEqual(next.pid, appPid, 'a new app process');
+    assert.equal(server.exitInfo, null, 'the watchdog kept running');
+    server.track();
+});
+
+test('concurrent first requests while the app is still starting are all served', { timeout: 60000 }, async (t) => {
+    // Ready as soon as a static file is served, so the app may not have started yet.
+    const server = await startServer(t, { fixture: 'echo', readyPath: '/hello.txt' });
+    const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => server.get(`/echo?first=${i}`, { timeoutMs: 30000 })));
+    responses.forEach((response, i) => {
+        assert.equal(response.status, 200, `request ${i}: ${response.text.slice(0, 300)}`);
+        assert.equal(response.json().url, `/echo?first=${i}`);
+    });
 });
 
 // Checks a daemon that `passenger stop` just stopped: everything is gone at once (stop waits),

@@ -2,6 +2,7 @@
 // bodies both ways, chunked bodies both ways, streaming, HEAD, and the headers the app sees.
 // One server serves every subtest; each subtest is independent of the others.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { test } from 'node:test';
 
 import { RawConnection, patternBytes, rawRequest, request, sha256 } from './lib/http.mjs';
@@ -134,6 +135,26 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         assert.equal(sha256(response.body), sha256(patternBytes(8 * MiB, 5)));
     });
 
+    await sub('a 32 MiB response to a client that reads late arrives intact', async () => {
+        const size = 32 * MiB;
+        const { body, headers } = await new Promise((resolve, reject) => {
+            const req = http.get({ host: '127.0.0.1', port, path: `/bytes?n=${size}&seed=21`, agent: false }, (res) => {
+                res.pause(); // let the server's buffers fill up first
+                setTimeout(() => {
+                    const chunks = [];
+                    res.on('data', (chunk) => chunks.push(chunk));
+                    res.on('end', () => resolve({ body: Buffer.concat(chunks), headers: res.headers }));
+                    res.on('error', reject);
+                    res.resume();
+                }, 1500);
+            });
+            req.setTimeout(25000, () => req.destroy(new Error('timed out')));
+            req.on('error', reject);
+        });
+        assert.equal(body.length, size);
+        assert.equal(sha256(body), headers['x-body-sha256']);
+    });
+
     await sub('a chunked request body (no Content-Length) reaches the app whole', async () => {
         const chunks = [patternBytes(1000, 1), patternBytes(300000, 2), patternBytes(3 * MiB, 3), Buffer.from('tail')];
         const response = await request(port, '/echo', { method: 'POST', body: chunks, chunkDelayMs: 20, timeoutMs: 25000 });
@@ -151,6 +172,21 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         );
         assert.equal(response.status, 200, response.text);
         assert.equal(JSON.parse(response.text).bodyText, 'hello world');
+    });
+
+    await sub('Expect: 100-continue gets an interim 100 before the body is sent', async () => {
+        const connection = await RawConnection.connect(port);
+        try {
+            connection.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n');
+            const interim = await connection.readResponse({ interim: true, timeoutMs: 2000 });
+            assert.equal(interim.status, 100, interim.statusLine);
+            connection.write('hello there');
+            const response = await connection.readResponse();
+            assert.equal(response.status, 200);
+            assert.equal(JSON.parse(response.text).bodyText, 'hello there');
+        } finally {
+            connection.close();
+        }
     });
 
     await sub('a streaming response: the first chunk arrives long before the end', async () => {

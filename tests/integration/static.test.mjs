@@ -66,6 +66,15 @@ test('static files', { timeout: 110000 }, async (t) => {
         });
     });
 
+    await sub('a folder or a missing file under public/ goes to the app', async () => {
+        const before = await appCount();
+        for (const target of ['/sub', '/sub/', '/missing.css']) {
+            const response = await request(port, target);
+            assert.match(response.text, /static fixture app/, `${target} is answered by the app`);
+        }
+        assert.equal(await appCount(), before + 3);
+    });
+
     await sub('ETag and Last-Modified (the file mtime) are sent', async () => {
         const response = await request(port, '/style.css');
         assert.ok(response.headers.etag, 'ETag header');

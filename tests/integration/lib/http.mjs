@@ -191,8 +191,9 @@ export class RawConnection {
         return out;
     }
 
-    // Reads one response. `method` decides framing for HEAD. Interim 1xx responses are skipped.
-    async readResponse({ method = 'GET', timeoutMs = 10000 } = {}) {
+    // Reads one response. `method` decides framing for HEAD. Interim 1xx responses are skipped,
+    // unless `interim` is set: then a 1xx is returned (without a body) like any response.
+    async readResponse({ method = 'GET', timeoutMs = 10000, interim = false } = {}) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
             let end;
@@ -200,7 +201,7 @@ export class RawConnection {
             const rawHead = this.take(end + 4).toString('latin1');
             const response = parseHead(rawHead.slice(0, -4));
             response.rawHead = rawHead;
-            if (response.status >= 100 && response.status < 200 && response.status !== 101) continue;
+            if (response.status >= 100 && response.status < 200 && response.status !== 101 && !interim) continue;
             response.body = await this.readBody(response, method, deadline);
             response.text = response.body.toString('utf8');
             return response;
