@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { connectionRefused, request } from './lib/http.mjs';
-import { cmdline, isAlive, sleep, waitFor, waitForGone } from './lib/proc.mjs';
+import { cmdline, isAlive, waitFor, waitForGone, withTimeout } from './lib/proc.mjs';
 import { makeTempDir, parseBanner, runPassenger, startDaemon, startServer } from './lib/server.mjs';
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
@@ -28,7 +28,7 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
         assert.equal(response.status, 200, `the request in flight completed: ${response.text}`);
         assert.deepEqual(response.json(), { pid: appPid, sleptMs: 1500 });
 
-        const exit = await Promise.race([server.exited, sleep(20000).then(() => null)]);
+        const exit = await withTimeout(server.exited, 20000);
         assert.ok(exit, 'the server exits after the request in flight');
         await waitForGone([appPid, ...processes], { timeoutMs: 5000 });
         assert.equal(fs.existsSync(pidFile), false, 'the pid file is removed');
@@ -42,7 +42,7 @@ test('SIGTERM with no request in flight stops promptly', { timeout: 30000 }, asy
     const { pid: appPid } = (await server.get('/pid')).json();
     const startedAt = Date.now();
     server.proc.kill('SIGTERM');
-    const exit = await Promise.race([server.exited, sleep(10000).then(() => null)]);
+    const exit = await withTimeout(server.exited, 10000);
     assert.ok(exit, 'exited within 10 s');
     assert.ok(Date.now() - startedAt < 5000, `stopped in ${Date.now() - startedAt} ms`);
     await waitForGone([appPid], { timeoutMs: 3000 });
@@ -64,7 +64,7 @@ test('an app that ignores SIGTERM is killed after a timeout, and the server exit
     const { pid: appPid } = (await server.get('/')).json();
     server.track();
     server.proc.kill('SIGTERM');
-    const exit = await Promise.race([server.exited, sleep(30000).then(() => null)]);
+    const exit = await withTimeout(server.exited, 30000);
     assert.ok(exit, 'the server exits within 30 s');
     assert.equal(isAlive(appPid), false, 'the app was killed before the server exited');
     await server.waitForLog(new RegExp(`stubborn fixture ${appPid}: ignoring SIGTERM`), { timeoutMs: 1000 });
@@ -82,7 +82,7 @@ test('a request that never finishes does not keep the server from stopping', { t
     );
     await waitFor(() => fs.existsSync(path.join(appDir, mark)), { what: 'the request to reach the app' });
     server.proc.kill('SIGTERM');
-    const exit = await Promise.race([server.exited, sleep(30000).then(() => null)]);
+    const exit = await withTimeout(server.exited, 30000);
     assert.ok(exit, 'the server exits within 30 s although a request never finishes');
     await waitForGone([appPid], { timeoutMs: 5000 });
     const outcome = await endless;

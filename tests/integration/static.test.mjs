@@ -133,6 +133,9 @@ test('static files', { timeout: 110000 }, async (t) => {
 
             const oldDate = await request(port, '/style.css', { headers: { 'If-Modified-Since': 'Mon, 01 Jan 2001 00:00:00 GMT' } });
             assert.equal(oldDate.status, 200);
+
+            const inList = await request(port, '/style.css', { headers: { 'If-None-Match': `"other", ${etag}` } });
+            assert.equal(inList.status, 304, 'an ETag in a list matches');
         });
     });
 
@@ -154,6 +157,48 @@ test('static files', { timeout: 110000 }, async (t) => {
                 assert.deepEqual(response.body, data.subarray(first, last + 1), range);
             }
         });
+    });
+
+    await sub('If-Range with an old ETag gives the whole file', async () => {
+        const response = await request(port, '/data.bin', { headers: { Range: 'bytes=0-9', 'If-Range': '"stale-etag"' } });
+        assert.equal(response.status, 200);
+        assert.equal(response.body.length, DATA_SIZE);
+    });
+
+    await sub('a 20 MiB static file arrives intact', async () => {
+        const big = patternBytes(20 * 1024 * 1024, 17);
+        fs.writeFileSync(path.join(publicDir, 'big.bin'), big);
+        await withoutApp(async () => {
+            const response = await request(port, '/big.bin', { timeoutMs: 25000 });
+            assert.equal(response.status, 200);
+            assert.equal(response.body.length, big.length);
+            assert.ok(response.body.equals(big), 'same bytes');
+        });
+    });
+
+    await sub('static and app requests mixed on one keep-alive connection stay in sync', async () => {
+        const connection = await RawConnection.connect(port);
+        try {
+            const exchange = async (text, method) => {
+                connection.write(text);
+                return connection.readResponse({ method });
+            };
+            const css = await exchange('GET /style.css HTTP/1.1\r\nHost: a\r\n\r\n');
+            assert.deepEqual(css.body, file('style.css'));
+            const app = await exchange('POST /style.css HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello');
+            assert.match(app.text, /static fixture app/, 'POST to a static path goes to the app, body consumed');
+            const head = await exchange('HEAD /data.bin HTTP/1.1\r\nHost: a\r\n\r\n', 'HEAD');
+            assert.equal(head.status, 200);
+            const range = await exchange('GET /data.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=5-9\r\n\r\n');
+            assert.equal(range.status, 206);
+            assert.deepEqual(range.body, file('data.bin').subarray(5, 10));
+            const missing = await exchange('GET /nope.txt HTTP/1.1\r\nHost: a\r\n\r\n');
+            assert.equal(missing.status, 404);
+            const robots = await exchange('GET /robots.txt HTTP/1.1\r\nHost: a\r\n\r\n');
+            assert.deepEqual(robots.body, file('robots.txt'));
+        } finally {
+            connection.close();
+        }
     });
 
     await sub('an unsatisfiable range gives 416 with the full length', async () => {

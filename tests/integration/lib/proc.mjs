@@ -69,6 +69,16 @@ export function killRecorded(record, signal = 'SIGKILL') {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Resolves to what `promise` resolves to, or to `fallback` after `ms`. The timer is cleared
+// either way, so a finished race leaves nothing that keeps the test process alive.
+export function withTimeout(promise, ms, fallback = null) {
+    let timer;
+    const expired = new Promise((resolve) => {
+        timer = setTimeout(() => resolve(fallback), ms);
+    });
+    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 // Polls `check` (sync or async) until it returns a truthy value, and returns that value.
 // Throws after `timeoutMs` with `what` (a string, or a function called at that moment) and the
 // last error, so a failure says what it waited for.

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { request } from './http.mjs';
-import { descendantsOf, isAlive, killRecorded, procStat, sleep, waitFor } from './proc.mjs';
+import { descendantsOf, isAlive, killRecorded, procStat, sleep, waitFor, withTimeout } from './proc.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../../..');
@@ -279,7 +279,7 @@ class Server {
         if (!this.exitInfo) {
             this.proc.kill(signal);
             const timedOut = Symbol('timeout');
-            const result = await Promise.race([this.exited, sleep(timeoutMs).then(() => timedOut)]);
+            const result = await withTimeout(this.exited, timeoutMs, timedOut);
             if (result === timedOut) {
                 this.proc.kill('SIGKILL');
                 await this.exited;
