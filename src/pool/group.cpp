@@ -138,7 +138,7 @@ asio::awaitable<void> Group::run_spawn() {
     backoff_ = 0ms;
     auto process = std::make_shared<Process>();
     process->pid = result.pid;
-    process->socket_path = result.socket_path;
+    process->endpoint = result.endpoint;
     process->output = std::move(result.output);
     process->spawned_at = process->last_used = Clock::now();
     processes_.push_back(process);

@@ -137,9 +137,8 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 app = std::move(*reused);
             } else {
                 asio::error_code error;
-                co_await app.async_connect(
-                    asio::local::stream_protocol::endpoint(session.process().socket_path),
-                    asio::redirect_error(asio::use_awaitable, error));
+                co_await app.async_connect(session.process().endpoint,
+                                           asio::redirect_error(asio::use_awaitable, error));
                 if (error) {
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());

@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <asio/local/stream_protocol.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -133,9 +132,9 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
             result.recent_output = output->recent_output();
             co_return result;
         }
-        asio::local::stream_protocol::socket probe(io_);
+        AppSocket probe(io_);
         asio::error_code error;
-        co_await probe.async_connect(asio::local::stream_protocol::endpoint(socket_path),
+        co_await probe.async_connect(unix_endpoint(socket_path),
                                      asio::redirect_error(asio::use_awaitable, error));
         if (!error) break;
         if (std::chrono::steady_clock::now() > deadline) {
@@ -153,7 +152,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
     }
     result.ok = true;
     result.pid = child.pid;
-    result.socket_path = socket_path;
+    result.endpoint = unix_endpoint(socket_path);
     result.output = std::move(output);
     co_return result;
 }

@@ -6,6 +6,7 @@
 
 #include "config/options.hpp"
 #include "spawn/app_detection.hpp"
+#include "spawn/app_endpoint.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/output_forwarder.hpp"
 
@@ -21,7 +22,7 @@ namespace passenger::spawn {
 struct SpawnResult {
     bool ok = false;
     pid_t pid = -1;
-    std::string socket_path;                  // where the app listens (ok only)
+    AppEndpoint endpoint;                     // where the app listens (ok only)
     std::shared_ptr<OutputForwarder> output;  // keeps forwarding for the process's lifetime
     std::string failure;                      // one line: why the spawn failed (not ok only)
     std::string recent_output;                // what the app printed before failing
