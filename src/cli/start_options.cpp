@@ -24,6 +24,10 @@ constexpr int kLargest = INT_MAX;
 struct RawStartFlags {
     std::string port, address, environment, log_file, pid_file, nodejs, startup_file, app_type;
     std::string min_instances, max_pool_size, start_timeout, max_request_queue_size, log_level;
+    std::string pool_idle_time, max_requests, max_concurrent_requests, max_request_queue_time,
+        max_request_time, memory_limit, stat_throttle_rate, saturation_cpu, saturation_sessions;
+    bool rolling_restarts = false;
+    bool resist_deployment_errors = false;
     std::vector<std::string> envvars;
     bool daemonize = false;
 };
@@ -66,6 +70,42 @@ void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
         ->type_name("SECONDS");
     app.add_option("--max-request-queue-size", raw.max_request_queue_size,
                    "Requests that may wait for a process before 503 (default: 100, 0: no limit)")
+        ->type_name("N");
+    app.add_option("--pool-idle-time", raw.pool_idle_time,
+                   "Seconds before an idle process beyond --min-instances stops (default: 300, "
+                   "0: never)")
+        ->type_name("SECONDS");
+    app.add_option("--max-requests", raw.max_requests,
+                   "Replace a process after it handled N requests (default: 0, unlimited)")
+        ->type_name("N");
+    app.add_option("--force-max-concurrent-requests-per-process", raw.max_concurrent_requests,
+                   "Requests one process takes at once (default: unlimited for Node.js, 1 for "
+                   "Ruby and Python; 0: unlimited)")
+        ->type_name("N");
+    app.add_option("--max-request-queue-time", raw.max_request_queue_time,
+                   "A request queued longer gets 504 (default: 0, unlimited)")
+        ->type_name("SECONDS");
+    app.add_option("--max-request-time", raw.max_request_time,
+                   "A request running longer is aborted with 504 and its process replaced "
+                   "(default: 0, unlimited)")
+        ->type_name("SECONDS");
+    app.add_flag("--rolling-restarts", raw.rolling_restarts,
+                 "Restart processes one by one, new before old, so no request waits");
+    app.add_flag("--resist-deployment-errors", raw.resist_deployment_errors,
+                 "Keep the old processes when the new version fails to start");
+    app.add_option("--memory-limit", raw.memory_limit,
+                   "Replace a process whose private memory exceeds this (default: 0, none)")
+        ->type_name("MB");
+    app.add_option("--stat-throttle-rate", raw.stat_throttle_rate,
+                   "Seconds between restart.txt checks where inotify is unavailable (default: 10)")
+        ->type_name("SECONDS");
+    app.add_option("--saturation-cpu", raw.saturation_cpu,
+                   "Grow a Node.js app when all its processes use this % of a core (default: 90, "
+                   "0: off)")
+        ->type_name("PERCENT");
+    app.add_option("--saturation-sessions", raw.saturation_sessions,
+                   "Grow a Node.js app when all its processes have this many requests in flight "
+                   "(default: 32, 0: off)")
         ->type_name("N");
     app.add_option("--log-level", raw.log_level, "0 (errors) .. 4 (debug) (default: 2)")
         ->type_name("LEVEL");
@@ -112,7 +152,26 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
           apply_number(app, "--max-request-queue-size", raw.max_request_queue_size, 0, kLargest,
                        "a whole number >= 0", options.max_request_queue_size),
           apply_number(app, "--log-level", raw.log_level, 0, 4, "a log level (0-4)",
-                       options.log_level)})
+                       options.log_level),
+          apply_number(app, "--pool-idle-time", raw.pool_idle_time, 0, kLargest,
+                       "a number of seconds >= 0", options.pool_idle_time_seconds),
+          apply_number(app, "--max-requests", raw.max_requests, 0, kLargest, "a whole number >= 0",
+                       options.max_requests),
+          apply_number(app, "--force-max-concurrent-requests-per-process",
+                       raw.max_concurrent_requests, 0, kLargest, "a whole number >= 0",
+                       options.max_concurrent_requests),
+          apply_number(app, "--max-request-queue-time", raw.max_request_queue_time, 0, kLargest,
+                       "a number of seconds >= 0", options.max_request_queue_time_seconds),
+          apply_number(app, "--max-request-time", raw.max_request_time, 0, kLargest,
+                       "a number of seconds >= 0", options.max_request_time_seconds),
+          apply_number(app, "--memory-limit", raw.memory_limit, 0, kLargest,
+                       "a number of megabytes >= 0", options.memory_limit_mb),
+          apply_number(app, "--stat-throttle-rate", raw.stat_throttle_rate, 0, kLargest,
+                       "a number of seconds >= 0", options.stat_throttle_rate_seconds),
+          apply_number(app, "--saturation-cpu", raw.saturation_cpu, 0, 100, "a percentage (0-100)",
+                       options.saturation_cpu_percent),
+          apply_number(app, "--saturation-sessions", raw.saturation_sessions, 0, kLargest,
+                       "a whole number >= 0", options.saturation_sessions)})
         if (!error.empty()) return error;
     for (const std::string& text : raw.envvars) {
         auto envvar = config::parse_envvar(text);
@@ -121,6 +180,8 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
         options.envvars[name] = value;
     }
     options.daemonize = raw.daemonize;
+    options.rolling_restarts = raw.rolling_restarts;
+    options.resist_deployment_errors = raw.resist_deployment_errors;
     return {};
 }
 

@@ -32,6 +32,20 @@ struct Options {
     int max_pool_size = 6;
     int start_timeout_seconds = 90;
     int max_request_queue_size = 100;
+    int pool_idle_time_seconds = 300;        // 0: never stop idle processes
+    int max_requests = 0;                    // 0: unlimited; else replace a process after N
+    int max_concurrent_requests = -1;        // per process; -1: by app type (Node 0 = unlimited)
+    int max_request_queue_time_seconds = 0;  // 0: unlimited; else 504 for requests queued longer
+    int max_request_time_seconds = 0;        // 0: unlimited; else 504 and replace the process
+    bool rolling_restarts = false;
+    bool resist_deployment_errors = false;
+    int memory_limit_mb = 0;  // 0: none; else replace a process whose private memory exceeds it
+    int stat_throttle_rate_seconds = 10;  // restart.txt polling when inotify is unavailable
+    // Growing apps whose processes take unlimited concurrency (Node): a process is saturated when
+    // its CPU over the last second reaches this share of a core, or it has this many requests in
+    // flight; when all are, one more process is spawned (0 disables a criterion).
+    int saturation_cpu_percent = 90;
+    int saturation_sessions = 32;
 
     // Shutdown: how long requests in flight may take, and how long apps get after SIGTERM.
     int graceful_shutdown_seconds = 10;
