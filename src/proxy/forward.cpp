@@ -128,7 +128,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         pool::Session& session = acquired.session;
 
         // A kept-alive connection may have been closed by the app just now; a request without a
-        // body can then safely be sent again on a new connection.
+        // body can then safely be sent again on a new connection to the same process.
         for (int attempt = 0;; ++attempt) {
             std::optional<AppSocket> reused =
                 attempt == 0 ? session.take_idle_connection() : std::nullopt;
@@ -143,7 +143,9 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());
                     group.on_process_unreachable(session.process());
-                    if (++unreachable < max_unreachable) break;
+                    // A replay means the request already reached this process, which then died:
+                    // it was in flight there, so it fails rather than hit another process too.
+                    if (attempt == 0 && ++unreachable < max_unreachable) break;
                     co_return co_await send_error(
                         client, 502, "<p>The application process could not be reached.</p>");
                 }
