@@ -23,6 +23,7 @@ constexpr int kLargest = INT_MAX;
 // same one-line message shape naming the option.
 struct RawStartFlags {
     std::string port, address, environment, log_file, pid_file, nodejs, startup_file, app_type;
+    std::string rackup, ruby, python, meteor_app_settings, app_start_command;
     std::string min_instances, max_pool_size, start_timeout, max_request_queue_size, log_level;
     std::string pool_idle_time, max_requests, max_concurrent_requests, max_request_queue_time,
         max_request_time, memory_limit, stat_throttle_rate, saturation_cpu, saturation_sessions;
@@ -51,11 +52,26 @@ void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
     app.add_flag("-d,--daemonize", raw.daemonize, "Run in the background");
     app.add_option("--nodejs", raw.nodejs, "The Node.js command (default: node)")
         ->type_name("PATH");
-    app.add_option("--app-type", raw.app_type, "The kind of app (default: detected)")
+    app.add_option("--app-type", raw.app_type,
+                   "The kind of app: node, rack, wsgi, meteor or generic (default: detected)")
         ->type_name("NAME");
     app.add_option("--startup-file", raw.startup_file,
-                   "The app's entry file, relative to APP_DIR (default: app.js)")
+                   "The app's entry file, relative to APP_DIR (default: app.js, config.ru or "
+                   "passenger_wsgi.py)")
         ->type_name("FILE");
+    app.add_option("-R,--rackup", raw.rackup,
+                   "A Rack app's rackup file, relative to APP_DIR (default: config.ru)")
+        ->type_name("FILE");
+    app.add_option("--ruby", raw.ruby, "The Ruby command for Rack apps (default: ruby)")
+        ->type_name("PATH");
+    app.add_option("--python", raw.python, "The Python command for WSGI apps (default: python3)")
+        ->type_name("PATH");
+    app.add_option("--meteor-app-settings", raw.meteor_app_settings,
+                   "Settings file for a Meteor app directory (meteor run --settings FILE)")
+        ->type_name("FILE");
+    app.add_option("--app-start-command", raw.app_start_command,
+                   "Start the app with this shell command; it must listen on 127.0.0.1:$PORT")
+        ->type_name("COMMAND");
     app.add_option("--envvar", raw.envvars, "Set an environment variable for the app (repeatable)")
         ->type_name("NAME=VALUE")
         ->allow_extra_args(false)
@@ -134,13 +150,19 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
         target = text;
         return std::string();
     };
-    for (auto error : {non_empty("--address", raw.address, options.address),
-                       non_empty("--environment", raw.environment, options.environment),
-                       non_empty("--log-file", raw.log_file, options.log_file),
-                       non_empty("--pid-file", raw.pid_file, options.pid_file),
-                       non_empty("--nodejs", raw.nodejs, options.nodejs),
-                       non_empty("--app-type", raw.app_type, options.app_type),
-                       non_empty("--startup-file", raw.startup_file, options.startup_file)})
+    for (auto error :
+         {non_empty("--address", raw.address, options.address),
+          non_empty("--environment", raw.environment, options.environment),
+          non_empty("--log-file", raw.log_file, options.log_file),
+          non_empty("--pid-file", raw.pid_file, options.pid_file),
+          non_empty("--nodejs", raw.nodejs, options.nodejs),
+          non_empty("--app-type", raw.app_type, options.app_type),
+          non_empty("--startup-file", raw.startup_file, options.startup_file),
+          non_empty("--rackup", raw.rackup, options.rackup),
+          non_empty("--ruby", raw.ruby, options.ruby),
+          non_empty("--python", raw.python, options.python),
+          non_empty("--meteor-app-settings", raw.meteor_app_settings, options.meteor_app_settings),
+          non_empty("--app-start-command", raw.app_start_command, options.app_start_command)})
         if (!error.empty()) return error;
     for (auto error :
          {apply_number(app, "--min-instances", raw.min_instances, 0, kLargest,
@@ -225,6 +247,8 @@ std::string resolve_start_paths(StartCommandLine& command_line, const std::strin
     options.log_file = options.log_file.empty()
                            ? config::default_log_file(options.app_root, options.port)
                            : config::absolute_path(options.log_file, cwd);
+    if (!options.meteor_app_settings.empty())
+        options.meteor_app_settings = config::absolute_path(options.meteor_app_settings, cwd);
     return {};
 }
 

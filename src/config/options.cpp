@@ -8,11 +8,12 @@ namespace detail {
 // only need the forward declarations in options.hpp.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     Options, app_root, address, port, environment, log_file, pid_file, daemonize, log_level,
-    app_type, startup_file, nodejs, envvars, min_instances, max_pool_size, start_timeout_seconds,
-    max_request_queue_size, pool_idle_time_seconds, max_requests, max_concurrent_requests,
-    max_request_queue_time_seconds, max_request_time_seconds, rolling_restarts,
-    resist_deployment_errors, memory_limit_mb, stat_throttle_rate_seconds, saturation_cpu_percent,
-    saturation_sessions, graceful_shutdown_seconds, app_stop_timeout_seconds)
+    app_type, startup_file, nodejs, rackup, ruby, python, meteor_app_settings, app_start_command,
+    envvars, min_instances, max_pool_size, start_timeout_seconds, max_request_queue_size,
+    pool_idle_time_seconds, max_requests, max_concurrent_requests, max_request_queue_time_seconds,
+    max_request_time_seconds, rolling_restarts, resist_deployment_errors, memory_limit_mb,
+    stat_throttle_rate_seconds, saturation_cpu_percent, saturation_sessions,
+    graceful_shutdown_seconds, app_stop_timeout_seconds)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const Options& options) {

@@ -22,9 +22,14 @@ struct Options {
     int log_level = 2;  // 0 error .. 4 debug (common/log.hpp Level)
 
     // The application.
-    std::string app_type;      // "node" (only type so far); empty = detect
+    std::string app_type;      // node, rack, wsgi, meteor or generic; empty = detect
     std::string startup_file;  // relative to app_root; empty = detect (app.js)
     std::string nodejs = "node";
+    std::string rackup;               // -R/--rackup: a Rack app's file, relative to app_root
+    std::string ruby = "ruby";        // --ruby
+    std::string python = "python3";   // --python
+    std::string meteor_app_settings;  // --meteor-app-settings: absolute path
+    std::string app_start_command;    // --app-start-command: a generic app, run by /bin/sh -c
     std::map<std::string, std::string> envvars;  // --envvar NAME=VALUE
 
     // The pool.
