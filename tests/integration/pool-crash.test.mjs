@@ -1,0 +1,197 @@
+// App processes that die (issue 3): removed at once, requests in flight on them get 502, queued
+// requests go elsewhere, the log says which process died and how; failing starts back off; dead
+// processes are reaped promptly and their last output reaches the log; a load test that SIGKILLs
+// random app processes.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { appPids, clientLoops, corePid, linesMatching, waitForReadyProcesses, zombieChildren } from './lib/pool.mjs';
+import { isAlive, procStat, sleep, waitFor, waitForGone } from './lib/proc.mjs';
+import { copyFixture, startServer } from './lib/server.mjs';
+
+const fixture = 'pool-app';
+const markExists = (server, mark) => fs.existsSync(path.join(server.appDir, mark));
+const markPid = (server, mark) => Number(fs.readFileSync(path.join(server.appDir, mark), 'utf8'));
+const logTail = (server) => `\n--- log tail ---\n${server.logText().slice(-2000)}`;
+const coreLines = (server) => server.logText().split('\n').filter((line) => !/^App \d+ std(out|err):/.test(line));
+// Waits for a core log line naming `pid` that matches `how`.
+const waitForDeathLine = (server, pid, how, timeoutMs = 2000) =>
+    waitFor(() => coreLines(server).find((line) => new RegExp(`\\b${pid}\\b`).test(line) && how.test(line)), {
+        timeoutMs,
+        what: () => `a log line saying how process ${pid} died (${how})${logTail(server)}`,
+    });
+
+test('a process that exits in the middle of a request: 502 for it, queued requests go to a fresh process, the log gives the exit code', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture,
+        readyPath: '/pid',
+        args: ['--min-instances', '1', '--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1'],
+    });
+    const [first] = await waitForReadyProcesses(server, 1);
+    const dying = server.get('/exit?code=7&ms=800&mark=tmp/exiting', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/exiting'), { what: 'the fatal request to reach the app' });
+    assert.equal(markPid(server, 'tmp/exiting'), first);
+    // Queued behind the fatal request (one request per process, one process).
+    const queued = [1, 2, 3].map((i) => server.get(`/pid?queued=${i}`, { timeoutMs: 15000 }));
+
+    const crashed = await dying;
+    assert.equal(crashed.status, 502, `the request in flight on the dead process gets 502, got ${crashed.status}: ${crashed.text.slice(0, 300)}`);
+    await waitForDeathLine(server, first, /exit(ed)?\b.*\b7\b|code\D{0,5}7\b|status\D{0,5}7\b/i);
+    for (const response of await Promise.all(queued)) {
+        assert.equal(response.status, 200, `a queued request is served: ${response.text.slice(0, 300)}${logTail(server)}`);
+        assert.notEqual(response.json().pid, first, 'by a fresh process');
+    }
+    assert.equal(isAlive(first), false);
+});
+
+test('SIGKILL: the killed process\'s request gets 502, the other process\'s request is unaffected, the log says signal 9, the pool refills', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '2'] });
+    const pids = await waitForReadyProcesses(server, 2);
+
+    const a = server.get('/slow?ms=1500&mark=tmp/a', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/a'), { what: 'request A to reach the app' });
+    const b = server.get('/slow?ms=1500&mark=tmp/b', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/b'), { what: 'request B to reach the app' });
+    const victim = markPid(server, 'tmp/a');
+    const survivor = markPid(server, 'tmp/b');
+    assert.notEqual(victim, survivor, 'A and B run on different processes');
+    assert.deepEqual([victim, survivor].sort((x, y) => x - y), pids);
+
+    process.kill(victim, 'SIGKILL');
+    await waitForDeathLine(server, victim, /signal\s*9\b|SIGKILL/i, 1500);
+    // Removed at once: no request after the death is sent to it.
+    for (let i = 0; i < 5; i++) {
+        const response = await server.get('/pid', { timeoutMs: 10000 });
+        assert.equal(response.status, 200, `request ${i} after the kill: ${response.text.slice(0, 300)}`);
+        assert.notEqual(response.json().pid, victim);
+    }
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.equal(ra.status, 502, `the request in flight on the killed process gets 502, got ${ra.status}`);
+    assert.equal(rb.status, 200, 'the request on the other process completes');
+    assert.equal(rb.json().pid, survivor);
+
+    // Back to --min-instances 2 with a new process.
+    const now = await waitForReadyProcesses(server, 2, { timeoutMs: 8000 });
+    assert.ok(now.includes(survivor) && !now.includes(victim), `processes now: ${now.join(', ')}`);
+});
+
+test('an app that cannot start: error page at once, spawn attempts back off (no busy loop), fixing it works', { timeout: 40000 }, async (t) => {
+    const appDir = await copyFixture(t, fixture);
+    fs.writeFileSync(path.join(appDir, 'broken'), 'yes\n');
+    const broken = await startServer(t, { appDir, readyPath: '/pid' });
+
+    const countAttempts = () => new Set([...broken.logText().matchAll(/POOL-APP-BROKEN pid=(\d+)/g)].map((match) => match[1])).size;
+    const before = countAttempts();
+    const windowStart = Date.now();
+    let requests = 0;
+    while (Date.now() - windowStart < 3000) {
+        const startedAt = Date.now();
+        const response = await broken.get(`/pid?attempt=${requests}`, { timeoutMs: 15000 });
+        requests += 1;
+        assert.ok(response.status >= 500 && response.status <= 599, `error page expected, got ${response.status}`);
+        assert.ok(Date.now() - startedAt < 2500, `the error page comes quickly (took ${Date.now() - startedAt} ms)`);
+        if (requests === 1) {
+            assert.match(response.text, /POOL-APP-BROKEN/, `the development error page shows the app's error:\n${response.text.slice(0, 1500)}`);
+        }
+        await sleep(50);
+    }
+    const attempts = countAttempts() - before;
+    assert.ok(before >= 1, `the app was tried at least once before${'\n'}${broken.logText().slice(-1500)}`);
+    assert.ok(attempts <= 10, `${attempts} spawn attempts in 3 s for ${requests} requests: no busy loop`);
+    assert.equal(broken.exitInfo, null, 'the server keeps running');
+
+    fs.rmSync(path.join(appDir, 'broken'));
+    const fixed = await waitFor(
+        async () => {
+            const response = await broken.get('/pid', { timeoutMs: 10000 });
+            return response.status === 200 && response;
+        },
+        { timeoutMs: 15000, intervalMs: 250, what: () => `a request to succeed after the fix${'\n'}${broken.logText().slice(-1500)}` },
+    );
+    assert.ok(isAlive(fixed.json().pid));
+});
+
+test('dead processes are reaped promptly (no zombies) and all their output reaches the log', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '3'] });
+    const pids = await waitForReadyProcesses(server, 3);
+    const core = corePid(server);
+    assert.ok(core, 'the core runs below the server');
+
+    // One process prints 300 lines and exits right away (the request in flight fails).
+    const exiting = await server.get('/exit?code=0&lines=300&ms=0&mark=tmp/exiting', { timeoutMs: 15000 });
+    assert.ok(exiting.status >= 500, `the request whose process exited fails (${exiting.status})`);
+    const talker = markPid(server, 'tmp/exiting');
+    // One is SIGKILLed, one SIGTERMed.
+    const [killed, terminated] = pids.filter((pid) => pid !== talker);
+    process.kill(killed, 'SIGKILL');
+    process.kill(terminated, 'SIGTERM');
+
+    for (const pid of [talker, killed, terminated]) {
+        await waitFor(() => procStat(pid) === null || procStat(pid).ppid !== core, {
+            timeoutMs: 1000,
+            what: () => `process ${pid} to be reaped by the core ${core} (state ${procStat(pid)?.state})`,
+        });
+    }
+    await server.waitForLog(new RegExp(`pool-app LAST-WORDS pid=${talker} code=0`), { timeoutMs: 3000 });
+    const burst = linesMatching(server.logText(), new RegExp(`^App ${talker} stdout: pool-app burst \\d+/300 pid=${talker}$`));
+    assert.equal(burst.length, 300, `all 300 lines printed before exit reach the log, got ${burst.length}`);
+
+    await waitForReadyProcesses(server, 3, { timeoutMs: 8000 });
+    // Sampled a few times: no child of the core stays a zombie.
+    for (let i = 0; i < 5; i++) {
+        await sleep(100);
+        assert.deepEqual(zombieChildren(core), [], 'no zombie children of the core');
+    }
+});
+
+test('load test: SIGKILL random app processes under load; only requests in flight on them fail, and the server keeps serving', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '3', '--max-pool-size', '3'] });
+    await waitForReadyProcesses(server, 3);
+    const core = corePid(server);
+    const clients = 4;
+
+    let stop = false;
+    const loadStartedAt = Date.now();
+    const load = clientLoops(server.port, '/slow?ms=30', { clients, shouldStop: () => stop, timeoutMs: 10000 });
+    const killed = [];
+    try {
+        for (let round = 0; round < 5; round++) {
+            await sleep(600);
+            const candidates = appPids(server).filter((pid) => pid !== core && !killed.includes(pid));
+            if (candidates.length === 0) continue;
+            const victim = candidates[Math.floor(Math.random() * candidates.length)];
+            try {
+                process.kill(victim, 'SIGKILL');
+                killed.push(victim);
+            } catch {
+                // it exited between the listing and the kill
+            }
+        }
+        await sleep(600);
+    } finally {
+        stop = true;
+    }
+    const results = await load;
+    const loadMs = Date.now() - loadStartedAt;
+
+    const failures = results.filter((result) => result.status < 200 || result.status > 299);
+    const connectionErrors = results.filter((result) => result.status === 0);
+    assert.ok(killed.length >= 3, `killed ${killed.length} processes`);
+    assert.ok(results.length >= 50, `${results.length} requests in ${loadMs} ms`);
+    assert.deepEqual(connectionErrors.map((result) => result.error), [], 'every request got an HTTP response');
+    assert.ok(
+        failures.length <= killed.length * clients,
+        `${failures.length} failures for ${killed.length} kills x ${clients} clients: ${JSON.stringify(failures.slice(0, 5))}`,
+    );
+    for (const failure of failures) assert.equal(failure.status, 502, `a request lost with its process gets 502: ${JSON.stringify(failure)}`);
+
+    for (const pid of killed) await waitForDeathLine(server, pid, /signal\s*9\b|SIGKILL/i, 3000);
+    await waitForGone(killed, { timeoutMs: 3000 });
+    const now = await waitForReadyProcesses(server, 3, { timeoutMs: 10000 });
+    assert.ok(now.every((pid) => !killed.includes(pid)));
+    const after = await Promise.all(Array.from({ length: 10 }, () => server.get('/pid')));
+    assert.deepEqual(after.map((response) => response.status), Array(10).fill(200), 'the server keeps serving');
+    assert.equal(corePid(server), core, 'the core was never killed or restarted');
+});

@@ -1,0 +1,188 @@
+// The pool's limits (issue 3): --max-requests, --start-timeout, --max-request-queue-size,
+// --max-request-queue-time, --max-request-time, --memory-limit, and queue hygiene (a queued
+// request whose client went away never reaches the app).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { RawConnection } from './lib/http.mjs';
+import { appPids, hits, linesMatching, reEscape, sampleProcessCount, waitForReadyProcesses } from './lib/pool.mjs';
+import { isAlive, sleep, waitFor, waitForGone } from './lib/proc.mjs';
+import { startServer } from './lib/server.mjs';
+
+const fixture = 'pool-app';
+const markExists = (server, mark) => fs.existsSync(path.join(server.appDir, mark));
+const markPid = (server, mark) => Number(fs.readFileSync(path.join(server.appDir, mark), 'utf8'));
+const logTail = (server) => `\n--- log tail ---\n${server.logText().slice(-2000)}`;
+// Log lines of the core (not the app's own output) that name `pid`.
+const coreLinesAbout = (server, pid) =>
+    linesMatching(server.logText(), new RegExp(`\\b${pid}\\b`)).filter((line) => !/^App \d+ std(out|err):/.test(line));
+
+test('--max-requests 3: each process serves at most 3 requests, then a new one takes over; no request fails', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '1', '--max-requests', '3'] });
+    const stopSampling = sampleProcessCount(server);
+    const served = [];
+    for (let i = 0; i < 10; i++) {
+        const response = await server.get(`/pid?i=${i}`);
+        assert.equal(response.status, 200, `request ${i}: ${response.text}${logTail(server)}`);
+        served.push(response.json().pid);
+    }
+    const perPid = new Map();
+    for (const hit of hits(server)) perPid.set(hit.pid, (perPid.get(hit.pid) ?? 0) + 1);
+    for (const [pid, count] of perPid) assert.ok(count <= 3, `process ${pid} handled ${count} sequential requests (limit 3)`);
+    assert.ok(new Set(served).size >= 4, `10 sequential requests need at least 4 processes, got ${[...new Set(served)].join(', ')}`);
+
+    // Concurrent requests across replacements: none fails.
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => server.get(`/slow?ms=100&i=${i}`)));
+    for (const response of burst) assert.equal(response.status, 200, response.text);
+
+    // Replaced processes go away (the pool does not pile them up).
+    const retired = [...perPid.keys()].filter((pid) => perPid.get(pid) === 3);
+    await waitForGone(retired, { timeoutMs: 8000 });
+    assert.ok(stopSampling() <= 6, 'never more than --max-pool-size processes');
+});
+
+test('--start-timeout 1: a spawn that takes longer is killed, the error page and the log say so', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture,
+        readyPath: '/pid',
+        args: ['--start-timeout', '1', '--envvar', 'POOL_APP_BOOT_DELAY_MS=6000'],
+    });
+    const startedAt = Date.now();
+    const response = await server.get('/pid', { timeoutMs: 15000 });
+    assert.ok(response.status >= 500 && response.status <= 599, `5xx expected, got ${response.status}: ${response.text.slice(0, 500)}`);
+    assert.ok(Date.now() - startedAt < 5000, 'answered well before the app would have started');
+    await server.waitForLog(/--start-timeout/, { timeoutMs: 5000 });
+    // Every process that began booting was killed (none lived to the end of its 6 s delay).
+    const booted = [...server.logText().matchAll(/pool-app booting pid=(\d+)/g)].map((match) => Number(match[1]));
+    assert.ok(booted.length >= 1, `the app was spawned${logTail(server)}`);
+    await waitForGone(booted, { timeoutMs: 5000 });
+    assert.doesNotMatch(server.logText(), /pool-app ready/, 'no process got to listen');
+    assert.equal(server.exitInfo, null, 'the server keeps running');
+});
+
+test('--max-request-queue-size 2: past two queued requests, 503 at once; the queued ones are served', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture,
+        readyPath: '/pid',
+        args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1', '--max-request-queue-size', '2'],
+    });
+    await waitForReadyProcesses(server, 1);
+    const busy = server.get('/slow?ms=2000&mark=tmp/busy', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
+    const queued = [server.get('/pid?q=1', { timeoutMs: 15000 }), server.get('/pid?q=2', { timeoutMs: 15000 })];
+    await sleep(300); // let both enter the queue (nothing to observe them by)
+
+    const startedAt = Date.now();
+    const rejected = await server.get('/pid?q=3', { timeoutMs: 15000 });
+    const took = Date.now() - startedAt;
+    assert.equal(rejected.status, 503, `the third queued request gets 503, got ${rejected.status}: ${rejected.text.slice(0, 300)}`);
+    assert.ok(took < 1000, `503 at once (took ${took} ms)`);
+
+    assert.equal((await busy).status, 200);
+    for (const response of await Promise.all(queued)) assert.equal(response.status, 200, response.text);
+    assert.ok(!hits(server).some((hit) => hit.url.includes('q=3')), 'the rejected request never reached the app');
+});
+
+test('--max-request-queue-size 0: no limit, many queued requests are all served', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture,
+        readyPath: '/pid',
+        args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1', '--max-request-queue-size', '0'],
+    });
+    await waitForReadyProcesses(server, 1);
+    const busy = server.get('/slow?ms=800&mark=tmp/busy', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
+    const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => server.get(`/pid?i=${i}`, { timeoutMs: 15000 })));
+    assert.equal((await busy).status, 200);
+    assert.deepEqual(responses.map((response) => response.status), Array(12).fill(200));
+});
+
+test('--max-request-queue-time 1: a request queued longer than 1 s gets 504 and never reaches the app', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture,
+        readyPath: '/pid',
+        args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1', '--max-request-queue-time', '1'],
+    });
+    await waitForReadyProcesses(server, 1);
+    const busy = server.get('/slow?ms=4000&mark=tmp/busy', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
+
+    const startedAt = Date.now();
+    const queued = await server.get('/pid?queued=1', { timeoutMs: 15000 });
+    const took = Date.now() - startedAt;
+    assert.equal(queued.status, 504, `504 expected, got ${queued.status}: ${queued.text.slice(0, 300)}`);
+    assert.ok(took >= 800 && took < 3000, `504 after about 1 s in the queue (took ${took} ms)`);
+
+    assert.equal((await busy).status, 200, 'the running request is not affected');
+    const after = await server.get('/pid?after=1');
+    assert.equal(after.status, 200);
+    assert.ok(!hits(server).some((hit) => hit.url.includes('queued=1')), 'the timed-out request never reached the app');
+});
+
+test('--max-request-time 1: a request running longer gets 504 and its process is replaced', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '1', '--max-request-time', '1'] });
+    const [first] = await waitForReadyProcesses(server, 1);
+
+    const startedAt = Date.now();
+    const slow = await server.get('/slow?ms=6000&mark=tmp/slow', { timeoutMs: 15000 });
+    const took = Date.now() - startedAt;
+    assert.equal(slow.status, 504, `504 expected, got ${slow.status}: ${slow.text.slice(0, 300)}`);
+    assert.ok(took >= 800 && took < 3500, `aborted after about 1 s (took ${took} ms)`);
+    assert.equal(markPid(server, 'tmp/slow'), first);
+
+    await waitForGone([first], { timeoutMs: 6000, what: `the process ${first} that ran too long to be stopped${logTail(server)}` });
+    const after = await server.get('/pid');
+    assert.equal(after.status, 200);
+    assert.notEqual(after.json().pid, first, 'a new process serves');
+    const lines = coreLinesAbout(server, first);
+    assert.ok(
+        lines.some((line) => /max-request-time|request time|took longer|too long|timed? ?out/i.test(line)),
+        `the log says process ${first} was replaced for running too long:\n${lines.join('\n')}${logTail(server)}`,
+    );
+});
+
+test('queue hygiene: a queued request whose client disconnects never reaches the app', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture,
+        readyPath: '/pid',
+        args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1'],
+    });
+    await waitForReadyProcesses(server, 1);
+    const busy = server.get('/slow?ms=1500&mark=tmp/busy', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
+
+    const connection = await RawConnection.connect(server.port);
+    connection.write(`GET /marker HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    await sleep(300); // the request is read and queued (nothing to observe it by)
+    connection.close();
+
+    assert.equal((await busy).status, 200);
+    // Queued after /marker: with one slot and FIFO, /marker would reach the app first.
+    const after = await server.get('/pid?after=1', { timeoutMs: 10000 });
+    assert.equal(after.status, 200);
+    const urls = hits(server).map((hit) => hit.url);
+    assert.ok(urls.includes('/pid?after=1'));
+    assert.equal(urls.filter((url) => url === '/marker').length, 0, `/marker must not reach the app; the app saw: ${urls.join(', ')}`);
+});
+
+test('--memory-limit 100: a process past 100 MB finishes its request, then is replaced; the log says so', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '1', '--memory-limit', '100'] });
+    const [first] = await waitForReadyProcesses(server, 1);
+
+    // Allocates 200 MB, then keeps answering for 2.5 s: the limit is noticed meanwhile, but the
+    // request in flight must complete.
+    const alloc = await server.get('/alloc?mb=200&ms=2500', { timeoutMs: 15000 });
+    assert.equal(alloc.status, 200, `the request in flight completes: ${alloc.text.slice(0, 300)}${logTail(server)}`);
+    assert.equal(alloc.json().pid, first);
+    assert.ok(alloc.json().rssMb > 150, `the fixture really holds the memory (rss ${alloc.json().rssMb} MB)`);
+
+    await waitForGone([first], { timeoutMs: 8000, what: `process ${first} (over the memory limit) to be stopped${logTail(server)}` });
+    const after = await server.get('/pid');
+    assert.equal(after.status, 200);
+    assert.notEqual(after.json().pid, first, 'a new process serves');
+    const lines = coreLinesAbout(server, first);
+    assert.ok(lines.some((line) => /memory/i.test(line)), `the log names process ${first} and its memory:\n${lines.join('\n')}${logTail(server)}`);
+    assert.ok(isAlive(after.json().pid));
+});
