@@ -1,6 +1,7 @@
 #include "cli/start_options.hpp"
 
 #include "cli/command_line_errors.hpp"
+#include "cli/front_end_flags.hpp"
 #include "config/option_values.hpp"
 #include "config/standalone_paths.hpp"
 
@@ -31,6 +32,7 @@ struct RawStartFlags {
     bool resist_deployment_errors = false;
     std::vector<std::string> envvars;
     bool daemonize = false;
+    RawFrontEndFlags front_end;
 };
 
 void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
@@ -123,6 +125,7 @@ void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
                    "Grow a Node.js app when all its processes have this many requests in flight "
                    "(default: 32, 0: off)")
         ->type_name("N");
+    declare_front_end_flags(app, raw.front_end);
     app.add_option("--log-level", raw.log_level, "0 (errors) .. 4 (debug) (default: 2)")
         ->type_name("LEVEL");
 }
@@ -195,6 +198,8 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
           apply_number(app, "--saturation-sessions", raw.saturation_sessions, 0, kLargest,
                        "a whole number >= 0", options.saturation_sessions)})
         if (!error.empty()) return error;
+    if (auto error = apply_front_end_flags(app, raw.front_end, options.front_end); !error.empty())
+        return error;
     for (const std::string& text : raw.envvars) {
         auto envvar = config::parse_envvar(text);
         if (auto* reason = std::get_if<std::string>(&envvar)) return "--envvar: " + *reason;
@@ -249,7 +254,7 @@ std::string resolve_start_paths(StartCommandLine& command_line, const std::strin
                            : config::absolute_path(options.log_file, cwd);
     if (!options.meteor_app_settings.empty())
         options.meteor_app_settings = config::absolute_path(options.meteor_app_settings, cwd);
-    return {};
+    return resolve_front_end_paths(options.front_end, cwd);
 }
 
 }  // namespace passenger::cli

@@ -40,6 +40,44 @@ ParsedValue<int> parse_int_in_range(std::string_view text, int min, int max,
     return static_cast<int>(value);
 }
 
+ParsedValue<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max) {
+    auto invalid = [&] {
+        return fmt::format(
+            "'{}' is not a size from {} to {} bytes (a number with an optional "
+            "k, m or g suffix)",
+            text, min, max);
+    };
+    std::string_view digits = text;
+    int shift = 0;
+    if (!digits.empty()) {
+        switch (digits.back()) {
+            case 'k':
+            case 'K':
+                shift = 10;
+                break;
+            case 'm':
+            case 'M':
+                shift = 20;
+                break;
+            case 'g':
+            case 'G':
+                shift = 30;
+                break;
+            default:
+                break;
+        }
+        if (shift != 0) digits.remove_suffix(1);
+    }
+    uint64_t value = 0;
+    if (digits.empty()) return invalid();
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (error != std::errc() || end != digits.data() + digits.size()) return invalid();
+    if (value > (max >> shift)) return invalid();
+    value <<= shift;
+    if (value < min || value > max) return invalid();
+    return value;
+}
+
 ParsedValue<std::pair<std::string, std::string>> parse_envvar(std::string_view text) {
     size_t equals = text.find('=');
     if (equals == std::string_view::npos) return fmt::format("'{}' is not NAME=VALUE", text);

@@ -3,6 +3,7 @@
 // wrong with the text, without naming the option: the caller knows which option it was.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,9 @@ using ParsedValue = std::variant<T, std::string>;
 ParsedValue<int> parse_port(std::string_view text);
 // A whole number within [min, max]; `what` names the kind in errors ("a log level (0-4)").
 ParsedValue<int> parse_int_in_range(std::string_view text, int min, int max, std::string_view what);
+// A size in bytes as nginx writes it: digits with an optional k, m or g suffix (1024-based),
+// within [min, max].
+ParsedValue<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max);
 // NAME=VALUE, where NAME is a shell-style variable name; VALUE may be empty or contain '='.
 ParsedValue<std::pair<std::string, std::string>> parse_envvar(std::string_view text);
 

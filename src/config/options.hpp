@@ -4,11 +4,29 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace passenger::config {
+
+// The front end (server/): limits, timeouts and buffering between clients and the app, with
+// nginx's defaults. Sizes in bytes; a timeout of 0 seconds disables it.
+struct FrontEndOptions {
+    uint64_t client_max_body_size = 0;              // 0: unlimited; larger bodies get 413
+    uint64_t client_max_header_size = 32 * 1024;    // the whole request head: 431
+    uint64_t client_max_header_line_size = 8192;    // one header field, name and value: 431
+    uint64_t client_max_header_count = 100;         // header fields: 431
+    uint64_t client_max_uri_size = 8192;            // the request target: 414
+    uint64_t client_body_buffer_size = 128 * 1024;  // request body in memory before a temp file
+    uint64_t response_buffer_size = 128 * 1024;     // response in memory before a temp file
+    std::string data_buffer_dir;                    // temp files; empty: $TMPDIR or /tmp
+    int client_header_timeout_seconds = 60;         // reading a request head: 408
+    int client_body_timeout_seconds = 60;           // between two reads of a request body: 408
+    int keepalive_timeout_seconds = 75;             // an idle keep-alive connection is closed
+    int send_timeout_seconds = 60;                  // between two writes to a client: closed
+};
 
 struct Options {
     // Where and how the server listens and runs.
@@ -52,6 +70,8 @@ struct Options {
     int saturation_cpu_percent = 90;
     int saturation_sessions = 32;
 
+    FrontEndOptions front_end;
+
     // Shutdown: how long requests in flight may take, and how long apps get after SIGTERM.
     int graceful_shutdown_seconds = 10;
     int app_stop_timeout_seconds = 5;
@@ -59,6 +79,8 @@ struct Options {
     bool production() const { return environment == "production"; }
 };
 
+void to_json(nlohmann::json& json, const FrontEndOptions& options);
+void from_json(const nlohmann::json& json, FrontEndOptions& options);
 void to_json(nlohmann::json& json, const Options& options);
 void from_json(const nlohmann::json& json, Options& options);
 

@@ -26,6 +26,8 @@ const llhttp_settings_t& MessageParser::settings() {
         s.on_url = &MessageParser::on_url;
         s.on_header_field = &MessageParser::on_header_field;
         s.on_header_value = &MessageParser::on_header_value;
+        s.on_header_field_complete = &MessageParser::on_header_field_complete;
+        s.on_header_value_complete = &MessageParser::on_header_value_complete;
         s.on_headers_complete = &MessageParser::on_headers_complete;
         s.on_body = &MessageParser::on_body;
         s.on_message_complete = &MessageParser::on_message_complete;
@@ -42,18 +44,38 @@ MessageParser::MessageParser(Kind kind) : kind_(kind) {
 void MessageParser::reset() {
     head_ = MessageHead{};
     body_ = nullptr;
-    in_header_value_ = false;
+    trailer_lines_ = 0;
+    trailer_line_size_ = 0;
+    in_header_field_ = false;
+    head_ended_line_ = false;
     head_complete_ = false;
     message_complete_ = false;
     no_body_ = false;
+    error_status_ = 400;
     failure_.clear();
     llhttp_init(&parser_, kind_ == Kind::request ? HTTP_REQUEST : HTTP_RESPONSE, &settings());
     parser_.data = this;
 }
 
+// llhttp (8.1) still accepts obs-fold, a header line continued on the next line after
+// whitespace; RFC 9112 5.2 lets a server reject it, and a proxy must not pass it on. In a head,
+// a line can only start with whitespace if it is such a continuation.
+bool MessageParser::head_has_obs_fold(std::string_view head_bytes) {
+    if (head_bytes.empty()) return false;
+    bool fold = head_ended_line_ && (head_bytes.front() == ' ' || head_bytes.front() == '\t');
+    for (size_t lf = head_bytes.find('\n'); !fold && lf != std::string_view::npos;
+         lf = head_bytes.find('\n', lf + 1)) {
+        fold =
+            lf + 1 < head_bytes.size() && (head_bytes[lf + 1] == ' ' || head_bytes[lf + 1] == '\t');
+    }
+    head_ended_line_ = head_bytes.back() == '\n';
+    return fold;
+}
+
 MessageParser::Progress MessageParser::feed(std::string_view data, std::string* body) {
     body_ = body;
     if (message_complete_) return {0, Event::message_complete};
+    const bool in_head = !head_complete_ && kind_ == Kind::request;
     llhttp_errno_t error = llhttp_execute(&parser_, data.data(), data.size());
     Progress progress;
     switch (error) {
@@ -70,9 +92,16 @@ MessageParser::Progress MessageParser::feed(std::string_view data, std::string* 
         default:
             progress.consumed = 0;
             progress.event = Event::error;
-            failure_ = llhttp_get_error_reason(&parser_) ? llhttp_get_error_reason(&parser_)
-                                                         : llhttp_errno_name(error);
+            if (failure_.empty()) {
+                failure_ = llhttp_get_error_reason(&parser_) ? llhttp_get_error_reason(&parser_)
+                                                             : llhttp_errno_name(error);
+            }
             break;
+    }
+    if (in_head && progress.event != Event::error &&
+        head_has_obs_fold(data.substr(0, progress.consumed))) {
+        fail(400, "obsolete line folding in a header field");
+        progress = {0, Event::error};
     }
     return progress;
 }
@@ -102,25 +131,79 @@ int MessageParser::on_method(llhttp_t* parser, const char* at, size_t length) {
     return 0;
 }
 
+int MessageParser::fail(int status, const char* reason) {
+    error_status_ = status;
+    failure_ = reason;
+    return -1;
+}
+
 int MessageParser::on_url(llhttp_t* parser, const char* at, size_t length) {
-    self(parser).head_.target.append(at, length);
+    MessageParser& me = self(parser);
+    me.head_.target.append(at, length);
+    if (me.head_.target.size() > me.limits_.max_target)
+        return me.fail(414, "request target too long");
     return 0;
 }
 
+// Header lines are counted and measured as they arrive, so no limit is ever exceeded in memory.
+// Trailer fields (after a chunked body) are held to the same limits but never stored: they must
+// not turn into headers of the message.
 int MessageParser::on_header_field(llhttp_t* parser, const char* at, size_t length) {
     MessageParser& me = self(parser);
-    if (me.in_header_value_ || me.head_.headers.empty()) {
-        me.head_.headers.emplace_back();
-        me.in_header_value_ = false;
+    const bool new_line = !me.in_header_field_;
+    me.in_header_field_ = true;
+    if (me.head_complete_) {
+        if (new_line) {
+            ++me.trailer_lines_;
+            me.trailer_line_size_ = 0;
+        }
+        me.trailer_line_size_ += length;
+        if (me.trailer_lines_ > me.limits_.max_header_count)
+            return me.fail(431, "too many trailer fields");
+        if (me.trailer_line_size_ > me.limits_.max_header_line)
+            return me.fail(431, "trailer field too large");
+        return 0;
     }
-    me.head_.headers.back().first.append(at, length);
+    HeaderList& headers = me.head_.headers;
+    if (new_line) {
+        if (headers.size() >= me.limits_.max_header_count)
+            return me.fail(431, "too many header fields");
+        headers.emplace_back();
+    }
+    headers.back().first.append(at, length);
+    if (headers.back().first.size() > me.limits_.max_header_line)
+        return me.fail(431, "header field too large");
+    return 0;
+}
+
+int MessageParser::on_header_field_complete(llhttp_t* parser) {
+    MessageParser& me = self(parser);
+    me.in_header_field_ = false;
     return 0;
 }
 
 int MessageParser::on_header_value(llhttp_t* parser, const char* at, size_t length) {
     MessageParser& me = self(parser);
-    me.in_header_value_ = true;
-    me.head_.headers.back().second.append(at, length);
+    if (me.head_complete_) {
+        me.trailer_line_size_ += length;
+        if (me.trailer_line_size_ > me.limits_.max_header_line)
+            return me.fail(431, "trailer field too large");
+        return 0;
+    }
+    auto& [name, value] = me.head_.headers.back();
+    value.append(at, length);
+    if (name.size() + value.size() > me.limits_.max_header_line)
+        return me.fail(431, "header field too large");
+    return 0;
+}
+
+int MessageParser::on_header_value_complete(llhttp_t* parser) {
+    MessageParser& me = self(parser);
+    if (me.head_complete_ || me.head_.headers.empty()) return 0;
+    // llhttp drops leading whitespace but keeps trailing whitespace, which is not part of the
+    // value.
+    std::string& value = me.head_.headers.back().second;
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
     return 0;
 }
 

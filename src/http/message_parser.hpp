@@ -6,6 +6,7 @@
 #include <llhttp.h>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,14 @@ struct MessageHead {
     bool has_body() const { return chunked || content_length.value_or(0) > 0; }
 };
 
+// Limits on a head, checked as it is parsed (so an oversized head is refused before it is
+// buffered). The defaults are unlimited; server/ sets the client side's from the options.
+struct HeadLimits {
+    size_t max_target = std::numeric_limits<size_t>::max();        // request-target bytes: 414
+    size_t max_header_line = std::numeric_limits<size_t>::max();   // name + value bytes: 431
+    size_t max_header_count = std::numeric_limits<size_t>::max();  // header lines: 431
+};
+
 class MessageParser {
   public:
     enum class Kind { request, response };
@@ -56,6 +65,7 @@ class MessageParser {
 
     // For responses: the request was HEAD, so the response has no body whatever its headers say.
     void expect_no_body(bool no_body) { no_body_ = no_body; }
+    void set_limits(const HeadLimits& limits) { limits_ = limits; }
 
     bool head_complete() const { return head_complete_; }
     bool message_complete() const { return message_complete_; }
@@ -64,6 +74,8 @@ class MessageParser {
     const MessageHead& head() const { return head_; }
     MessageHead& head() { return head_; }
     std::string error_reason() const;
+    // The status a client gets for the last error: 400, or 414/431 when a limit was exceeded.
+    int error_status() const { return error_status_; }
 
     // Prepares for the next message on the same connection.
     void reset();
@@ -73,19 +85,28 @@ class MessageParser {
     static int on_url(llhttp_t* parser, const char* at, size_t length);
     static int on_header_field(llhttp_t* parser, const char* at, size_t length);
     static int on_header_value(llhttp_t* parser, const char* at, size_t length);
+    static int on_header_field_complete(llhttp_t* parser);
+    static int on_header_value_complete(llhttp_t* parser);
     static int on_headers_complete(llhttp_t* parser);
     static int on_body(llhttp_t* parser, const char* at, size_t length);
     static int on_message_complete(llhttp_t* parser);
     static const llhttp_settings_t& settings();
+    int fail(int status, const char* reason);
+    bool head_has_obs_fold(std::string_view head_bytes);
 
     llhttp_t parser_{};
     Kind kind_;
     MessageHead head_;
+    HeadLimits limits_;
     std::string* body_ = nullptr;
-    bool in_header_value_ = false;
+    size_t trailer_lines_ = 0;  // trailer fields of a chunked body: checked, then dropped
+    size_t trailer_line_size_ = 0;
+    bool in_header_field_ = false;  // the current header line's name is still arriving
+    bool head_ended_line_ = false;  // the head bytes fed so far end with LF
     bool head_complete_ = false;
     bool message_complete_ = false;
     bool no_body_ = false;
+    int error_status_ = 400;
     std::string failure_;
 };
 

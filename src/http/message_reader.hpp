@@ -39,6 +39,13 @@ class MessageReader {
 
     // Reads until the head of the next message is complete.
     asio::awaitable<ReadStatus> read_head() {
+        return read_head([](size_t) {});
+    }
+
+    // The same, calling `before_read(head_bytes_so_far)` before each read from the stream (the
+    // front end arms its timeouts there: no call at all when the head was already buffered).
+    template <typename BeforeRead>
+    asio::awaitable<ReadStatus> read_head(BeforeRead before_read) {
         size_t head_bytes = 0;
         std::string no_body;
         for (;;) {
@@ -51,6 +58,7 @@ class MessageReader {
                 if (parser_.head_complete()) co_return ReadStatus::ok;
                 if (head_bytes > max_head_size_) co_return ReadStatus::too_large;
             }
+            before_read(head_bytes);
             if (!co_await fill()) {
                 co_return head_bytes == 0 ? ReadStatus::closed : ReadStatus::truncated;
             }
@@ -79,6 +87,16 @@ class MessageReader {
                 co_return ReadStatus::truncated;
             }
         }
+    }
+
+    // Appends the body bytes already buffered to `out` without reading from the stream; ok when
+    // they parsed (the message may or may not be complete).
+    ReadStatus read_buffered_body(std::string& out) {
+        if (parser_.message_complete()) return ReadStatus::ok;
+        auto progress = parser_.feed(buffered(), &out);
+        begin_ += progress.consumed;
+        return progress.event == MessageParser::Event::error ? ReadStatus::parse_error
+                                                             : ReadStatus::ok;
     }
 
     // Forgets the completed message; buffered bytes of the next one are kept.
