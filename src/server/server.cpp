@@ -31,7 +31,8 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       reaper_(io),
       spawner_(io, options, reaper_),
       group_(io, options, spawner_, reaper_),
-      static_files_(options.app_root + "/public") {}
+      static_files_(options.app_root + "/public"),
+      front_end_(options.front_end) {}
 
 void Server::start() {
     group_.start();

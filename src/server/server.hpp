@@ -4,6 +4,7 @@
 
 #include "config/options.hpp"
 #include "pool/group.hpp"
+#include "server/front_end_settings.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
 #include "static/static_files.hpp"
@@ -30,6 +31,7 @@ class Server {
     const config::Options& options() const { return options_; }
     pool::Group& group() { return group_; }
     const static_files::StaticFiles& static_files() const { return static_files_; }
+    const FrontEndSettings& front_end() const { return front_end_; }
 
     // Connections register themselves so shutdown can close idle ones and wait for busy ones.
     struct ConnectionEntry {
@@ -50,6 +52,7 @@ class Server {
     spawn::Spawner spawner_;
     pool::Group group_;
     static_files::StaticFiles static_files_;
+    FrontEndSettings front_end_;
     std::list<ConnectionEntry> connections_;
     bool shutting_down_ = false;
 };
