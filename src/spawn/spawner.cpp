@@ -1,6 +1,7 @@
 #include "spawn/spawner.hpp"
 
 #include "common/log.hpp"
+#include "spawn/app_command.hpp"
 #include "spawn/child_process.hpp"
 
 #include <fmt/format.h>
@@ -65,11 +66,6 @@ Spawner::~Spawner() {
     std::filesystem::remove_all(socket_dir_, ignored);
 }
 
-std::vector<std::string> Spawner::command_line(const std::string& startup_file) const {
-    return {options_.nodejs, "--require",
-            std::string(PASSENGER_SOURCE_ROOT) + "/loaders/node/listen_redirect.js", startup_file};
-}
-
 std::vector<std::string> Spawner::environment(const std::string& socket_path, int port) const {
     std::vector<std::string> result;
     for (char** entry = environ; *entry != nullptr; ++entry) {
@@ -84,8 +80,22 @@ std::vector<std::string> Spawner::environment(const std::string& socket_path, in
         set(name, options_.environment);
     for (const auto& [name, value] : options_.envvars) set(name, value);
     set("PORT", std::to_string(port));
-    set("PASSENGER_APP_SOCKET", socket_path);
+    if (socket_path.empty()) {
+        std::erase_if(result,
+                      [](const std::string& e) { return e.starts_with("PASSENGER_APP_SOCKET="); });
+    } else {
+        set("PASSENGER_APP_SOCKET", socket_path);
+    }
     return result;
+}
+
+std::optional<std::string> Spawner::variable(const std::vector<std::string>& environment,
+                                             std::string_view name) {
+    for (const std::string& entry : environment) {
+        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+            return entry.substr(name.size() + 1);
+    }
+    return std::nullopt;
 }
 
 asio::awaitable<SpawnResult> Spawner::spawn() {
@@ -95,12 +105,27 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
         result.failure = app.error;
         co_return result;
     }
-    std::string socket_path = fmt::format("{}/app-{}.sock", socket_dir_, next_socket_number_++);
-    ::unlink(socket_path.c_str());
+    unsigned number = next_socket_number_++;
+    AppCommandPlaces places;
+    places.socket_path = fmt::format("{}/app-{}.sock", socket_dir_, number);
+    places.port = static_cast<unsigned short>(pick_free_port());
+    ::unlink(places.socket_path.c_str());
+    AppCommand command = app_command(app, options_, places);
+    std::vector<std::string> env =
+        environment(command.app_socket ? places.socket_path : std::string(), places.port);
+    if (app.app_type == app_types::meteor) {
+        MeteorSettings settings =
+            prepare_meteor_settings(options_, variable(env, "METEOR_SETTINGS"),
+                                    fmt::format("{}/meteor-settings-{}.json", socket_dir_, number));
+        if (!settings.error.empty()) {
+            result.failure = settings.error;
+            co_return result;
+        }
+        places.meteor_settings_file = settings.file;
+        command = app_command(app, options_, places);
+    }
 
-    ChildProcess child =
-        start_child_process(command_line(app.startup_file),
-                            environment(socket_path, pick_free_port()), options_.app_root);
+    ChildProcess child = start_child_process(command.argv, env, options_.app_root);
     if (child.pid < 0) {
         result.failure = child.error;
         co_return result;
@@ -111,9 +136,9 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
         exit_state->status = status;
     });
     auto output = OutputForwarder::start(io_, child.pid, child.stdout_fd, child.stderr_fd);
-    log::info("Spawning app process {} ({})", child.pid, app.startup_file);
+    log::info("Spawning app process {} ({})", child.pid, describe_command(command.argv));
 
-    // Poll until the app accepts a connection on its socket, exits, or runs out of time.
+    // Poll until the app accepts a connection on its socket or port, exits, or runs out of time.
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(options_.start_timeout_seconds);
     asio::steady_timer timer(io_);
@@ -134,7 +159,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
         }
         AppSocket probe(io_);
         asio::error_code error;
-        co_await probe.async_connect(unix_endpoint(socket_path),
+        co_await probe.async_connect(command.endpoint,
                                      asio::redirect_error(asio::use_awaitable, error));
         if (!error) break;
         if (std::chrono::steady_clock::now() > deadline) {
@@ -151,8 +176,9 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
         poll_interval = std::min<std::chrono::milliseconds>(poll_interval * 2, 20ms);
     }
     result.ok = true;
+    result.app_type = app.app_type;
     result.pid = child.pid;
-    result.endpoint = unix_endpoint(socket_path);
+    result.endpoint = command.endpoint;
     result.output = std::move(output);
     co_return result;
 }

@@ -1,7 +1,8 @@
-// Starts app processes: fork/exec with the app's environment, in their own process group, dying
-// with the core (PR_SET_PDEATHSIG); their output goes to the log; a spawn succeeds once the app
-// accepts connections on its Unix socket, and fails when it exits first or exceeds the start
-// timeout.
+// Starts app processes: fork/exec of the app's command (spawn/app_command) with the app's
+// environment, in their own process group, dying with the core (PR_SET_PDEATHSIG); their output
+// goes to the log; a spawn succeeds once the app accepts connections on its Unix socket (node,
+// rack, wsgi) or loopback port (meteor, generic), and fails when it exits first or exceeds the
+// start timeout.
 #pragma once
 
 #include "config/options.hpp"
@@ -14,6 +15,7 @@
 #include <asio/io_context.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +24,8 @@ namespace passenger::spawn {
 struct SpawnResult {
     bool ok = false;
     pid_t pid = -1;
-    AppEndpoint endpoint;                     // where the app listens (ok only)
+    std::string app_type;  // node, rack, wsgi, meteor, generic (ok only): sets the concurrency
+    AppEndpoint endpoint;  // where the app listens (ok only)
     std::shared_ptr<OutputForwarder> output;  // keeps forwarding for the process's lifetime
     std::string failure;                      // one line: why the spawn failed (not ok only)
     std::string recent_output;                // what the app printed before failing
@@ -38,8 +41,10 @@ class Spawner {
     asio::awaitable<SpawnResult> spawn();
 
   private:
-    std::vector<std::string> command_line(const std::string& startup_file) const;
+    // The app's environment; PASSENGER_APP_SOCKET only when `socket_path` is not empty.
     std::vector<std::string> environment(const std::string& socket_path, int port) const;
+    static std::optional<std::string> variable(const std::vector<std::string>& environment,
+                                               std::string_view name);
 
     asio::io_context& io_;
     const config::Options& options_;
