@@ -1,9 +1,10 @@
 // One application and its processes: spawning, selection (the least busy process with free
-// concurrency), the request queue, crash handling and shutdown.
+// concurrency), the request queue, scaling, restarts, crash handling and shutdown.
 #pragma once
 
 #include "config/options.hpp"
 #include "pool/process.hpp"
+#include "pool/restart_watcher.hpp"
 #include "pool/session.hpp"
 #include "spawn/spawner.hpp"
 
@@ -12,7 +13,9 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,54 +28,107 @@ struct SessionResult {
     std::string error_detail_html;  // for the error page
 };
 
+// Lifetime counters, for status output and metrics.
+struct GroupCounters {
+    uint64_t spawns = 0;
+    uint64_t spawn_failures = 0;
+    uint64_t crashes = 0;
+    uint64_t restarts = 0;
+    uint64_t requests = 0;
+    uint64_t queue_drops = 0;  // queued requests whose client went away, or that waited too long
+};
+
 class Group {
   public:
+    // Called with a function that abandons the wait, when a request enters the queue; the caller
+    // may call it later (its client went away).
+    using OnQueued = std::function<void(std::function<void()> abandon)>;
+    static constexpr int client_gone_status = 499;
+
     Group(asio::io_context& io, const config::Options& options, spawn::Spawner& spawner,
           spawn::ChildReaper& reaper);
     Group(const Group&) = delete;
     Group& operator=(const Group&) = delete;
 
-    // Spawns the --min-instances processes.
+    // Spawns the --min-instances processes and starts watching restart.txt and the processes.
     void start();
-    // Waits for a process to take one request: at once if one has capacity, else queued.
-    asio::awaitable<SessionResult> get_session();
+    // A process for one request: at once if one has capacity, else queued (FIFO).
+    asio::awaitable<SessionResult> get_session(OnQueued on_queued = {});
+    // Replaces every process: rolling (new before old) with --rolling-restarts, keeping the old
+    // ones if the new version fails with --resist-deployment-errors.
+    void restart();
     // Stops every process (SIGTERM, then SIGKILL after the stop timeout) and waits until gone.
     asio::awaitable<void> shutdown();
 
     // The process did not accept a connection: it is dying or broken. It takes no more requests
     // and is killed; its exit is handled as a crash.
     void on_process_unreachable(Process& process);
+    // A request ran past --max-request-time on this process: it is killed and replaced.
+    void on_request_timed_out(Process& process);
 
-    size_t process_count() const { return processes_.size(); }
+    const std::vector<std::shared_ptr<Process>>& processes() const { return processes_; }
+    size_t queue_length() const { return queue_.size(); }
+    int spawning() const { return spawning_; }
+    const GroupCounters& counters() const { return counters_; }
+    const std::string& last_error() const { return last_error_; }
+    const config::Options& options() const { return options_; }
 
   private:
     friend class Session;
     struct Waiter;
+    enum class RestartMode { none, spawn_first, rolling };
 
-    void on_session_released(Process& process);
-    void on_process_exited(const std::shared_ptr<Process>& process, int wait_status);
-    void spawn_one();
-    asio::awaitable<void> run_spawn();
+    // Selection and the queue (group.cpp).
+    std::shared_ptr<Process> least_busy_with_capacity() const;
     void serve_queue();
     void fail_queue(int status, const std::string& detail_html);
-    std::shared_ptr<Process> least_busy_with_capacity() const;
+    void abandon(const std::shared_ptr<Waiter>& waiter, int status, std::string detail_html);
+    void on_session_released(Process& process);
+    void grow_if_saturated();
+
+    // Process lifecycle (group_lifecycle.cpp).
+    void spawn_one();
+    asio::awaitable<void> run_spawn(uint64_t generation);
+    void on_spawned(spawn::SpawnResult& result, uint64_t generation,
+                    std::chrono::steady_clock::time_point started);
+    void on_spawn_failed(const spawn::SpawnResult& result, uint64_t generation);
+    void on_process_exited(const std::shared_ptr<Process>& process, int wait_status);
+    void drain(Process& process, std::string_view why);
+    void stop_process(Process& process);
+    void ensure_minimum();
     bool may_spawn() const;
+    int ready_count() const;
+    int wanted_minimum() const;
     bool in_failure_backoff() const;
     std::string spawn_failure_html(const spawn::SpawnResult& result) const;
+
+    // Periodic work (group_maintenance.cpp): CPU and memory sampling, idle reaping, memory limit.
+    asio::awaitable<void> maintenance_loop();
+    void sample_metrics(double elapsed_seconds);
+    void reap_idle_processes();
+    void enforce_memory_limit();
 
     asio::io_context& io_;
     const config::Options& options_;
     spawn::Spawner& spawner_;
     spawn::ChildReaper& reaper_;
-    std::vector<std::shared_ptr<Process>> processes_;
+    RestartWatcher restart_watcher_;
+    std::vector<std::shared_ptr<Process>> processes_;  // ready, draining and stopping ones
     std::deque<std::shared_ptr<Waiter>> queue_;
     int spawning_ = 0;
     bool shutting_down_ = false;
+    GroupCounters counters_;
+    std::string last_error_;
+
+    uint64_t generation_ = 0;  // raised by each restart; older processes are replaced
+    RestartMode restart_mode_ = RestartMode::none;
 
     // After a failed spawn, requests get the failure page until the backoff ends.
     std::chrono::steady_clock::time_point backoff_until_{};
     std::chrono::milliseconds backoff_{0};
     std::string last_failure_html_;
+    asio::steady_timer retry_timer_;
+    bool retry_scheduled_ = false;
 };
 
 }  // namespace passenger::pool

@@ -1,16 +1,19 @@
 // One running app process, as the pool sees it.
 #pragma once
 
+#include "spawn/app_endpoint.hpp"
 #include "spawn/output_forwarder.hpp"
 
 #include <sys/types.h>
-#include "spawn/app_endpoint.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "pool/process_metrics.hpp"
 
 namespace passenger::pool {
 
@@ -20,6 +23,7 @@ struct Process {
     pid_t pid = -1;
     spawn::AppEndpoint endpoint;  // where it listens
     std::shared_ptr<spawn::OutputForwarder> output;
+    uint64_t generation = 0;  // the group's generation it was spawned for (restarts raise it)
     std::chrono::steady_clock::time_point spawned_at;
     std::chrono::steady_clock::time_point last_used;
 
@@ -29,7 +33,12 @@ struct Process {
     // Sampled about once a second by the group (pool/process_metrics).
     double cpu_percent = 0;  // of one core, over the last sampling interval
     uint64_t private_memory_kb = 0;
-    bool alive = true;            // takes requests; false once it exited, broke or is being stopped
+    std::optional<CpuTimes> last_cpu_sample;
+    double busy_percent = 0;  // running or waiting to run, over the last interval (saturation)
+    std::optional<uint64_t> last_runnable_ns;
+
+    bool alive = true;            // takes new requests; false once draining, broken or exited
+    bool draining = false;        // finishes its requests, then stops (restart, limits, idle)
     bool stop_requested = false;  // the pool asked it to stop, so its exit is no crash
     std::vector<AppSocket> idle_connections;  // kept-alive connections to the app, most recent last
 

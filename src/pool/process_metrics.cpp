@@ -43,6 +43,13 @@ std::optional<uint64_t> read_private_memory_kb(pid_t pid) {
     return total;
 }
 
+std::optional<uint64_t> read_runnable_ns(pid_t pid) {
+    std::ifstream file(fmt::format("/proc/{}/schedstat", pid));
+    unsigned long long running = 0, waiting = 0;
+    if (!(file >> running >> waiting)) return std::nullopt;
+    return running + waiting;
+}
+
 double cpu_percent(CpuTimes before, CpuTimes after, double elapsed_seconds) {
     static const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
     if (elapsed_seconds <= 0 || after.ticks < before.ticks) return 0;

@@ -19,6 +19,11 @@ std::optional<CpuTimes> read_cpu_times(pid_t pid);
 // the process alone costs, shared libraries and copy-on-write pages excluded.
 std::optional<uint64_t> read_private_memory_kb(pid_t pid);
 
+// Nanoseconds the process's main thread (a Node app's event loop) spent running or waiting
+// to run, from /proc/PID/schedstat. Unlike CPU time this measures demand: a busy event loop on
+// a loaded machine waits for a core instead of running, and still counts as busy.
+std::optional<uint64_t> read_runnable_ns(pid_t pid);
+
 // Percent of one core used between two samples taken `elapsed_seconds` apart.
 double cpu_percent(CpuTimes before, CpuTimes after, double elapsed_seconds);
 

@@ -2,7 +2,11 @@
 
 #include "common/log.hpp"
 #include "http/error_page.hpp"
+#include "proxy/client_watch.hpp"
 #include "proxy/message_heads.hpp"
+#include "proxy/request_deadline.hpp"
+#include "proxy/request_sender.hpp"
+#include "proxy/response_relay.hpp"
 
 #include <fmt/format.h>
 #include <asio/redirect_error.hpp>
@@ -13,7 +17,6 @@ namespace passenger::proxy {
 namespace {
 
 using pool::AppSocket;
-using AppReader = http::MessageReader<AppSocket>;
 constexpr size_t max_app_response_head = 64 * 1024;
 
 template <typename Stream>
@@ -53,57 +56,6 @@ asio::awaitable<bool> send_request(ClientReader& client, AppSocket& app, std::st
     co_return true;
 }
 
-enum class Relay { done, app_failed_before_response, aborted };
-
-// Reads the app's response and relays it to the client. Sets `keep_alive` for the client and
-// `app_reusable` for the app connection.
-asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, bool& keep_alive,
-                                      bool& app_reusable) {
-    const http::MessageHead& request = client.reader.head();
-    app.parser().expect_no_body(request.method == "HEAD");
-    for (;;) {
-        if (co_await app.read_head() != http::ReadStatus::ok)
-            co_return Relay::app_failed_before_response;
-        int status = app.head().status;
-        // Interim responses (we answered Expect ourselves) are dropped; 101 is not relayed yet.
-        if (status >= 100 && status < 200 && status != 101) {
-            std::string ignored;
-            co_await app.read_body(ignored);
-            app.next_message();
-            app.parser().expect_no_body(request.method == "HEAD");
-            continue;
-        }
-        break;
-    }
-    ClientResponsePlan plan = client_response_plan(app.head(), request, client.keep_alive);
-    keep_alive = plan.keep_alive;
-    auto& client_socket = client.reader.stream();
-    std::string pending = std::move(plan.head);
-    // A head that arrived alone is sent at once, so streaming responses start without delay.
-    if (!app.has_buffered_bytes() && !app.parser().message_complete()) {
-        if (!co_await write_all(client_socket, pending)) co_return Relay::aborted;
-        pending.clear();
-    }
-    std::string piece;
-    const bool chunked = plan.framing == BodyFraming::chunked;
-    while (!app.parser().message_complete()) {
-        piece.clear();
-        if (co_await app.read_body(chunked ? piece : pending) != http::ReadStatus::ok) {
-            log::warn("App response for {} {} ended early", request.method, request.target);
-            co_return Relay::aborted;
-        }
-        if (chunked) {
-            append_chunk(pending, piece);
-            if (app.parser().message_complete()) pending.append("0\r\n\r\n");
-        }
-        if (!co_await write_all(client_socket, pending)) co_return Relay::aborted;
-        pending.clear();
-    }
-    if (!pending.empty() && !co_await write_all(client_socket, pending)) co_return Relay::aborted;
-    app_reusable = app.head().keep_alive && !app.has_buffered_bytes() && !app.head().upgrade;
-    co_return Relay::done;
-}
-
 asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_view detail_html) {
     co_await write_all(client.reader.stream(), http::error_response(status, detail_html, false));
     co_return false;
@@ -114,14 +66,20 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
 asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     auto executor = client.reader.stream().get_executor();
     const http::MessageHead& request = client.reader.head();
-    const std::string request_head = app_request_head(request, client.client_address);
-    const bool replayable = !request.has_body();
+    // A body the front end buffered reaches the app with a Content-Length, and can be sent again.
+    const http::BodyBuffer* body = client.request_body;
+    const std::string request_head = app_request_head(
+        request, client.client_address, body ? std::optional(body->size()) : std::nullopt);
+    const bool replayable = !request.has_body() || body != nullptr;
 
     // A process that just died may still be listed until its exit is reaped; one that cannot be
     // reached is taken out of rotation and the request goes to another.
     constexpr int max_unreachable = 3;
     for (int unreachable = 0;;) {
-        pool::SessionResult acquired = co_await group.get_session();
+        ClientWatch client_watch(client.reader.stream());
+        pool::SessionResult acquired = co_await group.get_session(client_watch.on_queued());
+        client_watch.stop();
+        if (acquired.error_status == pool::Group::client_gone_status) co_return false;
         if (!acquired.session)
             co_return co_await send_error(client, acquired.error_status,
                                           acquired.error_detail_html);
@@ -150,16 +108,27 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                         client, 502, "<p>The application process could not be reached.</p>");
                 }
             }
-            bool sent = co_await send_request(client.reader, app, request_head);
+            RequestDeadline deadline(executor, group.options().max_request_time_seconds);
+            deadline.arm(app);
+            bool sent = body ? co_await send_buffered_request(app, request_head, *body)
+                             : co_await send_request(client.reader, app, request_head);
             AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
-            bool keep_alive = false;
-            bool app_reusable = false;
-            Relay relay =
-                sent ? co_await relay_response(client, app_reader, keep_alive, app_reusable)
-                     : Relay::app_failed_before_response;
+            RelayState state;
+            Relay relay = sent ? co_await relay_response(client, app_reader, state)
+                               : Relay::app_failed_before_response;
+            deadline.disarm();
+            if (deadline.expired()) {
+                group.on_request_timed_out(session.process());
+                if (state.response_started) co_return false;
+                co_return co_await send_error(
+                    client, 504,
+                    "<p>The application did not answer within --max-request-time.</p>");
+            }
             if (relay == Relay::done) {
-                if (app_reusable) session.return_connection(std::move(app));
-                co_return keep_alive;
+                // Returning frees the process (the session ends) while the client's writer may
+                // still be sending the response.
+                if (state.app_reusable) session.return_connection(std::move(app));
+                co_return state.keep_alive;
             }
             if (relay == Relay::aborted) co_return false;
             if (reused && replayable) continue;

@@ -15,7 +15,8 @@ TEST(ProcessMetrics, ReadsOwnCpuAndMemory) {
     // Burn about 200 ms of CPU so the tick counter (10 ms resolution) must move.
     auto start = std::chrono::steady_clock::now();
     volatile uint64_t sink = 0;
-    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200)) sink = sink + 1;
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200))
+        sink = sink + 1;
     auto after = read_cpu_times(::getpid());
     ASSERT_TRUE(after.has_value());
     double percent = cpu_percent(*before, *after, 0.2);
@@ -32,6 +33,24 @@ TEST(ProcessMetrics, ReadsOwnCpuAndMemory) {
 TEST(ProcessMetrics, GoneProcessHasNoMetrics) {
     EXPECT_FALSE(read_cpu_times(999999999).has_value());
     EXPECT_FALSE(read_private_memory_kb(999999999).has_value());
+}
+
+}  // namespace
+}  // namespace passenger::pool
+
+namespace passenger::pool {
+namespace {
+
+TEST(ProcessMetrics, RunnableTimeGrowsWhileBusy) {
+    auto before = read_runnable_ns(::getpid());
+    ASSERT_TRUE(before.has_value());
+    auto start = std::chrono::steady_clock::now();
+    volatile uint64_t sink = 0;
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(100))
+        sink = sink + 1;
+    auto after = read_runnable_ns(::getpid());
+    ASSERT_TRUE(after.has_value());
+    EXPECT_GE(*after - *before, 90'000'000u);  // at least 90 ms of the 100 ms busy loop
 }
 
 }  // namespace

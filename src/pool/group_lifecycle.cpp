@@ -1,0 +1,289 @@
+// Spawning, draining, stopping and restarting the processes of a Group, and their exits.
+#include "common/log.hpp"
+#include "http/error_page.hpp"
+#include "pool/group.hpp"
+
+#include <fmt/format.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <csignal>
+
+namespace passenger::pool {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+int Group::ready_count() const {
+    return static_cast<int>(std::count_if(processes_.begin(), processes_.end(),
+                                          [](const auto& p) { return p->alive; }));
+}
+
+int Group::wanted_minimum() const {
+    return std::min(options_.min_instances, options_.max_pool_size);
+}
+
+// Draining and stopping processes do not count against --max-pool-size: they take no requests
+// and are on their way out, and counting them would stall every restart at the cap.
+bool Group::may_spawn() const {
+    return !shutting_down_ && ready_count() + spawning_ < options_.max_pool_size;
+}
+
+bool Group::in_failure_backoff() const {
+    return Clock::now() < backoff_until_;
+}
+
+void Group::ensure_minimum() {
+    if (shutting_down_) return;
+    int missing = wanted_minimum() - ready_count() - spawning_;
+    if (missing <= 0 && !(queue_.size() > 0 && ready_count() == 0 && spawning_ == 0)) return;
+    missing = std::max(missing, 1);
+    if (in_failure_backoff()) {
+        // Try again when the backoff ends, not in a busy loop.
+        if (retry_scheduled_) return;
+        retry_scheduled_ = true;
+        retry_timer_.expires_at(backoff_until_);
+        retry_timer_.async_wait([this](const asio::error_code& error) {
+            retry_scheduled_ = false;
+            if (!error) ensure_minimum();
+        });
+        return;
+    }
+    for (int i = 0; i < missing && may_spawn(); ++i) spawn_one();
+}
+
+void Group::spawn_one() {
+    ++spawning_;
+    asio::co_spawn(io_, run_spawn(generation_), asio::detached);
+}
+
+asio::awaitable<void> Group::run_spawn(uint64_t generation) {
+    auto started = Clock::now();
+    spawn::SpawnResult result = co_await spawner_.spawn();
+    --spawning_;
+    if (result.ok) {
+        on_spawned(result, generation, started);
+    } else {
+        on_spawn_failed(result, generation);
+    }
+}
+
+void Group::on_spawned(spawn::SpawnResult& result, uint64_t generation, Clock::time_point started) {
+    ++counters_.spawns;
+    backoff_ = 0ms;
+    auto process = std::make_shared<Process>();
+    process->pid = result.pid;
+    process->endpoint = result.endpoint;
+    process->output = std::move(result.output);
+    process->generation = generation;
+    process->spawned_at = process->last_used = Clock::now();
+    process->max_sessions = options_.max_concurrent_requests >= 0
+                                ? options_.max_concurrent_requests
+                                : (result.app_type == "node" || result.app_type.empty() ? 0 : 1);
+    processes_.push_back(process);
+    reaper_.watch(process->pid,
+                  [this, process](int wait_status) { on_process_exited(process, wait_status); });
+    log::notice(
+        "App process {} is ready ({} ms)", process->pid,
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+
+    if (shutting_down_ || generation != generation_) {
+        // Spawned for the version before a restart, or during shutdown: not wanted any more.
+        process->alive = false;
+        stop_process(*process);
+        ensure_minimum();
+        return;
+    }
+    if (restart_mode_ == RestartMode::spawn_first) {
+        // The new version starts: now the old processes may go.
+        for (auto& old : processes_) {
+            if (old->generation != generation_ && old->alive) drain(*old, "the app restarts");
+        }
+        restart_mode_ = RestartMode::none;
+        ensure_minimum();
+    } else if (restart_mode_ == RestartMode::rolling) {
+        auto old = std::find_if(processes_.begin(), processes_.end(), [this](const auto& p) {
+            return p->alive && p->generation != generation_;
+        });
+        if (old != processes_.end()) drain(**old, "rolling restart: its replacement is ready");
+        bool more_old = std::any_of(processes_.begin(), processes_.end(), [this](const auto& p) {
+            return p->alive && p->generation != generation_;
+        });
+        if (more_old) {
+            spawn_one();
+        } else {
+            restart_mode_ = RestartMode::none;
+            log::notice("Rolling restart complete");
+            ensure_minimum();
+        }
+    }
+    serve_queue();
+}
+
+void Group::on_spawn_failed(const spawn::SpawnResult& result, uint64_t generation) {
+    ++counters_.spawn_failures;
+    log::error("Could not start the application: {}", result.failure);
+    last_error_ = result.failure;
+    backoff_ = std::min<std::chrono::milliseconds>(backoff_ == 0ms ? 500ms : backoff_ * 2, 5s);
+    backoff_until_ = Clock::now() + backoff_;
+    last_failure_html_ = spawn_failure_html(result);
+    if (generation == generation_ && restart_mode_ != RestartMode::none) {
+        bool old_serving = ready_count() > 0;
+        if (old_serving) {
+            log::error(
+                "The new version of the application failed to start; the previous "
+                "processes keep serving{}",
+                options_.resist_deployment_errors ? " (--resist-deployment-errors)" : "");
+            restart_mode_ = RestartMode::none;
+            return;
+        }
+    }
+    if (ready_count() == 0 && spawning_ == 0) fail_queue(500, last_failure_html_);
+    ensure_minimum();  // retries after the backoff, if processes are still wanted
+}
+
+void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_status) {
+    bool expected = process->stop_requested;
+    process->alive = false;
+    process->idle_connections.clear();
+    std::erase(processes_, process);
+    if (expected) {
+        log::info("App process {} {}", process->pid, spawn::describe_exit(wait_status));
+    } else {
+        ++counters_.crashes;
+        log::error("App process {} {} unexpectedly; {} request(s) in flight fail", process->pid,
+                   spawn::describe_exit(wait_status), process->sessions);
+    }
+    ensure_minimum();
+    serve_queue();
+}
+
+void Group::drain(Process& process, std::string_view why) {
+    if (!process.alive && process.draining) return;
+    log::notice("App process {} is replaced: {}", process.pid, why);
+    process.alive = false;
+    process.draining = true;
+    process.idle_connections.clear();
+    if (process.sessions == 0) stop_process(process);
+}
+
+void Group::stop_process(Process& process) {
+    if (process.stop_requested) return;
+    process.alive = false;
+    process.stop_requested = true;
+    process.idle_connections.clear();
+    ::kill(-process.pid, SIGTERM);
+    // SIGKILL if it has not exited by the stop timeout. The timer holds the process so its pid
+    // is not signalled after it was reaped (and perhaps reused).
+    auto timer = std::make_shared<asio::steady_timer>(io_);
+    timer->expires_after(std::chrono::seconds(options_.app_stop_timeout_seconds));
+    auto self = std::find_if(processes_.begin(), processes_.end(),
+                             [&](const auto& p) { return p.get() == &process; });
+    if (self == processes_.end()) return;
+    std::weak_ptr<Process> weak = *self;
+    timer->async_wait([this, timer, weak](const asio::error_code& error) {
+        auto process = weak.lock();
+        if (error || !process) return;
+        if (std::find(processes_.begin(), processes_.end(), process) == processes_.end()) return;
+        log::warn("App process {} did not stop within {} s; killing it", process->pid,
+                  options_.app_stop_timeout_seconds);
+        ::kill(-process->pid, SIGKILL);
+    });
+}
+
+void Group::restart() {
+    if (shutting_down_) return;
+    ++generation_;
+    ++counters_.restarts;
+    if (options_.rolling_restarts) {
+        restart_mode_ = RestartMode::rolling;
+        log::notice("Restarting the application (rolling)");
+    } else if (options_.resist_deployment_errors) {
+        restart_mode_ = RestartMode::spawn_first;
+        log::notice("Restarting the application (the old processes serve until the new one is up)");
+    } else {
+        restart_mode_ = RestartMode::none;
+        log::notice("Restarting the application");
+        for (auto& process : processes_) {
+            if (process->alive) drain(*process, "the app restarts");
+        }
+        ensure_minimum();
+        return;
+    }
+    backoff_until_ = {};  // a deliberate restart retries at once
+    if (ready_count() == 0) {
+        // Nothing to keep serving: a plain restart.
+        restart_mode_ = RestartMode::none;
+        ensure_minimum();
+        return;
+    }
+    spawn_one();
+}
+
+void Group::on_process_unreachable(Process& process) {
+    if (!process.alive) return;
+    process.alive = false;
+    process.idle_connections.clear();
+    ::kill(-process.pid, SIGKILL);
+}
+
+void Group::on_request_timed_out(Process& process) {
+    if (process.stop_requested) return;
+    log::error("App process {} exceeded --max-request-time ({} s); killing and replacing it",
+               process.pid, options_.max_request_time_seconds);
+    process.alive = false;
+    process.draining = true;
+    process.stop_requested = true;
+    process.idle_connections.clear();
+    ::kill(-process.pid, SIGKILL);
+    ensure_minimum();
+}
+
+asio::awaitable<void> Group::shutdown() {
+    shutting_down_ = true;
+    restart_watcher_.stop();
+    retry_timer_.cancel();
+    fail_queue(503, "<p>The server is shutting down.</p>");
+    auto signal_all = [this](int signal) {
+        for (auto& process : processes_) {
+            process->alive = false;
+            process->stop_requested = true;
+            ::kill(-process->pid, signal);
+        }
+    };
+    signal_all(SIGTERM);
+    asio::steady_timer timer(io_);
+    auto wait_until_gone = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
+        auto deadline = Clock::now() + limit;
+        while ((!processes_.empty() || spawning_ > 0) && Clock::now() < deadline) {
+            timer.expires_after(10ms);
+            co_await timer.async_wait(asio::use_awaitable);
+            signal_all(SIGTERM);  // also reaches processes that finished spawning meanwhile
+        }
+    };
+    co_await wait_until_gone(std::chrono::seconds(options_.app_stop_timeout_seconds));
+    if (!processes_.empty()) {
+        log::warn("{} app process(es) did not stop in time; killing them", processes_.size());
+        signal_all(SIGKILL);
+        co_await wait_until_gone(2s);
+    }
+}
+
+std::string Group::spawn_failure_html(const spawn::SpawnResult& result) const {
+    if (options_.production()) {
+        return "<p>We're sorry, but something went wrong. The application could not be "
+               "started; the server log says why.</p>";
+    }
+    return fmt::format(
+        "<p>The application in {} could not be started.</p>\n<p>{}</p>\n"
+        "<h2>Application output</h2>\n<pre>{}</pre>\n"
+        "<p>This detailed page is shown because the environment is '{}'; in production a "
+        "generic page is shown instead.</p>",
+        http::html_escape(options_.app_root), http::html_escape(result.failure),
+        http::html_escape(result.recent_output), http::html_escape(options_.environment));
+}
+
+}  // namespace passenger::pool

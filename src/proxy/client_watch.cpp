@@ -1,0 +1,33 @@
+#include "proxy/client_watch.hpp"
+
+#include <sys/socket.h>
+
+namespace passenger::proxy {
+
+pool::Group::OnQueued ClientWatch::on_queued() {
+    return [this](std::function<void()> abandon) {
+        state_->watching = true;
+        socket_.async_wait(asio::ip::tcp::socket::wait_read, [state = state_, &socket = socket_,
+                                                              abandon = std::move(abandon)](
+                                                                 const asio::error_code& error) {
+            state->watching = false;
+            if (error || state->stopped) return;
+            // Readable: either EOF (the client is gone) or more bytes (a pipelined request,
+            // which says nothing about the client leaving; stop watching then).
+            char byte;
+            if (::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) abandon();
+        });
+    };
+}
+
+void ClientWatch::stop() {
+    state_->stopped = true;
+    if (state_->watching) {
+        // Only the wait is pending on the socket at this point, so cancel() ends just that.
+        asio::error_code ignored;
+        socket_.cancel(ignored);
+        state_->watching = false;
+    }
+}
+
+}  // namespace passenger::proxy
