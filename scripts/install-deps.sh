@@ -8,6 +8,7 @@ packages=(
     libasio-dev node-llhttp nlohmann-json3-dev libcli11-dev libfmt-dev
     googletest libgtest-dev libgmock-dev
     curl procps
+    ruby ruby-rack python3
 )
 missing=()
 for package in "${packages[@]}"; do

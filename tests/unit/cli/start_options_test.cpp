@@ -123,6 +123,28 @@ INSTANTIATE_TEST_SUITE_P(
                  "--start-timeout: 'soon' is not a number of seconds >= 1"},
         BadInput{{"--environment", ""}, "--environment: must not be empty"}));
 
+TEST(StartOptions, ReadsThePolyglotFlags) {
+    StartCommandLine result = parse(
+        {"-R", "other.ru", "--ruby", "/opt/ruby", "--python", "python3.11", "--meteor-app-settings",
+         "settings.json", "--app-start-command", "node s.js --x", "--app-type", "generic"});
+    ASSERT_EQ(result.error, "");
+    const config::Options& options = result.options;
+    EXPECT_EQ(options.rackup, "other.ru");
+    EXPECT_EQ(options.ruby, "/opt/ruby");
+    EXPECT_EQ(options.python, "python3.11");
+    EXPECT_EQ(options.meteor_app_settings, "settings.json");
+    EXPECT_EQ(options.app_start_command, "node s.js --x");
+    EXPECT_EQ(options.app_type, "generic");
+    EXPECT_EQ(parse({"--rackup", "x.ru"}).options.rackup, "x.ru");
+
+    config::Options defaults = parse({}).options;
+    EXPECT_EQ(defaults.ruby, "ruby");
+    EXPECT_EQ(defaults.python, "python3");
+    EXPECT_EQ(defaults.rackup, "");
+    EXPECT_EQ(defaults.app_start_command, "");
+    EXPECT_EQ(parse({"--app-start-command", ""}).error, "--app-start-command: must not be empty");
+}
+
 TEST(StartOptions, HelpListsTheOptions) {
     StartCommandLine result = parse({"--help"});
     EXPECT_EQ(result.error, "");

@@ -37,6 +37,13 @@ TEST_F(StartPaths, RelativeAppDirAndFilesAreResolvedAgainstTheCurrentFolder) {
     EXPECT_EQ(command_line.options.pid_file, "/run/x.pid");
 }
 
+TEST_F(StartPaths, MeteorSettingsFileIsResolvedAgainstTheCurrentFolder) {
+    StartCommandLine command_line =
+        parse_start_options({"../app", "--meteor-app-settings", "settings.json"});
+    ASSERT_EQ(resolve_start_paths(command_line, root_ + "/cwd"), "");
+    EXPECT_EQ(command_line.options.meteor_app_settings, root_ + "/cwd/settings.json");
+}
+
 TEST_F(StartPaths, SymlinkedAppDirIsResolved) {
     std::filesystem::create_directory_symlink(root_ + "/app", root_ + "/link");
     StartCommandLine command_line = parse_start_options({root_ + "/link"});
