@@ -40,6 +40,17 @@ std::error_code BodyBuffer::append(std::string_view data) {
     return {};
 }
 
+std::error_code BodyBuffer::take(std::string& data) {
+    std::error_code error;
+    if (empty()) {
+        memory_.swap(data);
+    } else {
+        error = append(data);
+    }
+    data.clear();
+    return error;
+}
+
 void BodyBuffer::take_memory(std::string& out) {
     out.clear();
     out.swap(memory_);

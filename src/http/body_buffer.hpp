@@ -26,10 +26,14 @@ class BodyBuffer {
     // Appends to memory while the file part is empty and the memory part stays within the
     // limit; else to the file (created on first use).
     std::error_code append(std::string_view data);
+    // Appends `data` and leaves it empty; when the buffer is empty, by swapping strings (no copy,
+    // whatever the memory limit: the bytes are in memory already).
+    std::error_code take(std::string& data);
 
     uint64_t size() const { return memory_.size() + file_size(); }
     bool empty() const { return size() == 0; }
     bool spilled() const { return fd_ >= 0; }
+    const std::string& directory() const { return settings_->directory; }
 
     // The first bytes.
     const std::string& memory() const { return memory_; }

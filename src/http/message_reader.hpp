@@ -55,8 +55,8 @@ class MessageReader {
                 head_bytes += progress.consumed;
                 if (progress.event == MessageParser::Event::error)
                     co_return ReadStatus::parse_error;
-                if (parser_.head_complete()) co_return ReadStatus::ok;
                 if (head_bytes > max_head_size_) co_return ReadStatus::too_large;
+                if (parser_.head_complete()) co_return ReadStatus::ok;
             }
             before_read(head_bytes);
             if (!co_await fill()) {

@@ -2,8 +2,10 @@
 // connection to the process when there is one, streaming bodies both ways with back-pressure.
 #pragma once
 
+#include "http/body_buffer.hpp"
 #include "http/message_reader.hpp"
 #include "pool/group.hpp"
+#include "proxy/client_writer.hpp"
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
@@ -15,12 +17,18 @@ namespace passenger::proxy {
 using ClientReader = http::MessageReader<asio::ip::tcp::socket>;
 
 struct ClientContext {
-    ClientReader& reader;        // the request's head has been read; its body has not
+    ClientReader& reader;        // the request's head has been read
     std::string client_address;  // for X-Forwarded-For
     bool keep_alive = false;     // whether the client connection may continue after this request
+    // The whole body, read by the front end before the app is involved; null when the body (if
+    // any) is still unread in `reader` and streams to the app (upgrade requests).
+    const http::BodyBuffer* request_body = nullptr;
+    // Takes the response; after forward() returns it may still be writing (the caller awaits
+    // writer->finish()), while the app process is free already.
+    ClientWriter* writer = nullptr;
 };
 
-// Returns whether the client connection may carry another request.
+// Returns whether the client connection may carry another request (once the writer finished).
 asio::awaitable<bool> forward(ClientContext& client, pool::Group& group);
 
 }  // namespace passenger::proxy

@@ -1,5 +1,6 @@
 #include "proxy/message_heads.hpp"
 
+#include "http/request_sanitizer.hpp"
 #include "http/response_head.hpp"
 
 #include <fmt/format.h>
@@ -51,22 +52,29 @@ bool is_hop_by_hop(std::string_view name, const http::MessageHead& head) {
     return connection_header_names(head, name);
 }
 
-std::string app_request_head(const http::MessageHead& request, std::string_view client_address) {
+std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
+                             std::optional<uint64_t> buffered_length) {
     std::string out;
     out.reserve(256 + request.target.size() + request.headers.size() * 48);
     out.append(request.method);
     out.push_back(' ');
     out.append(request.target);
     out.append(" HTTP/1.1\r\n");
+    const std::string* host = nullptr;
     for (const auto& [name, value] : request.headers) {
-        if (is_hop_by_hop(name, request) || http::iequals(name, "x-forwarded-for") ||
-            http::iequals(name, "x-forwarded-proto") || http::iequals(name, "expect"))
+        if (is_hop_by_hop(name, request) || http::is_untrusted_request_header(name) ||
+            http::iequals(name, "expect"))
             continue;
+        if (host == nullptr && http::iequals(name, "host")) host = &value;
         append_header(out, name, value);
     }
     append_header(out, "X-Forwarded-For", client_address);
     append_header(out, "X-Forwarded-Proto", "http");
-    if (request.chunked) {
+    if (host != nullptr) append_header(out, "X-Forwarded-Host", *host);
+    if (buffered_length) {
+        if (*buffered_length > 0 || request.has_body() || request.content_length)
+            append_header(out, "Content-Length", std::to_string(*buffered_length));
+    } else if (request.chunked) {
         append_header(out, "Transfer-Encoding", "chunked");
     } else if (request.content_length) {
         append_header(out, "Content-Length", std::to_string(*request.content_length));

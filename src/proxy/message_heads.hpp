@@ -4,6 +4,8 @@
 
 #include "http/message_parser.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,9 +15,12 @@ namespace passenger::proxy {
 // those the Connection header names.
 bool is_hop_by_hop(std::string_view name, const http::MessageHead& head);
 
-// "METHOD target HTTP/1.1" plus the client's end-to-end headers, X-Forwarded-For/-Proto set from
-// the connection (never trusted from the client), the body framing, and Connection: keep-alive.
-std::string app_request_head(const http::MessageHead& request, std::string_view client_address);
+// "METHOD target HTTP/1.1" plus the client's end-to-end headers, X-Forwarded-For/-Proto/-Host set
+// from the connection (never trusted from the client), no header whose name has an underscore,
+// the body framing, and Connection: keep-alive. A body the front end buffered (`buffered_length`)
+// goes with a Content-Length, whatever its framing was; otherwise the client's framing is kept.
+std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
+                             std::optional<uint64_t> buffered_length = std::nullopt);
 
 enum class BodyFraming { none, content_length, chunked, until_close };
 

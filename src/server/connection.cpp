@@ -1,17 +1,30 @@
 #include "server/connection.hpp"
 
 #include "common/log.hpp"
+#include "common/socket_deadline.hpp"
 #include "http/error_page.hpp"
+#include "http/request_sanitizer.hpp"
+#include "proxy/client_writer.hpp"
 #include "proxy/forward.hpp"
+#include "server/request_body.hpp"
 
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <array>
+
 namespace passenger::server {
 namespace {
 
-constexpr size_t max_request_head = 64 * 1024;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// After an error response to a request whose body is still arriving, the rest is read and
+// dropped for a while before the connection closes (nginx's lingering close): closing with
+// unread bytes would reset the connection, and the client might lose the response.
+constexpr auto linger_read_timeout = 5s;
+constexpr auto linger_total = 30s;
 
 asio::awaitable<bool> write_all(asio::ip::tcp::socket& socket, std::string_view data) {
     asio::error_code error;
@@ -63,68 +76,187 @@ std::string client_address(const asio::ip::tcp::socket& socket) {
     return address.to_string();
 }
 
-asio::awaitable<bool> reject(asio::ip::tcp::socket& socket, const std::string& address, int status,
-                             std::string_view why) {
-    log::notice("Rejected request from {}: {} ({})", address, status, why);
-    co_await write_all(
-        socket, http::error_response(status, "<p>" + http::html_escape(why) + "</p>", false));
-    co_return false;
+// One client connection: its socket, its one deadline timer, the reader of its requests, the
+// writer of its responses and the buffer of a request body.
+class ClientConnection {
+  public:
+    ClientConnection(asio::ip::tcp::socket socket, Server& server)
+        : server_(server),
+          settings_(server.front_end()),
+          socket_(std::move(socket)),
+          address_(client_address(socket_)),
+          deadline_(socket_, settings_.timer_granularity),
+          reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
+          writer_(socket_, settings_.response_buffer, deadline_, settings_.send_timeout),
+          request_body_(settings_.request_buffer) {
+        reader_.parser().set_limits(settings_.head_limits);
+    }
+
+    asio::awaitable<void> run();
+
+  private:
+    asio::awaitable<bool> serve_request();
+    asio::awaitable<bool> read_body(bool expects_continue);
+    asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
+    asio::awaitable<void> linger();
+
+    Server& server_;
+    const FrontEndSettings& settings_;
+    asio::ip::tcp::socket socket_;
+    const std::string address_;
+    SocketDeadline deadline_;
+    proxy::ClientReader reader_;
+    proxy::ClientWriter writer_;
+    http::BodyBuffer request_body_;
+    std::string scratch_;
+};
+
+asio::awaitable<void> ClientConnection::run() {
+    auto registration = server_.register_connection(socket_);
+    asio::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+
+    // The first head has the header timeout from the accept on; later ones get the keep-alive
+    // timeout until their first bytes arrive, then the header timeout. A head that arrives in
+    // one read (the usual case) never touches the timer.
+    deadline_.expires_after(settings_.header_timeout);
+    for (bool first = true;; first = false) {
+        registration->busy = false;
+        bool head_timer = first;
+        if (!first && !reader_.has_buffered_bytes())
+            deadline_.expires_after(settings_.keepalive_timeout);
+        http::ReadStatus status = co_await reader_.read_head([&](size_t head_bytes) {
+            if (head_bytes > 0 && !head_timer) {
+                head_timer = true;
+                deadline_.expires_after(settings_.header_timeout);
+            }
+        });
+        registration->busy = true;
+        const bool timed_out = deadline_.expired();
+        deadline_.disarm();
+        if (status == http::ReadStatus::closed) {
+            if (timed_out) log::debug("Closed an idle connection from {}", address_);
+            break;
+        }
+        if (status == http::ReadStatus::truncated) {
+            if (timed_out) co_await reject(408, "The request head did not arrive in time.");
+            break;
+        }
+        if (status == http::ReadStatus::parse_error) {
+            co_await reject(reader_.parser().error_status(), reader_.parser().error_reason());
+            break;
+        }
+        if (status == http::ReadStatus::too_large) {
+            co_await reject(431, "request header fields too large");
+            break;
+        }
+        bool continues = co_await serve_request();
+        request_body_.clear();
+        if (!continues) break;
+        reader_.next_message();
+    }
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    server_.unregister_connection(registration);
 }
 
 // Answers one request whose head has been read; returns whether the connection continues.
-asio::awaitable<bool> serve_request(Server& server, proxy::ClientReader& reader,
-                                    const std::string& address) {
-    const http::MessageHead& head = reader.head();
-    bool keep_alive = head.keep_alive && !server.shutting_down();
-    auto& socket = reader.stream();
-
-    // RFC 9112 3.2: a server must answer 400 to an HTTP/1.1 request without Host.
-    if (head.http_major == 1 && head.http_minor >= 1 && head.find("host") == nullptr)
-        co_return co_await reject(socket, address, 400, "HTTP/1.1 request without Host header");
+asio::awaitable<bool> ClientConnection::serve_request() {
+    http::MessageHead& head = reader_.parser().head();
+    if (http::Rejection rejection = http::check_request_head(head))
+        co_return co_await reject(rejection.status, std::string(rejection.reason));
+    if (http::Rejection rejection = http::normalize_request_target(head))
+        co_return co_await reject(rejection.status, std::string(rejection.reason));
+    const bool keep_alive = head.keep_alive && !server_.shutting_down();
+    bool expects_continue = false;
     if (const std::string* expect = head.find("expect")) {
         if (!http::iequals(*expect, "100-continue"))
-            co_return co_await reject(socket, address, 417, "unsupported Expect header");
-        if (head.has_body() && !co_await write_all(socket, "HTTP/1.1 100 Continue\r\n\r\n"))
-            co_return false;
+            co_return co_await reject(417, "unsupported Expect header", head.has_body());
+        expects_continue = head.has_body();
     }
+    if (settings_.max_body_size != 0 && head.content_length.value_or(0) > settings_.max_body_size)
+        co_return co_await reject(413, "The request body is larger than the server accepts.", true);
+
     bool written = false;
-    if (co_await try_static(server, socket, head, keep_alive, written))
+    if (co_await try_static(server_, socket_, head, keep_alive, written))
         co_return written&& keep_alive;
 
-    proxy::ClientContext context{reader, address, keep_alive};
-    bool continues = co_await proxy::forward(context, server.group());
+    proxy::ClientContext context{reader_, address_, keep_alive};
+    context.writer = &writer_;
+    if (head.upgrade) {
+        // Upgrades are not buffered: the body (if any) streams to the app.
+        if (expects_continue && !co_await write_all(socket_, "HTTP/1.1 100 Continue\r\n\r\n"))
+            co_return false;
+    } else {
+        if (!co_await read_body(expects_continue)) co_return false;
+        context.request_body = &request_body_;
+    }
+    bool continues = co_await proxy::forward(context, server_.group());
+    // The app is free already; the client may still be receiving the response.
+    continues = co_await writer_.finish() && continues;
     // A request whose body was not read completely leaves the connection unusable.
-    co_return continues&& reader.parser().message_complete() && !server.shutting_down();
+    co_return continues&& reader_.parser().message_complete() && !server_.shutting_down();
+}
+
+// Reads the whole request body into request_body_ (nothing for a bodiless request), or answers
+// with an error and returns false.
+asio::awaitable<bool> ClientConnection::read_body(bool expects_continue) {
+    if (!reader_.head().has_body()) {
+        // Right after its head, a bodiless message completes on an (empty) feed.
+        scratch_.clear();
+        reader_.read_buffered_body(scratch_);
+        co_return true;
+    }
+    if (expects_continue && !co_await write_all(socket_, "HTTP/1.1 100 Continue\r\n\r\n"))
+        co_return false;
+    BodyReadLimits limits{settings_.max_body_size, settings_.body_timeout};
+    switch (co_await read_request_body(reader_, request_body_, scratch_, limits, deadline_)) {
+        case BodyReadResult::complete:
+            co_return true;
+        case BodyReadResult::too_large:
+            co_return co_await reject(413, "The request body is larger than the server accepts.",
+                                      true);
+        case BodyReadResult::timed_out:
+            co_return co_await reject(408, "The request body did not arrive in time.");
+        case BodyReadResult::client_gone:
+            co_return false;
+        case BodyReadResult::invalid:
+            co_return co_await reject(reader_.parser().error_status(),
+                                      reader_.parser().error_reason(), true);
+        case BodyReadResult::storage_failed:
+            co_return co_await reject(500, "The request body could not be buffered.", true);
+    }
+    co_return false;
+}
+
+// Answers with an error page and ends the connection (returns false).
+asio::awaitable<bool> ClientConnection::reject(int status, std::string why, bool linger_after) {
+    log::notice("Rejected request from {}: {} ({})", address_, status, why);
+    deadline_.expires_after(settings_.send_timeout);
+    bool written = co_await write_all(
+        socket_, http::error_response(status, "<p>" + http::html_escape(why) + "</p>", false));
+    if (written && linger_after) co_await linger();
+    deadline_.disarm();
+    co_return false;
+}
+
+asio::awaitable<void> ClientConnection::linger() {
+    asio::error_code error;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, error);
+    std::array<char, 4096> discard;
+    const auto until = Clock::now() + linger_total;
+    for (auto now = Clock::now(); !error && now < until; now = Clock::now()) {
+        deadline_.expires_after(std::min<Clock::duration>(linger_read_timeout, until - now));
+        co_await socket_.async_read_some(asio::buffer(discard),
+                                         asio::redirect_error(asio::use_awaitable, error));
+    }
 }
 
 }  // namespace
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server) {
-    auto registration = server.register_connection(socket);
-    asio::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    const std::string address = client_address(socket);
-    proxy::ClientReader reader(socket, http::MessageParser::Kind::request, max_request_head);
-
-    for (;;) {
-        registration->busy = false;
-        http::ReadStatus status = co_await reader.read_head();
-        registration->busy = true;
-        if (status == http::ReadStatus::closed || status == http::ReadStatus::truncated) break;
-        if (status == http::ReadStatus::parse_error) {
-            co_await reject(socket, address, 400, reader.parser().error_reason());
-            break;
-        }
-        if (status == http::ReadStatus::too_large) {
-            co_await reject(socket, address, 431, "request header fields too large");
-            break;
-        }
-        if (!co_await serve_request(server, reader, address)) break;
-        reader.next_message();
-    }
-    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
-    server.unregister_connection(registration);
+    ClientConnection connection(std::move(socket), server);
+    co_await connection.run();
 }
 
 }  // namespace passenger::server

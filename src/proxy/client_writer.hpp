@@ -1,0 +1,68 @@
+// Writes a response to the client while the app's side keeps producing it: bytes are queued in a
+// BodyBuffer (memory, then a temp file) and written as fast as the client takes them, so a slow
+// client never slows the app's side down, and a fast one gets every byte as soon as it exists.
+// One writer per client connection; at most one write is in flight. Each write must make progress
+// within the send timeout (the connection's SocketDeadline), or the client counts as failed.
+#pragma once
+
+#include "common/socket_deadline.hpp"
+#include "http/body_buffer.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace passenger::proxy {
+
+class ClientWriter {
+  public:
+    ClientWriter(asio::ip::tcp::socket& socket, const http::BodyBufferSettings& buffer_settings,
+                 SocketDeadline& deadline, std::chrono::seconds send_timeout);
+    ClientWriter(const ClientWriter&) = delete;
+    ClientWriter& operator=(const ClientWriter&) = delete;
+
+    // Queues `data` (taken by swapping when nothing else is queued) without starting a write: for
+    // a response that is complete anyway, written by finish().
+    void queue(std::string& data);
+    // Queues `data` and starts writing if no write is in flight. False once the client failed.
+    bool write(std::string& data);
+    // Waits until everything queued reached the client; false when the client failed (it timed
+    // out, closed, or the buffer could not take the bytes). The writer is then idle.
+    asio::awaitable<bool> finish();
+    // Waits until fewer than `bytes` bytes are queued, or the client failed.
+    asio::awaitable<void> wait_until_below(uint64_t bytes);
+
+    bool failed() const { return failed_; }
+    uint64_t queued() const { return buffer_.size() + in_flight_.size(); }
+    // Called once when the client fails while a response is being relayed (the proxy stops
+    // reading the app then). Cleared by finish().
+    void on_failure(std::function<void()> callback) { on_failure_ = std::move(callback); }
+    // Forgets a failure and any queued bytes; for the next response on a new connection state.
+    void reset();
+
+  private:
+    void kick();
+    void write_memory(size_t offset);
+    void send_file_part();
+    void on_write_done(const asio::error_code& error);
+    void fail();
+    void notify();
+    asio::awaitable<void> wait();
+
+    asio::ip::tcp::socket& socket_;
+    http::BodyBuffer buffer_;
+    SocketDeadline& deadline_;
+    std::chrono::seconds send_timeout_;
+    std::string in_flight_;  // the bytes of the write in progress (memory part taken over)
+    bool writing_ = false;
+    bool failed_ = false;
+    bool waiting_ = false;
+    asio::steady_timer wake_;  // a waiting coroutine sleeps on it; notify() cancels it
+    std::function<void()> on_failure_;
+};
+
+}  // namespace passenger::proxy

@@ -1,0 +1,31 @@
+#include "server/request_body.hpp"
+
+#include "common/log.hpp"
+
+namespace passenger::server {
+
+asio::awaitable<BodyReadResult> read_request_body(proxy::ClientReader& reader,
+                                                  http::BodyBuffer& body, std::string& scratch,
+                                                  const BodyReadLimits& limits,
+                                                  SocketDeadline& deadline) {
+    while (!reader.parser().message_complete()) {
+        scratch.clear();
+        // nginx's client_body_timeout: the time between two reads, not for the whole body.
+        deadline.expires_after(limits.timeout);
+        http::ReadStatus status = co_await reader.read_body(scratch);
+        if (status == http::ReadStatus::parse_error) co_return BodyReadResult::invalid;
+        if (status != http::ReadStatus::ok) {
+            co_return deadline.expired() ? BodyReadResult::timed_out : BodyReadResult::client_gone;
+        }
+        if (limits.max_size != 0 && body.size() + scratch.size() > limits.max_size)
+            co_return BodyReadResult::too_large;
+        if (std::error_code error = body.append(scratch)) {
+            log::error("Cannot buffer a request body in {}: {}", body.directory(), error.message());
+            co_return BodyReadResult::storage_failed;
+        }
+    }
+    deadline.disarm();
+    co_return BodyReadResult::complete;
+}
+
+}  // namespace passenger::server

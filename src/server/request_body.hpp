@@ -1,0 +1,36 @@
+// Reads a request's whole body into a BodyBuffer before the app is involved, within the body
+// size limit and the body timeout.
+#pragma once
+
+#include "common/socket_deadline.hpp"
+#include "http/body_buffer.hpp"
+#include "proxy/forward.hpp"
+
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace passenger::server {
+
+enum class BodyReadResult {
+    complete,
+    too_large,       // over max_size (413)
+    timed_out,       // the client paused longer than the body timeout (408)
+    client_gone,     // closed or failed mid-body
+    invalid,         // chunked framing or trailers broke the rules (parser().error_status())
+    storage_failed,  // the temp file could not be written (500)
+};
+
+struct BodyReadLimits {
+    uint64_t max_size = 0;  // 0: unlimited
+    std::chrono::seconds timeout{0};
+};
+
+// `scratch` is reused between requests to avoid an allocation per read.
+asio::awaitable<BodyReadResult> read_request_body(proxy::ClientReader& reader,
+                                                  http::BodyBuffer& body, std::string& scratch,
+                                                  const BodyReadLimits& limits,
+                                                  SocketDeadline& deadline);
+
+}  // namespace passenger::server

@@ -1,0 +1,158 @@
+// Timeouts: reading a request head (408, defeats slowloris), reading a body (408), an idle
+// keep-alive connection, and a client that stops reading a response. Many slow connections do
+// not slow anyone else down.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import test from 'node:test';
+
+import { appRequests } from './lib/frontend.mjs';
+import { RawConnection, request } from './lib/http.mjs';
+import { sleep, waitFor } from './lib/proc.mjs';
+import { startServer } from './lib/server.mjs';
+
+test('timeouts', { timeout: 90000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture: 'frontend',
+        readyPath: '/count',
+        args: ['--client-header-timeout', '2', '--client-body-timeout', '2', '--keepalive-timeout', '2', '--send-timeout', '2'],
+    });
+
+    await t.test('a head that does not arrive in time gets 408 and the connection is closed', async () => {
+        const before = await appRequests(server);
+        const connection = await RawConnection.connect(server.port);
+        try {
+            const started = Date.now();
+            connection.write('GET /echo HTTP/1.1\r\nHost: a\r\nX-Slow: ');
+            const response = await connection.readResponse({ timeoutMs: 10000 });
+            assert.equal(response.status, 408);
+            assert.ok(Date.now() - started >= 1500, 'not before the header timeout');
+            assert.equal(await connection.waitClosed(5000), true);
+        } finally {
+            connection.close();
+        }
+        assert.equal(await appRequests(server), before);
+        await server.waitForLog(/Rejected request from 127\.0\.0\.1: 408/);
+    });
+
+    await t.test('a connection that sends nothing is closed after the header timeout', async () => {
+        const connection = await RawConnection.connect(server.port);
+        try {
+            assert.equal(await connection.waitClosed(8000), true);
+            assert.equal(connection.buffer.length, 0, 'no response to a request that never started');
+        } finally {
+            connection.close();
+        }
+    });
+
+    await t.test('an idle keep-alive connection is closed after the keep-alive timeout', async () => {
+        const connection = await RawConnection.connect(server.port);
+        try {
+            connection.write('GET /count HTTP/1.1\r\nHost: a\r\n\r\n');
+            assert.equal((await connection.readResponse()).status, 200);
+            await sleep(1000);
+            connection.write('GET /count HTTP/1.1\r\nHost: a\r\n\r\n');
+            assert.equal((await connection.readResponse()).status, 200, 'kept alive within the timeout');
+            const idleSince = Date.now();
+            assert.equal(await connection.waitClosed(8000), true);
+            assert.ok(Date.now() - idleSince >= 1500, 'not before the keep-alive timeout');
+            assert.equal(connection.buffer.length, 0, 'closed silently');
+        } finally {
+            connection.close();
+        }
+    });
+
+    await t.test('a body that stops arriving gets 408; the app never sees the request', async () => {
+        const before = await appRequests(server);
+        const connection = await RawConnection.connect(server.port);
+        try {
+            connection.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789');
+            const response = await connection.readResponse({ timeoutMs: 10000 });
+            assert.equal(response.status, 408);
+            assert.equal(await connection.waitClosed(5000), true);
+        } finally {
+            connection.close();
+        }
+        assert.equal(await appRequests(server), before);
+    });
+
+    await t.test('a client that stops reading is disconnected after the send timeout', async () => {
+        const size = 64 << 20;
+        const connection = await RawConnection.connect(server.port);
+        try {
+            connection.socket.pause();
+            connection.write(`GET /download?n=${size} HTTP/1.1\r\nHost: a\r\n\r\n`);
+            await waitFor(async () => (await request(server.port, '/last-download')).json()?.finished, {
+                timeoutMs: 20000,
+                what: 'the app to finish its response',
+            });
+            await sleep(4000); // the send timeout (2 s) passes without progress
+            connection.socket.resume();
+            await assert.rejects(connection.readResponse({ timeoutMs: 20000 }), /connection closed/);
+            assert.ok(connection.ended);
+        } finally {
+            connection.close();
+        }
+        // The app process was free all along.
+        assert.equal((await request(server.port, '/slow?ms=0')).status, 200);
+    });
+});
+
+test('slowloris: hundreds of connections trickling headers do not slow a normal request down', { timeout: 90000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'frontend', readyPath: '/count', args: ['--client-header-timeout', '4'] });
+    const before = await appRequests(server);
+    const COUNT = 300;
+
+    // Each connection sends a request line, then one byte of header every 100 ms, forever.
+    const sockets = await Promise.all(
+        Array.from(
+            { length: COUNT },
+            () =>
+                new Promise((resolve, reject) => {
+                    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+                    socket.received = '';
+                    socket.closedAt = null;
+                    socket.on('data', (data) => (socket.received += data.toString('latin1')));
+                    socket.on('close', () => (socket.closedAt = Date.now()));
+                    socket.on('error', () => {});
+                    socket.once('connect', () => resolve(socket));
+                    socket.once('error', reject);
+                }),
+        ),
+    );
+    const started = Date.now();
+    const header = 'X-Slowloris-Header: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n';
+    let position = 0;
+    for (const socket of sockets) socket.write('GET /echo HTTP/1.1\r\nHost: a\r\n');
+    const trickle = setInterval(() => {
+        const byte = header[position++ % header.length];
+        for (const socket of sockets) if (socket.closedAt === null) socket.write(byte);
+    }, 100);
+    t.after(() => {
+        clearInterval(trickle);
+        for (const socket of sockets) socket.destroy();
+    });
+
+    // Meanwhile, normal requests are answered promptly (a generous bound: the machine is shared).
+    const latencies = [];
+    while (Date.now() - started < 3000) {
+        const sentAt = Date.now();
+        const response = await request(server.port, '/echo?normal=1', { timeoutMs: 5000 });
+        assert.equal(response.status, 200);
+        latencies.push(Date.now() - sentAt);
+        await sleep(100);
+    }
+    t.diagnostic(`normal requests during the attack: ${latencies.length}, slowest ${Math.max(...latencies)} ms`);
+    assert.ok(Math.max(...latencies) < 2000, `every normal request answered within 2 s: ${latencies}`);
+
+    // Then every slow connection is refused with 408 and closed, around the header timeout.
+    await waitFor(() => sockets.every((socket) => socket.closedAt !== null), {
+        timeoutMs: 20000,
+        what: () => `all ${COUNT} slow connections to be closed (${sockets.filter((s) => s.closedAt === null).length} open)`,
+    });
+    clearInterval(trickle);
+    for (const socket of sockets) {
+        assert.match(socket.received, /^HTTP\/1\.1 408 /, 'each slow connection got a 408');
+        assert.ok(socket.closedAt - started >= 3000, 'not before the header timeout');
+    }
+    assert.equal(await appRequests(server), before + latencies.length, 'the app saw only the normal requests');
+});
