@@ -3,7 +3,7 @@
 //
 //   node report.js results.tsv targets.tsv
 //
-// results.tsv: round conns target procs server_cpu_us app_cpu_us requests duration_us p50_us
+// results.tsv: round conns target procs other_cpus server_cpu_us app_cpu_us requests duration_us p50_us
 //              p90_us p99_us max_us socket_errors status_errors   (header line first)
 // targets.tsv: target procs label   (the order the tables use)
 //
@@ -93,14 +93,17 @@ function main() {
         out.push('');
     }
 
+    const other = results.map((r) => r.other_cpus);
+    out.push(`CPUs kept busy by other processes during a run: median ${median(other).toFixed(2)}, ` +
+        `max ${Math.max(...other).toFixed(2)} (per run in the last column below).`, '');
     out.push('<details><summary>Every run</summary>', '');
     out.push('| round | conns | target | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | ' +
-        'CPU µs/req server | CPU µs/req app | socket errors | non-2xx/3xx |');
-    out.push('| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+        'CPU µs/req server | CPU µs/req app | socket errors | non-2xx/3xx | other processes, CPUs |');
+    out.push('| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of results) {
         out.push(`| ${r.round} | ${r.conns} | ${r.target} | ${r.requests} | ${fmtInt(r.rps)} | ${fmtMs(r.p50_us)} | ` +
             `${fmtMs(r.p90_us)} | ${fmtMs(r.p99_us)} | ${fmtMs(r.max_us)} | ${fmtCpu(r.serverCpu)} | ` +
-            `${fmtCpu(r.appCpu)} | ${r.socket_errors} | ${r.status_errors} |`);
+            `${fmtCpu(r.appCpu)} | ${r.socket_errors} | ${r.status_errors} | ${r.other_cpus.toFixed(2)} |`);
     }
     out.push('', '</details>', '');
     process.stdout.write(out.join('\n'));

@@ -13,9 +13,9 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 
-DURATION=${DURATION:-5}              # seconds per measured wrk run
+DURATION=${DURATION:-3}              # seconds per measured wrk run
 WARMUP=${WARMUP:-3}                  # seconds of wrk -c50 per target before the first round
-ROUNDS=${ROUNDS:-3}                  # interleaved repetitions
+ROUNDS=${ROUNDS:-5}                  # interleaved repetitions
 CONNECTIONS=${CONNECTIONS:-"50 1"}   # wrk -c values
 PROCESSES=${PROCESSES:-"1 2"}        # app process counts for ours / passenger / nginx
 WRK_THREADS=${WRK_THREADS:-1}
@@ -24,6 +24,7 @@ START_TIMEOUT=${START_TIMEOUT:-60}   # seconds for a target to answer its first 
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 INSTALL_DEPS=${INSTALL_DEPS:-1}      # apt-get install wrk/nginx/passenger when missing (root only)
 KEEP_TMP=${KEEP_TMP:-0}
+WAIT_IDLE=${WAIT_IDLE:-0}            # seconds to wait, at most, for the machine to be idle first
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 APP_SRC=${APP_SRC:-$BENCH_DIR/apps/hello}
 
@@ -396,6 +397,27 @@ STARTED_AT=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 # ---------------------------------------------------------------------------------------------
 # Start everything
 
+# busy_cpus SECONDS: how many CPUs the whole machine kept busy over the next SECONDS.
+busy_cpus() {
+    local a b fields line
+    read -r line </proc/stat; read -r -a fields <<<"$line"
+    a=$((fields[1] + fields[2] + fields[3] + fields[6] + fields[7] + fields[8]))
+    sleep "$1"
+    read -r line </proc/stat; read -r -a fields <<<"$line"
+    b=$((fields[1] + fields[2] + fields[3] + fields[6] + fields[7] + fields[8]))
+    awk -v d=$((b - a)) -v t="$CLK_TCK" -v s="$1" 'BEGIN { printf "%.2f", d / t / s }'
+}
+
+if ((WAIT_IDLE > 0)); then
+    log "waiting up to ${WAIT_IDLE}s for the machine to be idle (under 0.25 CPUs busy over 10s)"
+    idle_deadline=$((SECONDS + WAIT_IDLE))
+    while :; do
+        busy=$(busy_cpus 10)
+        awk -v b="$busy" 'BEGIN { exit !(b < 0.25) }' && { log "idle enough ($busy CPUs busy)"; break; }
+        if ((SECONDS >= idle_deadline)); then log "still busy ($busy CPUs); measuring anyway"; break; fi
+    done
+fi
+
 log "work dir $WORK"
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 start_node
@@ -440,7 +462,7 @@ done
 SNAPSHOT_BEFORE=$(cpu_snapshot)
 total=$((ROUNDS * ${#ACTIVE[@]} * $(wc -w <<<"$CONNECTIONS")))
 log "measuring: $ROUNDS rounds x ${#ACTIVE[@]} targets x connections ($CONNECTIONS), ${DURATION}s each, ~$((total * (DURATION + 1)))s"
-printf 'round\tconns\ttarget\tprocs\tserver_cpu_us\tapp_cpu_us\trequests\tduration_us\tp50_us\tp90_us\tp99_us\tmax_us\tsocket_errors\tstatus_errors\n' \
+printf 'round\tconns\ttarget\tprocs\tother_cpus\tserver_cpu_us\tapp_cpu_us\trequests\tduration_us\tp50_us\tp90_us\tp99_us\tmax_us\tsocket_errors\tstatus_errors\n' \
     >"$WORK/results.tsv"
 for round in $(seq 1 "$ROUNDS"); do
     # Rotate the order each round so no target always runs first or right after the same peer.
@@ -449,21 +471,26 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in "${ACTIVE[@]}"; do classify_pids "$t"; done
     for c in $CONNECTIONS; do
         for t in "${rotated[@]}"; do
+            read -r w0 b0 o0 <<<"$(cpu_snapshot)"
             server_cpu=$(cpu_us ${SERVER_PIDS[$t]})
             app_cpu=$(cpu_us ${APP_PIDS[$t]})
             fields=$(run_wrk "$t" "$c" "$DURATION")
             server_cpu=$(($(cpu_us ${SERVER_PIDS[$t]}) - server_cpu))
             app_cpu=$(($(cpu_us ${APP_PIDS[$t]}) - app_cpu))
+            read -r w1 b1 o1 <<<"$(cpu_snapshot)"
+            other=$(awk -v b=$((b1 - b0)) -v o=$((o1 - o0)) -v w=$((w1 - w0)) \
+                'BEGIN { x = (b - o) / w; if (x < 0) x = 0; printf "%.2f", x }')
             if [[ -z $fields ]]; then
                 log "round $round $t -c$c: wrk produced no result (see wrk.log)"
                 NOTES+=("round $round, $t, -c$c: wrk produced no result.")
                 continue
             fi
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$c" "$t" "${PROCS[$t]}" "$server_cpu" "$app_cpu" \
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$c" "$t" "${PROCS[$t]}" "$other" "$server_cpu" "$app_cpu" \
                 "$fields" >>"$WORK/results.tsv"
             read -r req dur p50 _ p99 _ <<<"$fields"
             log "round $round/$ROUNDS -c$c $t: $((req * 1000000 / dur)) req/s, p50 ${p50}us, p99 ${p99}us," \
-                "CPU/req server $((server_cpu / (req ? req : 1)))us app $((app_cpu / (req ? req : 1)))us"
+                "CPU/req server $((server_cpu / (req ? req : 1)))us app $((app_cpu / (req ? req : 1)))us;" \
+                "other processes $other CPUs"
         done
     done
 done
