@@ -5,225 +5,142 @@
 #include "proxy/client_watch.hpp"
 #include "proxy/message_heads.hpp"
 #include "proxy/request_deadline.hpp"
+#include "proxy/request_sender.hpp"
+#include "proxy/response_relay.hpp"
 
+#include <fmt/format.h>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <fmt/format.h>
 
 namespace passenger::proxy {
 namespace {
 
 using pool::AppSocket;
-using AppReader = http::MessageReader<AppSocket>;
 constexpr size_t max_app_response_head = 64 * 1024;
 
 template <typename Stream>
-asio::awaitable<bool> write_all(Stream &stream, std::string_view data) {
-  asio::error_code error;
-  co_await asio::async_write(stream, asio::buffer(data.data(), data.size()),
-                             asio::redirect_error(asio::use_awaitable, error));
-  co_return !error;
+asio::awaitable<bool> write_all(Stream& stream, std::string_view data) {
+    asio::error_code error;
+    co_await asio::async_write(stream, asio::buffer(data.data(), data.size()),
+                               asio::redirect_error(asio::use_awaitable, error));
+    co_return !error;
 }
 
-void append_chunk(std::string &out, std::string_view data) {
-  if (data.empty())
-    return;
-  fmt::format_to(std::back_inserter(out), "{:x}\r\n", data.size());
-  out.append(data);
-  out.append("\r\n");
+void append_chunk(std::string& out, std::string_view data) {
+    if (data.empty()) return;
+    fmt::format_to(std::back_inserter(out), "{:x}\r\n", data.size());
+    out.append(data);
+    out.append("\r\n");
 }
 
-// Streams the client's request body to the app, re-chunking a chunked body.
-// `head` is written together with the first body bytes.
-asio::awaitable<bool> send_request(ClientReader &client, AppSocket &app,
-                                   std::string head) {
-  const bool chunked = client.head().chunked;
-  std::string pending = std::move(head);
-  std::string piece;
-  while (!client.parser().message_complete()) {
-    piece.clear();
-    if (co_await client.read_body(piece) != http::ReadStatus::ok)
-      co_return false;
-    if (chunked) {
-      append_chunk(pending, piece);
-      if (client.parser().message_complete())
-        pending.append("0\r\n\r\n");
-    } else {
-      pending.append(piece);
-    }
-    if (!co_await write_all(app, pending))
-      co_return false;
-    pending.clear();
-  }
-  if (!pending.empty() && !co_await write_all(app, pending))
-    co_return false;
-  co_return true;
-}
-
-enum class Relay { done, app_failed_before_response, aborted };
-
-struct RelayState {
-  bool keep_alive = false;       // the client connection may continue
-  bool app_reusable = false;     // the app connection may carry another request
-  bool response_started = false; // bytes of the response reached the client
-};
-
-// Reads the app's response and relays it to the client.
-asio::awaitable<Relay> relay_response(ClientContext &client, AppReader &app,
-                                      RelayState &state) {
-  const http::MessageHead &request = client.reader.head();
-  app.parser().expect_no_body(request.method == "HEAD");
-  for (;;) {
-    if (co_await app.read_head() != http::ReadStatus::ok)
-      co_return Relay::app_failed_before_response;
-    int status = app.head().status;
-    // Interim responses (we answered Expect ourselves) are dropped; 101 is not
-    // relayed yet.
-    if (status >= 100 && status < 200 && status != 101) {
-      std::string ignored;
-      co_await app.read_body(ignored);
-      app.next_message();
-      app.parser().expect_no_body(request.method == "HEAD");
-      continue;
-    }
-    break;
-  }
-  ClientResponsePlan plan =
-      client_response_plan(app.head(), request, client.keep_alive);
-  state.keep_alive = plan.keep_alive;
-  state.response_started = true;
-  auto &client_socket = client.reader.stream();
-  std::string pending = std::move(plan.head);
-  // A head that arrived alone is sent at once, so streaming responses start
-  // without delay.
-  if (!app.has_buffered_bytes() && !app.parser().message_complete()) {
-    if (!co_await write_all(client_socket, pending))
-      co_return Relay::aborted;
-    pending.clear();
-  }
-  std::string piece;
-  const bool chunked = plan.framing == BodyFraming::chunked;
-  while (!app.parser().message_complete()) {
-    piece.clear();
-    if (co_await app.read_body(chunked ? piece : pending) !=
-        http::ReadStatus::ok) {
-      log::warn("App response for {} {} ended early", request.method,
-                request.target);
-      co_return Relay::aborted;
-    }
-    if (chunked) {
-      append_chunk(pending, piece);
-      if (app.parser().message_complete())
-        pending.append("0\r\n\r\n");
-    }
-    if (!co_await write_all(client_socket, pending))
-      co_return Relay::aborted;
-    pending.clear();
-  }
-  if (!pending.empty() && !co_await write_all(client_socket, pending))
-    co_return Relay::aborted;
-  state.app_reusable =
-      app.head().keep_alive && !app.has_buffered_bytes() && !app.head().upgrade;
-  co_return Relay::done;
-}
-
-asio::awaitable<bool> send_error(ClientContext &client, int status,
-                                 std::string_view detail_html) {
-  co_await write_all(client.reader.stream(),
-                     http::error_response(status, detail_html, false));
-  co_return false;
-}
-
-} // namespace
-
-asio::awaitable<bool> forward(ClientContext &client, pool::Group &group) {
-  auto executor = client.reader.stream().get_executor();
-  const http::MessageHead &request = client.reader.head();
-  const std::string request_head =
-      app_request_head(request, client.client_address);
-  const bool replayable = !request.has_body();
-
-  // A process that just died may still be listed until its exit is reaped; one
-  // that cannot be reached is taken out of rotation and the request goes to
-  // another.
-  constexpr int max_unreachable = 3;
-  for (int unreachable = 0;;) {
-    ClientWatch client_watch(client.reader.stream());
-    pool::SessionResult acquired =
-        co_await group.get_session(client_watch.on_queued());
-    client_watch.stop();
-    if (acquired.error_status == pool::Group::client_gone_status)
-      co_return false;
-    if (!acquired.session)
-      co_return co_await send_error(client, acquired.error_status,
-                                    acquired.error_detail_html);
-    pool::Session &session = acquired.session;
-
-    // A kept-alive connection may have been closed by the app just now; a
-    // request without a body can then safely be sent again on a new connection
-    // to the same process.
-    for (int attempt = 0;; ++attempt) {
-      std::optional<AppSocket> reused =
-          attempt == 0 ? session.take_idle_connection() : std::nullopt;
-      AppSocket app(executor);
-      if (reused) {
-        app = std::move(*reused);
-      } else {
-        asio::error_code error;
-        co_await app.async_connect(
-            session.process().endpoint,
-            asio::redirect_error(asio::use_awaitable, error));
-        if (error) {
-          log::error("Cannot connect to app process {}: {}",
-                     session.process().pid, error.message());
-          group.on_process_unreachable(session.process());
-          // A replay means the request already reached this process, which then
-          // died: it was in flight there, so it fails rather than hit another
-          // process too.
-          if (attempt == 0 && ++unreachable < max_unreachable)
-            break;
-          co_return co_await send_error(
-              client, 502,
-              "<p>The application process could not be reached.</p>");
+// Streams the client's request body to the app, re-chunking a chunked body. `head` is written
+// together with the first body bytes.
+asio::awaitable<bool> send_request(ClientReader& client, AppSocket& app, std::string head) {
+    const bool chunked = client.head().chunked;
+    std::string pending = std::move(head);
+    std::string piece;
+    while (!client.parser().message_complete()) {
+        piece.clear();
+        if (co_await client.read_body(piece) != http::ReadStatus::ok) co_return false;
+        if (chunked) {
+            append_chunk(pending, piece);
+            if (client.parser().message_complete()) pending.append("0\r\n\r\n");
+        } else {
+            pending.append(piece);
         }
-      }
-      RequestDeadline deadline(executor,
-                               group.options().max_request_time_seconds);
-      deadline.arm(app);
-      bool sent = co_await send_request(client.reader, app, request_head);
-      AppReader app_reader(app, http::MessageParser::Kind::response,
-                           max_app_response_head);
-      RelayState state;
-      Relay relay = sent ? co_await relay_response(client, app_reader, state)
-                         : Relay::app_failed_before_response;
-      deadline.disarm();
-      if (deadline.expired()) {
-        group.on_request_timed_out(session.process());
-        if (state.response_started)
-          co_return false;
-        co_return co_await send_error(
-            client, 504,
-            "<p>The application did not answer within --max-request-time.</p>");
-      }
-      if (relay == Relay::done) {
-        if (state.app_reusable)
-          session.return_connection(std::move(app));
-        co_return state.keep_alive;
-      }
-      if (relay == Relay::aborted)
-        co_return false;
-      if (reused && replayable)
-        continue;
-      if (!sent && !client.reader.parser().message_complete())
-        co_return false; // the client went away
-      log::error("App process {} closed the connection without answering {} {}",
-                 session.process().pid, request.method, request.target);
-      co_return co_await send_error(client, 502,
-                                    "<p>The application process closed the "
-                                    "connection without a response.</p>");
+        if (!co_await write_all(app, pending)) co_return false;
+        pending.clear();
     }
-  }
+    if (!pending.empty() && !co_await write_all(app, pending)) co_return false;
+    co_return true;
 }
 
-} // namespace passenger::proxy
+asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_view detail_html) {
+    co_await write_all(client.reader.stream(), http::error_response(status, detail_html, false));
+    co_return false;
+}
+
+}  // namespace
+
+asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
+    auto executor = client.reader.stream().get_executor();
+    const http::MessageHead& request = client.reader.head();
+    // A body the front end buffered reaches the app with a Content-Length, and can be sent again.
+    const http::BodyBuffer* body = client.request_body;
+    const std::string request_head = app_request_head(
+        request, client.client_address, body ? std::optional(body->size()) : std::nullopt);
+    const bool replayable = !request.has_body() || body != nullptr;
+
+    // A process that just died may still be listed until its exit is reaped; one that cannot be
+    // reached is taken out of rotation and the request goes to another.
+    constexpr int max_unreachable = 3;
+    for (int unreachable = 0;;) {
+        ClientWatch client_watch(client.reader.stream());
+        pool::SessionResult acquired = co_await group.get_session(client_watch.on_queued());
+        client_watch.stop();
+        if (acquired.error_status == pool::Group::client_gone_status) co_return false;
+        if (!acquired.session)
+            co_return co_await send_error(client, acquired.error_status,
+                                          acquired.error_detail_html);
+        pool::Session& session = acquired.session;
+
+        // A kept-alive connection may have been closed by the app just now; a request without a
+        // body can then safely be sent again on a new connection to the same process.
+        for (int attempt = 0;; ++attempt) {
+            std::optional<AppSocket> reused =
+                attempt == 0 ? session.take_idle_connection() : std::nullopt;
+            AppSocket app(executor);
+            if (reused) {
+                app = std::move(*reused);
+            } else {
+                asio::error_code error;
+                co_await app.async_connect(session.process().endpoint,
+                                           asio::redirect_error(asio::use_awaitable, error));
+                if (error) {
+                    log::error("Cannot connect to app process {}: {}", session.process().pid,
+                               error.message());
+                    group.on_process_unreachable(session.process());
+                    // A replay means the request already reached this process, which then died:
+                    // it was in flight there, so it fails rather than hit another process too.
+                    if (attempt == 0 && ++unreachable < max_unreachable) break;
+                    co_return co_await send_error(
+                        client, 502, "<p>The application process could not be reached.</p>");
+                }
+            }
+            RequestDeadline deadline(executor, group.options().max_request_time_seconds);
+            deadline.arm(app);
+            bool sent = body ? co_await send_buffered_request(app, request_head, *body)
+                             : co_await send_request(client.reader, app, request_head);
+            AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
+            RelayState state;
+            Relay relay = sent ? co_await relay_response(client, app_reader, state)
+                               : Relay::app_failed_before_response;
+            deadline.disarm();
+            if (deadline.expired()) {
+                group.on_request_timed_out(session.process());
+                if (state.response_started) co_return false;
+                co_return co_await send_error(
+                    client, 504,
+                    "<p>The application did not answer within --max-request-time.</p>");
+            }
+            if (relay == Relay::done) {
+                // Returning frees the process (the session ends) while the client's writer may
+                // still be sending the response.
+                if (state.app_reusable) session.return_connection(std::move(app));
+                co_return state.keep_alive;
+            }
+            if (relay == Relay::aborted) co_return false;
+            if (reused && replayable) continue;
+            if (!sent && !client.reader.parser().message_complete())
+                co_return false;  // the client went away
+            log::error("App process {} closed the connection without answering {} {}",
+                       session.process().pid, request.method, request.target);
+            co_return co_await send_error(
+                client, 502,
+                "<p>The application process closed the connection without a response.</p>");
+        }
+    }
+}
+
+}  // namespace passenger::proxy
