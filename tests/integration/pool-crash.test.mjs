@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { appPids, clientLoops, corePid, linesMatching, waitForReadyProcesses, zombieChildren } from './lib/pool.mjs';
+import { appPids, clientLoops, corePid, hits, linesMatching, waitForReadyProcesses, zombieChildren } from './lib/pool.mjs';
 import { isAlive, procStat, sleep, waitFor, waitForGone } from './lib/proc.mjs';
 import { copyFixture, startServer } from './lib/server.mjs';
 
@@ -154,7 +154,8 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
 
     let stop = false;
     const loadStartedAt = Date.now();
-    const load = clientLoops(server.port, '/slow?ms=30', { clients, shouldStop: () => stop, timeoutMs: 10000 });
+    let nextId = 0;
+    const load = clientLoops(server.port, () => `/slow?ms=30&id=${nextId++}`, { clients, shouldStop: () => stop, timeoutMs: 10000 });
     const killed = [];
     try {
         for (let round = 0; round < 5; round++) {
@@ -177,6 +178,7 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
     const loadMs = Date.now() - loadStartedAt;
 
     const failures = results.filter((result) => result.status < 200 || result.status > 299);
+    t.diagnostic(`${results.length} requests in ${loadMs} ms, ${killed.length} processes killed, ${failures.length} failed`);
     const connectionErrors = results.filter((result) => result.status === 0);
     assert.ok(killed.length >= 3, `killed ${killed.length} processes`);
     assert.ok(results.length >= 50, `${results.length} requests in ${loadMs} ms`);
@@ -186,6 +188,12 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
         `${failures.length} failures for ${killed.length} kills x ${clients} clients: ${JSON.stringify(failures.slice(0, 5))}`,
     );
     for (const failure of failures) assert.equal(failure.status, 502, `a request lost with its process gets 502: ${JSON.stringify(failure)}`);
+    // A failed request that reached an app process must have reached one that was killed.
+    const servedBy = new Map(hits(server).map((hit) => [hit.url, hit.pid]));
+    for (const failure of failures) {
+        const pid = servedBy.get(failure.url);
+        assert.ok(pid === undefined || killed.includes(pid), `${failure.url} failed (${failure.status}) on process ${pid}, which was not killed (killed: ${killed.join(', ')})`);
+    }
 
     for (const pid of killed) await waitForDeathLine(server, pid, /signal\s*9\b|SIGKILL/i, 3000);
     await waitForGone(killed, { timeoutMs: 3000 });

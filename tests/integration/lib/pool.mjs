@@ -70,24 +70,26 @@ export const reEscape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // Lines of `text` matching `pattern`.
 export const linesMatching = (text, pattern) => text.split('\n').filter((line) => pattern.test(line));
 
-// Sends requests to `urlPath` from `clients` loops until `shouldStop()` is true. Each request is a
-// fresh connection. Resolves [{status, pid, error, at, ms}] in completion order.
+// Sends requests to `urlPath` (a string, or a function returning a fresh one per request) from
+// `clients` loops until `shouldStop()` is true. Each request is a fresh connection. Resolves
+// [{url, status, pid, error, at, ms}] in completion order.
 export async function clientLoops(port, urlPath, { clients = 1, shouldStop, timeoutMs = 10000 }) {
     const results = [];
     const loop = async () => {
         while (!shouldStop()) {
             const at = Date.now();
+            const url = typeof urlPath === 'function' ? urlPath() : urlPath;
             try {
-                const response = await request(port, urlPath, { timeoutMs });
+                const response = await request(port, url, { timeoutMs });
                 let pid = null;
                 try {
                     pid = response.json().pid ?? null;
                 } catch {
                     // an error page
                 }
-                results.push({ status: response.status, pid, at, ms: Date.now() - at, text: response.text.slice(0, 300) });
+                results.push({ url, status: response.status, pid, at, ms: Date.now() - at, text: response.text.slice(0, 300) });
             } catch (error) {
-                results.push({ status: 0, pid: null, at, ms: Date.now() - at, error: error.message });
+                results.push({ url, status: 0, pid: null, at, ms: Date.now() - at, error: error.message });
             }
         }
     };
