@@ -154,8 +154,9 @@ void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_
         log::info("App process {} {}", process->pid, spawn::describe_exit(wait_status));
     } else {
         ++counters_.crashes;
-        log::error("App process {} {} unexpectedly; {} request(s) in flight fail", process->pid,
-                   spawn::describe_exit(wait_status), process->sessions);
+        // Requests in flight on it get 502 from the proxy, which usually notices first.
+        log::error("App process {} {} unexpectedly", process->pid,
+                   spawn::describe_exit(wait_status));
     }
     ensure_minimum();
     serve_queue();
@@ -167,7 +168,21 @@ void Group::drain(Process& process, std::string_view why) {
     process.alive = false;
     process.draining = true;
     process.idle_connections.clear();
+    close_tunnels(process);
     if (process.sessions == 0) stop_process(process);
+}
+
+// Tunnels (WebSockets) would keep a draining process alive as long as their clients stay: they
+// are closed, unless --no-abort-websockets-on-process-shutdown. Their sessions end later, once
+// the proxy noticed.
+void Group::close_tunnels(Process& process, bool even_if_kept) {
+    if (process.tunnels.empty()) return;
+    if (!options_.abort_websockets_on_process_shutdown && !even_if_kept) return;
+    log::info("Closing {} WebSocket/upgraded connection(s) of app process {}",
+              process.tunnels.size(), process.pid);
+    auto tunnels = std::move(process.tunnels);
+    process.tunnels.clear();
+    for (auto& [id, close] : tunnels) close();
 }
 
 void Group::stop_process(Process& process) {
@@ -175,6 +190,7 @@ void Group::stop_process(Process& process) {
     process.alive = false;
     process.stop_requested = true;
     process.idle_connections.clear();
+    close_tunnels(process);
     ::kill(-process.pid, SIGTERM);
     // SIGKILL if it has not exited by the stop timeout. The timer holds the process so its pid
     // is not signalled after it was reaped (and perhaps reused).
@@ -251,6 +267,7 @@ asio::awaitable<void> Group::shutdown() {
         for (auto& process : processes_) {
             process->alive = false;
             process->stop_requested = true;
+            close_tunnels(*process, true);
             ::kill(-process->pid, signal);
         }
     };

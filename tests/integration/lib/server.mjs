@@ -193,6 +193,11 @@ class Server {
                 this.exitInfo = { code, signal };
                 resolve(this.exitInfo);
             });
+            // A binary that could not be started never emits 'exit'.
+            proc.on('error', (error) => {
+                this.exitInfo = this.exitInfo ?? { code: null, signal: null, error: error.message };
+                resolve(this.exitInfo);
+            });
         });
     }
 
@@ -282,7 +287,7 @@ class Server {
             const result = await withTimeout(this.exited, timeoutMs, timedOut);
             if (result === timedOut) {
                 this.proc.kill('SIGKILL');
-                await this.exited;
+                await withTimeout(this.exited, 5000, null);
             }
         }
         for (const record of this.seen.values()) killRecorded(record);
