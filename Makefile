@@ -22,6 +22,8 @@ build: $(DEPS_STAMP)
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 	mkdir -p bin
 	ln -sf ../$(BUILD_DIR)/passenger bin/passenger
+	for tool in passenger-status passenger-memory-stats passenger-config; do \
+		ln -sf ../$(BUILD_DIR)/passenger bin/$$tool; done
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120

@@ -32,6 +32,16 @@ std::string current_directory() {
 }
 
 int dispatch(int argc, char** argv) {
+    // bin/passenger-status & co are symlinks to this binary.
+    std::string_view program = argc > 0 ? argv[0] : "passenger";
+    program = program.substr(program.rfind('/') + 1);
+    if (program == "passenger-status" || program == "passenger-memory-stats" ||
+        program == "passenger-config") {
+        std::vector<std::string> tool_args(argv + 1, argv + argc);
+        if (program == "passenger-status") return run_status_command(tool_args);
+        if (program == "passenger-memory-stats") return run_memory_stats_command(tool_args);
+        return run_config_command(tool_args);
+    }
     if (argc < 2) {
         fmt::print(stderr, "{}", kUsage);
         return 1;

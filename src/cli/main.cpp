@@ -1,5 +1,5 @@
-// Entry point of the multi-call binary: `passenger ...` (and later passenger-status & co.,
-// chosen by argv[0]).
+// Entry point of the multi-call binary: `passenger ...`, and passenger-status,
+// passenger-memory-stats and passenger-config through symlinks (chosen by argv[0]).
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {

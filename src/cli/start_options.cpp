@@ -25,6 +25,7 @@ constexpr int kLargest = INT_MAX;
 struct RawStartFlags {
     std::string port, address, environment, log_file, pid_file, nodejs, startup_file, app_type;
     std::string rackup, ruby, python, meteor_app_settings, app_start_command;
+    std::string instance_registry_dir;
     std::string min_instances, max_pool_size, start_timeout, max_request_queue_size, log_level;
     std::string pool_idle_time, max_requests, max_concurrent_requests, max_request_queue_time,
         max_request_time, memory_limit, stat_throttle_rate, saturation_cpu, saturation_sessions;
@@ -52,6 +53,10 @@ void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
            "PID file (default: passenger.PORT.pid in the app's tmp/pids/ or the app folder)")
         ->type_name("FILE");
     app.add_flag("-d,--daemonize", raw.daemonize, "Run in the background");
+    app.add_option("--instance-registry-dir", raw.instance_registry_dir,
+                   "Where to register for passenger-status & co (default: "
+                   "$PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp)")
+        ->type_name("DIR");
     app.add_option("--nodejs", raw.nodejs, "The Node.js command (default: node)")
         ->type_name("PATH");
     app.add_option("--app-type", raw.app_type,
@@ -165,7 +170,9 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
           non_empty("--ruby", raw.ruby, options.ruby),
           non_empty("--python", raw.python, options.python),
           non_empty("--meteor-app-settings", raw.meteor_app_settings, options.meteor_app_settings),
-          non_empty("--app-start-command", raw.app_start_command, options.app_start_command)})
+          non_empty("--app-start-command", raw.app_start_command, options.app_start_command),
+          non_empty("--instance-registry-dir", raw.instance_registry_dir,
+                    options.instance_registry_dir)})
         if (!error.empty()) return error;
     for (auto error :
          {apply_number(app, "--min-instances", raw.min_instances, 0, kLargest,
@@ -254,6 +261,8 @@ std::string resolve_start_paths(StartCommandLine& command_line, const std::strin
                            : config::absolute_path(options.log_file, cwd);
     if (!options.meteor_app_settings.empty())
         options.meteor_app_settings = config::absolute_path(options.meteor_app_settings, cwd);
+    if (!options.instance_registry_dir.empty())
+        options.instance_registry_dir = config::absolute_path(options.instance_registry_dir, cwd);
     return resolve_front_end_paths(options.front_end, cwd);
 }
 

@@ -13,6 +13,12 @@ int run_stop_command(const std::vector<std::string>& args);
 // (watchdog/core_environment.hpp), not from arguments.
 int run_core_command();
 
+// The inspection tools, reached through symlinks named after them (argv[0]); `args` are the
+// words after the program name.
+int run_status_command(const std::vector<std::string>& args);        // passenger-status
+int run_memory_stats_command(const std::vector<std::string>& args);  // passenger-memory-stats
+int run_config_command(const std::vector<std::string>& args);        // passenger-config
+
 // The current folder, or "" if it cannot be determined.
 std::string current_directory();
 

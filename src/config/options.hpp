@@ -38,6 +38,9 @@ struct Options {
     std::string pid_file;  // absolute path; chosen by cli when not given
     bool daemonize = false;
     int log_level = 2;  // 0 error .. 4 debug (common/log.hpp Level)
+    // Where the instance registers for passenger-status & co; absolute. Empty: the default
+    // (admin::registry_dir: $PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp).
+    std::string instance_registry_dir;
 
     // The application.
     std::string app_type;      // node, rack, wsgi, meteor or generic; empty = detect
