@@ -236,7 +236,7 @@ module PassengerRackLoader
         'SERVER_PROTOCOL' => request[:version],
         'SERVER_SOFTWARE' => 'Passenger (C++)',
         'REMOTE_ADDR' => remote.empty? ? '127.0.0.1' : remote,
-        'rack.version' => Rack::VERSION,
+        'rack.version' => defined?(Rack::VERSION) ? Rack::VERSION : [1, 3],
         'rack.url_scheme' => scheme,
         'rack.input' => input,
         'rack.errors' => $stderr,
@@ -323,6 +323,9 @@ module PassengerRackLoader
         list.each { |value| head << "#{name}: #{value}\r\n" }
       end
       if no_body
+        if request[:method] == 'HEAD' && length.nil? && !app_chunked && body.respond_to?(:to_ary)
+          head << "Content-Length: #{body.to_ary.sum { |part| part.to_s.bytesize }}\r\n" # as GET would
+        end
         head << "Connection: close\r\n" unless request[:keep_alive]
         socket.write(head << "\r\n")
         return true

@@ -113,4 +113,8 @@ AppDetection detect_app(const config::Options& options) {
         "unsupported app type '{}' (supported: node, rack, wsgi, meteor, generic)", type));
 }
 
+int default_max_concurrent_requests(std::string_view app_type) {
+    return app_type == app_types::rack || app_type == app_types::wsgi ? 1 : 0;
+}
+
 }  // namespace passenger::spawn

@@ -9,6 +9,7 @@
 #include "config/options.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace passenger::spawn {
 
@@ -27,5 +28,10 @@ struct AppDetection {
 };
 
 AppDetection detect_app(const config::Options& options);
+
+// Requests one process of this type takes at once unless configured (0: no limit): 1 for rack
+// and wsgi, whose loaders serve one request at a time; no limit for node, meteor (its long
+// polling holds requests open) and generic apps.
+int default_max_concurrent_requests(std::string_view app_type);
 
 }  // namespace passenger::spawn

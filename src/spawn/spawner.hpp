@@ -24,8 +24,8 @@ namespace passenger::spawn {
 struct SpawnResult {
     bool ok = false;
     pid_t pid = -1;
-    std::string app_type;  // node, rack, wsgi, meteor, generic (ok only): sets the concurrency
-    AppEndpoint endpoint;  // where the app listens (ok only)
+    std::string app_type;                     // node, rack, wsgi, meteor, generic (ok only)
+    AppEndpoint endpoint;                     // where the app listens (ok only)
     std::shared_ptr<OutputForwarder> output;  // keeps forwarding for the process's lifetime
     std::string failure;                      // one line: why the spawn failed (not ok only)
     std::string recent_output;                // what the app printed before failing

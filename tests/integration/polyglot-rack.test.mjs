@@ -78,6 +78,7 @@ test('rack: headers with several values, status codes, HEAD', { timeout: 60000 }
     const head = await server.get('/headers', { method: 'HEAD' });
     assert.equal(head.status, 201);
     assert.equal(head.body.length, 0);
+    assert.equal(head.headers['content-length'], '8', 'HEAD keeps the length the body would have had');
 });
 
 test('rack: body.close is called after the body is sent, for HEAD, and when the body fails', { timeout: 60000 }, async (t) => {

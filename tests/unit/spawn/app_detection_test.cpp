@@ -157,5 +157,12 @@ TEST(AppDetection, GenericNeedsACommandAndUnknownTypesAreRefused) {
               "unsupported app type 'cobol' (supported: node, rack, wsgi, meteor, generic)");
 }
 
+TEST(AppDetection, OnlyRackAndWsgiServeOneRequestAtATime) {
+    EXPECT_EQ(default_max_concurrent_requests("rack"), 1);
+    EXPECT_EQ(default_max_concurrent_requests("wsgi"), 1);
+    for (const char* type : {"node", "meteor", "generic"})
+        EXPECT_EQ(default_max_concurrent_requests(type), 0) << type;
+}
+
 }  // namespace
 }  // namespace passenger::spawn
