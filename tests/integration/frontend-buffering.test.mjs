@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import test from 'node:test';
 
-import { appRequests, corePid, rssKb, sampleRss } from './lib/frontend.mjs';
+import { appRequests, corePid, pausedDownload, rssKb, sampleRss } from './lib/frontend.mjs';
 import { RawConnection, request, sha256 } from './lib/http.mjs';
 import { sleep, waitFor } from './lib/proc.mjs';
 import { makeTempDir, startServer } from './lib/server.mjs';
@@ -98,26 +98,21 @@ test('response buffering', { timeout: 90000 }, async (t) => {
 
     await t.test('a client that does not read holds no app process: the app finishes, others are served', async () => {
         const size = 64 << 20;
-        const connection = await RawConnection.connect(server.port);
-        try {
-            connection.socket.pause(); // read nothing for now
-            connection.write(`GET /download?n=${size} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
-            const record = await waitFor(
-                async () => {
-                    const last = (await request(server.port, '/last-download')).json();
-                    return last && last.finished && last;
-                },
-                { timeoutMs: 20000, what: 'the app to finish writing 64 MiB to a client that reads nothing' },
-            );
-            const other = await request(server.port, '/slow?ms=0', { timeoutMs: 5000 });
-            assert.equal(other.status, 200, 'another request is served by the one app process');
-            connection.socket.resume();
-            const response = await connection.readResponse({ timeoutMs: 30000 });
-            assert.equal(response.body.length, size);
-            assert.equal(sha256(response.body), record.sha256);
-        } finally {
-            connection.close();
-        }
+        const download = await pausedDownload(server, `/download?n=${size}`);
+        t.after(() => download.destroy());
+        const record = await waitFor(
+            async () => {
+                const last = (await request(server.port, '/last-download')).json();
+                return last && last.finished && last;
+            },
+            { timeoutMs: 20000, what: 'the app to finish writing 64 MiB to a client that reads nothing' },
+        );
+        const other = await request(server.port, '/slow?ms=0', { timeoutMs: 5000 });
+        assert.equal(other.status, 200, 'another request is served by the one app process');
+        const received = await download.resume();
+        assert.equal(received.complete, true);
+        assert.equal(received.length, size);
+        assert.equal(received.sha256, record.sha256);
     });
 
     await t.test('server-sent events arrive as they are written', async () => {

@@ -1,7 +1,9 @@
 // Helpers for the front end tests (frontend-*.test.mjs): how many requests the app has seen,
 // one raw request that must be refused, the core's memory.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 
 import { RawConnection, request } from './http.mjs';
 import { cmdline, descendantsOf } from './proc.mjs';
@@ -62,4 +64,35 @@ export function sampleRss(pid, intervalMs = 50) {
             return Math.max(peak, rssKb(pid) ?? 0);
         },
     };
+}
+
+// GETs `path` and holds the response unread (the client reads nothing once the head arrived)
+// until resume() is called; resume() resolves {status, length, sha256, complete} once the
+// response ends or the connection closes. The body is hashed as it streams, never kept.
+export function pausedDownload(server, path) {
+    return new Promise((resolveHead, rejectHead) => {
+        const req = http.get({ port: server.port, host: '127.0.0.1', path, agent: false }, (res) => {
+            res.pause();
+            const hash = crypto.createHash('sha256');
+            let length = 0;
+            res.on('data', (chunk) => {
+                hash.update(chunk);
+                length += chunk.length;
+            });
+            const done = new Promise((resolve) => {
+                res.on('error', () => {});
+                res.on('close', () => resolve({ status: res.statusCode, length, sha256: hash.digest('hex'), complete: res.complete }));
+            });
+            resolveHead({
+                status: res.statusCode,
+                headers: res.headers,
+                resume() {
+                    res.resume();
+                    return done;
+                },
+                destroy: () => req.destroy(),
+            });
+        });
+        req.on('error', rejectHead);
+    });
 }
