@@ -31,6 +31,9 @@ struct RawStartFlags {
         max_request_time, memory_limit, stat_throttle_rate, saturation_cpu, saturation_sessions;
     bool rolling_restarts = false;
     bool resist_deployment_errors = false;
+    bool sticky_sessions = false;
+    bool no_abort_websockets = false;
+    std::string sticky_sessions_cookie_name, sticky_sessions_cookie_attributes;
     std::vector<std::string> envvars;
     bool daemonize = false;
     RawFrontEndFlags front_end;
@@ -130,6 +133,17 @@ void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
                    "Grow a Node.js app when all its processes have this many requests in flight "
                    "(default: 32, 0: off)")
         ->type_name("N");
+    app.add_flag("--sticky-sessions", raw.sticky_sessions,
+                 "Route all requests of a browser to one process (a cookie names it); needed by "
+                 "SockJS and long polling with several processes");
+    app.add_option("--sticky-sessions-cookie-name", raw.sticky_sessions_cookie_name,
+                   "The sticky sessions cookie (default: _passenger_route)")
+        ->type_name("NAME");
+    app.add_option("--sticky-sessions-cookie-attributes", raw.sticky_sessions_cookie_attributes,
+                   "Attributes of that cookie (default: 'SameSite=Lax; Path=/')")
+        ->type_name("'ATTRS'");
+    app.add_flag("--no-abort-websockets-on-process-shutdown", raw.no_abort_websockets,
+                 "Keep WebSockets of a process that restarts or stops open until they end");
     declare_front_end_flags(app, raw.front_end);
     app.add_option("--log-level", raw.log_level, "0 (errors) .. 4 (debug) (default: 2)")
         ->type_name("LEVEL");
@@ -205,6 +219,18 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
           apply_number(app, "--saturation-sessions", raw.saturation_sessions, 0, kLargest,
                        "a whole number >= 0", options.saturation_sessions)})
         if (!error.empty()) return error;
+    if (app.count("--sticky-sessions-cookie-name") > 0) {
+        const std::string& name = raw.sticky_sessions_cookie_name;
+        if (auto error = config::cookie_name_error(name); !error.empty())
+            return "--sticky-sessions-cookie-name: " + error;
+        options.sticky_sessions_cookie_name = name;
+    }
+    if (app.count("--sticky-sessions-cookie-attributes") > 0) {
+        const std::string& attributes = raw.sticky_sessions_cookie_attributes;
+        if (auto error = config::cookie_attributes_error(attributes); !error.empty())
+            return "--sticky-sessions-cookie-attributes: " + error;
+        options.sticky_sessions_cookie_attributes = attributes;
+    }
     if (auto error = apply_front_end_flags(app, raw.front_end, options.front_end); !error.empty())
         return error;
     for (const std::string& text : raw.envvars) {
@@ -216,6 +242,8 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
     options.daemonize = raw.daemonize;
     options.rolling_restarts = raw.rolling_restarts;
     options.resist_deployment_errors = raw.resist_deployment_errors;
+    options.sticky_sessions = raw.sticky_sessions;
+    options.abort_websockets_on_process_shutdown = !raw.no_abort_websockets;
     return {};
 }
 

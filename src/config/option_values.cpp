@@ -87,4 +87,23 @@ ParsedValue<std::pair<std::string, std::string>> parse_envvar(std::string_view t
     return std::pair{std::string(name), std::string(text.substr(equals + 1))};
 }
 
+std::string cookie_name_error(std::string_view text) {
+    constexpr std::string_view separators = "()<>@,;:\\\"/[]?={} \t";
+    bool ok = !text.empty();
+    for (char c : text) {
+        if (c <= 0x20 || c >= 0x7f || separators.find(c) != std::string_view::npos) ok = false;
+    }
+    if (!ok)
+        return fmt::format("'{}' is not a cookie name (letters, digits and !#$%&'*+-.^_`|~)", text);
+    return {};
+}
+
+std::string cookie_attributes_error(std::string_view text) {
+    for (char c : text) {
+        if ((c < 0x20 && c != '\t') || c >= 0x7f)
+            return fmt::format("'{}' has characters a Set-Cookie header cannot carry", text);
+    }
+    return {};
+}
+
 }  // namespace passenger::config

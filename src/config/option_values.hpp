@@ -23,5 +23,10 @@ ParsedValue<int> parse_int_in_range(std::string_view text, int min, int max, std
 ParsedValue<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max);
 // NAME=VALUE, where NAME is a shell-style variable name; VALUE may be empty or contain '='.
 ParsedValue<std::pair<std::string, std::string>> parse_envvar(std::string_view text);
+// Checks of text taken as it is: "" when valid, else the reason.
+// A cookie name: an RFC 6265 token (visible ASCII except separators such as ; = , and space).
+std::string cookie_name_error(std::string_view text);
+// Set-Cookie attributes ("SameSite=Lax; Path=/"): printable ASCII, no CR/LF; may be empty.
+std::string cookie_attributes_error(std::string_view text);
 
 }  // namespace passenger::config

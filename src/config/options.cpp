@@ -19,8 +19,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     envvars, min_instances, max_pool_size, start_timeout_seconds, max_request_queue_size,
     pool_idle_time_seconds, max_requests, max_concurrent_requests, max_request_queue_time_seconds,
     max_request_time_seconds, rolling_restarts, resist_deployment_errors, memory_limit_mb,
-    stat_throttle_rate_seconds, saturation_cpu_percent, saturation_sessions, front_end,
-    graceful_shutdown_seconds, app_stop_timeout_seconds, instance_registry_dir)
+    stat_throttle_rate_seconds, saturation_cpu_percent, saturation_sessions, sticky_sessions,
+    sticky_sessions_cookie_name, sticky_sessions_cookie_attributes,
+    abort_websockets_on_process_shutdown, front_end, graceful_shutdown_seconds,
+    app_stop_timeout_seconds, instance_registry_dir)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const FrontEndOptions& options) {

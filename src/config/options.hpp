@@ -73,6 +73,15 @@ struct Options {
     int saturation_cpu_percent = 90;
     int saturation_sessions = 32;
 
+    // Realtime apps (proxy/): with sticky sessions, a cookie routes every request of a browser to
+    // the process that answered its first one (SockJS and long polling need that across
+    // processes). Tunnels (WebSockets) of a process that drains or stops are closed, unless
+    // abort_websockets_on_process_shutdown is false.
+    bool sticky_sessions = false;
+    std::string sticky_sessions_cookie_name = "_passenger_route";
+    std::string sticky_sessions_cookie_attributes = "SameSite=Lax; Path=/";
+    bool abort_websockets_on_process_shutdown = true;
+
     FrontEndOptions front_end;
 
     // Shutdown: how long requests in flight may take, and how long apps get after SIGTERM.

@@ -17,6 +17,7 @@ struct Group::Waiter {
     explicit Waiter(asio::io_context& io) : wakeup(io, Clock::time_point::max()) {}
     asio::steady_timer wakeup;  // cancelled once the waiter got a process or an error
     std::shared_ptr<Process> process;
+    std::weak_ptr<Process> sticky;  // the process a sticky-session request waits for
     int error_status = 0;
     std::string error_detail_html;
     bool woken = false;
@@ -47,7 +48,23 @@ std::shared_ptr<Process> Group::least_busy_with_capacity() const {
     return best;
 }
 
-asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued) {
+std::shared_ptr<Process> Group::find_sticky(std::string_view sticky_id) const {
+    if (sticky_id.empty()) return nullptr;
+    for (const auto& process : processes_) {
+        if (process->alive && process->sticky_id == sticky_id) return process;
+    }
+    return nullptr;
+}
+
+// The process that may take a queued request now, if any: its sticky process while that one is
+// alive (and only when it has room), else the least busy one.
+std::shared_ptr<Process> Group::process_for(const Waiter& waiter) const {
+    if (auto sticky = waiter.sticky.lock(); sticky && sticky->alive)
+        return sticky->has_capacity() ? sticky : nullptr;
+    return least_busy_with_capacity();
+}
+
+asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued, std::string sticky_id) {
     SessionResult result;
     if (shutting_down_) {
         result.error_status = 503;
@@ -58,7 +75,10 @@ asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued) {
     restart_watcher_.on_request();
     if (restart_watcher_.always_restart()) restart();
 
-    if (auto process = least_busy_with_capacity()) {
+    // A sticky request waits for its process rather than go elsewhere.
+    std::shared_ptr<Process> sticky = find_sticky(sticky_id);
+    if (auto process =
+            sticky ? (sticky->has_capacity() ? sticky : nullptr) : least_busy_with_capacity()) {
         ++process->sessions;
         result.session = Session(this, std::move(process));
         grow_if_saturated();
@@ -77,10 +97,12 @@ asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued) {
     }
 
     auto waiter = std::make_shared<Waiter>(io_);
+    waiter->sticky = sticky;
     if (options_.max_request_queue_time_seconds > 0)
         waiter->wakeup.expires_after(std::chrono::seconds(options_.max_request_queue_time_seconds));
     queue_.push_back(waiter);
-    if (spawning_ < static_cast<int>(queue_.size()) && may_spawn() && !in_failure_backoff())
+    if (!sticky && spawning_ < static_cast<int>(queue_.size()) && may_spawn() &&
+        !in_failure_backoff())
         spawn_one();
     if (on_queued) {
         std::weak_ptr<Waiter> weak = waiter;
@@ -107,12 +129,19 @@ asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued) {
     co_return result;
 }
 
+// In order of arrival; a request waiting for its busy sticky process lets later ones pass.
 void Group::serve_queue() {
-    while (!queue_.empty()) {
-        auto process = least_busy_with_capacity();
-        if (!process) return;
-        auto waiter = std::move(queue_.front());
-        queue_.pop_front();
+    for (auto it = queue_.begin(); it != queue_.end();) {
+        auto process = process_for(**it);
+        if (!process) {
+            if (auto sticky = (*it)->sticky.lock(); sticky && sticky->alive) {
+                ++it;
+                continue;
+            }
+            return;  // no process has room at all
+        }
+        auto waiter = std::move(*it);
+        it = queue_.erase(it);
         ++process->sessions;
         waiter->process = std::move(process);
         waiter->woken = true;

@@ -52,8 +52,10 @@ class Group {
 
     // Spawns the --min-instances processes and starts watching restart.txt and the processes.
     void start();
-    // A process for one request: at once if one has capacity, else queued (FIFO).
-    asio::awaitable<SessionResult> get_session(OnQueued on_queued = {});
+    // A process for one request: at once if one has capacity, else queued (FIFO). With a
+    // `sticky_id` naming a live process (sticky sessions), that process only: queued while it is
+    // busy; a `sticky_id` no process has any more is ignored.
+    asio::awaitable<SessionResult> get_session(OnQueued on_queued = {}, std::string sticky_id = {});
     // Replaces every process: rolling (new before old) with --rolling-restarts, keeping the old
     // ones if the new version fails with --resist-deployment-errors.
     void restart();
@@ -80,6 +82,8 @@ class Group {
 
     // Selection and the queue (group.cpp).
     std::shared_ptr<Process> least_busy_with_capacity() const;
+    std::shared_ptr<Process> find_sticky(std::string_view sticky_id) const;
+    std::shared_ptr<Process> process_for(const Waiter& waiter) const;
     void serve_queue();
     void fail_queue(int status, const std::string& detail_html);
     void abandon(const std::shared_ptr<Waiter>& waiter, int status, std::string detail_html);
@@ -95,6 +99,7 @@ class Group {
     void on_process_exited(const std::shared_ptr<Process>& process, int wait_status);
     void drain(Process& process, std::string_view why);
     void stop_process(Process& process);
+    void close_tunnels(Process& process, bool even_if_kept = false);
     void ensure_minimum();
     bool may_spawn() const;
     int ready_count() const;

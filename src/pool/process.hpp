@@ -8,12 +8,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "pool/process_metrics.hpp"
+#include "pool/sticky_id.hpp"
 
 namespace passenger::pool {
 
@@ -21,7 +24,8 @@ using spawn::AppSocket;
 
 struct Process {
     pid_t pid = -1;
-    spawn::AppEndpoint endpoint;  // where it listens
+    std::string sticky_id = new_sticky_id();  // what sticky-session cookies name (never the PID)
+    spawn::AppEndpoint endpoint;              // where it listens
     std::shared_ptr<spawn::OutputForwarder> output;
     uint64_t generation = 0;  // the group's generation it was spawned for (restarts raise it)
     std::chrono::steady_clock::time_point spawned_at;
@@ -41,6 +45,10 @@ struct Process {
     bool draining = false;        // finishes its requests, then stops (restart, limits, idle)
     bool stop_requested = false;  // the pool asked it to stop, so its exit is no crash
     std::vector<AppSocket> idle_connections;  // kept-alive connections to the app, most recent last
+    // Open tunnels (WebSockets, any Upgrade), each a session: the function closes it. A process
+    // that drains or stops closes them (unless --no-abort-websockets-on-process-shutdown).
+    std::map<uint64_t, std::function<void()>> tunnels;
+    uint64_t next_tunnel_id = 0;
 
     bool has_capacity() const { return alive && (max_sessions == 0 || sessions < max_sessions); }
 };

@@ -26,6 +26,7 @@ Session& Session::operator=(Session&& other) noexcept {
         release();
         group_ = std::exchange(other.group_, nullptr);
         process_ = std::move(other.process_);
+        tunnel_id_ = std::exchange(other.tunnel_id_, std::nullopt);
     }
     return *this;
 }
@@ -45,7 +46,15 @@ void Session::return_connection(AppSocket socket) {
         process_->idle_connections.push_back(std::move(socket));
 }
 
+void Session::register_tunnel(std::function<void()> close) {
+    uint64_t id = process_->next_tunnel_id++;
+    process_->tunnels.emplace(id, std::move(close));
+    tunnel_id_ = id;
+}
+
 void Session::release() {
+    if (process_ != nullptr && tunnel_id_) process_->tunnels.erase(*tunnel_id_);
+    tunnel_id_.reset();
     if (group_ != nullptr && process_ != nullptr) group_->on_session_released(*process_);
     group_ = nullptr;
     process_.reset();

@@ -4,6 +4,8 @@
 
 #include "pool/process.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -18,7 +20,9 @@ class Session {
     Session(Group* group, std::shared_ptr<Process> process)
         : group_(group), process_(std::move(process)) {}
     Session(Session&& other) noexcept
-        : group_(std::exchange(other.group_, nullptr)), process_(std::move(other.process_)) {}
+        : group_(std::exchange(other.group_, nullptr)),
+          process_(std::move(other.process_)),
+          tunnel_id_(std::exchange(other.tunnel_id_, std::nullopt)) {}
     Session& operator=(Session&& other) noexcept;
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -31,11 +35,16 @@ class Session {
     std::optional<AppSocket> take_idle_connection();
     // Gives a connection back for reuse by later requests (it must sit between two messages).
     void return_connection(AppSocket socket);
+    // The request became a tunnel (an upgrade): it keeps the session until it ends. `close` is
+    // called if the process drains or stops meanwhile (see Process::tunnels); the registration
+    // ends with the session.
+    void register_tunnel(std::function<void()> close);
     void release();
 
   private:
     Group* group_ = nullptr;
     std::shared_ptr<Process> process_;
+    std::optional<uint64_t> tunnel_id_;
 };
 
 }  // namespace passenger::pool

@@ -145,6 +145,34 @@ TEST(StartOptions, ReadsThePolyglotFlags) {
     EXPECT_EQ(parse({"--app-start-command", ""}).error, "--app-start-command: must not be empty");
 }
 
+TEST(StartOptions, ReadsTheRealtimeFlags) {
+    config::Options defaults = parse({}).options;
+    EXPECT_FALSE(defaults.sticky_sessions);
+    EXPECT_EQ(defaults.sticky_sessions_cookie_name, "_passenger_route");
+    EXPECT_EQ(defaults.sticky_sessions_cookie_attributes, "SameSite=Lax; Path=/");
+    EXPECT_TRUE(defaults.abort_websockets_on_process_shutdown);
+
+    StartCommandLine result =
+        parse({"--sticky-sessions", "--sticky-sessions-cookie-name", "route",
+               "--sticky-sessions-cookie-attributes", "SameSite=None; Secure; Path=/app",
+               "--no-abort-websockets-on-process-shutdown"});
+    ASSERT_EQ(result.error, "");
+    EXPECT_TRUE(result.options.sticky_sessions);
+    EXPECT_EQ(result.options.sticky_sessions_cookie_name, "route");
+    EXPECT_EQ(result.options.sticky_sessions_cookie_attributes, "SameSite=None; Secure; Path=/app");
+    EXPECT_FALSE(result.options.abort_websockets_on_process_shutdown);
+    EXPECT_EQ(parse({"--sticky-sessions-cookie-attributes", ""})
+                  .options.sticky_sessions_cookie_attributes,
+              "");
+
+    EXPECT_EQ(parse({"--sticky-sessions-cookie-name", "a=b"}).error,
+              "--sticky-sessions-cookie-name: 'a=b' is not a cookie name (letters, digits and "
+              "!#$%&'*+-.^_`|~)");
+    EXPECT_EQ(parse({"--sticky-sessions-cookie-attributes", "Path=/\r\nX-Evil: 1"})
+                  .error.rfind("--sticky-sessions-cookie-attributes: ", 0),
+              0u);
+}
+
 TEST(StartOptions, HelpListsTheOptions) {
     StartCommandLine result = parse({"--help"});
     EXPECT_EQ(result.error, "");

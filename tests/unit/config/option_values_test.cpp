@@ -34,5 +34,19 @@ TEST(OptionValues, EnvvarNeedsAVariableName) {
         EXPECT_TRUE(std::holds_alternative<std::string>(parse_envvar(text))) << text;
 }
 
+TEST(OptionValues, CookieNameIsAToken) {
+    EXPECT_EQ(cookie_name_error("_passenger_route"), "");
+    EXPECT_EQ(cookie_name_error("a.b-c~1"), "");
+    for (const char* text : {"", "a b", "a=b", "a;b", "a,b", "\"a\"", "a\x01", "caf\xc3\xa9"})
+        EXPECT_NE(cookie_name_error(text).find("is not a cookie name"), std::string::npos) << text;
+}
+
+TEST(OptionValues, CookieAttributesCannotBreakTheHeader) {
+    EXPECT_EQ(cookie_attributes_error("SameSite=Lax; Path=/"), "");
+    EXPECT_EQ(cookie_attributes_error(""), "");
+    for (const char* text : {"Path=/\r\nSet-Cookie: x=1", "Path=/\n", "a\x7f"})
+        EXPECT_NE(cookie_attributes_error(text).find("cannot carry"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace passenger::config
