@@ -9,6 +9,7 @@ packages=(
     googletest libgtest-dev libgmock-dev
     curl procps
     ruby ruby-rack python3
+    chromium
 )
 missing=()
 for package in "${packages[@]}"; do
