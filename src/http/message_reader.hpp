@@ -102,6 +102,14 @@ class MessageReader {
     // Forgets the completed message; buffered bytes of the next one are kept.
     void next_message() { parser_.reset(); }
 
+    // Hands over the bytes read past the current message and forgets them: after an upgrade,
+    // they are the new protocol's.
+    std::string take_buffered() {
+        std::string bytes(buffered());
+        begin_ = end_ = 0;
+        return bytes;
+    }
+
   private:
     std::string_view buffered() const { return {buffer_.data() + begin_, end_ - begin_}; }
 

@@ -7,6 +7,8 @@
 #include "proxy/request_deadline.hpp"
 #include "proxy/request_sender.hpp"
 #include "proxy/response_relay.hpp"
+#include "proxy/sticky_cookie.hpp"
+#include "proxy/tunnel.hpp"
 
 #include <fmt/format.h>
 #include <asio/redirect_error.hpp>
@@ -71,19 +73,31 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     const std::string request_head = app_request_head(
         request, client.client_address, body ? std::optional(body->size()) : std::nullopt);
     const bool replayable = !request.has_body() || body != nullptr;
+    const config::Options& options = group.options();
+    const std::string sticky_id =
+        options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)
+                                : std::string();
 
     // A process that just died may still be listed until its exit is reaped; one that cannot be
     // reached is taken out of rotation and the request goes to another.
     constexpr int max_unreachable = 3;
     for (int unreachable = 0;;) {
         ClientWatch client_watch(client.reader.stream());
-        pool::SessionResult acquired = co_await group.get_session(client_watch.on_queued());
+        pool::SessionResult acquired =
+            co_await group.get_session(client_watch.on_queued(), sticky_id);
         client_watch.stop();
         if (acquired.error_status == pool::Group::client_gone_status) co_return false;
         if (!acquired.session)
             co_return co_await send_error(client, acquired.error_status,
                                           acquired.error_detail_html);
         pool::Session& session = acquired.session;
+        // A browser without the cookie, or whose process is gone, learns its (new) process.
+        client.extra_response_headers.clear();
+        if (options.sticky_sessions && sticky_id != session.process().sticky_id) {
+            client.extra_response_headers = sticky_set_cookie_line(
+                options.sticky_sessions_cookie_name, session.process().sticky_id,
+                options.sticky_sessions_cookie_attributes);
+        }
 
         // A kept-alive connection may have been closed by the app just now; a request without a
         // body can then safely be sent again on a new connection to the same process.
@@ -117,6 +131,18 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
             Relay relay = sent ? co_await relay_response(client, app_reader, state)
                                : Relay::app_failed_before_response;
             deadline.disarm();
+            if (relay == Relay::upgraded && !deadline.expired()) {
+                if (!request.upgrade) {
+                    log::error("App process {} answered 101 to {} {}, which asked for no upgrade",
+                               session.process().pid, request.method, request.target);
+                    co_return co_await send_error(
+                        client, 502, "<p>The application switched protocols unasked.</p>");
+                }
+                co_await run_tunnel(
+                    client, app_reader, session,
+                    upgrade_response_head(app_reader.head(), client.extra_response_headers));
+                co_return false;
+            }
             if (deadline.expired()) {
                 group.on_request_timed_out(session.process());
                 if (state.response_started) co_return false;

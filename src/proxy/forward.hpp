@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <functional>
 #include <string>
 
 namespace passenger::proxy {
@@ -26,6 +27,12 @@ struct ClientContext {
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
     ClientWriter* writer = nullptr;
+    // Called when the request became a tunnel (an upgrade the app accepted): the connection
+    // stays open as long as the tunnel, and server shutdown need not wait for it.
+    std::function<void()> on_tunnel = {};
+    // Header lines (each ending in CRLF) the proxy adds to the app's response: the sticky
+    // session cookie.
+    std::string extra_response_headers = {};
 };
 
 // Returns whether the client connection may carry another request (once the writer finished).

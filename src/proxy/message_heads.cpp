@@ -79,7 +79,15 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
     } else if (request.content_length) {
         append_header(out, "Content-Length", std::to_string(*request.content_length));
     }
-    out.append("Connection: keep-alive\r\n\r\n");
+    // An upgrade (WebSocket) keeps asking for the protocol switch; anything else asks the app to
+    // keep the connection for the next request.
+    const std::string* upgrade = request.upgrade ? request.find("upgrade") : nullptr;
+    if (upgrade != nullptr) {
+        append_header(out, "Upgrade", *upgrade);
+        out.append("Connection: Upgrade\r\n\r\n");
+    } else {
+        out.append("Connection: keep-alive\r\n\r\n");
+    }
     return out;
 }
 

@@ -17,8 +17,9 @@ bool is_hop_by_hop(std::string_view name, const http::MessageHead& head);
 
 // "METHOD target HTTP/1.1" plus the client's end-to-end headers, X-Forwarded-For/-Proto/-Host set
 // from the connection (never trusted from the client), no header whose name has an underscore,
-// the body framing, and Connection: keep-alive. A body the front end buffered (`buffered_length`)
-// goes with a Content-Length, whatever its framing was; otherwise the client's framing is kept.
+// the body framing, and Connection: keep-alive (for an upgrade: its Upgrade and Connection:
+// Upgrade). A body the front end buffered (`buffered_length`) goes with a Content-Length, whatever
+// its framing was; otherwise the client's framing is kept.
 std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
                              std::optional<uint64_t> buffered_length = std::nullopt);
 

@@ -32,7 +32,7 @@ asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, Rel
         if (co_await app.read_head() != http::ReadStatus::ok)
             co_return Relay::app_failed_before_response;
         int status = app.head().status;
-        // Interim responses (we answered Expect ourselves) are dropped; 101 is not relayed yet.
+        // Interim responses (we answered Expect ourselves) are dropped; 101 starts a tunnel.
         if (status >= 100 && status < 200 && status != 101) {
             std::string ignored;
             co_await app.read_body(ignored);
@@ -42,7 +42,10 @@ asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, Rel
         }
         break;
     }
+    if (app.head().status == 101) co_return Relay::upgraded;
     ClientResponsePlan plan = client_response_plan(app.head(), request, client.keep_alive);
+    // Headers of the proxy's own (the sticky-session cookie) go before the blank line.
+    plan.head.insert(plan.head.size() - 2, client.extra_response_headers);
     state.keep_alive = plan.keep_alive;
     state.response_started = true;
     ClientWriter& writer = *client.writer;

@@ -13,7 +13,8 @@ namespace passenger::proxy {
 
 using AppReader = http::MessageReader<spawn::AppSocket>;
 
-enum class Relay { done, app_failed_before_response, aborted };
+// `upgraded`: the app answered 101 (its head is read, nothing was sent to the client yet).
+enum class Relay { done, app_failed_before_response, aborted, upgraded };
 
 struct RelayState {
     bool keep_alive = false;        // the client connection may continue

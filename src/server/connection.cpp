@@ -183,6 +183,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
 
     proxy::ClientContext context{reader_, address_, keep_alive};
     context.writer = &writer_;
+    context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
     if (head.upgrade) {
         // Upgrades are not buffered: the body (if any) streams to the app.
         if (expects_continue && !co_await write_all(socket_, "HTTP/1.1 100 Continue\r\n\r\n"))

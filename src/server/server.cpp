@@ -66,6 +66,12 @@ void Server::unregister_connection(ConnectionHandle handle) {
     connections_.erase(handle);
 }
 
+void Server::on_tunnel_opened(asio::ip::tcp::socket& socket) {
+    for (auto& entry : connections_) {
+        if (entry.socket == &socket) entry.busy = false;
+    }
+}
+
 asio::awaitable<void> Server::shut_down() {
     if (shutting_down_) co_return;
     shutting_down_ = true;

@@ -41,6 +41,9 @@ class Server {
     using ConnectionHandle = std::list<ConnectionEntry>::iterator;
     ConnectionHandle register_connection(asio::ip::tcp::socket& socket);
     void unregister_connection(ConnectionHandle handle);
+    // The connection became a tunnel (WebSocket): shutdown closes it at once like an idle one
+    // instead of waiting for it to end.
+    void on_tunnel_opened(asio::ip::tcp::socket& socket);
 
   private:
     asio::awaitable<void> accept_loop();

@@ -1,0 +1,47 @@
+// SockJS (what Meteor speaks) across several processes, with a real sockjs-client: with
+// --sticky-sessions every request of a session reaches one process, on every transport; without,
+// long polling breaks as the tutorial warns.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { waitForReadyProcesses } from './lib/pool.mjs';
+import { copyRealtimeFixture, sockjsEchoSession } from './lib/realtime.mjs';
+import { startServer } from './lib/server.mjs';
+
+const ROUND_TRIPS = 50;
+
+async function startThreeProcesses(t, extraArgs = []) {
+    const appDir = await copyRealtimeFixture(t);
+    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--min-instances', '3', ...extraArgs] });
+    const pids = await waitForReadyProcesses(server, 3, { timeoutMs: 30000 });
+    return { server, pids };
+}
+
+for (const transport of ['websocket', 'xhr-streaming', 'xhr-polling']) {
+    test(`sticky sessions: ${ROUND_TRIPS} SockJS echoes over ${transport} all reach one process`, { timeout: 90000 }, async (t) => {
+        const { server, pids } = await startThreeProcesses(t, ['--sticky-sessions']);
+        const session = await sockjsEchoSession(server.port, transport, ROUND_TRIPS);
+        assert.deepEqual(session.failures, [], `session failures; log tail:\n${server.logText().slice(-1500)}`);
+        assert.equal(session.transport, transport);
+        assert.equal(session.replies.length, ROUND_TRIPS);
+        const repliedBy = new Set(session.replies.map((reply) => reply.pid));
+        assert.equal(repliedBy.size, 1, `replies came from ${[...repliedBy]}`);
+        assert.ok(pids.includes([...repliedBy][0]), 'an app process of this server answered');
+
+        // The route cookie names the process by an opaque id, never its PID, and works over
+        // plain HTTP (no Secure attribute by default).
+        const route = session.cookies.cookies.get('_passenger_route');
+        assert.match(route ?? '', /^[0-9a-f]{16}$/);
+        for (const pid of pids) assert.ok(!route.includes(String(pid)));
+        assert.match(session.cookies.received[0], /^_passenger_route=[0-9a-f]{16}; SameSite=Lax; Path=\/$/);
+    });
+}
+
+test(`without sticky sessions, SockJS long polling across 3 processes breaks`, { timeout: 90000 }, async (t) => {
+    const { server } = await startThreeProcesses(t);
+    const session = await sockjsEchoSession(server.port, 'xhr-polling', ROUND_TRIPS, { replyTimeoutMs: 3000 });
+    // The session lives in one process; its polls and sends land on others, which do not know it.
+    assert.ok(session.failures.length > 0 || session.replies.length < ROUND_TRIPS, `all ${ROUND_TRIPS} echoes came back: ${JSON.stringify(session.replies.slice(0, 3))}`);
+    assert.equal(session.cookies.received.length, 0, 'no route cookie without --sticky-sessions');
+    t.diagnostic(`without sticky sessions: ${session.replies.length} echo(es), then: ${session.failures.join('; ')}`);
+});
