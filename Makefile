@@ -9,7 +9,8 @@ DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
 all: build
 
-$(DEPS_STAMP):
+# Installed again when the install script or an npm lockfile changes.
+$(DEPS_STAMP): scripts/install-deps.sh $(wildcard tests/integration/package-lock.json examples/*/package-lock.json)
 	./scripts/install-deps.sh
 	mkdir -p $(BUILD_DIR) && touch $@
 
@@ -39,7 +40,7 @@ integration-test: build
 test: unit-test asan-test integration-test
 
 start: build
-	cd examples/hello && ../../bin/passenger start
+	cd examples/leaderboard && ../../bin/passenger start --min-instances 2 --sticky-sessions
 
 bench: build
 	./bench/run.sh
