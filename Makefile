@@ -2,10 +2,12 @@
 # `make` builds bin/passenger, `make test` runs every test, `make start` runs the example app.
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build test unit-test asan-test integration-test start bench format clean
+.PHONY: all deps build test unit-test asan-test integration-test fuzz-test start bench format clean
 
 all: build
 
@@ -37,7 +39,17 @@ asan-test: $(DEPS_STAMP)
 integration-test: build
 	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
 
-test: unit-test asan-test integration-test
+# The request parser and sanitizer under libFuzzer for FUZZ_SECONDS, starting from the seed corpus
+# (new inputs stay in the build dir; a crash leaves its input there: add it to tests/fuzz/corpus).
+fuzz-test: $(DEPS_STAMP)
+	cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+		-DCMAKE_CXX_COMPILER=clang++ -DPASSENGER_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target request_fuzzer
+	mkdir -p $(FUZZ_BUILD_DIR)/corpus
+	$(FUZZ_BUILD_DIR)/request_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD_DIR)/ $(FUZZ_BUILD_DIR)/corpus tests/fuzz/corpus
+
+test: unit-test asan-test integration-test fuzz-test
 
 start: build
 	cd examples/leaderboard && ../../bin/passenger start --min-instances 2 --sticky-sessions
@@ -49,4 +61,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) bin
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) bin

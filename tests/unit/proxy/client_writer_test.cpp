@@ -1,0 +1,131 @@
+#include "proxy/client_writer.hpp"
+
+#include "../socket_pair.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/read.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <optional>
+
+namespace passenger::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string pattern(size_t size, int seed) {
+    std::string out(size, '\0');
+    for (size_t i = 0; i < size; ++i)
+        out[i] = static_cast<char>((i * 131 + seed * 7 + i / 997) & 0xff);
+    return out;
+}
+
+class ClientWriterTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::signal(SIGPIPE, SIG_IGN);
+        settings_.directory = "/tmp";
+        settings_.memory_limit = 64 * 1024;
+    }
+
+    // Reads everything from the far side until EOF.
+    void start_reader(std::string& into) {
+        asio::co_spawn(
+            pair_.io,
+            [&]() -> asio::awaitable<void> {
+                asio::error_code error;
+                std::array<char, 65536> buffer;
+                for (;;) {
+                    size_t n = co_await pair_.far.async_read_some(
+                        asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, error));
+                    if (error) break;
+                    into.append(buffer.data(), n);
+                }
+            },
+            asio::detached);
+    }
+
+    testing::SocketPair pair_{16 * 1024};
+    http::BodyBufferSettings settings_;
+    SocketDeadline deadline_{pair_.near, 1s};
+};
+
+TEST_F(ClientWriterTest, FinishWritesAQueuedResponse) {
+    ClientWriter writer(pair_.near, settings_, deadline_, 5s);
+    std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const std::string expected = response;
+    writer.queue(response);
+    EXPECT_TRUE(response.empty());
+    std::optional<bool> finished;
+    asio::co_spawn(
+        pair_.io,
+        [&]() -> asio::awaitable<void> {
+            finished = co_await writer.finish();
+            pair_.near.shutdown(asio::ip::tcp::socket::shutdown_send);
+        },
+        asio::detached);
+    std::string received;
+    start_reader(received);
+    pair_.io.run_for(5s);
+    ASSERT_TRUE(finished.has_value());
+    EXPECT_TRUE(*finished);
+    EXPECT_EQ(received, expected);
+}
+
+TEST_F(ClientWriterTest, AProducerNeverWaitsForASlowClientAndEveryByteArrivesInOrder) {
+    ClientWriter writer(pair_.near, settings_, deadline_, 10s);
+    std::string expected;
+    // 4 MiB in 40 pieces, while the client reads nothing: far more than the socket buffers
+    // and the 64 KiB memory part hold, so most of it waits in the temp file.
+    for (int i = 0; i < 40; ++i) {
+        std::string piece = pattern(100 * 1024 + i, i);
+        expected += piece;
+        EXPECT_TRUE(writer.write(piece));
+    }
+    pair_.io.run_for(100ms);
+    EXPECT_GT(writer.queued(), 3u << 20) << "the client has read nothing yet";
+
+    std::optional<bool> finished;
+    asio::co_spawn(
+        pair_.io,
+        [&]() -> asio::awaitable<void> {
+            finished = co_await writer.finish();
+            pair_.near.shutdown(asio::ip::tcp::socket::shutdown_send);
+        },
+        asio::detached);
+    std::string received;
+    start_reader(received);
+    pair_.io.run_for(10s);
+    ASSERT_TRUE(finished.has_value());
+    EXPECT_TRUE(*finished);
+    EXPECT_EQ(writer.queued(), 0u);
+    ASSERT_EQ(received.size(), expected.size());
+    EXPECT_TRUE(received == expected);
+}
+
+TEST_F(ClientWriterTest, AClientThatStopsReadingFailsAfterTheSendTimeout) {
+    ClientWriter writer(pair_.near, settings_, deadline_, 1s);
+    bool hook_called = false;
+    writer.on_failure([&] { hook_called = true; });
+    std::string piece = pattern(2 << 20, 1);
+    EXPECT_TRUE(writer.write(piece));
+    std::optional<bool> finished;
+    auto started = std::chrono::steady_clock::now();
+    asio::co_spawn(
+        pair_.io, [&]() -> asio::awaitable<void> { finished = co_await writer.finish(); },
+        asio::detached);
+    pair_.io.run_for(5s);
+    ASSERT_TRUE(finished.has_value());
+    EXPECT_FALSE(*finished);
+    EXPECT_TRUE(writer.failed());
+    EXPECT_TRUE(hook_called);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);
+}
+
+}  // namespace
+}  // namespace passenger::proxy
