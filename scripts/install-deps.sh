@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
     build-essential cmake pkg-config clang-format
+    clang libclang-rt-14-dev
     libasio-dev node-llhttp nlohmann-json3-dev libcli11-dev libfmt-dev
     googletest libgtest-dev libgmock-dev
     curl procps
