@@ -162,6 +162,39 @@ asio::awaitable<bool> ClientWriter::finish() {
     co_return !failed_;
 }
 
+asio::awaitable<bool> ClientWriter::send_file(int fd, uint64_t offset, uint64_t length) {
+    if (!co_await finish()) co_return false;
+    asio::error_code error;
+    socket_.non_blocking(true, error);
+    size_t since_yield = 0;
+    while (!error && length > 0) {
+        off_t position = static_cast<off_t>(offset);
+        ssize_t sent = ::sendfile(socket_.native_handle(), fd, &position,
+                                  static_cast<size_t>(std::min<uint64_t>(length, file_chunk)));
+        if (sent > 0) {
+            offset += static_cast<uint64_t>(sent);
+            length -= static_cast<uint64_t>(sent);
+            since_yield += static_cast<size_t>(sent);
+            if (since_yield >= bytes_between_yields && length > 0) {
+                since_yield = 0;
+                co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+            }
+        } else if (sent == 0) {
+            error = asio::error::eof;  // the file shrank
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            since_yield = 0;
+            deadline_.expires_after(send_timeout_);
+            co_await socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                                        asio::redirect_error(asio::use_awaitable, error));
+        } else if (errno != EINTR) {
+            error = asio::error_code(errno, asio::error::get_system_category());
+        }
+    }
+    deadline_.disarm();
+    if (error) fail();
+    co_return !error;
+}
+
 asio::awaitable<void> ClientWriter::wait_until_below(uint64_t bytes) {
     while (!failed_ && queued() >= bytes) co_await wait();
 }

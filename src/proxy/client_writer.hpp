@@ -33,6 +33,9 @@ class ClientWriter {
     // Waits until everything queued reached the client; false when the client failed (it timed
     // out, closed, or the buffer could not take the bytes). The writer is then idle.
     asio::awaitable<bool> finish();
+    // Writes what is queued, then `length` bytes of the file `fd` from `offset` with sendfile(2)
+    // (a static file), each step within the send timeout. False when the client failed.
+    asio::awaitable<bool> send_file(int fd, uint64_t offset, uint64_t length);
     // Waits until fewer than `bytes` bytes are queued, or the client failed.
     asio::awaitable<void> wait_until_below(uint64_t bytes);
 

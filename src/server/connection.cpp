@@ -39,7 +39,7 @@ std::string_view header_or_empty(const http::MessageHead& head, std::string_view
 }
 
 // Serves the request from public/ when it names a file there; returns false when it does not.
-asio::awaitable<bool> try_static(const Server& server, asio::ip::tcp::socket& socket,
+asio::awaitable<bool> try_static(const Server& server, proxy::ClientWriter& writer,
                                  const http::MessageHead& head, bool keep_alive, bool& written) {
     if (head.has_body() || (head.method != "GET" && head.method != "HEAD")) co_return false;
     std::string_view target = head.target;
@@ -58,11 +58,12 @@ asio::awaitable<bool> try_static(const Server& server, asio::ip::tcp::socket& so
     if (!keep_alive) response->head.add("Connection", "close");
     std::string out = response->head.serialize();
     out += response->inline_body;
-    written = co_await write_all(socket, out);
-    if (written && response->length > 0) {
-        written = !co_await static_files::send_file(socket, response->file.get(), response->offset,
-                                                    response->length);
-    }
+    writer.queue(out);
+    // Through the client's writer, so a client that stops reading meets the send timeout.
+    written = response->length > 0 ? co_await writer.send_file(
+                                         response->file.get(),
+                                         static_cast<uint64_t>(response->offset), response->length)
+                                   : co_await writer.finish();
     co_return true;
 }
 
@@ -178,7 +179,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
         co_return co_await reject(413, "The request body is larger than the server accepts.", true);
 
     bool written = false;
-    if (co_await try_static(server_, socket_, head, keep_alive, written))
+    if (co_await try_static(server_, writer_, head, keep_alive, written))
         co_return written&& keep_alive;
 
     proxy::ClientContext context{reader_, address_, keep_alive};

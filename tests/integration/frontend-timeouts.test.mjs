@@ -2,7 +2,9 @@
 // keep-alive connection, and a client that stops reading a response. Many slow connections do
 // not slow anyone else down.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import test from 'node:test';
 
 import { appRequests, pausedDownload } from './lib/frontend.mjs';
@@ -90,6 +92,24 @@ test('timeouts', { timeout: 90000 }, async (t) => {
         // The app process was free all along.
         assert.equal((await request(server.port, '/slow?ms=0')).status, 200);
     });
+});
+
+test('a client that stops reading a static file meets the send timeout too', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'frontend', readyPath: '/count', args: ['--send-timeout', '2'] });
+    const size = 64 << 20;
+    fs.mkdirSync(path.join(server.appDir, 'public'), { recursive: true });
+    fs.writeFileSync(path.join(server.appDir, 'public', 'big.bin'), Buffer.alloc(size, 1));
+    const whole = await pausedDownload(server, '/big.bin');
+    assert.equal(whole.headers['content-length'], String(size));
+    const received = await whole.resume();
+    assert.equal(received.complete, true, 'a reading client gets it all');
+
+    const stalled = await pausedDownload(server, '/big.bin');
+    t.after(() => stalled.destroy());
+    await sleep(4000);
+    const cut = await stalled.resume();
+    assert.equal(cut.complete, false, 'the stalled download was cut off');
+    assert.ok(cut.length < size);
 });
 
 test('slowloris: hundreds of connections trickling headers do not slow a normal request down', { timeout: 90000 }, async (t) => {
