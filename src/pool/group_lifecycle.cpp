@@ -82,7 +82,7 @@ void Group::on_spawned(spawn::SpawnResult& result, uint64_t generation, Clock::t
     process->spawned_at = process->last_used = Clock::now();
     process->max_sessions = options_.max_concurrent_requests >= 0
                                 ? options_.max_concurrent_requests
-                                : (result.app_type == "node" || result.app_type.empty() ? 0 : 1);
+                                : spawn::default_max_concurrent_requests(result.app_type);
     processes_.push_back(process);
     reaper_.watch(process->pid,
                   [this, process](int wait_status) { on_process_exited(process, wait_status); });
