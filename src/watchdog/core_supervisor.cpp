@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "watchdog/core_process.hpp"
+#include "watchdog/orphans.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -46,6 +47,7 @@ CoreSupervisor::CoreSupervisor(const config::Options& options, int listen_fd,
 
 int CoreSupervisor::run(SupervisorHooks hooks) {
     hooks_ = std::move(hooks);
+    adopt_orphaned_descendants();
     start_core();
     while (!finished_) wait_for_events();
     return exit_code_;
@@ -129,6 +131,8 @@ void CoreSupervisor::reap_children() {
 void CoreSupervisor::on_core_exited(int wait_status) {
     pid_t pid = std::exchange(core_pid_, 0);
     kill_at_.reset();
+    if (int orphans = kill_adopted_children(0); orphans > 0)
+        log::notice("Killed {} app process(es) left behind by core process {}", orphans, pid);
     if (stopping_) {
         log::notice("Core process {} {}", pid, describe_exit(wait_status));
         finish(0);
