@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "http/error_page.hpp"
+#include "proxy/client_gone_watch.hpp"
 #include "proxy/client_watch.hpp"
 #include "proxy/message_heads.hpp"
 #include "proxy/request_deadline.hpp"
@@ -128,9 +129,24 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                              : co_await send_request(client.reader, app, request_head);
             AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
             RelayState state;
+            // A client that leaves meanwhile (a long poll it gave up) ends the wait for the app.
+            // Bytes it pipelined already make its leaving undetectable here: no watch then.
+            std::optional<ClientGoneWatch> gone_watch;
+            if (sent && !client.reader.has_buffered_bytes()) {
+                gone_watch.emplace(client.reader.stream(), [&app] {
+                    asio::error_code ignored;
+                    app.cancel(ignored);
+                });
+            }
             Relay relay = sent ? co_await relay_response(client, app_reader, state)
                                : Relay::app_failed_before_response;
+            if (gone_watch) gone_watch->stop();
             deadline.disarm();
+            if (gone_watch && gone_watch->gone()) {
+                log::debug("The client of {} {} went away; closed its app connection",
+                           request.method, request.target);
+                co_return false;
+            }
             if (relay == Relay::upgraded && !deadline.expired()) {
                 if (!request.upgrade) {
                     log::error("App process {} answered 101 to {} {}, which asked for no upgrade",

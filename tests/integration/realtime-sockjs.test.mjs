@@ -2,11 +2,13 @@
 // --sticky-sessions every request of a session reaches one process, on every transport; without,
 // long polling breaks as the tutorial warns.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { test } from 'node:test';
 
 import { waitForReadyProcesses } from './lib/pool.mjs';
 import { copyRealtimeFixture, sockjsEchoSession } from './lib/realtime.mjs';
 import { startServer } from './lib/server.mjs';
+import { request } from './lib/http.mjs';
 
 const ROUND_TRIPS = 50;
 
@@ -44,4 +46,20 @@ test(`without sticky sessions, SockJS long polling across 3 processes breaks`, {
     assert.ok(session.failures.length > 0 || session.replies.length < ROUND_TRIPS, `all ${ROUND_TRIPS} echoes came back: ${JSON.stringify(session.replies.slice(0, 3))}`);
     assert.equal(session.cookies.received.length, 0, 'no route cookie without --sticky-sessions');
     t.diagnostic(`without sticky sessions: ${session.replies.length} echo(es), then: ${session.failures.join('; ')}`);
+});
+
+test('a client that leaves a long poll frees its process at once', { timeout: 60000 }, async (t) => {
+    const appDir = await copyRealtimeFixture(t);
+    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--min-instances', '1', '--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1'] });
+    // A request the app holds without answering (a long poll with no news), which the client
+    // gives up once the app has it.
+    const req = http.get({ host: '127.0.0.1', port: server.port, path: '/stream?quiet=1', agent: false });
+    req.on('error', () => {});
+    await server.waitForLog(/stream waiting: \/stream\?quiet=1/, { timeoutMs: 10000 });
+    req.destroy();
+    await server.waitForLog(/stream abandoned by its client: \/stream\?quiet=1/, { timeoutMs: 3000 });
+    const startedAt = Date.now();
+    const next = await request(server.port, '/pid', { timeoutMs: 5000 });
+    assert.equal(next.status, 200);
+    assert.ok(Date.now() - startedAt < 2000, 'the only process was free again');
 });
