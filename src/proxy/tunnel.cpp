@@ -27,7 +27,7 @@ constexpr size_t read_size = 16 * 1024;
 constexpr auto half_close_grace = 10s;
 
 // What the two directions of a tunnel and the pool's close callback share.
-struct TunnelState {
+struct TunnelState : std::enable_shared_from_this<TunnelState> {
     TunnelState(asio::ip::tcp::socket& client, AppSocket& app)
         : client(&client), app(&app), grace(client.get_executor()) {}
 
@@ -45,8 +45,9 @@ struct TunnelState {
     void on_direction_done() {
         if (++directions_done != 1 || aborted) return;
         grace.expires_after(half_close_grace);
-        grace.async_wait([this](const asio::error_code& error) {
-            if (!error) abort();
+        grace.async_wait([weak = weak_from_this()](const asio::error_code& error) {
+            auto state = weak.lock();
+            if (!error && state) state->abort();
         });
     }
 
