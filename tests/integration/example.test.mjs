@@ -1,4 +1,5 @@
-// The bundled example (examples/hello, what `make start` runs) works under the server.
+// The plain example (examples/hello) works under the server; `make start` runs examples/leaderboard
+// (realtime-leaderboard.test.mjs).
 import assert from 'node:assert/strict';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
