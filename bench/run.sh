@@ -112,6 +112,24 @@ cpu_us() {
     echo $((ticks * 1000000 / CLK_TCK))
 }
 
+# cpu_sample PID...: one "pid starttime ticks" line per live process, for cpu_delta_us.
+cpu_sample() {
+    local p stat fields
+    for p; do
+        { stat=$(<"/proc/$p/stat"); } 2>/dev/null || continue
+        read -r -a fields <<<"${stat##*) }"
+        echo "$p ${fields[19]} $((fields[11] + fields[12]))"
+    done
+}
+
+# cpu_delta_us SAMPLE_BEFORE SAMPLE_AFTER: CPU microseconds used in between by the processes
+# present in both (same pid and start time), so one that exits or is replaced does not count.
+cpu_delta_us() {
+    awk -v tck="$CLK_TCK" 'NR == FNR { if (NF == 3) before[$1 " " $2] = $3; next }
+        ($1 " " $2) in before { sum += $3 - before[$1 " " $2] }
+        END { printf "%d\n", sum * 1000000 / tck }' <(echo "$1") <(echo "$2")
+}
+
 # cpu_snapshot: "<elapsed_us> <machine_busy_us> <ours_us>": wall clock, CPU time the whole machine
 # spent busy, and CPU time spent by this script, its reaped children (wrk) and every process it
 # started. The difference of two snapshots tells how much CPU other processes took meanwhile.
@@ -375,6 +393,7 @@ classify_pids() {
     done
     APP_PIDS[$t]=$apps
     SERVER_PIDS[$t]=$servers
+    [[ -z ${BENCH_DEBUG:-} ]] || log "$t: app pids: $apps; server pids: $servers"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -472,11 +491,11 @@ for round in $(seq 1 "$ROUNDS"); do
     for c in $CONNECTIONS; do
         for t in "${rotated[@]}"; do
             read -r w0 b0 o0 <<<"$(cpu_snapshot)"
-            server_cpu=$(cpu_us ${SERVER_PIDS[$t]})
-            app_cpu=$(cpu_us ${APP_PIDS[$t]})
+            server_before=$(cpu_sample ${SERVER_PIDS[$t]})
+            app_before=$(cpu_sample ${APP_PIDS[$t]})
             fields=$(run_wrk "$t" "$c" "$DURATION")
-            server_cpu=$(($(cpu_us ${SERVER_PIDS[$t]}) - server_cpu))
-            app_cpu=$(($(cpu_us ${APP_PIDS[$t]}) - app_cpu))
+            server_cpu=$(cpu_delta_us "$server_before" "$(cpu_sample ${SERVER_PIDS[$t]})")
+            app_cpu=$(cpu_delta_us "$app_before" "$(cpu_sample ${APP_PIDS[$t]})")
             read -r w1 b1 o1 <<<"$(cpu_snapshot)"
             other=$(awk -v b=$((b1 - b0)) -v o=$((o1 - o0)) -v w=$((w1 - w0)) \
                 'BEGIN { x = (b - o) / w; if (x < 0) x = 0; printf "%.2f", x }')
