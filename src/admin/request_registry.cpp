@@ -7,8 +7,17 @@
 namespace passenger::admin {
 
 std::string_view describe_state(const RequestRecord& record) {
-    if (record.state == RequestState::serving_static_file) return "serving static file";
-    return record.pid > 0 ? "in app" : "waiting for a process";
+    switch (record.state) {
+        case RequestState::serving_static_file:
+            return "serving static file";
+        case RequestState::reading_body:
+            return "reading request body";
+        case RequestState::for_app:
+            return record.pid > 0 ? "in app" : "waiting for a process";
+        case RequestState::sending_response:
+            return "sending response";
+    }
+    return "unknown";
 }
 
 RequestRegistry::Handle::Handle(Handle&& other) noexcept

@@ -16,12 +16,15 @@
 namespace passenger::admin {
 
 enum class RequestState {
-    for_app,              // to be proxied: waiting for a process until `pid` is set, then in it
     serving_static_file,  // answered from public/
+    reading_body,         // the front end buffers the request body before involving the app
+    for_app,              // waiting for a process until `pid` is set, then in that process
+    sending_response,     // the app is done; the rest of the response goes to the client
 };
 
 struct RequestRecord;
-// "serving static file", "waiting for a process" or "in app".
+// "serving static file", "reading request body", "waiting for a process", "in app" or
+// "sending response".
 std::string_view describe_state(const RequestRecord& record);
 
 struct RequestRecord {

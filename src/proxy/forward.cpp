@@ -92,6 +92,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
             co_return co_await send_error(client, acquired.error_status,
                                           acquired.error_detail_html);
         pool::Session& session = acquired.session;
+        if (client.process_pid) *client.process_pid = session.process().pid;
         // A browser without the cookie, or whose process is gone, learns its (new) process.
         client.extra_response_headers.clear();
         if (options.sticky_sessions && sticky_id != session.process().sticky_id) {

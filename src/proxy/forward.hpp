@@ -27,6 +27,8 @@ struct ClientContext {
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
     ClientWriter* writer = nullptr;
+    // When set, receives the pid of the process given the request (passenger-status).
+    pid_t* process_pid = nullptr;
     // Called when the request became a tunnel (an upgrade the app accepted): the connection
     // stays open as long as the tunnel, and server shutdown need not wait for it.
     std::function<void()> on_tunnel = {};

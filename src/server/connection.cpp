@@ -164,6 +164,9 @@ asio::awaitable<void> ClientConnection::run() {
 // Answers one request whose head has been read; returns whether the connection continues.
 asio::awaitable<bool> ClientConnection::serve_request() {
     http::MessageHead& head = reader_.parser().head();
+    // Listed by passenger-status --show=requests until answered.
+    auto record =
+        server_.requests().track(head.method, head.target, address_, server_.options().app_root);
     if (http::Rejection rejection = http::check_request_head(head))
         co_return co_await reject(rejection.status, std::string(rejection.reason));
     if (http::Rejection rejection = http::normalize_request_target(head))
@@ -178,6 +181,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     if (settings_.max_body_size != 0 && head.content_length.value_or(0) > settings_.max_body_size)
         co_return co_await reject(413, "The request body is larger than the server accepts.", true);
 
+    record->state = admin::RequestState::serving_static_file;
     bool written = false;
     if (co_await try_static(server_, writer_, head, keep_alive, written))
         co_return written&& keep_alive;
@@ -190,10 +194,14 @@ asio::awaitable<bool> ClientConnection::serve_request() {
         if (expects_continue && !co_await write_all(socket_, "HTTP/1.1 100 Continue\r\n\r\n"))
             co_return false;
     } else {
+        record->state = admin::RequestState::reading_body;
         if (!co_await read_body(expects_continue)) co_return false;
         context.request_body = &request_body_;
     }
+    record->state = admin::RequestState::for_app;
+    context.process_pid = &record->pid;
     bool continues = co_await proxy::forward(context, server_.group());
+    record->state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
     continues = co_await writer_.finish() && continues;
     // A request whose body was not read completely leaves the connection unusable.

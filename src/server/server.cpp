@@ -32,10 +32,12 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       spawner_(io, options, reaper_),
       group_(io, options, spawner_, reaper_),
       static_files_(options.app_root + "/public"),
-      front_end_(options.front_end) {}
+      front_end_(options.front_end),
+      admin_(io, options, group_, requests_) {}
 
 void Server::start() {
     group_.start();
+    admin_.start();  // a failure is logged; the server serves anyway
     asio::co_spawn(io_, accept_loop(), asio::detached);
 }
 
@@ -98,6 +100,7 @@ asio::awaitable<void> Server::shut_down() {
         for (auto& entry : connections_) entry.socket->close(ignored);
     }
     co_await group_.shutdown();
+    admin_.stop();  // removes the registry entry
     log::notice("Shutdown complete");
     io_.stop();
 }

@@ -2,6 +2,8 @@
 // handed over, serves each (static file or app), and shuts down gracefully.
 #pragma once
 
+#include "admin/instance_admin.hpp"
+#include "admin/request_registry.hpp"
 #include "config/options.hpp"
 #include "pool/group.hpp"
 #include "server/front_end_settings.hpp"
@@ -32,6 +34,8 @@ class Server {
     pool::Group& group() { return group_; }
     const static_files::StaticFiles& static_files() const { return static_files_; }
     const FrontEndSettings& front_end() const { return front_end_; }
+    // Requests being answered, for passenger-status --show=requests (admin/).
+    admin::RequestRegistry& requests() { return requests_; }
 
     // Connections register themselves so shutdown can close idle ones and wait for busy ones.
     struct ConnectionEntry {
@@ -56,6 +60,8 @@ class Server {
     pool::Group group_;
     static_files::StaticFiles static_files_;
     FrontEndSettings front_end_;
+    admin::RequestRegistry requests_;
+    admin::InstanceAdmin admin_;  // the registry entry and the admin socket
     std::list<ConnectionEntry> connections_;
     bool shutting_down_ = false;
 };

@@ -38,6 +38,10 @@ TEST(RequestRegistry, StateFollowsTheRequest) {
     EXPECT_EQ(describe_state(*handle), "waiting for a process");
     handle->pid = 1234;
     EXPECT_EQ(describe_state(*handle), "in app");
+    handle->state = RequestState::sending_response;
+    EXPECT_EQ(describe_state(*handle), "sending response");
+    handle->state = RequestState::reading_body;
+    EXPECT_EQ(describe_state(*handle), "reading request body");
     handle->state = RequestState::serving_static_file;
     EXPECT_EQ(describe_state(*handle), "serving static file");
 }

@@ -1,0 +1,60 @@
+#include "admin/pool_view.hpp"
+
+#include "pool/group.hpp"
+
+namespace passenger::admin {
+namespace {
+
+std::string state_of(const pool::Process& process) {
+    if (process.stop_requested) return "stopping";
+    if (process.draining) return "draining";
+    return process.alive ? "ready" : "broken";
+}
+
+double seconds_between(std::chrono::steady_clock::time_point then,
+                       std::chrono::steady_clock::time_point now) {
+    return std::chrono::duration<double>(now - then).count();
+}
+
+}  // namespace
+
+const std::string& app_root_of(const pool::Group& group) {
+    return group.options().app_root;
+}
+
+void restart_group(pool::Group& group) {
+    group.restart();
+}
+
+GroupSnapshot take_snapshot(const pool::Group& group) {
+    const auto now = std::chrono::steady_clock::now();
+    const pool::GroupCounters& counters = group.counters();
+    GroupSnapshot snapshot;
+    snapshot.app_root = group.options().app_root;
+    snapshot.environment = group.options().environment;
+    snapshot.queue_length = group.queue_length();
+    snapshot.spawning = group.spawning();
+    snapshot.spawns_total = counters.spawns;
+    snapshot.spawn_failures_total = counters.spawn_failures;
+    snapshot.crashes_total = counters.crashes;
+    snapshot.restarts_total = counters.restarts;
+    snapshot.requests_total = counters.requests;
+    snapshot.last_error = group.last_error();
+    for (const auto& process : group.processes()) {
+        snapshot.processes.push_back({
+            .pid = process->pid,
+            .state = state_of(*process),
+            .sessions = process->sessions,
+            .processed = process->processed,
+            .uptime_seconds = seconds_between(process->spawned_at, now),
+            .idle_seconds = seconds_between(process->last_used, now),
+            .cpu_percent = process->cpu_percent,
+            .private_memory_kb = process->private_memory_kb,
+            .generation = process->generation,
+            .endpoint = spawn::describe(process->endpoint),
+        });
+    }
+    return snapshot;
+}
+
+}  // namespace passenger::admin
