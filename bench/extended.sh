@@ -466,7 +466,7 @@ done
 # ---------------------------------------------------------------------------------------------
 # 6. Report.
 
-versions="ours at commit \`$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')\`"
+versions="ours: \`$OURS\` ${OURS_LABEL:-at commit \`$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')\`$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted changes in src/')}"
 [[ -x $DEBIAN_PASSENGER ]] && versions+=", Debian passenger $("$DEBIAN_PASSENGER" --version 2>/dev/null | head -1 | awk '{print $NF}')"
 [[ -x $NGINX ]] && versions+=", nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
 [[ -x $PM2 ]] && versions+=", pm2 $("$NODE" -p "require('$BENCH_DIR/node_modules/pm2/package.json').version" 2>/dev/null)"
