@@ -585,6 +585,25 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
     echo "$WRK -t$WRK_THREADS -c<conns> -d${DURATION}s --latency -s bench/report.lua http://127.0.0.1:<port>/"
     echo '```'
 } >"$RESULTS.tmp"
+# Sections that other scripts or people maintain survive a rerun: the profile (bench/profile.sh,
+# written up by hand), the issue-8 target summary and memory.sh's section. extended.sh rewrites its
+# own section below.
+for block in targets profile memory.sh; do
+    if [[ -f $RESULTS ]] && grep -q "^<!-- $block: begin -->\$" "$RESULTS"; then
+        echo >>"$RESULTS.tmp"
+        awk -v b="$block" '$0 == "<!-- " b ": begin -->" {on = 1} on {print} $0 == "<!-- " b ": end -->" {on = 0}' \
+            "$RESULTS" >>"$RESULTS.tmp"
+    fi
+done
 mv "$RESULTS.tmp" "$RESULTS"
 log "wrote $RESULTS"
 echo "$tables"
+
+# The rest of issue 8 (PM2, large bodies, static files, memory, cold start, restart): its own
+# section of RESULTS.md. EXTENDED=0 skips it.
+if [[ ${EXTENDED:-1} == 1 ]]; then
+    for pg in "${GROUPS_STARTED[@]}"; do kill -TERM -- "-$pg" 2>/dev/null || true; done
+    sleep 3 # this run's targets stop first (cleanup on exit still catches any leftover)
+    OURS="$OURS" RESULTS="$RESULTS" KEEP_TMP="$KEEP_TMP" "$BENCH_DIR/extended.sh" ||
+        log "extended.sh failed (status $?)"
+fi
