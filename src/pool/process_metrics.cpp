@@ -33,8 +33,7 @@ std::optional<uint64_t> read_private_memory_kb(pid_t pid) {
     bool found = false;
     while (std::getline(file, line)) {
         unsigned long long kb = 0;
-        if (std::sscanf(line.c_str(), "Private_Clean: %llu kB", &kb) == 1 ||
-            std::sscanf(line.c_str(), "Private_Dirty: %llu kB", &kb) == 1) {
+        if (std::sscanf(line.c_str(), "Private_Dirty: %llu kB", &kb) == 1) {
             total += kb;
             found = true;
         }

@@ -15,8 +15,9 @@ struct CpuTimes {
 // The process's CPU time so far; std::nullopt when it is gone.
 std::optional<CpuTimes> read_cpu_times(pid_t pid);
 
-// Private memory (Private_Clean + Private_Dirty, KiB) from /proc/PID/smaps_rollup; this is what
-// the process alone costs, shared libraries and copy-on-write pages excluded.
+// Private dirty memory (KiB) from /proc/PID/smaps_rollup: what the process alone costs and
+// could not drop, shared libraries, copy-on-write pages and clean file pages excluded. The same
+// figure as Passenger's and passenger-memory-stats' "Private".
 std::optional<uint64_t> read_private_memory_kb(pid_t pid);
 
 // Nanoseconds the process's main thread (a Node app's event loop) spent running or waiting
