@@ -76,7 +76,12 @@ MessageParser::Progress MessageParser::feed(std::string_view data, std::string* 
     body_ = body;
     if (message_complete_) return {0, Event::message_complete};
     const bool in_head = !head_complete_ && kind_ == Kind::request;
-    llhttp_errno_t error = llhttp_execute(&parser_, data.data(), data.size());
+    // Never a null pointer, even for no bytes: llhttp takes a null start as "no span open" and
+    // would lose a body or header span that continues in the next buffer.
+    static constexpr char no_bytes[1] = {};
+    const char* begin = data.data() != nullptr ? data.data() : no_bytes;
+    data = std::string_view(begin, data.size());
+    llhttp_errno_t error = llhttp_execute(&parser_, begin, data.size());
     Progress progress;
     switch (error) {
         case HPE_OK:

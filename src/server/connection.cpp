@@ -123,9 +123,15 @@ asio::awaitable<void> ClientConnection::run() {
     deadline_.expires_after(settings_.header_timeout);
     for (bool first = true;; first = false) {
         registration->busy = false;
+        if (!reader_.has_buffered_bytes()) {
+            if (!first) deadline_.expires_after(settings_.keepalive_timeout);
+            // Idle until the client sends something; no read buffer is held meanwhile.
+            if (!co_await reader_.wait_readable()) {
+                if (deadline_.expired()) log::debug("Closed an idle connection from {}", address_);
+                break;
+            }
+        }
         bool head_timer = first;
-        if (!first && !reader_.has_buffered_bytes())
-            deadline_.expires_after(settings_.keepalive_timeout);
         http::ReadStatus status = co_await reader_.read_head([&](size_t head_bytes) {
             if (head_bytes > 0 && !head_timer) {
                 head_timer = true;

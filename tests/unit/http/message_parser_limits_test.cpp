@@ -157,5 +157,20 @@ TEST(MessageParserStrictness, ResetClearsTheErrorStatus) {
     EXPECT_EQ(parser.feed("GET /1 HTTP/1.1\r\n\r\n", &body).event, Event::head_complete);
 }
 
+TEST(MessageParserFeeding, AnEmptyViewWithoutDataKeepsABodySpanOpen) {
+    // A reader with nothing buffered may pass std::string_view() (a null pointer): llhttp must
+    // still see the body continue in the next buffer.
+    MessageParser parser(MessageParser::Kind::request);
+    std::string body;
+    std::string data = "POST / HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc";
+    auto head = parser.feed(data, &body);
+    ASSERT_EQ(head.event, Event::head_complete);
+    EXPECT_EQ(parser.feed(std::string_view(data).substr(head.consumed), &body).event,
+              Event::need_more);
+    EXPECT_EQ(parser.feed(std::string_view(), &body).event, Event::need_more);
+    EXPECT_EQ(parser.feed("def", &body).event, Event::message_complete);
+    EXPECT_EQ(body, "abcdef");
+}
+
 }  // namespace
 }  // namespace passenger::http
