@@ -79,15 +79,19 @@ wait_ready() {
     return 1
 }
 
-# The front-end process(es) of the current target, among the tagged ones.
+# The front-end process(es) of the current target: among the tagged ones, or nginx's workers
+# (nginx overwrites its environment with its process title).
 front_end_pids() {
     local pid title
+    if [[ $CURRENT == nginx ]]; then
+        pgrep -P "$(cat "$WORK/nginx/nginx.pid" 2>/dev/null || echo 0)" || true
+        return
+    fi
     for pid in $(tagged_pids); do
         title=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)
         case $CURRENT in
             ours) [[ $title == *" core"* ]] && echo "$pid" ;;
             passenger) [[ $title == "Passenger core"* ]] && echo "$pid" ;;
-            nginx) [[ $title == "nginx: worker process"* ]] && echo "$pid" ;;
         esac
     done
     true
@@ -103,6 +107,8 @@ status_kb() {
     done
     echo "$total"
 }
+
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 start_target() {
     local port=$1 dir="$WORK/$CURRENT-app"
@@ -196,17 +202,6 @@ for CURRENT in $TARGETS; do
     sleep 1
     base=$(status_kb VmRSS "${pids[@]}")
 
-    log "$CURRENT: $CONNECTIONS idle keep-alive connections"
-    coproc CLIENT { exec env "$TAG" "$NODE" "$BENCH_DIR/memory_client.js" "$port" "$CONNECTIONS"; }
-    read -r -t 120 ready <&"${CLIENT[0]}" || ready="timeout"
-    [[ $ready == "ready $CONNECTIONS" ]] || log "$CURRENT: client said: $ready"
-    sleep 2
-    idle=$(status_kb VmRSS "${pids[@]}")
-    kill "$CLIENT_PID" 2>/dev/null || true
-    wait "$CLIENT_PID" 2>/dev/null || true
-    sleep 2
-    per_connection=$(awk -v a="$idle" -v b="$base" -v n="$CONNECTIONS" 'BEGIN {printf "%.1f", (a - b) / n}')
-
     log "$CURRENT: uploading $UPLOAD_MB MiB"
     before_upload=$(status_kb VmRSS "${pids[@]}")
     curl -sS -o "$WORK/upload.out" -w '%{http_code} %{time_total}\n' -H 'Expect:' -X POST \
@@ -223,7 +218,21 @@ for CURRENT in $TARGETS; do
     received=$(tr -d '\n' <"$WORK/upload.out" 2>/dev/null || true)
     note=""
     [[ $code == 200 && $received == $((UPLOAD_MB << 20)) ]] || note=" (HTTP $code, app got ${received:-nothing})"
-    ROWS+=("| $CURRENT | $((base / 1024)).$(((base % 1024) * 10 / 1024)) | $((idle / 1024)).$(((idle % 1024) * 10 / 1024)) | $per_connection | $((peak / 1024)).$(((peak % 1024) * 10 / 1024))$note | ${seconds:-?} |")
+    log "$CURRENT: $CONNECTIONS idle keep-alive connections"
+    sleep 1
+    before_idle=$(status_kb VmRSS "${pids[@]}")
+    coproc CLIENT { exec env "$TAG" "$NODE" "$BENCH_DIR/memory_client.js" "$port" "$CONNECTIONS"; }
+    read -r -t 120 ready <&"${CLIENT[0]}" || ready="timeout"
+    [[ $ready == "ready $CONNECTIONS" ]] || log "$CURRENT: client said: $ready"
+    sleep 2
+    idle=$(status_kb VmRSS "${pids[@]}")
+    kill "$CLIENT_PID" 2>/dev/null || true
+    wait "$CLIENT_PID" 2>/dev/null || true
+    sleep 2
+    per_connection=$(awk -v a="$idle" -v b="$before_idle" -v n="$CONNECTIONS" 'BEGIN {printf "%.1f", (a - b) / n}')
+
+    seconds=$(awk -v s="${seconds:-0}" 'BEGIN {printf "%.1f", s}')
+    ROWS+=("| $CURRENT | $(mib "$base") | $(mib "$peak")$note | $seconds | $(mib "$idle") | $per_connection |")
     log "$CURRENT: base ${base} KiB, idle ${idle} KiB, upload peak ${peak} KiB"
     stop_target
 done
@@ -238,11 +247,13 @@ section=$(
         "nginx $([[ -x $NGINX ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///'), 1 worker"
     echo "- The front-end process only (our core, Passenger's core, nginx's worker), RSS in MiB;" \
         "each target in front of one node process running \`bench/apps/sink\`."
-    echo "- Idle: $CONNECTIONS keep-alive connections that made one request each, then stay open."
-    echo "- Upload: one POST of $UPLOAD_MB MiB with a Content-Length (curl -T), buffered by every target" \
-        "before the app gets it (ours: 128 KiB in memory, the rest in a temp file)."
+    echo "- Idle: $CONNECTIONS keep-alive connections that made one request each, then stay open (after" \
+        "the upload; per connection: the growth over the RSS just before they opened)."
+    echo "- Upload: one POST of $UPLOAD_MB MiB with a Content-Length (curl -T) to an app that reads it" \
+        "all. Ours and nginx receive the whole body before the app gets the request (ours: 128 KiB in" \
+        "memory, the rest in an unlinked temp file; nginx: client_body_temp); the seconds include that."
     echo
-    echo "| target | RSS at rest | RSS with $CONNECTIONS idle connections | KiB per idle connection | peak RSS during the upload | upload seconds |"
+    echo "| target | RSS at rest | peak RSS during the upload | upload seconds | RSS with $CONNECTIONS idle connections | KiB per idle connection |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
     for row in "${ROWS[@]}"; do echo "$row"; done
     echo "<!-- memory.sh: end -->"
