@@ -1,0 +1,100 @@
+#include "http/message_reader.hpp"
+
+#include "../socket_pair.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/write.hpp>
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <optional>
+
+namespace passenger::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Reader = MessageReader<asio::ip::tcp::socket>;
+
+// Runs wait_readable() then read_head() on the near side; returns the head's target or why not.
+std::string wait_then_read(testing::SocketPair& pair, Reader& reader,
+                           const std::function<void()>& meanwhile = {}) {
+    std::optional<std::string> result;
+    asio::co_spawn(
+        pair.io,
+        [&]() -> asio::awaitable<void> {
+            if (!co_await reader.wait_readable()) {
+                result = "<not readable>";
+                co_return;
+            }
+            ReadStatus status = co_await reader.read_head();
+            result = status == ReadStatus::ok ? reader.head().target : "<bad head>";
+        },
+        asio::detached);
+    if (meanwhile) meanwhile();
+    pair.io.run_for(2s);
+    return result.value_or("<still waiting>");
+}
+
+TEST(MessageReaderWaitReadable, BytesAlreadyThereAreReadAtOnce) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    asio::write(pair.far, asio::buffer(std::string("GET /now HTTP/1.1\r\nHost: a\r\n\r\n")));
+    EXPECT_EQ(wait_then_read(pair, reader), "/now");
+}
+
+TEST(MessageReaderWaitReadable, WaitsForBytesThatComeLater) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    asio::steady_timer later(pair.io);
+    EXPECT_EQ(wait_then_read(pair, reader,
+                             [&] {
+                                 later.expires_after(100ms);
+                                 later.async_wait([&](const asio::error_code&) {
+                                     asio::write(pair.far,
+                                                 asio::buffer(std::string(
+                                                     "GET /later HTTP/1.1\r\nHost: a\r\n\r\n")));
+                                 });
+                             }),
+              "/later");
+}
+
+TEST(MessageReaderWaitReadable, EndsOnEofAndOnCancellation) {
+    {
+        testing::SocketPair pair;
+        Reader reader(pair.near, MessageParser::Kind::request, 8192);
+        pair.far.shutdown(asio::ip::tcp::socket::shutdown_send);
+        EXPECT_EQ(wait_then_read(pair, reader), "<not readable>");
+    }
+    {
+        testing::SocketPair pair;
+        Reader reader(pair.near, MessageParser::Kind::request, 8192);
+        asio::steady_timer later(pair.io);
+        EXPECT_EQ(wait_then_read(pair, reader,
+                                 [&] {
+                                     later.expires_after(50ms);
+                                     later.async_wait(
+                                         [&](const asio::error_code&) { pair.near.cancel(); });
+                                 }),
+                  "<not readable>");
+    }
+}
+
+TEST(MessageReaderWaitReadable, KeepAliveRequestsOneAfterAnother) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    for (const char* target : {"/1", "/2", "/3"}) {
+        asio::write(pair.far,
+                    asio::buffer("GET " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n\r\n"));
+        EXPECT_EQ(wait_then_read(pair, reader), target);
+        std::string ignored;
+        reader.read_buffered_body(ignored);
+        EXPECT_TRUE(reader.parser().message_complete());
+        reader.next_message();
+        pair.io.restart();
+    }
+}
+
+}  // namespace
+}  // namespace passenger::http
