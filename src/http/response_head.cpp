@@ -9,10 +9,13 @@ namespace passenger::http {
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
+    // ASCII only, as HTTP tokens are; no call into the C library (locale) for every byte.
+    auto lower = [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u >= 'A' && u <= 'Z' ? static_cast<unsigned char>(u | 0x20) : u;
+    };
     for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
+        if (lower(a[i]) != lower(b[i])) return false;
     }
     return true;
 }
