@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "http/error_page.hpp"
+#include "http/write_helpers.hpp"
 #include "proxy/client_gone_watch.hpp"
 #include "proxy/client_watch.hpp"
 #include "proxy/message_heads.hpp"
@@ -19,23 +20,11 @@
 namespace passenger::proxy {
 namespace {
 
+using http::append_chunk;
+using http::write_all;
+
 using pool::AppSocket;
 constexpr size_t max_app_response_head = 64 * 1024;
-
-template <typename Stream>
-asio::awaitable<bool> write_all(Stream& stream, std::string_view data) {
-    asio::error_code error;
-    co_await asio::async_write(stream, asio::buffer(data.data(), data.size()),
-                               asio::redirect_error(asio::use_awaitable, error));
-    co_return !error;
-}
-
-void append_chunk(std::string& out, std::string_view data) {
-    if (data.empty()) return;
-    fmt::format_to(std::back_inserter(out), "{:x}\r\n", data.size());
-    out.append(data);
-    out.append("\r\n");
-}
 
 // Streams the client's request body to the app, re-chunking a chunked body. `head` is written
 // together with the first body bytes.

@@ -1,6 +1,7 @@
 #include "proxy/response_relay.hpp"
 
 #include "common/log.hpp"
+#include "http/write_helpers.hpp"
 #include "proxy/message_heads.hpp"
 
 #include <fmt/format.h>
@@ -8,16 +9,11 @@
 namespace passenger::proxy {
 namespace {
 
+using http::append_chunk;
+
 // A response a client takes slower than the app produces it waits on disk, up to this much (as
 // nginx's proxy_max_temp_file_size); beyond, the app is read only as fast as the client reads.
 constexpr uint64_t max_buffered_response = uint64_t(1) << 30;
-
-void append_chunk(std::string& out, std::string_view data) {
-    if (data.empty()) return;
-    fmt::format_to(std::back_inserter(out), "{:x}\r\n", data.size());
-    out.append(data);
-    out.append("\r\n");
-}
 
 bool app_connection_reusable(AppReader& app) {
     return app.head().keep_alive && !app.has_buffered_bytes() && !app.head().upgrade;

@@ -4,6 +4,7 @@
 #include "common/socket_deadline.hpp"
 #include "http/error_page.hpp"
 #include "http/request_sanitizer.hpp"
+#include "http/write_helpers.hpp"
 #include "proxy/client_writer.hpp"
 #include "proxy/forward.hpp"
 #include "server/request_body.hpp"
@@ -17,6 +18,8 @@
 namespace passenger::server {
 namespace {
 
+using http::write_all;
+
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -25,13 +28,6 @@ using namespace std::chrono_literals;
 // unread bytes would reset the connection, and the client might lose the response.
 constexpr auto linger_read_timeout = 5s;
 constexpr auto linger_total = 30s;
-
-asio::awaitable<bool> write_all(asio::ip::tcp::socket& socket, std::string_view data) {
-    asio::error_code error;
-    co_await asio::async_write(socket, asio::buffer(data.data(), data.size()),
-                               asio::redirect_error(asio::use_awaitable, error));
-    co_return !error;
-}
 
 std::string_view header_or_empty(const http::MessageHead& head, std::string_view name) {
     const std::string* value = head.find(name);
