@@ -17,6 +17,11 @@ constexpr size_t file_chunk = 1 << 20;
 // many bytes the writer lets the other connections run.
 constexpr size_t bytes_between_yields = 4 << 20;
 
+// sendfile(2) needs the descriptor itself non-blocking; asio's setter makes an ioctl every time.
+void make_non_blocking(asio::ip::tcp::socket& socket, asio::error_code& error) {
+    if (!socket.non_blocking()) socket.non_blocking(true, error);
+}
+
 }  // namespace
 
 ClientWriter::ClientWriter(asio::ip::tcp::socket& socket,
@@ -71,7 +76,7 @@ void ClientWriter::write_memory(size_t offset) {
 void ClientWriter::send_file_part() {
     if (failed_ || deadline_.expired()) return on_write_done(asio::error::operation_aborted);
     asio::error_code error;
-    socket_.non_blocking(true, error);
+    make_non_blocking(socket_, error);
     size_t since_yield = 0;
     while (!error && buffer_.file_size() > 0) {
         off_t offset = static_cast<off_t>(buffer_.file_offset());
@@ -165,7 +170,7 @@ asio::awaitable<bool> ClientWriter::finish() {
 asio::awaitable<bool> ClientWriter::send_file(int fd, uint64_t offset, uint64_t length) {
     if (!co_await finish()) co_return false;
     asio::error_code error;
-    socket_.non_blocking(true, error);
+    make_non_blocking(socket_, error);
     size_t since_yield = 0;
     while (!error && length > 0) {
         off_t position = static_cast<off_t>(offset);

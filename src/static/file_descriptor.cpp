@@ -1,4 +1,4 @@
-#include "static/static_files.hpp"
+#include "static/file_descriptor.hpp"
 
 #include <unistd.h>
 

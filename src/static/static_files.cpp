@@ -8,9 +8,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <utility>
 
 namespace passenger::static_files {
@@ -38,22 +40,44 @@ struct OpenedFile {
     std::string served_path;
 };
 
-std::optional<OpenedFile> open_regular_file(const std::string& public_dir, std::string relative) {
-    FileDescriptor root(::open(public_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (root.get() < 0) return std::nullopt;
+// A path naming a folder (the root, or one ending in '/') is tried as its index.html at once: for
+// the common dynamic `/` that is one failing openat2 instead of an open, fstat and close first.
+bool names_folder(const std::string& relative) {
+    return relative.empty() || relative.back() == '/';
+}
+
+std::optional<OpenedFile> open_regular_file(PublicDirectory& public_dir, std::string relative) {
+    int root = public_dir.fd();
+    if (root < 0) return std::nullopt;
 
     OpenedFile file;
-    file.fd = open_beneath(root.get(), public_dir, relative);
+    if (names_folder(relative)) relative += "index.html";
+    file.fd = open_beneath(root, public_dir.path(), relative);
     if (file.fd.get() < 0 || ::fstat(file.fd.get(), &file.info) != 0) return std::nullopt;
     if (S_ISDIR(file.info.st_mode)) {
-        if (!relative.empty() && relative.back() != '/') relative += '/';
-        relative += "index.html";
-        file.fd = open_beneath(root.get(), public_dir, relative);
+        relative += "/index.html";
+        file.fd = open_beneath(root, public_dir.path(), relative);
         if (file.fd.get() < 0 || ::fstat(file.fd.get(), &file.info) != 0) return std::nullopt;
     }
     if (!S_ISREG(file.info.st_mode)) return std::nullopt;
     file.served_path = std::move(relative);
     return file;
+}
+
+// Reads the whole `length` bytes at `offset` into `out`; false if the file is shorter now.
+bool read_fully(int fd, off_t offset, size_t length, std::string& out) {
+    out.resize(length);
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n =
+            ::pread(fd, out.data() + done, length - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+    }
+    if (done == length) return true;
+    out.clear();
+    return false;
 }
 
 StaticResponse not_modified(std::string last_modified, std::string etag) {
@@ -76,7 +100,8 @@ StaticResponse range_not_satisfiable(uint64_t size) {
 
 }  // namespace
 
-StaticFiles::StaticFiles(std::string public_dir) : public_dir_(std::move(public_dir)) {}
+StaticFiles::StaticFiles(std::string public_dir)
+    : public_dir_(std::move(public_dir), public_dir_refresh) {}
 
 std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) const {
     bool is_head = request.method == "HEAD";
@@ -125,10 +150,17 @@ std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) 
         response.head.add("Content-Range",
                           fmt::format("bytes {}-{}/{}", range.first, range.last, size));
     }
-    if (!is_head) {
-        response.file = std::move(file->fd);
-        response.length = static_cast<size_t>(length);
+    if (is_head) return response;
+    // A small file travels with its head in one write: one pread instead of a second send (and
+    // the client gets one segment). A file that shrank since fstat is sent from its descriptor,
+    // which then fails as a truncation, as a large one would.
+    if (length <= inline_file_bytes &&
+        read_fully(file->fd.get(), response.offset, static_cast<size_t>(length),
+                   response.inline_body)) {
+        return response;
     }
+    response.file = std::move(file->fd);
+    response.length = static_cast<size_t>(length);
     return response;
 }
 

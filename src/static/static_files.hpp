@@ -4,11 +4,13 @@
 #pragma once
 
 #include "http/response_head.hpp"
+#include "static/file_descriptor.hpp"
+#include "static/public_directory.hpp"
 
 #include <sys/types.h>
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,33 +27,13 @@ struct StaticRequest {
     std::string_view if_range;
 };
 
-// Owns an open file descriptor; closes it on destruction.
-class FileDescriptor {
-  public:
-    FileDescriptor() = default;
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
-    FileDescriptor& operator=(FileDescriptor&& other) noexcept;
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor();
-    int get() const { return fd_; }
-    int release() {
-        int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-
-  private:
-    int fd_ = -1;
-};
-
 struct StaticResponse {
     // Status and the entity headers (Content-Type, Content-Length, Last-Modified, ETag,
     // Accept-Ranges, Content-Range). The server adds Date, Server and Connection.
     http::ResponseHead head;
-    std::string inline_body;  // a small generated body (error pages); sent before any file bytes
-    FileDescriptor file;      // the file to send from, when a file body is sent
+    // A body sent from memory: an error page, or a file of at most inline_file_bytes.
+    std::string inline_body;
+    FileDescriptor file;  // the file to send from, when a larger file body is sent
     off_t offset = 0;
     size_t length = 0;  // file bytes to send (0 for HEAD, 304, 416)
 };
@@ -66,13 +48,14 @@ class StaticFiles {
     // request is not for a static file and goes to the app.
     std::optional<StaticResponse> lookup(const StaticRequest& request) const;
 
-  private:
-    std::string public_dir_;
-};
+    // Files up to this size are read into StaticResponse::inline_body.
+    static constexpr uint64_t inline_file_bytes = 16 * 1024;
+    // How long an open public/ is used before it is opened again (see PublicDirectory).
+    static constexpr std::chrono::seconds public_dir_refresh{1};
 
-// Sends `length` bytes of `fd` starting at `offset` with sendfile(2), waiting for the socket to be
-// writable whenever it would block. Returns the first error, or success.
-asio::awaitable<std::error_code> send_file(asio::ip::tcp::socket& socket, int fd, off_t offset,
-                                           size_t length);
+  private:
+    // A cache: lookups stay logically const.
+    mutable PublicDirectory public_dir_;
+};
 
 }  // namespace passenger::static_files

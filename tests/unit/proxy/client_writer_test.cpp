@@ -10,7 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <optional>
 
 namespace passenger::proxy {
@@ -48,6 +52,37 @@ class ClientWriterTest : public ::testing::Test {
                 }
             },
             asio::detached);
+    }
+
+    // A temp file holding `content`, open for reading (unlinked at once: only the fd names it).
+    static int temp_file_with(const std::string& content) {
+        char path[] = "/tmp/client-writer-test.XXXXXX";
+        int fd = ::mkstemp(path);
+        if (fd < 0) return -1;
+        ::unlink(path);
+        if (::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+            ::close(fd);
+            return -1;
+        }
+        return fd;
+    }
+
+    // Runs writer.send_file() (then shuts the sending side) and, if `receive`, a reader that
+    // collects everything until EOF; returns send_file's result, nullopt if it did not finish.
+    std::optional<bool> send_file(ClientWriter& writer, int fd, uint64_t offset, uint64_t length,
+                                  std::string& received, bool receive = true) {
+        std::optional<bool> sent;
+        asio::co_spawn(
+            pair_.io,
+            [&]() -> asio::awaitable<void> {
+                sent = co_await writer.send_file(fd, offset, length);
+                asio::error_code ignored;
+                pair_.near.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+            },
+            asio::detached);
+        if (receive) start_reader(received);
+        pair_.io.run_for(10s);
+        return sent;
     }
 
     testing::SocketPair pair_{16 * 1024};
@@ -125,6 +160,52 @@ TEST_F(ClientWriterTest, AClientThatStopsReadingFailsAfterTheSendTimeout) {
     EXPECT_TRUE(writer.failed());
     EXPECT_TRUE(hook_called);
     EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);
+}
+
+TEST_F(ClientWriterTest, SendFileSendsTheQueuedHeadThenTheFileRange) {
+    const std::string content = pattern(1 << 20, 3);
+    int fd = temp_file_with(content);
+    ASSERT_GE(fd, 0);
+    ClientWriter writer(pair_.near, settings_, deadline_, 5s);
+    std::string head = "HTTP/1.1 206 Partial Content\r\n\r\n";
+    const std::string expected = head + content.substr(12345, content.size() - 12445);
+    writer.queue(head);
+    std::string received;
+    // More than the 16 KiB socket buffers: sendfile meets EAGAIN and waits for writability.
+    std::optional<bool> sent = send_file(writer, fd, 12345, content.size() - 12445, received);
+    ::close(fd);
+    ASSERT_TRUE(sent.has_value()) << "send_file did not finish in time";
+    EXPECT_TRUE(*sent);
+    ASSERT_EQ(received.size(), expected.size());
+    EXPECT_TRUE(received == expected);
+}
+
+TEST_F(ClientWriterTest, SendFileFailsWhenTheFileIsShorterThanPromised) {
+    const std::string content = pattern(100, 4);
+    int fd = temp_file_with(content);
+    ASSERT_GE(fd, 0);
+    ClientWriter writer(pair_.near, settings_, deadline_, 5s);
+    std::string received;
+    std::optional<bool> sent = send_file(writer, fd, 90, 20, received);
+    ::close(fd);
+    ASSERT_TRUE(sent.has_value());
+    EXPECT_FALSE(*sent);
+    EXPECT_TRUE(writer.failed());
+    EXPECT_EQ(received, content.substr(90));
+}
+
+TEST_F(ClientWriterTest, SendFileFailsWhenTheClientIsGone) {
+    const std::string content = pattern(1 << 20, 5);
+    int fd = temp_file_with(content);
+    ASSERT_GE(fd, 0);
+    pair_.far.close();
+    ClientWriter writer(pair_.near, settings_, deadline_, 5s);
+    std::string received;
+    std::optional<bool> sent = send_file(writer, fd, 0, content.size(), received, false);
+    ::close(fd);
+    ASSERT_TRUE(sent.has_value());
+    EXPECT_FALSE(*sent);
+    EXPECT_TRUE(writer.failed());
 }
 
 }  // namespace

@@ -52,7 +52,8 @@ class StaticFilesTest : public ::testing::Test {
         return lookup(request);
     }
     std::optional<StaticResponse> lookup(const StaticRequest& request) {
-        return StaticFiles(tree_.path("public").string()).lookup(request);
+        if (!files_) files_.emplace(tree_.path("public").string());
+        return files_->lookup(request);
     }
     StaticRequest hello_request() {
         StaticRequest request;
@@ -71,12 +72,16 @@ class StaticFilesTest : public ::testing::Test {
         const std::string* value = response.head.find(name);
         return value ? *value : std::string("<absent>");
     }
-    // The bytes the server would send from the file part of `response`.
-    static std::string file_bytes(const StaticResponse& response) {
+    // The body the server would send: from memory (small files), or from the file descriptor.
+    static std::string body_bytes(const StaticResponse& response) {
+        if (response.file.get() < 0) return response.inline_body;
         std::string bytes(response.length, '\0');
         ssize_t n = ::pread(response.file.get(), bytes.data(), bytes.size(), response.offset);
         EXPECT_EQ(n, static_cast<ssize_t>(bytes.size()));
         return bytes;
+    }
+    static size_t body_length(const StaticResponse& response) {
+        return response.file.get() < 0 ? response.inline_body.size() : response.length;
     }
     // A response that cannot leak the secret: absent, or a 400 without file bytes.
     static void expect_not_served(const std::optional<StaticResponse>& response,
@@ -89,6 +94,7 @@ class StaticFilesTest : public ::testing::Test {
     }
 
     testing::TempTree tree_;
+    std::optional<StaticFiles> files_;  // one for the whole test, as in the server
 };
 
 TEST_F(StaticFilesTest, ServesRegularFileWithEntityHeaders) {
@@ -103,12 +109,35 @@ TEST_F(StaticFilesTest, ServesRegularFileWithEntityHeaders) {
     EXPECT_TRUE(std::regex_match(header(*response, "ETag"),
                                  std::regex("\"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+\"")))
         << header(*response, "ETag");
+    // A small file comes read into memory, to go out with its head in one write.
+    EXPECT_EQ(response->file.get(), -1);
+    EXPECT_EQ(response->inline_body, kHello);
+}
+
+TEST_F(StaticFilesTest, ALargerFileIsSentFromItsDescriptor) {
+    const std::string big(StaticFiles::inline_file_bytes + 1, 'x');
+    tree_.write("public/big.txt", big);
+    auto response = get("/big.txt");
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->head.status, 200);
+    EXPECT_EQ(header(*response, "Content-Length"), std::to_string(big.size()));
     EXPECT_TRUE(response->inline_body.empty());
     EXPECT_EQ(response->offset, 0);
-    EXPECT_EQ(response->length, kHello.size());
+    EXPECT_EQ(body_length(*response), big.size());
     ASSERT_GE(response->file.get(), 0);
-    EXPECT_EQ(file_bytes(*response), kHello);
+    EXPECT_EQ(body_bytes(*response), big);
     EXPECT_TRUE(::fcntl(response->file.get(), F_GETFD) & FD_CLOEXEC);
+}
+
+TEST_F(StaticFilesTest, FilesAddedToPublicAreServedAndRemovedOnesAreNot) {
+    // public/ stays open between lookups; files are still looked up anew every time.
+    EXPECT_FALSE(get("/later.txt").has_value());
+    tree_.write("public/later.txt", "later");
+    auto response = get("/later.txt");
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(body_bytes(*response), "later");
+    ASSERT_EQ(::unlink(tree_.path("public/later.txt").c_str()), 0);
+    EXPECT_FALSE(get("/later.txt").has_value());
 }
 
 TEST_F(StaticFilesTest, ContentTypeFollowsExtension) {
@@ -128,13 +157,13 @@ TEST_F(StaticFilesTest, EmptyFile) {
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(response->head.status, 200);
     EXPECT_EQ(header(*response, "Content-Length"), "0");
-    EXPECT_EQ(response->length, 0u);
+    EXPECT_EQ(body_length(*response), 0u);
 }
 
 TEST_F(StaticFilesTest, DecodesPercentEncodedNames) {
     auto response = get("/with%20space.txt");
     ASSERT_TRUE(response.has_value());
-    EXPECT_EQ(file_bytes(*response), "spaced");
+    EXPECT_EQ(body_bytes(*response), "spaced");
 }
 
 TEST_F(StaticFilesTest, HeadMirrorsGetWithoutBody) {
@@ -160,7 +189,7 @@ TEST_F(StaticFilesTest, DirectoryServesItsIndex) {
         ASSERT_TRUE(response.has_value()) << path;
         EXPECT_EQ(response->head.status, 200) << path;
         EXPECT_EQ(header(*response, "Content-Type"), "text/html; charset=utf-8") << path;
-        EXPECT_EQ(file_bytes(*response), "<p>sub</p>") << path;
+        EXPECT_EQ(body_bytes(*response), "<p>sub</p>") << path;
     }
 }
 
@@ -177,7 +206,7 @@ TEST_F(StaticFilesTest, InsideDotDotIsNormalizedAndServed) {
     for (std::string_view path : {"/sub/../hello.txt", "/sub/%2e%2e/hello.txt", "//./hello.txt"}) {
         auto response = get(path);
         ASSERT_TRUE(response.has_value()) << path;
-        EXPECT_EQ(file_bytes(*response), kHello) << path;
+        EXPECT_EQ(body_bytes(*response), kHello) << path;
     }
 }
 
@@ -222,18 +251,18 @@ TEST_F(StaticFilesTest, SymlinkDetourEndingInsideIsJudgedByItsTarget) {
     // The real path is public/hello.txt, inside the root, so it is served like that file.
     auto response = get("/dir_link_outside/public/hello.txt");
     ASSERT_TRUE(response.has_value());
-    EXPECT_EQ(file_bytes(*response), kHello);
+    EXPECT_EQ(body_bytes(*response), kHello);
 }
 
 TEST_F(StaticFilesTest, SymlinksStayingInsideAreServed) {
     for (std::string_view path : {"/link_inside.txt", "/abs_link_inside.txt"}) {
         auto response = get(path);
         ASSERT_TRUE(response.has_value()) << path;
-        EXPECT_EQ(file_bytes(*response), kHello) << path;
+        EXPECT_EQ(body_bytes(*response), kHello) << path;
     }
     auto response = get("/dir_link_inside/page.txt");
     ASSERT_TRUE(response.has_value());
-    EXPECT_EQ(file_bytes(*response), "page");
+    EXPECT_EQ(body_bytes(*response), "page");
 }
 
 TEST_F(StaticFilesTest, NotModifiedByEtag) {
@@ -248,7 +277,7 @@ TEST_F(StaticFilesTest, NotModifiedByEtag) {
         EXPECT_EQ(header(*response, "ETag"), etag);
         EXPECT_EQ(header(*response, "Last-Modified"), "Tue, 14 Nov 2023 22:13:20 GMT");
         EXPECT_EQ(header(*response, "Content-Length"), "<absent>");
-        EXPECT_EQ(response->length, 0u);
+        EXPECT_EQ(body_length(*response), 0u);
         EXPECT_EQ(response->file.get(), -1);
         EXPECT_TRUE(response->inline_body.empty());
     }
@@ -261,7 +290,7 @@ TEST_F(StaticFilesTest, EtagMismatchWinsOverIfModifiedSince) {
     auto response = lookup(request);
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(response->head.status, 200);
-    EXPECT_EQ(response->length, kHello.size());
+    EXPECT_EQ(body_length(*response), kHello.size());
 }
 
 TEST_F(StaticFilesTest, NotModifiedByDate) {
@@ -300,13 +329,13 @@ TEST_F(StaticFilesTest, SingleRangeIsPartialContent) {
     EXPECT_EQ(header(*response, "Content-Length"), "4");
     EXPECT_EQ(header(*response, "Content-Type"), "text/plain; charset=utf-8");
     EXPECT_EQ(response->offset, 2);
-    EXPECT_EQ(response->length, 4u);
-    EXPECT_EQ(file_bytes(*response), "llo ");
+    EXPECT_EQ(body_length(*response), 4u);
+    EXPECT_EQ(body_bytes(*response), "llo ");
 
     request.range = "bytes=-3";
     response = lookup(request);
     EXPECT_EQ(header(*response, "Content-Range"), "bytes 9-11/12");
-    EXPECT_EQ(file_bytes(*response), "ld\n");
+    EXPECT_EQ(body_bytes(*response), "ld\n");
 }
 
 TEST_F(StaticFilesTest, HeadWithRangeHasPartialHeadersAndNoBody) {
@@ -317,7 +346,7 @@ TEST_F(StaticFilesTest, HeadWithRangeHasPartialHeadersAndNoBody) {
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(response->head.status, 206);
     EXPECT_EQ(header(*response, "Content-Length"), "4");
-    EXPECT_EQ(response->length, 0u);
+    EXPECT_EQ(body_length(*response), 0u);
 }
 
 TEST_F(StaticFilesTest, UnsatisfiableRange) {
@@ -328,7 +357,7 @@ TEST_F(StaticFilesTest, UnsatisfiableRange) {
     EXPECT_EQ(response->head.status, 416);
     EXPECT_EQ(header(*response, "Content-Range"), "bytes */12");
     EXPECT_EQ(header(*response, "Content-Length"), "0");
-    EXPECT_EQ(response->length, 0u);
+    EXPECT_EQ(body_length(*response), 0u);
     EXPECT_TRUE(response->inline_body.empty());
 }
 
@@ -339,7 +368,7 @@ TEST_F(StaticFilesTest, MalformedOrMultipleRangesServeWholeFile) {
         auto response = lookup(request);
         ASSERT_TRUE(response.has_value());
         EXPECT_EQ(response->head.status, 200) << range;
-        EXPECT_EQ(response->length, kHello.size()) << range;
+        EXPECT_EQ(body_length(*response), kHello.size()) << range;
         EXPECT_EQ(header(*response, "Content-Range"), "<absent>");
     }
 }
@@ -359,7 +388,7 @@ TEST_F(StaticFilesTest, IfRangeDecidesWhetherRangeApplies) {
         auto response = lookup(request);
         ASSERT_TRUE(response.has_value());
         EXPECT_EQ(response->head.status, c.status) << c.if_range;
-        EXPECT_EQ(response->length, c.status == 206 ? 2u : kHello.size()) << c.if_range;
+        EXPECT_EQ(body_length(*response), c.status == 206 ? 2u : kHello.size()) << c.if_range;
     }
 }
 

@@ -1,0 +1,19 @@
+#include "static/public_directory.hpp"
+
+#include <fcntl.h>
+
+namespace passenger::static_files {
+
+PublicDirectory::PublicDirectory(std::string path, Clock::duration refresh)
+    : path_(std::move(path)), refresh_(refresh) {}
+
+int PublicDirectory::fd(Clock::time_point now) {
+    if (!ever_opened_ || now - opened_ >= refresh_) {
+        fd_ = FileDescriptor(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        opened_ = now;
+        ever_opened_ = true;
+    }
+    return fd_.get();
+}
+
+}  // namespace passenger::static_files
