@@ -1,8 +1,6 @@
 #include "proxy/client_gone_watch.hpp"
 
 #include <sys/socket.h>
-#include <unistd.h>
-#include <asio/post.hpp>
 
 #include <cerrno>
 
@@ -22,53 +20,34 @@ Peek peek(int fd) {
 }  // namespace
 
 ClientGoneWatch::ClientGoneWatch(asio::ip::tcp::socket& socket, std::function<void()> on_gone) {
+    state_->socket = &socket;
     state_->on_gone = std::move(on_gone);
-    int fd = ::dup(socket.native_handle());
-    if (fd < 0) return;  // out of descriptors: no watch, the response still completes
-    asio::error_code error;
-    duplicate_.emplace(socket.get_executor());
-    duplicate_->assign(fd, error);
-    if (error) {
-        ::close(fd);
-        duplicate_.reset();
-        return;
-    }
-    watch();
+    watch(state_);
 }
 
-void ClientGoneWatch::watch() {
-    auto state = state_;
-    int fd = duplicate_->native_handle();
-    switch (peek(fd)) {
-        case Peek::bytes:
-            return;
-        case Peek::gone:
-            // Reported from the event loop, like a later close, never from the constructor.
-            asio::post(duplicate_->get_executor(), [state] {
-                if (state->stopped || state->gone) return;
-                state->gone = true;
-                state->on_gone();
-            });
-            return;
-        case Peek::nothing:
-            break;
-    }
-    duplicate_->async_wait(asio::posix::stream_descriptor::wait_read,
-                           [state, fd](const asio::error_code& error) {
-                               if (error || state->stopped) return;
-                               if (peek(fd) != Peek::gone) return;
-                               state->gone = true;
-                               state->on_gone();
-                           });
+// Registering the wait re-arms the socket's readiness notification, so a client that has
+// already closed is reported at once, from the event loop, like a later close.
+void ClientGoneWatch::watch(const std::shared_ptr<State>& state) {
+    state->socket->async_wait(asio::ip::tcp::socket::wait_read,
+                              [state](const asio::error_code& error) {
+                                  // After stop() the socket may belong to the next request.
+                                  if (error || state->stopped) return;
+                                  switch (peek(state->socket->native_handle())) {
+                                      case Peek::bytes:
+                                          return;
+                                      case Peek::nothing:
+                                          return watch(state);  // a spurious wake-up
+                                      case Peek::gone:
+                                          state->gone = true;
+                                          state->on_gone();
+                                          return;
+                                  }
+                              });
 }
 
 void ClientGoneWatch::stop() {
     state_->stopped = true;
-    if (duplicate_) {
-        asio::error_code ignored;
-        duplicate_->close(ignored);  // cancels the wait; the client's own descriptor stays open
-        duplicate_.reset();
-    }
+    state_->on_gone = nullptr;  // it may refer to what the caller is about to destroy
 }
 
 }  // namespace passenger::proxy

@@ -1,17 +1,19 @@
 // While the app prepares a response (a long poll may take minutes), notices a client that closed
 // its connection, so the app connection can be closed and the app sees its request go away
-// instead of working for nobody until its next write. It watches a duplicate of the client's
-// descriptor: the client socket's own reads and writes (the response being written) are never
-// disturbed. Bytes from the client (a pipelined request) end the watch: they say nothing about
-// the client leaving.
+// instead of working for nobody until its next write. Bytes from the client (a pipelined request)
+// end the watch: they say nothing about the client leaving.
+//
+// It waits for readability on the client socket itself, which costs nothing per request beyond
+// what the next request's read needs anyway: the socket is already registered with the reactor,
+// and a wait left pending by stop() is the one the connection's next read rides on. It never
+// cancels the socket (the response may still be being written): stop() only makes the pending
+// wait's completion a no-op.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
-#include <asio/posix/stream_descriptor.hpp>
 
 #include <functional>
 #include <memory>
-#include <optional>
 
 namespace passenger::proxy {
 
@@ -28,13 +30,13 @@ class ClientGoneWatch {
 
   private:
     struct State {
+        asio::ip::tcp::socket* socket;
         std::function<void()> on_gone;
         bool stopped = false;
         bool gone = false;
     };
-    void watch();
+    static void watch(const std::shared_ptr<State>& state);
 
-    std::optional<asio::posix::stream_descriptor> duplicate_;
     std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 

@@ -31,7 +31,9 @@ void report_ready() {
 int run_core(const config::Options& options, int listen_fd) {
     // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
-    asio::io_context io(1);
+    // Everything in the core runs on this one thread, so the scheduler and the reactor need no
+    // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
+    asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);
     Server server(io, options, listen_fd);
 
     asio::signal_set stop_signals(io, SIGTERM, SIGINT);
