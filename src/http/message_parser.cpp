@@ -9,6 +9,9 @@ MessageParser& self(llhttp_t* parser) {
     return *static_cast<MessageParser*>(parser->data);
 }
 
+// Room for a typical head's headers at once, instead of growing the list 1, 2, 4, 8 per message.
+constexpr size_t initial_header_slots = 8;
+
 }  // namespace
 
 const std::string* MessageHead::find(std::string_view name) const {
@@ -39,10 +42,15 @@ const llhttp_settings_t& MessageParser::settings() {
 MessageParser::MessageParser(Kind kind) : kind_(kind) {
     llhttp_init(&parser_, kind == Kind::request ? HTTP_REQUEST : HTTP_RESPONSE, &settings());
     parser_.data = this;
+    head_.headers.reserve(initial_header_slots);
 }
 
 void MessageParser::reset() {
+    // The next message on the connection reuses the header list's storage.
+    HeaderList headers = std::move(head_.headers);
+    headers.clear();
     head_ = MessageHead{};
+    head_.headers = std::move(headers);
     body_ = nullptr;
     trailer_lines_ = 0;
     trailer_line_size_ = 0;

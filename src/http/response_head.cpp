@@ -7,19 +7,6 @@
 
 namespace passenger::http {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    // ASCII only, as HTTP tokens are; no call into the C library (locale) for every byte.
-    auto lower = [](char c) {
-        auto u = static_cast<unsigned char>(c);
-        return u >= 'A' && u <= 'Z' ? static_cast<unsigned char>(u | 0x20) : u;
-    };
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
 const std::string* ResponseHead::find(std::string_view name) const {
     for (const auto& [key, value] : headers) {
         if (iequals(key, name)) return &value;

@@ -32,6 +32,19 @@ std::string format_http_date(long unix_seconds);
 // Parses IMF-fixdate; returns -1 when malformed.
 long parse_http_date(std::string_view text);
 
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality, as HTTP tokens compare; inline because header handling calls
+// it for every header against several names, and most calls end at the size check.
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        auto x = static_cast<unsigned char>(a[i]);
+        auto y = static_cast<unsigned char>(b[i]);
+        if (x == y) continue;
+        // Differing bytes match only as the two cases of one letter.
+        auto lower = static_cast<unsigned char>(x | 0x20);
+        if (lower != (y | 0x20) || lower < 'a' || lower > 'z') return false;
+    }
+    return true;
+}
 
 }  // namespace passenger::http

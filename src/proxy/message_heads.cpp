@@ -3,17 +3,14 @@
 #include "http/request_sanitizer.hpp"
 #include "http/response_head.hpp"
 
-#include <fmt/format.h>
-
-#include <array>
+#include <string>
 
 namespace passenger::proxy {
 namespace {
 
-bool connection_header_names(const http::MessageHead& head, std::string_view name) {
-    const std::string* connection = head.find("connection");
-    if (connection == nullptr) return false;
-    std::string_view rest = *connection;
+// Whether the Connection header's value (a comma-separated token list) names `name`.
+bool connection_names(std::string_view connection, std::string_view name) {
+    std::string_view rest = connection;
     while (!rest.empty()) {
         size_t comma = rest.find(',');
         std::string_view token = rest.substr(0, comma);
@@ -26,6 +23,28 @@ bool connection_header_names(const http::MessageHead& head, std::string_view nam
         rest.remove_prefix(comma + 1);
     }
     return false;
+}
+
+// The fixed hop-by-hop names, told apart by length first: one or two comparisons per header.
+bool is_always_hop_by_hop(std::string_view name) {
+    switch (name.size()) {
+        case 2:
+            return http::iequals(name, "te");
+        case 7:
+            return http::iequals(name, "trailer") || http::iequals(name, "upgrade");
+        case 10:
+            return http::iequals(name, "connection") || http::iequals(name, "keep-alive");
+        case 14:
+            return http::iequals(name, "content-length");
+        case 16:
+            return http::iequals(name, "proxy-connection");
+        case 17:
+            return http::iequals(name, "transfer-encoding");
+        case 18:
+            return http::iequals(name, "proxy-authenticate");
+        default:
+            return false;
+    }
 }
 
 void append_header(std::string& out, std::string_view name, std::string_view value) {
@@ -42,14 +61,14 @@ bool response_has_no_body(const http::MessageHead& response, const http::Message
 
 }  // namespace
 
-bool is_hop_by_hop(std::string_view name, const http::MessageHead& head) {
-    static constexpr std::array<std::string_view, 9> always = {
-        "connection", "keep-alive",     "proxy-connection",  "te", "trailer", "transfer-encoding",
-        "upgrade",    "content-length", "proxy-authenticate"};
-    for (std::string_view hop : always) {
-        if (http::iequals(name, hop)) return true;
-    }
-    return connection_header_names(head, name);
+std::string_view connection_header(const http::MessageHead& head) {
+    const std::string* connection = head.find("connection");
+    return connection ? std::string_view(*connection) : std::string_view();
+}
+
+bool is_hop_by_hop(std::string_view name, std::string_view connection) {
+    return is_always_hop_by_hop(name) ||
+           (!connection.empty() && connection_names(connection, name));
 }
 
 std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
@@ -61,8 +80,9 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
     out.append(request.target);
     out.append(" HTTP/1.1\r\n");
     const std::string* host = nullptr;
+    const std::string_view connection = connection_header(request);
     for (const auto& [name, value] : request.headers) {
-        if (is_hop_by_hop(name, request) || http::is_untrusted_request_header(name) ||
+        if (is_hop_by_hop(name, connection) || http::is_untrusted_request_header(name) ||
             http::iequals(name, "expect"))
             continue;
         if (host == nullptr && http::iequals(name, "host")) host = &value;
@@ -99,10 +119,14 @@ ClientResponsePlan client_response_plan(const http::MessageHead& response,
 
     std::string& out = plan.head;
     out.reserve(256 + response.headers.size() * 48);
-    out.append(
-        fmt::format("HTTP/1.1 {} {}\r\n", response.status, http::reason_phrase(response.status)));
+    out.append("HTTP/1.1 ");
+    out.append(std::to_string(response.status));
+    out.push_back(' ');
+    out.append(http::reason_phrase(response.status));
+    out.append("\r\n");
+    const std::string_view connection = connection_header(response);
     for (const auto& [name, value] : response.headers) {
-        if (!is_hop_by_hop(name, response)) append_header(out, name, value);
+        if (!is_hop_by_hop(name, connection)) append_header(out, name, value);
     }
     if (response_has_no_body(response, request)) {
         plan.framing = BodyFraming::none;

@@ -11,9 +11,12 @@
 
 namespace passenger::proxy {
 
+// The value of a head's Connection header ("" when absent), looked up once per head.
+std::string_view connection_header(const http::MessageHead& head);
+
 // True for headers that describe one connection, not the message (RFC 9110 7.6.1), including
-// those the Connection header names.
-bool is_hop_by_hop(std::string_view name, const http::MessageHead& head);
+// those the head's Connection header (`connection`) names.
+bool is_hop_by_hop(std::string_view name, std::string_view connection);
 
 // "METHOD target HTTP/1.1" plus the client's end-to-end headers, X-Forwarded-For/-Proto/-Host set
 // from the connection (never trusted from the client), no header whose name has an underscore,
