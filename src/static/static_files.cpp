@@ -46,21 +46,27 @@ bool names_folder(const std::string& relative) {
     return relative.empty() || relative.back() == '/';
 }
 
-std::optional<OpenedFile> open_regular_file(PublicDirectory& public_dir, std::string relative) {
-    int root = public_dir.fd();
-    if (root < 0) return std::nullopt;
-
+std::optional<OpenedFile> open_file(int root, const std::string& root_path, std::string relative) {
     OpenedFile file;
     if (names_folder(relative)) relative += "index.html";
-    file.fd = open_beneath(root, public_dir.path(), relative);
+    file.fd = open_beneath(root, root_path, relative);
     if (file.fd.get() < 0 || ::fstat(file.fd.get(), &file.info) != 0) return std::nullopt;
     if (S_ISDIR(file.info.st_mode)) {
         relative += "/index.html";
-        file.fd = open_beneath(root, public_dir.path(), relative);
+        file.fd = open_beneath(root, root_path, relative);
         if (file.fd.get() < 0 || ::fstat(file.fd.get(), &file.info) != 0) return std::nullopt;
     }
     if (!S_ISREG(file.info.st_mode)) return std::nullopt;
     file.served_path = std::move(relative);
+    return file;
+}
+
+std::optional<OpenedFile> open_regular_file(PublicDirectory& public_dir,
+                                            const std::string& relative) {
+    int root = public_dir.fd();
+    if (root < 0 || public_dir.known_missing(relative)) return std::nullopt;
+    std::optional<OpenedFile> file = open_file(root, public_dir.path(), relative);
+    if (!file) public_dir.remember_missing(relative);
     return file;
 }
 
@@ -100,8 +106,8 @@ StaticResponse range_not_satisfiable(uint64_t size) {
 
 }  // namespace
 
-StaticFiles::StaticFiles(std::string public_dir)
-    : public_dir_(std::move(public_dir), public_dir_refresh) {}
+StaticFiles::StaticFiles(std::string public_dir, PublicDirectory::Clock::duration refresh)
+    : public_dir_(std::move(public_dir), refresh) {}
 
 std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) const {
     bool is_head = request.method == "HEAD";
@@ -111,7 +117,7 @@ std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) 
     if (path.verdict == PathVerdict::kBadRequest) return bad_request(is_head);
     if (path.verdict != PathVerdict::kOk) return std::nullopt;
 
-    std::optional<OpenedFile> file = open_regular_file(public_dir_, std::move(path.relative));
+    std::optional<OpenedFile> file = open_regular_file(public_dir_, path.relative);
     if (!file) return std::nullopt;
 
     const long mtime = static_cast<long>(file->info.st_mtim.tv_sec);

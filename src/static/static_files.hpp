@@ -40,8 +40,12 @@ struct StaticResponse {
 
 class StaticFiles {
   public:
+    // How long an open public/ and the paths found missing in it are trusted (PublicDirectory).
+    static constexpr std::chrono::seconds default_refresh{1};
+
     // `public_dir` is the absolute path of the app's public/ folder (it may not exist).
-    explicit StaticFiles(std::string public_dir);
+    explicit StaticFiles(std::string public_dir,
+                         PublicDirectory::Clock::duration refresh = default_refresh);
 
     // The response for a request that maps to a regular file under public/ (or to a directory
     // there that holds index.html), or to a traversal attempt (400). std::nullopt means the
@@ -50,8 +54,6 @@ class StaticFiles {
 
     // Files up to this size are read into StaticResponse::inline_body.
     static constexpr uint64_t inline_file_bytes = 16 * 1024;
-    // How long an open public/ is used before it is opened again (see PublicDirectory).
-    static constexpr std::chrono::seconds public_dir_refresh{1};
 
   private:
     // A cache: lookups stay logically const.

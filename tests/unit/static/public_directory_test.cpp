@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <string>
 
 namespace passenger::static_files {
 namespace {
@@ -51,6 +52,31 @@ TEST(PublicDirectoryTest, AFolderSwappedByADeployIsSeenAfterTheInterval) {
     ASSERT_GE(fd, 0);
     EXPECT_TRUE(has_file(fd, "new.txt"));
     EXPECT_FALSE(has_file(fd, "old.txt"));
+}
+
+TEST(PublicDirectoryTest, MissesAreForgottenWhenTheFolderIsOpenedAgain) {
+    testing::TempTree tree;
+    tree.write("public/a.txt", "a");
+    PublicDirectory public_dir(tree.path("public").string(), 1s);
+    const auto start = PublicDirectory::Clock::now();
+    ASSERT_GE(public_dir.fd(start), 0);
+    public_dir.remember_missing("b.txt");
+    EXPECT_TRUE(public_dir.known_missing("b.txt"));
+    EXPECT_FALSE(public_dir.known_missing("a.txt"));
+    public_dir.fd(start + 999ms);
+    EXPECT_TRUE(public_dir.known_missing("b.txt"));
+    public_dir.fd(start + 1s);
+    EXPECT_FALSE(public_dir.known_missing("b.txt"));
+}
+
+TEST(PublicDirectoryTest, RemembersABoundedNumberOfMisses) {
+    testing::TempTree tree;
+    PublicDirectory public_dir(tree.path("public").string(), 1s);
+    for (size_t i = 0; i < PublicDirectory::max_misses + 10; ++i)
+        public_dir.remember_missing("missing-" + std::to_string(i));
+    EXPECT_TRUE(public_dir.known_missing("missing-0"));
+    EXPECT_FALSE(
+        public_dir.known_missing("missing-" + std::to_string(PublicDirectory::max_misses)));
 }
 
 }  // namespace

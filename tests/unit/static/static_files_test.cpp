@@ -129,15 +129,23 @@ TEST_F(StaticFilesTest, ALargerFileIsSentFromItsDescriptor) {
     EXPECT_TRUE(::fcntl(response->file.get(), F_GETFD) & FD_CLOEXEC);
 }
 
-TEST_F(StaticFilesTest, FilesAddedToPublicAreServedAndRemovedOnesAreNot) {
-    // public/ stays open between lookups; files are still looked up anew every time.
-    EXPECT_FALSE(get("/later.txt").has_value());
+TEST_F(StaticFilesTest, AMissIsRememberedUntilTheNextRefresh) {
+    // The server's case: a dynamic app's URLs name no file; each costs a failing openat2 once
+    // per refresh interval, not once per request.
+    StaticFiles files(tree_.path("public").string(), std::chrono::hours(1));
+    StaticRequest request;
+    request.method = "GET";
+    request.path = "/later.txt";
+    EXPECT_FALSE(files.lookup(request).has_value());
     tree_.write("public/later.txt", "later");
-    auto response = get("/later.txt");
+    EXPECT_FALSE(files.lookup(request).has_value()) << "still the remembered miss";
+
+    StaticFiles refreshing(tree_.path("public").string(), std::chrono::seconds(0));
+    auto response = refreshing.lookup(request);
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(body_bytes(*response), "later");
     ASSERT_EQ(::unlink(tree_.path("public/later.txt").c_str()), 0);
-    EXPECT_FALSE(get("/later.txt").has_value());
+    EXPECT_FALSE(refreshing.lookup(request).has_value()) << "files are never cached";
 }
 
 TEST_F(StaticFilesTest, ContentTypeFollowsExtension) {
