@@ -61,15 +61,6 @@ std::optional<OpenedFile> open_file(int root, const std::string& root_path, std:
     return file;
 }
 
-std::optional<OpenedFile> open_regular_file(PublicDirectory& public_dir,
-                                            const std::string& relative) {
-    int root = public_dir.fd();
-    if (root < 0 || public_dir.known_missing(relative)) return std::nullopt;
-    std::optional<OpenedFile> file = open_file(root, public_dir.path(), relative);
-    if (!file) public_dir.remember_missing(relative);
-    return file;
-}
-
 // Reads the whole `length` bytes at `offset` into `out`; false if the file is shorter now.
 bool read_fully(int fd, off_t offset, size_t length, std::string& out) {
     out.resize(length);
@@ -106,8 +97,10 @@ StaticResponse range_not_satisfiable(uint64_t size) {
 
 }  // namespace
 
-StaticFiles::StaticFiles(std::string public_dir, PublicDirectory::Clock::duration refresh)
-    : public_dir_(std::move(public_dir), refresh) {}
+StaticFiles::StaticFiles(std::string public_dir, Freshness freshness)
+    : public_dir_(std::move(public_dir),
+                  std::chrono::duration_cast<PublicDirectory::Clock::duration>(freshness.refresh)),
+      small_files_(freshness.cache_min_age) {}
 
 std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) const {
     bool is_head = request.method == "HEAD";
@@ -117,12 +110,34 @@ std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) 
     if (path.verdict == PathVerdict::kBadRequest) return bad_request(is_head);
     if (path.verdict != PathVerdict::kOk) return std::nullopt;
 
-    std::optional<OpenedFile> file = open_regular_file(public_dir_, path.relative);
-    if (!file) return std::nullopt;
+    int root = public_dir_.fd();
+    if (root < 0 || public_dir_.known_missing(path.relative)) return std::nullopt;
+    if (const SmallFileCache::Entry* cached = small_files_.find(root, path.relative))
+        return respond(request, cached->info, cached->served_path, &cached->content, {});
 
-    const long mtime = static_cast<long>(file->info.st_mtim.tv_sec);
+    std::optional<OpenedFile> file = open_file(root, public_dir_.path(), path.relative);
+    if (!file) {
+        public_dir_.remember_missing(std::move(path.relative));
+        return std::nullopt;
+    }
     const auto size = static_cast<uint64_t>(file->info.st_size);
-    std::string etag = make_etag(file->info);
+    if (size <= inline_file_bytes && small_files_.admits(file->info)) {
+        SmallFileCache::Entry entry{file->served_path, file->info, {}};
+        if (read_fully(file->fd.get(), 0, static_cast<size_t>(size), entry.content)) {
+            if (auto* cached = small_files_.insert(path.relative, std::move(entry)))
+                return respond(request, cached->info, cached->served_path, &cached->content, {});
+        }
+    }
+    return respond(request, file->info, file->served_path, nullptr, std::move(file->fd));
+}
+
+StaticResponse StaticFiles::respond(const StaticRequest& request, const struct stat& info,
+                                    std::string_view served_path, const std::string* content,
+                                    FileDescriptor fd) {
+    const bool is_head = request.method == "HEAD";
+    const long mtime = static_cast<long>(info.st_mtim.tv_sec);
+    const auto size = static_cast<uint64_t>(info.st_size);
+    std::string etag = make_etag(info);
     std::string last_modified = http::format_http_date(mtime);
 
     // RFC 9110 13.2.2: If-None-Match, when present, makes If-Modified-Since irrelevant.
@@ -147,7 +162,7 @@ std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) 
         length = range.length();
     }
     response.head.headers.reserve(6);
-    response.head.add("Content-Type", std::string(mime_type_for(file->served_path)));
+    response.head.add("Content-Type", std::string(mime_type_for(served_path)));
     response.head.add("Content-Length", std::to_string(length));
     response.head.add("Last-Modified", std::move(last_modified));
     response.head.add("ETag", std::move(etag));
@@ -157,15 +172,19 @@ std::optional<StaticResponse> StaticFiles::lookup(const StaticRequest& request) 
                           fmt::format("bytes {}-{}/{}", range.first, range.last, size));
     }
     if (is_head) return response;
-    // A small file travels with its head in one write: one pread instead of a second send (and
+    if (content != nullptr) {
+        response.inline_body.assign(*content, static_cast<size_t>(response.offset),
+                                    static_cast<size_t>(length));
+        return response;
+    }
+    // A small part travels with its head in one write: one pread instead of a second send (and
     // the client gets one segment). A file that shrank since fstat is sent from its descriptor,
     // which then fails as a truncation, as a large one would.
     if (length <= inline_file_bytes &&
-        read_fully(file->fd.get(), response.offset, static_cast<size_t>(length),
-                   response.inline_body)) {
+        read_fully(fd.get(), response.offset, static_cast<size_t>(length), response.inline_body)) {
         return response;
     }
-    response.file = std::move(file->fd);
+    response.file = std::move(fd);
     response.length = static_cast<size_t>(length);
     return response;
 }

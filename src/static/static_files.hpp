@@ -6,7 +6,9 @@
 #include "http/response_head.hpp"
 #include "static/file_descriptor.hpp"
 #include "static/public_directory.hpp"
+#include "static/small_file_cache.hpp"
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -34,18 +36,23 @@ struct StaticResponse {
     // A body sent from memory: an error page, or a file of at most inline_file_bytes.
     std::string inline_body;
     FileDescriptor file;  // the file to send from, when a larger file body is sent
-    off_t offset = 0;
-    size_t length = 0;  // file bytes to send (0 for HEAD, 304, 416)
+    off_t offset = 0;     // where the body starts in the file (a range's first byte)
+    size_t length = 0;    // bytes to send from `file` (0 when the body is inline, HEAD, 304, 416)
 };
 
 class StaticFiles {
   public:
-    // How long an open public/ and the paths found missing in it are trusted (PublicDirectory).
-    static constexpr std::chrono::seconds default_refresh{1};
+    // How long what was learnt about public/ is trusted.
+    struct Freshness {
+        // The open public/ and the paths found missing in it (PublicDirectory).
+        std::chrono::nanoseconds refresh = std::chrono::seconds(1);
+        // How long a small file must have been left alone to be kept in memory (SmallFileCache).
+        std::chrono::nanoseconds cache_min_age = std::chrono::seconds(1);
+    };
 
     // `public_dir` is the absolute path of the app's public/ folder (it may not exist).
-    explicit StaticFiles(std::string public_dir,
-                         PublicDirectory::Clock::duration refresh = default_refresh);
+    explicit StaticFiles(std::string public_dir) : StaticFiles(std::move(public_dir), {}) {}
+    StaticFiles(std::string public_dir, Freshness freshness);
 
     // The response for a request that maps to a regular file under public/ (or to a directory
     // there that holds index.html), or to a traversal attempt (400). std::nullopt means the
@@ -56,8 +63,14 @@ class StaticFiles {
     static constexpr uint64_t inline_file_bytes = 16 * 1024;
 
   private:
-    // A cache: lookups stay logically const.
+    // The response for a file found: from its bytes in memory (`content`), else from `fd`.
+    static StaticResponse respond(const StaticRequest& request, const struct stat& info,
+                                  std::string_view served_path, const std::string* content,
+                                  FileDescriptor fd);
+
+    // Caches: lookups stay logically const.
     mutable PublicDirectory public_dir_;
+    mutable SmallFileCache small_files_;
 };
 
 }  // namespace passenger::static_files

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <regex>
 #include <string>
 
@@ -132,7 +134,7 @@ TEST_F(StaticFilesTest, ALargerFileIsSentFromItsDescriptor) {
 TEST_F(StaticFilesTest, AMissIsRememberedUntilTheNextRefresh) {
     // The server's case: a dynamic app's URLs name no file; each costs a failing openat2 once
     // per refresh interval, not once per request.
-    StaticFiles files(tree_.path("public").string(), std::chrono::hours(1));
+    StaticFiles files(tree_.path("public").string(), {.refresh = std::chrono::hours(1)});
     StaticRequest request;
     request.method = "GET";
     request.path = "/later.txt";
@@ -140,7 +142,7 @@ TEST_F(StaticFilesTest, AMissIsRememberedUntilTheNextRefresh) {
     tree_.write("public/later.txt", "later");
     EXPECT_FALSE(files.lookup(request).has_value()) << "still the remembered miss";
 
-    StaticFiles refreshing(tree_.path("public").string(), std::chrono::seconds(0));
+    StaticFiles refreshing(tree_.path("public").string(), {.refresh = std::chrono::seconds(0)});
     auto response = refreshing.lookup(request);
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(body_bytes(*response), "later");
@@ -398,6 +400,35 @@ TEST_F(StaticFilesTest, IfRangeDecidesWhetherRangeApplies) {
         EXPECT_EQ(response->head.status, c.status) << c.if_range;
         EXPECT_EQ(body_length(*response), c.status == 206 ? 2u : kHello.size()) << c.if_range;
     }
+}
+
+TEST_F(StaticFilesTest, SmallFilesServedFromMemoryStayFresh) {
+    StaticFiles files(tree_.path("public").string(), {.cache_min_age = std::chrono::seconds(0)});
+    StaticRequest request;
+    request.method = "GET";
+    request.path = "/hello.txt";
+    for (int i = 0; i < 2; ++i) {  // read from disk, then from memory
+        auto response = files.lookup(request);
+        ASSERT_TRUE(response.has_value());
+        EXPECT_EQ(response->file.get(), -1);
+        EXPECT_EQ(body_bytes(*response), kHello);
+    }
+    request.range = "bytes=2-5";
+    auto part = files.lookup(request);
+    ASSERT_TRUE(part.has_value());
+    EXPECT_EQ(part->head.status, 206);
+    EXPECT_EQ(body_bytes(*part), kHello.substr(2, 4));
+
+    // A deploy replaces the file (same size, new inode): the new one is served at once.
+    request.range = "";
+    const std::string next(kHello.size(), 'n');
+    tree_.write("public/hello.txt.next", next);
+    ASSERT_EQ(std::rename(tree_.path("public/hello.txt.next").c_str(),
+                          tree_.path("public/hello.txt").c_str()),
+              0);
+    auto replaced = files.lookup(request);
+    ASSERT_TRUE(replaced.has_value());
+    EXPECT_EQ(body_bytes(*replaced), next);
 }
 
 }  // namespace
