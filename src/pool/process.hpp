@@ -44,7 +44,11 @@ struct Process {
     bool alive = true;            // takes new requests; false once draining, broken or exited
     bool draining = false;        // finishes its requests, then stops (restart, limits, idle)
     bool stop_requested = false;  // the pool asked it to stop, so its exit is no crash
-    std::vector<AppSocket> idle_connections;  // kept-alive connections to the app, most recent last
+    struct IdleConnection {
+        AppSocket socket;
+        std::chrono::steady_clock::time_point since;
+    };
+    std::vector<IdleConnection> idle_connections;  // kept alive, most recently returned last
     // Open tunnels (WebSockets, any Upgrade), each a session: the function closes it. A process
     // that drains or stops closes them (unless --no-abort-websockets-on-process-shutdown).
     std::map<uint64_t, std::function<void()>> tunnels;
