@@ -10,7 +10,7 @@ import test from 'node:test';
 import { appRequests, pausedDownload } from './lib/frontend.mjs';
 import { RawConnection, request } from './lib/http.mjs';
 import { sleep, waitFor } from './lib/proc.mjs';
-import { startServer } from './lib/server.mjs';
+import { copyFixture, startServer } from './lib/server.mjs';
 
 test('timeouts', { timeout: 90000 }, async (t) => {
     const server = await startServer(t, {
@@ -95,10 +95,12 @@ test('timeouts', { timeout: 90000 }, async (t) => {
 });
 
 test('a client that stops reading a static file meets the send timeout too', { timeout: 60000 }, async (t) => {
-    const server = await startServer(t, { fixture: 'frontend', readyPath: '/count', args: ['--send-timeout', '2'] });
+    // public/ exists before the start: one created later is noticed within a second.
+    const appDir = await copyFixture(t, 'frontend');
     const size = 64 << 20;
-    fs.mkdirSync(path.join(server.appDir, 'public'), { recursive: true });
-    fs.writeFileSync(path.join(server.appDir, 'public', 'big.bin'), Buffer.alloc(size, 1));
+    fs.mkdirSync(path.join(appDir, 'public'), { recursive: true });
+    fs.writeFileSync(path.join(appDir, 'public', 'big.bin'), Buffer.alloc(size, 1));
+    const server = await startServer(t, { appDir, readyPath: '/count', args: ['--send-timeout', '2'] });
     const whole = await pausedDownload(server, '/big.bin');
     assert.equal(whole.headers['content-length'], String(size));
     const received = await whole.resume();
