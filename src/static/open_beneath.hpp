@@ -4,7 +4,7 @@
 // symlink it cannot judge (an absolute one, which may still point inside).
 #pragma once
 
-#include "static/file_descriptor.hpp"
+#include "common/file_descriptor.hpp"
 
 #include <string>
 #include <string_view>

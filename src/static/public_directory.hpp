@@ -6,7 +6,7 @@
 // it), a public/ created after start, or a file added to it, is seen within that interval.
 #pragma once
 
-#include "static/file_descriptor.hpp"
+#include "common/file_descriptor.hpp"
 
 #include <chrono>
 #include <string>

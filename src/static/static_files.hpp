@@ -3,8 +3,8 @@
 // Nothing outside public/ is reachable: `..` (also percent-encoded) and symlinks leading out.
 #pragma once
 
+#include "common/file_descriptor.hpp"
 #include "http/response_head.hpp"
-#include "static/file_descriptor.hpp"
 #include "static/public_directory.hpp"
 #include "static/small_file_cache.hpp"
 

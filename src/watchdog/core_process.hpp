@@ -2,8 +2,8 @@
 // listening socket at fd 3, the readiness pipe at fd 4, and the variables of core_environment.hpp.
 #pragma once
 
+#include "common/file_descriptor.hpp"
 #include "config/options.hpp"
-#include "watchdog/file_descriptor.hpp"
 
 #include <signal.h>
 #include <sys/types.h>

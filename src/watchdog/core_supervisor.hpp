@@ -3,9 +3,9 @@
 // SIGTERM or SIGHUP. One blocking poll loop over a signalfd; no threads, no handlers.
 #pragma once
 
+#include "common/file_descriptor.hpp"
 #include "config/options.hpp"
 #include "watchdog/core_process.hpp"
-#include "watchdog/file_descriptor.hpp"
 #include "watchdog/signal_receiver.hpp"
 
 #include <sys/types.h>

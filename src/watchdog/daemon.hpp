@@ -3,7 +3,7 @@
 // failed (then it prints the reason and exits 1), so the user still sees errors on the terminal.
 #pragma once
 
-#include "watchdog/file_descriptor.hpp"
+#include "common/file_descriptor.hpp"
 
 #include <string>
 

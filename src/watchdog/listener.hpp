@@ -2,7 +2,7 @@
 // same socket and no connection is refused while the core is away.
 #pragma once
 
-#include "watchdog/file_descriptor.hpp"
+#include "common/file_descriptor.hpp"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 #include "watchdog/remote_stop.hpp"
 
-#include "watchdog/file_descriptor.hpp"
+#include "common/file_descriptor.hpp"
 #include "watchdog/pid_file.hpp"
 
 #include <fmt/format.h>

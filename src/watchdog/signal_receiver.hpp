@@ -3,7 +3,7 @@
 // checks. Children must get the original mask back before exec (see core_process.cpp).
 #pragma once
 
-#include "watchdog/file_descriptor.hpp"
+#include "common/file_descriptor.hpp"
 
 #include <signal.h>
 

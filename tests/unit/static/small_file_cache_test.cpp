@@ -1,6 +1,6 @@
 #include "static/small_file_cache.hpp"
 
-#include "static/file_descriptor.hpp"
+#include "common/file_descriptor.hpp"
 
 #include "temp_tree.hpp"
 
