@@ -3,6 +3,7 @@
 #include "config/options.hpp"
 #include "server/core.hpp"
 #include "watchdog/core_environment.hpp"
+#include "watchdog/privileges.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -65,6 +66,14 @@ int run_core_command() {
     if (std::string error = log::open(options.log_file, !options.daemonize); !error.empty()) {
         fmt::print(stderr, "passenger core: {}\n", error);
         return 1;
+    }
+    // The log file is open (it may be root's); now the core becomes --user. Before the
+    // parent-death signal is set: changing credentials clears it.
+    if (!options.user.empty()) {
+        if (std::string error = watchdog::become_user(options.user); !error.empty()) {
+            log::error("{}", error);
+            return 1;
+        }
     }
     // If the watchdog dies, even by SIGKILL, the core shuts down gracefully and takes the apps
     // with it. The parent check closes the race where the watchdog died before prctl ran.

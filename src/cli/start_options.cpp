@@ -4,6 +4,7 @@
 #include "cli/front_end_flags.hpp"
 #include "config/option_values.hpp"
 #include "config/standalone_paths.hpp"
+#include "watchdog/privileges.hpp"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -25,7 +26,7 @@ constexpr int kLargest = INT_MAX;
 struct RawStartFlags {
     std::string port, address, environment, log_file, pid_file, nodejs, startup_file, app_type;
     std::string rackup, ruby, python, meteor_app_settings, app_start_command;
-    std::string instance_registry_dir;
+    std::string instance_registry_dir, user;
     std::string min_instances, max_pool_size, start_timeout, max_request_queue_size, log_level;
     std::string pool_idle_time, max_requests, max_concurrent_requests, max_request_queue_time,
         max_request_time, memory_limit, stat_throttle_rate, saturation_cpu, saturation_sessions;
@@ -56,6 +57,10 @@ void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
            "PID file (default: passenger.PORT.pid in the app's tmp/pids/ or the app folder)")
         ->type_name("FILE");
     app.add_flag("-d,--daemonize", raw.daemonize, "Run in the background");
+    app.add_option("--user", raw.user,
+                   "Run the app (and the server's core) as this user; needs root, e.g. to "
+                   "bind port 80 first")
+        ->type_name("USERNAME");
     app.add_option("--instance-registry-dir", raw.instance_registry_dir,
                    "Where to register for passenger-status & co (default: "
                    "$PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp)")
@@ -186,8 +191,12 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
           non_empty("--meteor-app-settings", raw.meteor_app_settings, options.meteor_app_settings),
           non_empty("--app-start-command", raw.app_start_command, options.app_start_command),
           non_empty("--instance-registry-dir", raw.instance_registry_dir,
-                    options.instance_registry_dir)})
+                    options.instance_registry_dir),
+          non_empty("--user", raw.user, options.user)})
         if (!error.empty()) return error;
+    if (!options.user.empty()) {
+        if (auto error = watchdog::check_user_switch(options.user); !error.empty()) return error;
+    }
     for (auto error :
          {apply_number(app, "--min-instances", raw.min_instances, 0, kLargest,
                        "a whole number >= 0", options.min_instances),

@@ -14,7 +14,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrontEndOptions, client_max_body
                                                 client_body_timeout_seconds,
                                                 keepalive_timeout_seconds, send_timeout_seconds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
-    Options, app_root, address, port, environment, log_file, pid_file, daemonize, log_level,
+    Options, app_root, address, port, environment, log_file, pid_file, daemonize, user, log_level,
     app_type, startup_file, nodejs, rackup, ruby, python, meteor_app_settings, app_start_command,
     envvars, min_instances, max_pool_size, start_timeout_seconds, max_request_queue_size,
     pool_idle_time_seconds, max_requests, max_concurrent_requests, max_request_queue_time_seconds,

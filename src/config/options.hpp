@@ -37,6 +37,7 @@ struct Options {
     std::string log_file;  // absolute path; chosen by cli when not given
     std::string pid_file;  // absolute path; chosen by cli when not given
     bool daemonize = false;
+    std::string user;   // --user: the core and the apps run as this user; empty: as the caller
     int log_level = 2;  // 0 error .. 4 debug (common/log.hpp Level)
     // Where the instance registers for passenger-status & co; absolute. Empty: the default
     // (admin::registry_dir: $PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp).

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { copyFixture, freePort, makeTempDir, onCleanup, runPassenger, startServer } from './lib/server.mjs';
+import { copyFixture, freePort, makeTempDir, onCleanup, passengerBin, runPassenger, serverEnv, startServer } from './lib/server.mjs';
 import { descendantsOf, isAlive } from './lib/proc.mjs';
 
 const nonEmptyLines = (text) => text.split('\n').filter((line) => line.trim() !== '');
@@ -46,6 +46,49 @@ for (const [args, namesOption] of badInvocations) {
         assert.doesNotMatch(result.stdout, /PID file:/, 'no banner for a bad command line');
     });
 }
+
+test('passenger start --user with no such user: one line naming the option, exit 1', { timeout: 30000 }, async (t) => {
+    const appDir = await copyFixture(t, 'echo');
+    const result = await runPassenger(['start', '--user', 'no-such-user-here'], { cwd: appDir, timeoutMs: 15000 });
+    assert.equal(result.code, 1, `exit code; stderr:\n${result.stderr}`);
+    assert.deepEqual(nonEmptyLines(result.stderr), ['passenger start: --user no-such-user-here: no such user']);
+});
+
+test('passenger start --user as another user than root: one line saying root is needed, exit 1', { timeout: 30000 }, async (t) => {
+    if (process.getuid() !== 0) {
+        t.skip('needs root to run the command as an unprivileged user');
+        return;
+    }
+    // /tmp itself: a folder the unprivileged user may enter.
+    const result = spawnSync('runuser', ['-u', 'nobody', '--', passengerBin, 'start', '/tmp', '--user', 'root'], {
+        env: serverEnv(),
+        timeout: 15000,
+        encoding: 'utf8',
+    });
+    assert.equal(result.status, 1, `exit code; stderr:\n${result.stderr}`);
+    assert.deepEqual(nonEmptyLines(result.stderr), ['passenger start: --user root: only root can run the app as another user']);
+});
+
+test('--user: the core and the app run as that user, the watchdog stays root', { timeout: 60000 }, async (t) => {
+    if (process.getuid() !== 0) {
+        t.skip('needs root: switching users');
+        return;
+    }
+    const appDir = await copyFixture(t, 'echo');
+    fs.chmodSync(appDir, 0o755); // the temp folder is root's alone; the user must read the app
+    const server = await startServer(t, { appDir, args: ['--user', 'nobody'] });
+    const nobody = Number(spawnSync('id', ['-u', 'nobody']).stdout.toString());
+    const uidOf = (pid) => Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+
+    const { env } = (await server.get('/env')).json();
+    assert.equal(env.USER, 'nobody');
+    assert.equal(env.LOGNAME, 'nobody');
+    assert.equal(env.HOME, spawnSync('getent', ['passwd', 'nobody']).stdout.toString().split(':')[5]);
+    assert.equal(uidOf(server.pid), 0, 'the watchdog keeps root');
+    const descendants = descendantsOf(server.pid);
+    assert.ok(descendants.length >= 2, 'a core and an app process');
+    for (const { pid } of descendants) assert.equal(uidOf(pid), nobody, `process ${pid} runs as nobody`);
+});
 
 test('passenger start on a port in use: clear message, exit 1', { timeout: 30000 }, async (t) => {
     const appDir = await copyFixture(t, 'echo');

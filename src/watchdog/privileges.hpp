@@ -1,0 +1,20 @@
+// Running as the user --user names. `passenger start` must be started as root for it (to bind a
+// port below 1024, say); the watchdog keeps root, since it reads nothing from the network and must
+// be able to stop everything and remove its pid file; the core becomes the user right after it
+// has opened the log file, before it reads any request, and so every app process runs as that
+// user too.
+#pragma once
+
+#include <string>
+
+namespace passenger::watchdog {
+
+// An error message naming --user when `user` cannot be switched to by this process (not root,
+// or no such user); empty when it can.
+std::string check_user_switch(const std::string& user);
+
+// Becomes `user` for good: supplementary groups, group, user; HOME, USER and LOGNAME follow (apps
+// and tools such as npm look there). Returns an error message, empty on success.
+std::string become_user(const std::string& user);
+
+}  // namespace passenger::watchdog
