@@ -3,6 +3,7 @@
 #include "cli/command_line_errors.hpp"
 #include "cli/front_end_flags.hpp"
 #include "config/option_values.hpp"
+#include "config/passengerfile.hpp"
 #include "config/standalone_paths.hpp"
 #include "watchdog/privileges.hpp"
 
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -258,7 +260,45 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
 
 }  // namespace
 
-StartCommandLine parse_start_options(const std::vector<std::string>& args) {
+namespace {
+
+// Passengerfile.json's settings as command-line words, leaving out the options the command line
+// (already parsed into `app`) gives: the command line wins. Returns an error line or "".
+std::string settings_as_words(const CLI::App& app, const nlohmann::json& settings,
+                              std::vector<std::string>& words) {
+    for (const auto& [key, value] : settings.items()) {
+        if (key == "envvars") {
+            if (!value.is_object()) return "'envvars' must be an object of NAME: VALUE";
+            for (const auto& [name, text] : value.items()) {
+                if (!text.is_string()) return fmt::format("envvars: '{}' must be a string", name);
+                words.insert(words.end(), {"--envvar", name + "=" + text.get<std::string>()});
+            }
+            continue;
+        }
+        std::string name = "--" + key;
+        std::replace(name.begin(), name.end(), '_', '-');
+        const CLI::Option* option = app.get_option_no_throw(name);
+        if (option == nullptr || name == "--help" || name == "--envvar")
+            return fmt::format("unknown setting '{}'", key);
+        if (option->count() > 0) continue;
+        if (option->get_expected_max() == 0) {  // a flag
+            if (!value.is_boolean()) return fmt::format("'{}' must be true or false", key);
+            if (value.get<bool>()) words.push_back(name);
+        } else if (value.is_string()) {
+            words.insert(words.end(), {name, value.get<std::string>()});
+        } else if (value.is_number_integer()) {
+            words.insert(words.end(), {name, value.dump()});
+        } else {
+            return fmt::format("'{}' must be a string or a whole number", key);
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+StartCommandLine parse_start_options(const std::vector<std::string>& args,
+                                     const nlohmann::json& settings) {
     StartCommandLine result;
     CLI::App app("Starts Passenger Standalone serving the app in APP_DIR.", "passenger start");
     app.allow_extras();  // leftovers are reported below as one line
@@ -276,7 +316,20 @@ StartCommandLine parse_start_options(const std::vector<std::string>& args) {
     }
     result.error = describe_leftover_arguments(app.remaining());
     if (result.error.empty()) result.error = apply_flags(app, raw, result.options);
-    return result;
+    if (!result.error.empty() || settings.empty()) return result;
+
+    // The file's settings go first, so that the command line's words follow and win.
+    std::vector<std::string> words;
+    if (std::string error = settings_as_words(app, settings, words); !error.empty()) {
+        result.error = fmt::format("{}: {}", config::passengerfile_name, error);
+        return result;
+    }
+    words.insert(words.end(), args.begin(), args.end());
+    StartCommandLine merged = parse_start_options(words);
+    // The command line alone was fine: an error comes from the file.
+    if (!merged.error.empty())
+        merged.error = fmt::format("{}: {}", config::passengerfile_name, merged.error);
+    return merged;
 }
 
 std::string resolve_start_paths(StartCommandLine& command_line, const std::string& cwd) {

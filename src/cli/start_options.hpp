@@ -5,6 +5,8 @@
 
 #include "config/options.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -17,8 +19,10 @@ struct StartCommandLine {
     std::string error;        // one line, e.g. "--port: '70000' is not a port number (1-65535)"
 };
 
-// `args` are the words after "start".
-StartCommandLine parse_start_options(const std::vector<std::string>& args);
+// `args` are the words after "start"; `settings` those of a Passengerfile.json, applied where
+// `args` are silent (config/passengerfile.hpp).
+StartCommandLine parse_start_options(const std::vector<std::string>& args,
+                                     const nlohmann::json& settings = nlohmann::json::object());
 
 // Turns app_dir into options.app_root (absolute, symlinks resolved; must be a folder) and fills in
 // absolute pid/log file paths, defaulting as Passenger does. Returns an error line or "".

@@ -90,6 +90,28 @@ test('--user: the core and the app run as that user, the watchdog stays root', {
     for (const { pid } of descendants) assert.equal(uidOf(pid), nobody, `process ${pid} runs as nobody`);
 });
 
+test('Passengerfile.json in the app folder: its settings apply, the command line wins', { timeout: 60000 }, async (t) => {
+    const appDir = await copyFixture(t, 'echo');
+    fs.writeFileSync(
+        path.join(appDir, 'Passengerfile.json'),
+        JSON.stringify({ environment: 'production', envvars: { ECHO_VAR: 'from the file', ECHO_EQ: 'from the file' } }),
+    );
+    const server = await startServer(t, { appDir, args: ['--envvar', 'ECHO_EQ=from the command line'] });
+    assert.equal(server.banner().environment, 'production');
+    const { env } = (await server.get('/env')).json();
+    assert.equal(env.NODE_ENV, 'production');
+    assert.equal(env.ECHO_VAR, 'from the file');
+    assert.equal(env.ECHO_EQ, 'from the command line');
+});
+
+test('a Passengerfile.json with an unknown setting: one line naming the file and the setting, exit 1', { timeout: 30000 }, async (t) => {
+    const appDir = await copyFixture(t, 'echo');
+    fs.writeFileSync(path.join(appDir, 'Passengerfile.json'), '{"port": 4000, "frobnicate": true}');
+    const result = await runPassenger(['start'], { cwd: appDir, timeoutMs: 15000 });
+    assert.equal(result.code, 1, `exit code; stderr:\n${result.stderr}`);
+    assert.deepEqual(nonEmptyLines(result.stderr), ["passenger start: Passengerfile.json: unknown setting 'frobnicate'"]);
+});
+
 test('passenger start on a port in use: clear message, exit 1', { timeout: 30000 }, async (t) => {
     const appDir = await copyFixture(t, 'echo');
     const blocker = net.createServer();

@@ -183,3 +183,56 @@ TEST(StartOptions, HelpListsTheOptions) {
 
 }  // namespace
 }  // namespace passenger::cli
+
+namespace passenger::cli {
+namespace {
+
+StartCommandLine parse_with(std::vector<std::string> args, const char* passengerfile) {
+    return parse_start_options(args, nlohmann::json::parse(passengerfile));
+}
+
+TEST(StartOptionsPassengerfile, SettingsApplyWhereTheCommandLineIsSilent) {
+    StartCommandLine result =
+        parse_with({"--port", "4001", "--envvar", "B=from the command line"},
+                   R"({"port": 4000, "environment": "production", "min_instances": 2,
+            "sticky_sessions": true, "daemonize": false, "client_max_body_size": "1m",
+            "envvars": {"A": "from the file", "B": "from the file"}})");
+    ASSERT_EQ(result.error, "");
+    EXPECT_EQ(result.options.port, 4001) << "the command line wins";
+    EXPECT_EQ(result.options.environment, "production");
+    EXPECT_EQ(result.options.min_instances, 2);
+    EXPECT_TRUE(result.options.sticky_sessions);
+    EXPECT_FALSE(result.options.daemonize);
+    EXPECT_EQ(result.options.front_end.client_max_body_size, 1u << 20);
+    EXPECT_EQ(result.options.envvars.at("A"), "from the file");
+    EXPECT_EQ(result.options.envvars.at("B"), "from the command line");
+}
+
+TEST(StartOptionsPassengerfile, TheAppDirOnTheCommandLineStays) {
+    StartCommandLine result = parse_with({"myapp"}, R"({"port": 4000})");
+    ASSERT_EQ(result.error, "");
+    EXPECT_EQ(result.app_dir, "myapp");
+    EXPECT_EQ(result.options.port, 4000);
+}
+
+TEST(StartOptionsPassengerfile, BadSettingsAreNamedWithTheFile) {
+    EXPECT_EQ(parse_with({}, R"({"frobnicate": 1})").error,
+              "Passengerfile.json: unknown setting 'frobnicate'");
+    EXPECT_EQ(parse_with({}, R"({"sticky_sessions": "yes"})").error,
+              "Passengerfile.json: 'sticky_sessions' must be true or false");
+    EXPECT_EQ(parse_with({}, R"({"port": [1]})").error,
+              "Passengerfile.json: 'port' must be a string or a whole number");
+    EXPECT_EQ(parse_with({}, R"({"envvars": ["A=1"]})").error,
+              "Passengerfile.json: 'envvars' must be an object of NAME: VALUE");
+    EXPECT_EQ(parse_with({}, R"({"port": 70000})").error.rfind("Passengerfile.json: --port: ", 0),
+              0u);
+}
+
+TEST(StartOptionsPassengerfile, ACommandLineErrorIsNotBlamedOnTheFile) {
+    EXPECT_EQ(parse_with({"--port", "abc"}, R"({"environment": "production"})")
+                  .error.rfind("--port: ", 0),
+              0u);
+}
+
+}  // namespace
+}  // namespace passenger::cli
