@@ -2,6 +2,7 @@
 
 #include "cli/command_line_errors.hpp"
 #include "config/option_values.hpp"
+#include "config/passengerfile.hpp"
 #include "config/standalone_paths.hpp"
 
 #include <fmt/format.h>
@@ -46,6 +47,7 @@ StopCommandLine parse_stop_options(const std::vector<std::string>& args) {
             result.error = "--port: " + *reason;
         else
             result.port = std::get<int>(port);
+        result.port_given = true;
     }
     if (result.error.empty() && app.count("--pid-file") > 0 && result.pid_file.empty())
         result.error = "--pid-file: must not be empty";
@@ -61,7 +63,28 @@ std::string resolve_stop_pid_file(const StopCommandLine& command_line, const std
         error = fmt::format("app folder {}: {}", typed, std::strerror(errno));
         return {};
     }
-    return config::default_pid_file(resolved, command_line.port);
+    int port = command_line.port;
+    if (!command_line.port_given) {
+        auto settings = config::read_passengerfile(resolved);
+        if (auto* reason = std::get_if<std::string>(&settings)) {
+            error = *reason;
+            return {};
+        }
+        const nlohmann::json& object = std::get<nlohmann::json>(settings);
+        if (auto pid_file = object.find("pid_file");
+            pid_file != object.end() && pid_file->is_string())
+            return config::absolute_path(pid_file->get<std::string>(), cwd);
+        if (auto value = object.find("port"); value != object.end()) {
+            auto parsed =
+                config::parse_port(value->is_string() ? value->get<std::string>() : value->dump());
+            if (auto* reason = std::get_if<std::string>(&parsed)) {
+                error = fmt::format("{}: port: {}", config::passengerfile_name, *reason);
+                return {};
+            }
+            port = std::get<int>(parsed);
+        }
+    }
+    return config::default_pid_file(resolved, port);
 }
 
 }  // namespace passenger::cli

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 namespace passenger::cli {
 namespace {
@@ -24,6 +25,22 @@ TEST(StopOptions, FindsTheFileStartWouldWriteInTmpPids) {
     std::string error;
     EXPECT_EQ(resolve_stop_pid_file(command_line, "/", error),
               app + "/tmp/pids/passenger.3001.pid");
+    std::filesystem::remove_all(app);
+}
+
+TEST(StopOptions, APassengerfilePortIsUsedUnlessThePortIsGiven) {
+    char pattern[] = "/tmp/stop_options_XXXXXX";
+    std::string app = ::mkdtemp(pattern);
+    std::ofstream(app + "/Passengerfile.json") << R"({"port": 4123})";
+    std::string error;
+    EXPECT_EQ(resolve_stop_pid_file(parse_stop_options({app}), "/", error),
+              app + "/passenger.4123.pid");
+    EXPECT_EQ(error, "");
+    EXPECT_EQ(resolve_stop_pid_file(parse_stop_options({app, "--port", "3001"}), "/", error),
+              app + "/passenger.3001.pid");
+    std::ofstream(app + "/Passengerfile.json") << R"({"port": "none"})";
+    resolve_stop_pid_file(parse_stop_options({app}), "/", error);
+    EXPECT_EQ(error.rfind("Passengerfile.json: port: ", 0), 0u) << error;
     std::filesystem::remove_all(app);
 }
 
