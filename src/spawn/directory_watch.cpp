@@ -1,6 +1,10 @@
 #include "spawn/directory_watch.hpp"
 
+#include <fmt/format.h>
 #include <sys/inotify.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace passenger::spawn {
 
@@ -13,18 +17,20 @@ DirectoryWatch::~DirectoryWatch() {
     inotify_->close(ignored);
 }
 
-bool DirectoryWatch::start(const std::string& directory) {
+std::string DirectoryWatch::start(const std::string& directory) {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0) return false;
+    if (fd < 0) return fmt::format("inotify_init1: {}", std::strerror(errno));
     inotify_.emplace(io_, fd);
     if (::inotify_add_watch(fd, directory.c_str(), IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+        std::string error =
+            fmt::format("inotify_add_watch {}: {}", directory, std::strerror(errno));
         asio::error_code ignored;
         inotify_->close(ignored);
         inotify_.reset();
-        return false;
+        return error;
     }
     read_events();
-    return true;
+    return {};
 }
 
 void DirectoryWatch::read_events() {

@@ -24,9 +24,9 @@ class DirectoryWatch {
     DirectoryWatch& operator=(const DirectoryWatch&) = delete;
     ~DirectoryWatch();
 
-    // Starts watching `directory`. False where inotify is unavailable (or the directory is
-    // missing): the owner then has to poll.
-    bool start(const std::string& directory);
+    // Starts watching `directory`. An error message where inotify is unavailable (or the
+    // directory is missing): the owner then has to poll. Empty on success.
+    std::string start(const std::string& directory);
 
   private:
     void read_events();

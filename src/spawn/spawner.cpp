@@ -66,7 +66,12 @@ Spawner::Spawner(asio::io_context& io, const config::Options& options, ChildReap
         std::abort();
     }
     socket_dir_ = pattern;
-    socket_dir_watched_ = socket_dir_watch_.start(socket_dir_);
+    if (std::string error = socket_dir_watch_.start(socket_dir_); !error.empty()) {
+        log::notice("Cannot watch {} ({}); app readiness is polled, up to {} ms late", socket_dir_,
+                    error, kLongestPollInterval.count());
+    } else {
+        socket_dir_watched_ = true;
+    }
 }
 
 void Spawner::on_socket_dir_changed() {

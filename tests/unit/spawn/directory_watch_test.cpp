@@ -39,7 +39,7 @@ TEST_F(DirectoryWatchTest, ReportsASocketBoundInTheDirectory) {
     asio::io_context io;
     int changes = 0;
     DirectoryWatch watch(io, [&] { ++changes; });
-    ASSERT_TRUE(watch.start(directory_));
+    ASSERT_EQ(watch.start(directory_), "");
 
     // What an app behind a loader does when it listens.
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -57,7 +57,7 @@ TEST_F(DirectoryWatchTest, KeepsReportingAfterTheFirstChange) {
     asio::io_context io;
     int changes = 0;
     DirectoryWatch watch(io, [&] { ++changes; });
-    ASSERT_TRUE(watch.start(directory_));
+    ASSERT_EQ(watch.start(directory_), "");
     std::ofstream(directory_ + "/first") << "x";
     run_until(io, changes, 1);
     // A file renamed into place counts, too.
@@ -70,7 +70,7 @@ TEST_F(DirectoryWatchTest, KeepsReportingAfterTheFirstChange) {
 TEST_F(DirectoryWatchTest, ReportsFailureForAMissingDirectory) {
     asio::io_context io;
     DirectoryWatch watch(io, [] {});
-    EXPECT_FALSE(watch.start(directory_ + "/missing"));
+    EXPECT_NE(watch.start(directory_ + "/missing").find("/missing"), std::string::npos);
 }
 
 }  // namespace
