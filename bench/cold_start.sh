@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Cold start only: command to the first 200 on GET /, 1 app process, REPS interleaved repetitions
-# of bare `node app.js` and `passenger start`, with the same 5 ms curl poll as extended.sh. Unlike
-# extended.sh, the app copy and the free port are prepared before the clock starts, so the figure
-# is the server's and the app's own time. Prints each run and the medians.
+# of bare `node app.js` and `passenger start`. Unlike extended.sh, the app copy and the free port
+# are prepared before the clock starts, so the figure is the server's and the app's own time.
+# POLLER=curl (default) polls like extended.sh (curl every 5 ms, which favours a server that binds
+# its port early); POLLER=socket uses bench/first_200.py (1 ms, the same cost for every target).
+# Prints each run and the medians.
 #
 #   bench/cold_start.sh                       # REPS=10
 #   REPS=20 TARGETS="node ours" APP=bench/apps/hello/app.js bench/cold_start.sh
 #   TARGETS="node ours ours=/tmp/passenger-before" bench/cold_start.sh   # two builds side by side
+#   POLLER=socket REPS=20 bench/cold_start.sh
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,6 +19,7 @@ TARGETS=${TARGETS:-"node ours"}
 OURS=${OURS:-$REPO/bin/passenger}
 NODE=${NODE:-/usr/bin/node}
 APP=${APP:-$BENCH_DIR/apps/extended/app.js}
+POLLER=${POLLER:-curl}
 
 WORK=$(mktemp -d /tmp/passenger-cold.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -42,25 +46,32 @@ for rep in $(seq 1 "$REPS"); do
         cp "$APP" "$dir/app.js"
         port=$(free_port)
         cd "$dir"
-        t0=$(date +%s%N)
         case $kind in
-            node) PORT=$port HOST=127.0.0.1 NODE_ENV=production setsid "$NODE" app.js >"$dir/log" 2>&1 </dev/null & ;;
+            node) command=("$NODE" app.js) ;;
             ours*) binary=$OURS
                 [[ $kind == ours=* ]] && binary=${kind#ours=}
-                setsid "$binary" start --port "$port" --address 127.0.0.1 --environment production \
-                    --nodejs "$NODE" --min-instances 1 --max-pool-size 1 >"$dir/log" 2>&1 </dev/null & ;;
+                command=("$binary" start --port "$port" --address 127.0.0.1 --environment production
+                    --nodejs "$NODE" --min-instances 1 --max-pool-size 1) ;;
         esac
-        pid=$!
-        if wait_200 "http://127.0.0.1:$port/"; then
-            t1=$(date +%s%N)
-            ms=$(((t1 - t0) / 1000000))
+        # The same environment for every target (ours passes it on to its app).
+        variables=(PORT="$port" HOST=127.0.0.1 NODE_ENV=production)
+        ms=""
+        if [[ $POLLER == socket ]]; then
+            ms=$(env "${variables[@]}" python3 "$BENCH_DIR/first_200.py" "$port" "${command[@]}") || ms=""
+        else
+            t0=$(date +%s%N)
+            env "${variables[@]}" setsid "${command[@]}" >"$dir/log" 2>&1 </dev/null &
+            pid=$!
+            wait_200 "http://127.0.0.1:$port/" && ms=$((($(date +%s%N) - t0) / 1000000))
+            kill -TERM -- "-$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+        if [[ -n $ms ]]; then
             RUNS[$kind]+="$ms "
             printf '%s\t%s\t%s ms\n' "$rep" "$kind" "$ms"
         else
             printf '%s\t%s\tfailed\n' "$rep" "$kind"
         fi
-        kill -TERM -- "-$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
         cd "$WORK"
         sleep 0.3
     done
