@@ -38,7 +38,7 @@ wait_200() {
     return 1
 }
 
-declare -A RUNS
+declare -A RUNS RUN
 for rep in $(seq 1 "$REPS"); do
     for kind in $TARGETS; do
         dir="$WORK/$(echo "$kind" | tr -c 'a-z0-9\n' _)-$rep"
@@ -68,6 +68,7 @@ for rep in $(seq 1 "$REPS"); do
         fi
         if [[ -n $ms ]]; then
             RUNS[$kind]+="$ms "
+            RUN["$kind,$rep"]=$ms
             printf '%s\t%s\t%s ms\n' "$rep" "$kind" "$ms"
         else
             printf '%s\t%s\tfailed\n' "$rep" "$kind"
@@ -81,4 +82,16 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 for kind in $TARGETS; do
     # shellcheck disable=SC2086
     printf 'median %s: %s ms (%s)\n' "$kind" "$(median ${RUNS[$kind]})" "${RUNS[$kind]}"
+done
+# Paired with bare node in the same repetition: steadier on a machine whose load drifts.
+for kind in $TARGETS; do
+    [[ $kind == node ]] && continue
+    differences=()
+    for rep in $(seq 1 "$REPS"); do
+        [[ -n ${RUN["$kind,$rep"]:-} && -n ${RUN["node,$rep"]:-} ]] &&
+            differences+=($((RUN["$kind,$rep"] - RUN["node,$rep"])))
+    done
+    ((${#differences[@]})) &&
+        printf 'median of (%s - node) per repetition: %s ms (%s)\n' "$kind" \
+            "$(median "${differences[@]}")" "${differences[*]}"
 done
