@@ -24,6 +24,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Readiness polling, for apps that give no event (TCP ports) and as a fallback without inotify.
+constexpr std::chrono::milliseconds kFirstPollInterval = 1ms;
+constexpr std::chrono::milliseconds kLongestPollInterval = 20ms;
+
 // A loopback port nobody listens on right now, for apps that read $PORT.
 int pick_free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -52,13 +56,27 @@ struct ExitState {
 }  // namespace
 
 Spawner::Spawner(asio::io_context& io, const config::Options& options, ChildReaper& reaper)
-    : io_(io), options_(options), reaper_(reaper) {
+    : io_(io),
+      options_(options),
+      reaper_(reaper),
+      socket_dir_watch_(io, [this] { on_socket_dir_changed(); }) {
     char pattern[] = "/tmp/passenger-core.XXXXXX";
     if (::mkdtemp(pattern) == nullptr) {
         log::error("cannot create a directory for app sockets: {}", std::strerror(errno));
         std::abort();
     }
     socket_dir_ = pattern;
+    if (std::string error = socket_dir_watch_.start(socket_dir_); !error.empty()) {
+        log::notice("Cannot watch {} ({}); app readiness is polled, up to {} ms late", socket_dir_,
+                    error, kLongestPollInterval.count());
+    } else {
+        socket_dir_watched_ = true;
+    }
+}
+
+void Spawner::on_socket_dir_changed() {
+    for (const auto& weak_wait : waiting_for_sockets_)
+        if (auto wait = weak_wait.lock()) wait->wake();
 }
 
 Spawner::~Spawner() {
@@ -125,27 +143,36 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
         command = app_command(app, options_, places);
     }
 
+    // Registered before the fork, so the socket file cannot appear unseen.
+    auto wait = std::make_shared<ReadinessWait>(io_);
+    if (command.app_socket && socket_dir_watched_) {
+        std::erase_if(waiting_for_sockets_, [](const auto& weak) { return weak.expired(); });
+        waiting_for_sockets_.push_back(wait);
+    }
     ChildProcess child = start_child_process(command.argv, env, options_.app_root);
     if (child.pid < 0) {
         result.failure = child.error;
         co_return result;
     }
     auto exit_state = std::make_shared<ExitState>();
-    reaper_.watch(child.pid, [exit_state](int status) {
+    reaper_.watch(child.pid, [exit_state, weak_wait = std::weak_ptr(wait)](int status) {
         exit_state->exited = true;
         exit_state->status = status;
+        if (auto wait = weak_wait.lock()) wait->wake();
     });
     auto output = OutputForwarder::start(io_, child.pid, child.stdout_fd, child.stderr_fd);
     log::info("Spawning app process {} ({})", child.pid, describe_command(command.argv));
 
-    // Poll until the app accepts a connection on its socket or port, exits, or runs out of time.
+    // Try to connect until the app accepts a connection on its socket or port, exits, or runs out
+    // of time. Between attempts, sleep until the next round of a backoff poll or until woken by
+    // an event that makes a new attempt worth it: a socket file appearing, the app exiting.
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(options_.start_timeout_seconds);
-    asio::steady_timer timer(io_);
-    auto poll_interval = 2ms;
+    auto poll_interval = kFirstPollInterval;
     for (;;) {
         if (exit_state->exited) {
             // Let the pipes drain so the error page shows everything the app said.
+            asio::steady_timer timer(io_);
             for (int i = 0; i < 50 && !output->finished(); ++i) {
                 timer.expires_after(10ms);
                 co_await timer.async_wait(asio::use_awaitable);
@@ -171,9 +198,10 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
             result.recent_output = output->recent_output();
             co_return result;
         }
-        timer.expires_after(poll_interval);
-        co_await timer.async_wait(asio::use_awaitable);
-        poll_interval = std::min<std::chrono::milliseconds>(poll_interval * 2, 20ms);
+        bool woken = co_await wait->sleep(poll_interval);
+        // Woken by a socket file, the app may be between bind() and listen(): look again soon.
+        poll_interval =
+            woken ? kFirstPollInterval : std::min(poll_interval * 2, kLongestPollInterval);
     }
     result.ok = true;
     result.app_type = app.app_type;

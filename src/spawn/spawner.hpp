@@ -9,7 +9,9 @@
 #include "spawn/app_detection.hpp"
 #include "spawn/app_endpoint.hpp"
 #include "spawn/child_reaper.hpp"
+#include "spawn/directory_watch.hpp"
 #include "spawn/output_forwarder.hpp"
+#include "spawn/readiness_wait.hpp"
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -45,12 +47,17 @@ class Spawner {
     std::vector<std::string> environment(const std::string& socket_path, int port) const;
     static std::optional<std::string> variable(const std::vector<std::string>& environment,
                                                std::string_view name);
+    // Wakes every spawn waiting for its app's socket file: one of them has appeared.
+    void on_socket_dir_changed();
 
     asio::io_context& io_;
     const config::Options& options_;
     ChildReaper& reaper_;
     std::string socket_dir_;
     unsigned next_socket_number_ = 0;
+    std::vector<std::weak_ptr<ReadinessWait>> waiting_for_sockets_;
+    DirectoryWatch socket_dir_watch_;  // after what its handler uses
+    bool socket_dir_watched_ = false;
 };
 
 }  // namespace passenger::spawn
