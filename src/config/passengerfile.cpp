@@ -13,7 +13,8 @@ std::variant<nlohmann::json, std::string> read_passengerfile(const std::string& 
     const std::string path = app_dir + "/" + passengerfile_name;
     std::ifstream file(path);
     if (!file) {
-        if (errno == ENOENT) return nlohmann::json::object();
+        // No file, or no such folder (which the caller reports in its own words).
+        if (errno == ENOENT || errno == ENOTDIR) return nlohmann::json::object();
         return fmt::format("{}: {}", passengerfile_name, std::strerror(errno));
     }
     std::stringstream text;
