@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -298,8 +299,9 @@ std::string settings_as_words(const CLI::App& app, const nlohmann::json& setting
 }  // namespace
 
 StartCommandLine parse_start_options(const std::vector<std::string>& args,
-                                     const nlohmann::json& settings) {
+                                     const nlohmann::json& settings, std::string_view source) {
     StartCommandLine result;
+    result.arguments = args;
     CLI::App app("Starts Passenger Standalone serving the app in APP_DIR.", "passenger start");
     app.allow_extras();  // leftovers are reported below as one line
     RawStartFlags raw;
@@ -318,18 +320,44 @@ StartCommandLine parse_start_options(const std::vector<std::string>& args,
     if (result.error.empty()) result.error = apply_flags(app, raw, result.options);
     if (!result.error.empty() || settings.empty()) return result;
 
-    // The file's settings go first, so that the command line's words follow and win.
+    // The settings' words go first, so that the arguments' words follow and win.
     std::vector<std::string> words;
     if (std::string error = settings_as_words(app, settings, words); !error.empty()) {
-        result.error = fmt::format("{}: {}", config::passengerfile_name, error);
+        result.error = fmt::format("{}: {}", source, error);
         return result;
     }
     words.insert(words.end(), args.begin(), args.end());
     StartCommandLine merged = parse_start_options(words);
-    // The command line alone was fine: an error comes from the file.
-    if (!merged.error.empty())
-        merged.error = fmt::format("{}: {}", config::passengerfile_name, merged.error);
+    // The arguments alone were fine: an error comes from the settings.
+    if (!merged.error.empty()) merged.error = fmt::format("{}: {}", source, merged.error);
     return merged;
+}
+
+nlohmann::json settings_from_environment(char** environment) {
+    CLI::App app;
+    RawStartFlags raw;
+    std::string app_dir;
+    declare_flags(app, raw, app_dir);
+    nlohmann::json settings = nlohmann::json::object();
+    constexpr std::string_view prefix = "PASSENGER_";
+    for (char** entry = environment; *entry != nullptr; ++entry) {
+        std::string_view text(*entry);
+        size_t equals = text.find('=');
+        if (!text.starts_with(prefix) || equals == std::string_view::npos) continue;
+        std::string key(text.substr(prefix.size(), equals - prefix.size()));
+        std::string value(text.substr(equals + 1));
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::string name = "--" + key;
+        std::replace(name.begin(), name.end(), '_', '-');
+        const CLI::Option* option = app.get_option_no_throw(name);
+        if (value.empty() || option == nullptr || name == "--help" || name == "--envvar") continue;
+        if (option->get_expected_max() == 0)  // a flag: true/false, 1/0, yes/no
+            settings[key] = value == "true" || value == "1" || value == "yes";
+        else
+            settings[key] = value;
+    }
+    return settings;
 }
 
 std::string resolve_start_paths(StartCommandLine& command_line, const std::string& cwd) {

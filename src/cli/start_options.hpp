@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace passenger::cli {
@@ -17,12 +18,21 @@ struct StartCommandLine {
     std::string app_dir;      // as typed; empty means the current folder
     std::string help;         // usage text when --help was given (then nothing else is set)
     std::string error;        // one line, e.g. "--port: '70000' is not a port number (1-65535)"
+    // The words parsed: the arguments, preceded by the settings' words that were applied.
+    std::vector<std::string> arguments;
 };
 
-// `args` are the words after "start"; `settings` those of a Passengerfile.json, applied where
-// `args` are silent (config/passengerfile.hpp).
+// `args` are the words after "start"; `settings` an object of settings (Passengerfile.json's,
+// config/passengerfile.hpp) applied where `args` are silent; errors in them are prefixed with
+// `source`.
 StartCommandLine parse_start_options(const std::vector<std::string>& args,
-                                     const nlohmann::json& settings = nlohmann::json::object());
+                                     const nlohmann::json& settings = nlohmann::json::object(),
+                                     std::string_view source = "Passengerfile.json");
+
+// Passenger's other settings source: PASSENGER_<OPTION> environment variables (PASSENGER_PORT,
+// PASSENGER_STICKY_SESSIONS=true), as settings for parse_start_options. Empty ones, and
+// PASSENGER_* variables that name no option (the server's own), are ignored.
+nlohmann::json settings_from_environment(char** environment);
 
 // Turns app_dir into options.app_root (absolute, symlinks resolved; must be a folder) and fills in
 // absolute pid/log file paths, defaulting as Passenger does. Returns an error line or "".

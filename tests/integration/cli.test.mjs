@@ -104,6 +104,14 @@ test('Passengerfile.json in the app folder: its settings apply, the command line
     assert.equal(env.ECHO_EQ, 'from the command line');
 });
 
+test('PASSENGER_* environment variables set options; they win over Passengerfile.json', { timeout: 60000 }, async (t) => {
+    const appDir = await copyFixture(t, 'echo');
+    fs.writeFileSync(path.join(appDir, 'Passengerfile.json'), JSON.stringify({ environment: 'development' }));
+    const server = await startServer(t, { appDir, env: { PASSENGER_ENVIRONMENT: 'production' } });
+    assert.equal(server.banner().environment, 'production');
+    assert.equal((await server.get('/env')).json().env.NODE_ENV, 'production');
+});
+
 test('a Passengerfile.json with an unknown setting: one line naming the file and the setting, exit 1', { timeout: 30000 }, async (t) => {
     const appDir = await copyFixture(t, 'echo');
     fs.writeFileSync(path.join(appDir, 'Passengerfile.json'), '{"port": 4000, "frobnicate": true}');

@@ -236,3 +236,42 @@ TEST(StartOptionsPassengerfile, ACommandLineErrorIsNotBlamedOnTheFile) {
 
 }  // namespace
 }  // namespace passenger::cli
+
+namespace passenger::cli {
+namespace {
+
+TEST(StartOptionsEnvironment, PassengerVariablesNamingOptionsAreSettings) {
+    std::vector<std::string> entries = {
+        "PASSENGER_PORT=4000",    "PASSENGER_STICKY_SESSIONS=true", "PASSENGER_DAEMONIZE=0",
+        "PASSENGER_ENVIRONMENT=", "PASSENGER_CORE_OPTIONS={}",      "PASSENGER_APP_ENV=production",
+        "PATH=/usr/bin"};
+    std::vector<char*> environment;
+    for (std::string& entry : entries) environment.push_back(entry.data());
+    environment.push_back(nullptr);
+    EXPECT_EQ(
+        settings_from_environment(environment.data()),
+        nlohmann::json::parse(R"({"port": "4000", "sticky_sessions": true, "daemonize": false})"));
+}
+
+TEST(StartOptionsEnvironment, CommandLineThenEnvironmentThenPassengerfile) {
+    StartCommandLine with_environment = parse_start_options(
+        {"--port", "4001"}, nlohmann::json::parse(R"({"port": "4002", "environment": "staging"})"),
+        "PASSENGER_* environment variables");
+    ASSERT_EQ(with_environment.error, "");
+    StartCommandLine result = parse_start_options(
+        with_environment.arguments,
+        nlohmann::json::parse(
+            R"({"port": 4003, "environment": "production", "min_instances": 3})"));
+    ASSERT_EQ(result.error, "");
+    EXPECT_EQ(result.options.port, 4001);
+    EXPECT_EQ(result.options.environment, "staging");
+    EXPECT_EQ(result.options.min_instances, 3);
+
+    EXPECT_EQ(parse_start_options({}, nlohmann::json::parse(R"({"port": "x"})"),
+                                  "PASSENGER_* environment variables")
+                  .error.rfind("PASSENGER_* environment variables: --port: ", 0),
+              0u);
+}
+
+}  // namespace
+}  // namespace passenger::cli
