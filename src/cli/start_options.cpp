@@ -263,6 +263,15 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
 
 namespace {
 
+// The option a setting's key names ("min_instances": --min-instances); nullptr for none. The
+// app's environment variables come only as Passengerfile.json's "envvars" object.
+const CLI::Option* option_for_setting(const CLI::App& app, const std::string& key) {
+    std::string name = "--" + key;
+    std::replace(name.begin(), name.end(), '_', '-');
+    if (name == "--help" || name == "--envvar") return nullptr;
+    return app.get_option_no_throw(name);
+}
+
 // Passengerfile.json's settings as command-line words, leaving out the options the command line
 // (already parsed into `app`) gives: the command line wins. Returns an error line or "".
 std::string settings_as_words(const CLI::App& app, const nlohmann::json& settings,
@@ -276,12 +285,10 @@ std::string settings_as_words(const CLI::App& app, const nlohmann::json& setting
             }
             continue;
         }
-        std::string name = "--" + key;
-        std::replace(name.begin(), name.end(), '_', '-');
-        const CLI::Option* option = app.get_option_no_throw(name);
-        if (option == nullptr || name == "--help" || name == "--envvar")
-            return fmt::format("unknown setting '{}'", key);
+        const CLI::Option* option = option_for_setting(app, key);
+        if (option == nullptr) return fmt::format("unknown setting '{}'", key);
         if (option->count() > 0) continue;
+        const std::string name = "--" + option->get_lnames().front();
         if (option->get_expected_max() == 0) {  // a flag
             if (!value.is_boolean()) return fmt::format("'{}' must be true or false", key);
             if (value.get<bool>()) words.push_back(name);
@@ -348,10 +355,8 @@ nlohmann::json settings_from_environment(char** environment) {
         std::string value(text.substr(equals + 1));
         std::transform(key.begin(), key.end(), key.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        std::string name = "--" + key;
-        std::replace(name.begin(), name.end(), '_', '-');
-        const CLI::Option* option = app.get_option_no_throw(name);
-        if (value.empty() || option == nullptr || name == "--help" || name == "--envvar") continue;
+        const CLI::Option* option = option_for_setting(app, key);
+        if (value.empty() || option == nullptr) continue;
         if (option->get_expected_max() == 0)  // a flag: true/false, 1/0, yes/no
             settings[key] = value == "true" || value == "1" || value == "yes";
         else
