@@ -57,38 +57,9 @@ declare -A PORT APPDIR TPIDS APP_PIDS SERVER_PIDS
 ACTIVE=()
 NOTES=()
 COMMANDS=()
-CLK_TCK=$(getconf CLK_TCK)
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"
 NODE_EXE=$(readlink -f "$NODE")
-
-# tree_pids NAME=VALUE [PID...]: processes with NAME=VALUE in their environment, the PIDs given,
-# and all their descendants.
-tree_pids() {
-    local roots
-    roots=$(grep -lzx -- "$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | tr '\n' ' ' || true)
-    shift
-    roots+=" $*"
-    cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$roots" -v self="$$" '
-        { n = split($0, a, ")"); split(a[n], f, " "); parent[$1] = f[2] }
-        END {
-            k = split(roots, r, " ")
-            for (i = 1; i <= k; i++) keep[r[i]] = 1
-            do {
-                changed = 0
-                for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
-            } while (changed)
-            for (p in keep) if (p != self && (p in parent)) printf "%s ", p
-        }' || true
-}
-
-cpu_us() {
-    local p stat fields ticks=0
-    for p; do
-        { stat=$(<"/proc/$p/stat"); } 2>/dev/null || continue
-        read -r -a fields <<<"${stat##*) }"
-        ticks=$((ticks + fields[11] + fields[12]))
-    done
-    echo $((ticks * 1000000 / CLK_TCK))
-}
 
 # kb FIELD PID...: sum of a /proc/PID/status field (VmRSS) or of smaps_rollup's Pss, in KiB.
 kb() {
@@ -126,16 +97,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-USED_PORTS=" "
-free_port() {
-    while :; do
-        FREE_PORT=$("$NODE" -e 'const s=require("net").createServer();
-            s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
-        [[ $USED_PORTS == *" $FREE_PORT "* ]] && continue
-        USED_PORTS+="$FREE_PORT "
-        return
-    done
-}
 
 # spawn NAME DIR CMD...: starts CMD in its own session, tagged; SPAWNED is its pid.
 spawn() {

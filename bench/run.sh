@@ -73,44 +73,12 @@ chmod 755 "$WORK" # nginx workers run as nobody
 TAG="$(basename "$WORK")-$$"
 mkdir -p "$WORK/apps" "$WORK/logs" "$WORK/tmp"
 GROUPS_STARTED=()
-USED_PORTS=" "
 declare -A PORT LABEL PROCS APPDIR MAINPID TARGET_PIDS
 ACTIVE=()       # targets that are up, in table order
 COMMANDS=()     # exact start commands, for RESULTS.md
 NOTES=()
-CLK_TCK=$(getconf CLK_TCK)
-
-# tree_pids NAME=VALUE [PID...]: the processes whose environment holds NAME=VALUE, the PIDs given,
-# and all their descendants. (nginx overwrites its environment with its process title, and a
-# server's spawner may clear it, so the pids we started and their descendants count too.)
-tree_pids() {
-    local roots
-    roots=$(grep -lzx -- "$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | tr '\n' ' ' || true)
-    shift
-    roots+=" $*"
-    cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$roots" -v self="$$" '
-        { n = split($0, a, ")"); split(a[n], f, " "); parent[$1] = f[2] }
-        END {
-            k = split(roots, r, " ")
-            for (i = 1; i <= k; i++) keep[r[i]] = 1
-            do {
-                changed = 0
-                for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
-            } while (changed)
-            for (p in keep) if (p != self && (p in parent)) printf "%s ", p
-        }'
-}
-
-# cpu_us PID...: user+system CPU time those processes have used so far, in microseconds.
-cpu_us() {
-    local p stat fields ticks=0
-    for p; do
-        { stat=$(<"/proc/$p/stat"); } 2>/dev/null || continue
-        read -r -a fields <<<"${stat##*) }"
-        ticks=$((ticks + fields[11] + fields[12]))
-    done
-    echo $((ticks * 1000000 / CLK_TCK))
-}
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"
 
 # cpu_sample PID...: one "pid starttime ticks" line per live process, for cpu_delta_us.
 cpu_sample() {
@@ -168,17 +136,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'EXIT_STATUS=130; exit 130' INT
 trap 'EXIT_STATUS=143; exit 143' TERM
-
-# free_port: sets FREE_PORT to a loopback port nobody listens on and this run has not handed out.
-free_port() {
-    while :; do
-        FREE_PORT=$("$NODE" -e 'const s=require("net").createServer();
-            s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
-        [[ $USED_PORTS == *" $FREE_PORT "* ]] && continue
-        USED_PORTS+="$FREE_PORT "
-        return
-    done
-}
 
 quote_words() {
     local word out=()

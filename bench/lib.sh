@@ -1,0 +1,47 @@
+# Helpers shared by run.sh and extended.sh (sourced; both run with set -euo pipefail and set NODE).
+
+CLK_TCK=$(getconf CLK_TCK)
+USED_PORTS=" "
+
+# tree_pids NAME=VALUE [PID...]: the processes whose environment holds NAME=VALUE, the PIDs given,
+# and all their descendants. (nginx overwrites its environment with its process title, and a
+# server's spawner may clear it, so the pids we started and their descendants count too.)
+tree_pids() {
+    local roots
+    roots=$(grep -lzx -- "$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | tr '\n' ' ' || true)
+    shift
+    roots+=" $*"
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$roots" -v self="$$" '
+        { n = split($0, a, ")"); split(a[n], f, " "); parent[$1] = f[2] }
+        END {
+            k = split(roots, r, " ")
+            for (i = 1; i <= k; i++) keep[r[i]] = 1
+            do {
+                changed = 0
+                for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
+            } while (changed)
+            for (p in keep) if (p != self && (p in parent)) printf "%s ", p
+        }' || true
+}
+
+# cpu_us PID...: user+system CPU time those processes have used so far, in microseconds.
+cpu_us() {
+    local p stat fields ticks=0
+    for p; do
+        { stat=$(<"/proc/$p/stat"); } 2>/dev/null || continue
+        read -r -a fields <<<"${stat##*) }"
+        ticks=$((ticks + fields[11] + fields[12]))
+    done
+    echo $((ticks * 1000000 / CLK_TCK))
+}
+
+# free_port: sets FREE_PORT to a loopback port nobody listens on and this run has not handed out.
+free_port() {
+    while :; do
+        FREE_PORT=$("$NODE" -e 'const s=require("net").createServer();
+            s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
+        [[ $USED_PORTS == *" $FREE_PORT "* ]] && continue
+        USED_PORTS+="$FREE_PORT "
+        return
+    done
+}
