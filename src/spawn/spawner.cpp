@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "spawn/app_command.hpp"
 #include "spawn/child_process.hpp"
+#include "spawn/socket_dir.hpp"
 
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -60,8 +61,9 @@ Spawner::Spawner(asio::io_context& io, const config::Options& options, ChildReap
       options_(options),
       reaper_(reaper),
       socket_dir_watch_(io, [this] { on_socket_dir_changed(); }) {
-    char pattern[] = "/tmp/passenger-core.XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) {
+    std::string pattern =
+        fmt::format("{}/{}XXXXXX", socket_dir_parent, socket_dir_prefix(::getpid()));
+    if (::mkdtemp(pattern.data()) == nullptr) {
         log::error("cannot create a directory for app sockets: {}", std::strerror(errno));
         std::abort();
     }

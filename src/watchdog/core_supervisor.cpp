@@ -1,8 +1,11 @@
 #include "watchdog/core_supervisor.hpp"
 
 #include "common/log.hpp"
+#include "spawn/socket_dir.hpp"
+#include "watchdog/core_leftovers.hpp"
 #include "watchdog/core_process.hpp"
 #include "watchdog/orphans.hpp"
+#include "watchdog/privileges.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -133,6 +136,8 @@ void CoreSupervisor::on_core_exited(int wait_status) {
     kill_at_.reset();
     if (int orphans = kill_adopted_children(0); orphans > 0)
         log::notice("Killed {} app process(es) left behind by core process {}", orphans, pid);
+    // A core that exits cleanly removes its socket folder itself; one that was killed cannot.
+    remove_core_socket_dirs(pid, core_user_id(options_.user), spawn::socket_dir_parent);
     if (stopping_) {
         log::notice("Core process {} {}", pid, describe_exit(wait_status));
         finish(0);

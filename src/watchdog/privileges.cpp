@@ -56,4 +56,9 @@ std::string become_user(const std::string& user) {
     return {};
 }
 
+uid_t core_user_id(const std::string& user) {
+    std::optional<Account> account = user.empty() ? std::nullopt : find_account(user);
+    return account ? account->uid : ::geteuid();
+}
+
 }  // namespace passenger::watchdog

@@ -5,6 +5,8 @@
 // user too.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace passenger::watchdog {
@@ -16,5 +18,8 @@ std::string check_user_switch(const std::string& user);
 // Becomes `user` for good: supplementary groups, group, user; HOME, USER and LOGNAME follow (apps
 // and tools such as npm look there). Returns an error message, empty on success.
 std::string become_user(const std::string& user);
+
+// The user id the core runs as: --user's (when it exists), else this process's.
+uid_t core_user_id(const std::string& user);
 
 }  // namespace passenger::watchdog

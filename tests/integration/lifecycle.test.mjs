@@ -96,6 +96,9 @@ test('when the core process dies, the watchdog restarts it and its apps are gone
     const core = below.find((record) => record.ppid === server.pid && cmdline(record.pid).join(' ').includes('core'));
     assert.ok(core, `a core process runs below the server: ${below.map((r) => `${r.pid}:${cmdline(r.pid).join(' ')}`).join('; ')}`);
 
+    const socketDirs = (pid) => fs.readdirSync('/tmp').filter((name) => name.startsWith(`passenger-core.${pid}.`));
+    assert.equal(socketDirs(core.pid).length, 1, 'the core keeps its app sockets in a folder named after it');
+
     process.kill(core.pid, 'SIGKILL');
     await waitForGone([core.pid, appPid], { timeoutMs: 5000 });
     const next = await waitFor(
@@ -107,6 +110,7 @@ test('when the core process dies, the watchdog restarts it and its apps are gone
     );
     assert.notEqual(next.pid, appPid, 'a new app process');
     assert.equal(server.exitInfo, null, 'the watchdog kept running');
+    assert.deepEqual(socketDirs(core.pid), [], "the dead core's socket folder is removed");
     server.track();
 });
 

@@ -1,0 +1,15 @@
+// Files a core that died without cleaning up leaves behind: its folder of app sockets
+// (spawn/socket_dir.hpp). Its processes are handled by orphans.hpp.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace passenger::watchdog {
+
+// Removes core `core_pid`'s socket folders in `parent`: only real folders (not symlinks) owned
+// by `owner`, the user the core ran as. Returns how many were removed.
+int remove_core_socket_dirs(pid_t core_pid, uid_t owner, const std::string& parent);
+
+}  // namespace passenger::watchdog
