@@ -24,224 +24,224 @@ namespace {
 
 constexpr int kLargest = INT_MAX;
 
-// Values are taken as text and validated here rather than by CLI11, so every bad value gets the
-// same one-line message shape naming the option.
+// Checks one option's text and stores it in `options`; returns the reason it is wrong, or "".
+using Apply = std::string (*)(const std::string& text, config::Options& options);
+
+// One `passenger start` option. Values are taken as text and checked here rather than by CLI11,
+// so that every bad value gets the same one-line message shape naming the option.
+struct OptionSpec {
+    const char* flags;       // CLI11's names, e.g. "-p,--port"
+    const char* value_name;  // nullptr: a switch (no value)
+    const char* help;
+    Apply apply;  // called when the option is given
+};
+
+template <std::string config::Options::*field>
+std::string set_text(const std::string& text, config::Options& options) {
+    if (text.empty()) return "must not be empty";
+    options.*field = text;
+    return {};
+}
+
+// Whole numbers in [min, max]; `what` says what is expected, e.g. "a whole number >= 0".
+template <int config::Options::*field, int min, int max>
+std::string set_number(const std::string& text, config::Options& options, std::string_view what) {
+    auto parsed = config::parse_int_in_range(text, min, max, what);
+    if (auto* reason = std::get_if<std::string>(&parsed)) return *reason;
+    options.*field = std::get<int>(parsed);
+    return {};
+}
+
+template <bool config::Options::*field, bool value = true>
+std::string set_switch(const std::string&, config::Options& options) {
+    options.*field = value;
+    return {};
+}
+
+#define PASSENGER_NUMBER(field, min, max, what)                                    \
+    [](const std::string& text, config::Options& options) {                        \
+        return set_number<&config::Options::field, min, max>(text, options, what); \
+    }
+
+std::string set_port(const std::string& text, config::Options& options) {
+    auto port = config::parse_port(text);
+    if (auto* reason = std::get_if<std::string>(&port)) return *reason;
+    options.port = std::get<int>(port);
+    return {};
+}
+
+std::string set_user(const std::string& text, config::Options& options) {
+    if (text.empty()) return "must not be empty";
+    if (std::string reason = watchdog::check_user_switch(text); !reason.empty()) return reason;
+    options.user = text;
+    return {};
+}
+
+std::string set_cookie_name(const std::string& text, config::Options& options) {
+    if (auto error = config::cookie_name_error(text); !error.empty()) return error;
+    options.sticky_sessions_cookie_name = text;
+    return {};
+}
+
+std::string set_cookie_attributes(const std::string& text, config::Options& options) {
+    if (auto error = config::cookie_attributes_error(text); !error.empty()) return error;
+    options.sticky_sessions_cookie_attributes = text;
+    return {};
+}
+
+using O = config::Options;
+
+// In the order `passenger start --help` lists them (the front end's follow the sticky sessions'
+// and --envvar follows --app-start-command; both are declared apart).
+const std::vector<OptionSpec>& option_specs() {
+    static const std::vector<OptionSpec> specs = {
+        {"-p,--port", "PORT", "Port to listen on (default: 3000)", set_port},
+        {"-a,--address", "HOST", "Address to listen on (default: 0.0.0.0)", set_text<&O::address>},
+        {"-e,--environment", "ENV",
+         "Framework environment: development or production (default: development)",
+         set_text<&O::environment>},
+        {"--log-file", "FILE",
+         "Log file (default: passenger.PORT.log in the app's log/ or the app folder)",
+         set_text<&O::log_file>},
+        {"--pid-file", "FILE",
+         "PID file (default: passenger.PORT.pid in the app's tmp/pids/ or the app folder)",
+         set_text<&O::pid_file>},
+        {"-d,--daemonize", nullptr, "Run in the background", set_switch<&O::daemonize>},
+        {"--user", "USERNAME",
+         "Run the app (and the server's core) as this user; needs root, e.g. to bind port 80 "
+         "first",
+         set_user},
+        {"--instance-registry-dir", "DIR",
+         "Where to register for passenger-status & co (default: "
+         "$PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp)",
+         set_text<&O::instance_registry_dir>},
+        {"--nodejs", "PATH", "The Node.js command (default: node)", set_text<&O::nodejs>},
+        {"--app-type", "NAME",
+         "The kind of app: node, rack, wsgi, meteor or generic (default: detected)",
+         set_text<&O::app_type>},
+        {"--startup-file", "FILE",
+         "The app's entry file, relative to APP_DIR (default: app.js, config.ru or "
+         "passenger_wsgi.py)",
+         set_text<&O::startup_file>},
+        {"-R,--rackup", "FILE",
+         "A Rack app's rackup file, relative to APP_DIR (default: config.ru)",
+         set_text<&O::rackup>},
+        {"--ruby", "PATH", "The Ruby command for Rack apps (default: ruby)", set_text<&O::ruby>},
+        {"--python", "PATH", "The Python command for WSGI apps (default: python3)",
+         set_text<&O::python>},
+        {"--meteor-app-settings", "FILE",
+         "Settings file for a Meteor app directory (meteor run --settings FILE)",
+         set_text<&O::meteor_app_settings>},
+        {"--app-start-command", "COMMAND",
+         "Start the app with this shell command; it must listen on 127.0.0.1:$PORT",
+         set_text<&O::app_start_command>},
+        {"--min-instances", "N", "Processes to keep running per app (default: 1)",
+         PASSENGER_NUMBER(min_instances, 0, kLargest, "a whole number >= 0")},
+        {"--max-pool-size", "N", "Most app processes at once (default: 6)",
+         PASSENGER_NUMBER(max_pool_size, 1, kLargest, "a whole number >= 1")},
+        {"--start-timeout", "SECONDS", "Seconds an app process may take to start (default: 90)",
+         PASSENGER_NUMBER(start_timeout_seconds, 1, kLargest, "a number of seconds >= 1")},
+        {"--max-request-queue-size", "N",
+         "Requests that may wait for a process before 503 (default: 100, 0: no limit)",
+         PASSENGER_NUMBER(max_request_queue_size, 0, kLargest, "a whole number >= 0")},
+        {"--pool-idle-time", "SECONDS",
+         "Seconds before an idle process beyond --min-instances stops (default: 300, 0: never)",
+         PASSENGER_NUMBER(pool_idle_time_seconds, 0, kLargest, "a number of seconds >= 0")},
+        {"--max-requests", "N",
+         "Replace a process after it handled N requests (default: 0, unlimited)",
+         PASSENGER_NUMBER(max_requests, 0, kLargest, "a whole number >= 0")},
+        {"--force-max-concurrent-requests-per-process", "N",
+         "Requests one process takes at once (default: unlimited for Node.js, 1 for Ruby and "
+         "Python; 0: unlimited)",
+         PASSENGER_NUMBER(max_concurrent_requests, 0, kLargest, "a whole number >= 0")},
+        {"--max-request-queue-time", "SECONDS",
+         "A request queued longer gets 504 (default: 0, unlimited)",
+         PASSENGER_NUMBER(max_request_queue_time_seconds, 0, kLargest, "a number of seconds >= 0")},
+        {"--max-request-time", "SECONDS",
+         "A request running longer is aborted with 504 and its process replaced (default: 0, "
+         "unlimited)",
+         PASSENGER_NUMBER(max_request_time_seconds, 0, kLargest, "a number of seconds >= 0")},
+        {"--rolling-restarts", nullptr,
+         "Restart processes one by one, new before old, so no request waits",
+         set_switch<&O::rolling_restarts>},
+        {"--resist-deployment-errors", nullptr,
+         "Keep the old processes when the new version fails to start",
+         set_switch<&O::resist_deployment_errors>},
+        {"--memory-limit", "MB",
+         "Replace a process whose private memory exceeds this (default: 0, none)",
+         PASSENGER_NUMBER(memory_limit_mb, 0, kLargest, "a number of megabytes >= 0")},
+        {"--stat-throttle-rate", "SECONDS",
+         "Seconds between restart.txt checks where inotify is unavailable (default: 10)",
+         PASSENGER_NUMBER(stat_throttle_rate_seconds, 0, kLargest, "a number of seconds >= 0")},
+        {"--saturation-cpu", "PERCENT",
+         "Grow a Node.js app when all its processes use this % of a core (default: 90, 0: off)",
+         PASSENGER_NUMBER(saturation_cpu_percent, 0, 100, "a percentage (0-100)")},
+        {"--saturation-sessions", "N",
+         "Grow a Node.js app when all its processes have this many requests in flight "
+         "(default: 32, 0: off)",
+         PASSENGER_NUMBER(saturation_sessions, 0, kLargest, "a whole number >= 0")},
+        {"--sticky-sessions", nullptr,
+         "Route all requests of a browser to one process (a cookie names it); needed by SockJS "
+         "and long polling with several processes",
+         set_switch<&O::sticky_sessions>},
+        {"--sticky-sessions-cookie-name", "NAME",
+         "The sticky sessions cookie (default: _passenger_route)", set_cookie_name},
+        {"--sticky-sessions-cookie-attributes", "'ATTRS'",
+         "Attributes of that cookie (default: 'SameSite=Lax; Path=/')", set_cookie_attributes},
+        {"--no-abort-websockets-on-process-shutdown", nullptr,
+         "Keep WebSockets of a process that restarts or stops open until they end",
+         set_switch<&O::abort_websockets_on_process_shutdown, false>},
+        {"--log-level", "LEVEL", "0 (errors) .. 4 (debug) (default: 2)",
+         PASSENGER_NUMBER(log_level, 0, 4, "a log level (0-4)")},
+    };
+    return specs;
+}
+
+#undef PASSENGER_NUMBER
+
+// What CLI11 parsed into, before the values are checked: one entry per option spec (the
+// switches' in `on`), plus the options declared apart.
 struct RawStartFlags {
-    std::string port, address, environment, log_file, pid_file, nodejs, startup_file, app_type;
-    std::string rackup, ruby, python, meteor_app_settings, app_start_command;
-    std::string instance_registry_dir, user;
-    std::string min_instances, max_pool_size, start_timeout, max_request_queue_size, log_level;
-    std::string pool_idle_time, max_requests, max_concurrent_requests, max_request_queue_time,
-        max_request_time, memory_limit, stat_throttle_rate, saturation_cpu, saturation_sessions;
-    bool rolling_restarts = false;
-    bool resist_deployment_errors = false;
-    bool sticky_sessions = false;
-    bool no_abort_websockets = false;
-    std::string sticky_sessions_cookie_name, sticky_sessions_cookie_attributes;
+    struct Value {
+        std::string text;
+        bool on = false;
+        CLI::Option* option = nullptr;
+    };
+    std::vector<Value> values = std::vector<Value>(option_specs().size());
     std::vector<std::string> envvars;
-    bool daemonize = false;
     RawFrontEndFlags front_end;
 };
 
 void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
     app.add_option("APP_DIR", app_dir, "The application folder (default: the current folder)")
         ->type_name("");
-    app.add_option("-p,--port", raw.port, "Port to listen on (default: 3000)")->type_name("PORT");
-    app.add_option("-a,--address", raw.address, "Address to listen on (default: 0.0.0.0)")
-        ->type_name("HOST");
-    app.add_option("-e,--environment", raw.environment,
-                   "Framework environment: development or production (default: development)")
-        ->type_name("ENV");
-    app.add_option("--log-file", raw.log_file,
-                   "Log file (default: passenger.PORT.log in the app's log/ or the app folder)")
-        ->type_name("FILE");
-    app.add_option(
-           "--pid-file", raw.pid_file,
-           "PID file (default: passenger.PORT.pid in the app's tmp/pids/ or the app folder)")
-        ->type_name("FILE");
-    app.add_flag("-d,--daemonize", raw.daemonize, "Run in the background");
-    app.add_option("--user", raw.user,
-                   "Run the app (and the server's core) as this user; needs root, e.g. to "
-                   "bind port 80 first")
-        ->type_name("USERNAME");
-    app.add_option("--instance-registry-dir", raw.instance_registry_dir,
-                   "Where to register for passenger-status & co (default: "
-                   "$PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp)")
-        ->type_name("DIR");
-    app.add_option("--nodejs", raw.nodejs, "The Node.js command (default: node)")
-        ->type_name("PATH");
-    app.add_option("--app-type", raw.app_type,
-                   "The kind of app: node, rack, wsgi, meteor or generic (default: detected)")
-        ->type_name("NAME");
-    app.add_option("--startup-file", raw.startup_file,
-                   "The app's entry file, relative to APP_DIR (default: app.js, config.ru or "
-                   "passenger_wsgi.py)")
-        ->type_name("FILE");
-    app.add_option("-R,--rackup", raw.rackup,
-                   "A Rack app's rackup file, relative to APP_DIR (default: config.ru)")
-        ->type_name("FILE");
-    app.add_option("--ruby", raw.ruby, "The Ruby command for Rack apps (default: ruby)")
-        ->type_name("PATH");
-    app.add_option("--python", raw.python, "The Python command for WSGI apps (default: python3)")
-        ->type_name("PATH");
-    app.add_option("--meteor-app-settings", raw.meteor_app_settings,
-                   "Settings file for a Meteor app directory (meteor run --settings FILE)")
-        ->type_name("FILE");
-    app.add_option("--app-start-command", raw.app_start_command,
-                   "Start the app with this shell command; it must listen on 127.0.0.1:$PORT")
-        ->type_name("COMMAND");
-    app.add_option("--envvar", raw.envvars, "Set an environment variable for the app (repeatable)")
-        ->type_name("NAME=VALUE")
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    app.add_option("--min-instances", raw.min_instances,
-                   "Processes to keep running per app (default: 1)")
-        ->type_name("N");
-    app.add_option("--max-pool-size", raw.max_pool_size, "Most app processes at once (default: 6)")
-        ->type_name("N");
-    app.add_option("--start-timeout", raw.start_timeout,
-                   "Seconds an app process may take to start (default: 90)")
-        ->type_name("SECONDS");
-    app.add_option("--max-request-queue-size", raw.max_request_queue_size,
-                   "Requests that may wait for a process before 503 (default: 100, 0: no limit)")
-        ->type_name("N");
-    app.add_option("--pool-idle-time", raw.pool_idle_time,
-                   "Seconds before an idle process beyond --min-instances stops (default: 300, "
-                   "0: never)")
-        ->type_name("SECONDS");
-    app.add_option("--max-requests", raw.max_requests,
-                   "Replace a process after it handled N requests (default: 0, unlimited)")
-        ->type_name("N");
-    app.add_option("--force-max-concurrent-requests-per-process", raw.max_concurrent_requests,
-                   "Requests one process takes at once (default: unlimited for Node.js, 1 for "
-                   "Ruby and Python; 0: unlimited)")
-        ->type_name("N");
-    app.add_option("--max-request-queue-time", raw.max_request_queue_time,
-                   "A request queued longer gets 504 (default: 0, unlimited)")
-        ->type_name("SECONDS");
-    app.add_option("--max-request-time", raw.max_request_time,
-                   "A request running longer is aborted with 504 and its process replaced "
-                   "(default: 0, unlimited)")
-        ->type_name("SECONDS");
-    app.add_flag("--rolling-restarts", raw.rolling_restarts,
-                 "Restart processes one by one, new before old, so no request waits");
-    app.add_flag("--resist-deployment-errors", raw.resist_deployment_errors,
-                 "Keep the old processes when the new version fails to start");
-    app.add_option("--memory-limit", raw.memory_limit,
-                   "Replace a process whose private memory exceeds this (default: 0, none)")
-        ->type_name("MB");
-    app.add_option("--stat-throttle-rate", raw.stat_throttle_rate,
-                   "Seconds between restart.txt checks where inotify is unavailable (default: 10)")
-        ->type_name("SECONDS");
-    app.add_option("--saturation-cpu", raw.saturation_cpu,
-                   "Grow a Node.js app when all its processes use this % of a core (default: 90, "
-                   "0: off)")
-        ->type_name("PERCENT");
-    app.add_option("--saturation-sessions", raw.saturation_sessions,
-                   "Grow a Node.js app when all its processes have this many requests in flight "
-                   "(default: 32, 0: off)")
-        ->type_name("N");
-    app.add_flag("--sticky-sessions", raw.sticky_sessions,
-                 "Route all requests of a browser to one process (a cookie names it); needed by "
-                 "SockJS and long polling with several processes");
-    app.add_option("--sticky-sessions-cookie-name", raw.sticky_sessions_cookie_name,
-                   "The sticky sessions cookie (default: _passenger_route)")
-        ->type_name("NAME");
-    app.add_option("--sticky-sessions-cookie-attributes", raw.sticky_sessions_cookie_attributes,
-                   "Attributes of that cookie (default: 'SameSite=Lax; Path=/')")
-        ->type_name("'ATTRS'");
-    app.add_flag("--no-abort-websockets-on-process-shutdown", raw.no_abort_websockets,
-                 "Keep WebSockets of a process that restarts or stops open until they end");
-    declare_front_end_flags(app, raw.front_end);
-    app.add_option("--log-level", raw.log_level, "0 (errors) .. 4 (debug) (default: 2)")
-        ->type_name("LEVEL");
-}
-
-// Applies one numeric flag if it was given; returns an error line or "".
-std::string apply_number(const CLI::App& app, const std::string& name, const std::string& text,
-                         int min, int max, std::string_view what, int& target) {
-    if (app.count(name) == 0) return {};
-    auto parsed = config::parse_int_in_range(text, min, max, what);
-    if (auto* reason = std::get_if<std::string>(&parsed))
-        return fmt::format("{}: {}", name, *reason);
-    target = std::get<int>(parsed);
-    return {};
+    const std::vector<OptionSpec>& specs = option_specs();
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const OptionSpec& spec = specs[i];
+        RawStartFlags::Value& value = raw.values[i];
+        value.option =
+            spec.value_name == nullptr
+                ? app.add_flag(spec.flags, value.on, spec.help)
+                : app.add_option(spec.flags, value.text, spec.help)->type_name(spec.value_name);
+        if (std::string_view(spec.flags) == "--app-start-command") {
+            app.add_option("--envvar", raw.envvars,
+                           "Set an environment variable for the app (repeatable)")
+                ->type_name("NAME=VALUE")
+                ->allow_extra_args(false)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        }
+        if (std::string_view(spec.flags) == "--no-abort-websockets-on-process-shutdown")
+            declare_front_end_flags(app, raw.front_end);
+    }
 }
 
 std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::Options& options) {
-    if (app.count("--port") > 0) {
-        auto port = config::parse_port(raw.port);
-        if (auto* reason = std::get_if<std::string>(&port)) return "--port: " + *reason;
-        options.port = std::get<int>(port);
-    }
-    auto non_empty = [&](const char* name, const std::string& text, std::string& target) {
-        if (app.count(name) == 0) return std::string();
-        if (text.empty()) return fmt::format("{}: must not be empty", name);
-        target = text;
-        return std::string();
-    };
-    for (auto error :
-         {non_empty("--address", raw.address, options.address),
-          non_empty("--environment", raw.environment, options.environment),
-          non_empty("--log-file", raw.log_file, options.log_file),
-          non_empty("--pid-file", raw.pid_file, options.pid_file),
-          non_empty("--nodejs", raw.nodejs, options.nodejs),
-          non_empty("--app-type", raw.app_type, options.app_type),
-          non_empty("--startup-file", raw.startup_file, options.startup_file),
-          non_empty("--rackup", raw.rackup, options.rackup),
-          non_empty("--ruby", raw.ruby, options.ruby),
-          non_empty("--python", raw.python, options.python),
-          non_empty("--meteor-app-settings", raw.meteor_app_settings, options.meteor_app_settings),
-          non_empty("--app-start-command", raw.app_start_command, options.app_start_command),
-          non_empty("--instance-registry-dir", raw.instance_registry_dir,
-                    options.instance_registry_dir),
-          non_empty("--user", raw.user, options.user)})
-        if (!error.empty()) return error;
-    if (!options.user.empty()) {
-        if (auto error = watchdog::check_user_switch(options.user); !error.empty()) return error;
-    }
-    for (auto error :
-         {apply_number(app, "--min-instances", raw.min_instances, 0, kLargest,
-                       "a whole number >= 0", options.min_instances),
-          apply_number(app, "--max-pool-size", raw.max_pool_size, 1, kLargest,
-                       "a whole number >= 1", options.max_pool_size),
-          apply_number(app, "--start-timeout", raw.start_timeout, 1, kLargest,
-                       "a number of seconds >= 1", options.start_timeout_seconds),
-          apply_number(app, "--max-request-queue-size", raw.max_request_queue_size, 0, kLargest,
-                       "a whole number >= 0", options.max_request_queue_size),
-          apply_number(app, "--log-level", raw.log_level, 0, 4, "a log level (0-4)",
-                       options.log_level),
-          apply_number(app, "--pool-idle-time", raw.pool_idle_time, 0, kLargest,
-                       "a number of seconds >= 0", options.pool_idle_time_seconds),
-          apply_number(app, "--max-requests", raw.max_requests, 0, kLargest, "a whole number >= 0",
-                       options.max_requests),
-          apply_number(app, "--force-max-concurrent-requests-per-process",
-                       raw.max_concurrent_requests, 0, kLargest, "a whole number >= 0",
-                       options.max_concurrent_requests),
-          apply_number(app, "--max-request-queue-time", raw.max_request_queue_time, 0, kLargest,
-                       "a number of seconds >= 0", options.max_request_queue_time_seconds),
-          apply_number(app, "--max-request-time", raw.max_request_time, 0, kLargest,
-                       "a number of seconds >= 0", options.max_request_time_seconds),
-          apply_number(app, "--memory-limit", raw.memory_limit, 0, kLargest,
-                       "a number of megabytes >= 0", options.memory_limit_mb),
-          apply_number(app, "--stat-throttle-rate", raw.stat_throttle_rate, 0, kLargest,
-                       "a number of seconds >= 0", options.stat_throttle_rate_seconds),
-          apply_number(app, "--saturation-cpu", raw.saturation_cpu, 0, 100, "a percentage (0-100)",
-                       options.saturation_cpu_percent),
-          apply_number(app, "--saturation-sessions", raw.saturation_sessions, 0, kLargest,
-                       "a whole number >= 0", options.saturation_sessions)})
-        if (!error.empty()) return error;
-    if (app.count("--sticky-sessions-cookie-name") > 0) {
-        const std::string& name = raw.sticky_sessions_cookie_name;
-        if (auto error = config::cookie_name_error(name); !error.empty())
-            return "--sticky-sessions-cookie-name: " + error;
-        options.sticky_sessions_cookie_name = name;
-    }
-    if (app.count("--sticky-sessions-cookie-attributes") > 0) {
-        const std::string& attributes = raw.sticky_sessions_cookie_attributes;
-        if (auto error = config::cookie_attributes_error(attributes); !error.empty())
-            return "--sticky-sessions-cookie-attributes: " + error;
-        options.sticky_sessions_cookie_attributes = attributes;
+    const std::vector<OptionSpec>& specs = option_specs();
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const RawStartFlags::Value& value = raw.values[i];
+        if (value.option->count() == 0) continue;
+        if (std::string reason = specs[i].apply(value.text, options); !reason.empty())
+            return fmt::format("--{}: {}", value.option->get_lnames().front(), reason);
     }
     if (auto error = apply_front_end_flags(app, raw.front_end, options.front_end); !error.empty())
         return error;
@@ -251,17 +251,8 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
         auto& [name, value] = std::get<std::pair<std::string, std::string>>(envvar);
         options.envvars[name] = value;
     }
-    options.daemonize = raw.daemonize;
-    options.rolling_restarts = raw.rolling_restarts;
-    options.resist_deployment_errors = raw.resist_deployment_errors;
-    options.sticky_sessions = raw.sticky_sessions;
-    options.abort_websockets_on_process_shutdown = !raw.no_abort_websockets;
     return {};
 }
-
-}  // namespace
-
-namespace {
 
 // The option a setting's key names ("min_instances": --min-instances); nullptr for none. The
 // app's environment variables come only as Passengerfile.json's "envvars" object.

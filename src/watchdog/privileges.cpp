@@ -34,9 +34,8 @@ std::optional<Account> find_account(const std::string& user) {
 }  // namespace
 
 std::string check_user_switch(const std::string& user) {
-    if (::geteuid() != 0)
-        return fmt::format("--user {}: only root can run the app as another user", user);
-    if (!find_account(user)) return fmt::format("--user {}: no such user", user);
+    if (::geteuid() != 0) return "only root can run the app as another user";
+    if (!find_account(user)) return fmt::format("no such user '{}'", user);
     return {};
 }
 

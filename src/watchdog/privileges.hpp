@@ -11,8 +11,8 @@
 
 namespace passenger::watchdog {
 
-// An error message naming --user when `user` cannot be switched to by this process (not root,
-// or no such user); empty when it can.
+// Why `user` cannot be switched to by this process (not root, or no such user); empty when it
+// can. The caller names the option.
 std::string check_user_switch(const std::string& user);
 
 // Becomes `user` for good: supplementary groups, group, user; HOME, USER and LOGNAME follow (apps

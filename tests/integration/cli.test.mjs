@@ -51,7 +51,7 @@ test('passenger start --user with no such user: one line naming the option, exit
     const appDir = await copyFixture(t, 'echo');
     const result = await runPassenger(['start', '--user', 'no-such-user-here'], { cwd: appDir, timeoutMs: 15000 });
     assert.equal(result.code, 1, `exit code; stderr:\n${result.stderr}`);
-    assert.deepEqual(nonEmptyLines(result.stderr), ['passenger start: --user no-such-user-here: no such user']);
+    assert.deepEqual(nonEmptyLines(result.stderr), ["passenger start: --user: no such user 'no-such-user-here'"]);
 });
 
 test('passenger start --user as another user than root: one line saying root is needed, exit 1', { timeout: 30000 }, async (t) => {
@@ -66,7 +66,7 @@ test('passenger start --user as another user than root: one line saying root is 
         encoding: 'utf8',
     });
     assert.equal(result.status, 1, `exit code; stderr:\n${result.stderr}`);
-    assert.deepEqual(nonEmptyLines(result.stderr), ['passenger start: --user root: only root can run the app as another user']);
+    assert.deepEqual(nonEmptyLines(result.stderr), ['passenger start: --user: only root can run the app as another user']);
 });
 
 test('--user: the core and the app run as that user, the watchdog stays root', { timeout: 60000 }, async (t) => {

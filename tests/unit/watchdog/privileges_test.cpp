@@ -15,9 +15,9 @@ namespace {
 TEST(PrivilegesTest, AnUnknownUserIsNamedInTheError) {
     std::string error = check_user_switch("no-such-user-here");
     if (::geteuid() == 0) {
-        EXPECT_EQ(error, "--user no-such-user-here: no such user");
+        EXPECT_EQ(error, "no such user 'no-such-user-here'");
     } else {
-        EXPECT_EQ(error, "--user no-such-user-here: only root can run the app as another user");
+        EXPECT_EQ(error, "only root can run the app as another user");
     }
 }
 
