@@ -67,22 +67,24 @@ class ClientWriterTest : public ::testing::Test {
         return fd;
     }
 
-    // Runs writer.send_file() (then shuts the sending side) and, if `receive`, a reader that
-    // collects everything until EOF; returns send_file's result, nullopt if it did not finish.
-    std::optional<bool> send_file(ClientWriter& writer, int fd, uint64_t offset, uint64_t length,
-                                  std::string& received, bool receive = true) {
-        std::optional<bool> sent;
+    // Runs `operation` (a writer's finish() or send_file(), returning awaitable<bool>), then shuts
+    // the sending side; meanwhile, unless `received` is null, a reader collects everything until
+    // EOF. Returns the operation's result, nullopt if it did not finish within `timeout`.
+    template <typename Operation>
+    std::optional<bool> run_to_end(Operation operation, std::string* received,
+                                   std::chrono::seconds timeout = 10s) {
+        std::optional<bool> result;
         asio::co_spawn(
             pair_.io,
             [&]() -> asio::awaitable<void> {
-                sent = co_await writer.send_file(fd, offset, length);
+                result = co_await operation();
                 asio::error_code ignored;
                 pair_.near.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
             },
             asio::detached);
-        if (receive) start_reader(received);
-        pair_.io.run_for(10s);
-        return sent;
+        if (received != nullptr) start_reader(*received);
+        pair_.io.run_for(timeout);
+        return result;
     }
 
     testing::SocketPair pair_{16 * 1024};
@@ -96,17 +98,8 @@ TEST_F(ClientWriterTest, FinishWritesAQueuedResponse) {
     const std::string expected = response;
     writer.queue(response);
     EXPECT_TRUE(response.empty());
-    std::optional<bool> finished;
-    asio::co_spawn(
-        pair_.io,
-        [&]() -> asio::awaitable<void> {
-            finished = co_await writer.finish();
-            pair_.near.shutdown(asio::ip::tcp::socket::shutdown_send);
-        },
-        asio::detached);
     std::string received;
-    start_reader(received);
-    pair_.io.run_for(5s);
+    std::optional<bool> finished = run_to_end([&] { return writer.finish(); }, &received, 5s);
     ASSERT_TRUE(finished.has_value());
     EXPECT_TRUE(*finished);
     EXPECT_EQ(received, expected);
@@ -125,17 +118,8 @@ TEST_F(ClientWriterTest, AProducerNeverWaitsForASlowClientAndEveryByteArrivesInO
     pair_.io.run_for(100ms);
     EXPECT_GT(writer.queued(), 3u << 20) << "the client has read nothing yet";
 
-    std::optional<bool> finished;
-    asio::co_spawn(
-        pair_.io,
-        [&]() -> asio::awaitable<void> {
-            finished = co_await writer.finish();
-            pair_.near.shutdown(asio::ip::tcp::socket::shutdown_send);
-        },
-        asio::detached);
     std::string received;
-    start_reader(received);
-    pair_.io.run_for(10s);
+    std::optional<bool> finished = run_to_end([&] { return writer.finish(); }, &received);
     ASSERT_TRUE(finished.has_value());
     EXPECT_TRUE(*finished);
     EXPECT_EQ(writer.queued(), 0u);
@@ -172,7 +156,8 @@ TEST_F(ClientWriterTest, SendFileSendsTheQueuedHeadThenTheFileRange) {
     writer.queue(head);
     std::string received;
     // More than the 16 KiB socket buffers: sendfile meets EAGAIN and waits for writability.
-    std::optional<bool> sent = send_file(writer, fd, 12345, content.size() - 12445, received);
+    std::optional<bool> sent =
+        run_to_end([&] { return writer.send_file(fd, 12345, content.size() - 12445); }, &received);
     ::close(fd);
     ASSERT_TRUE(sent.has_value()) << "send_file did not finish in time";
     EXPECT_TRUE(*sent);
@@ -186,7 +171,7 @@ TEST_F(ClientWriterTest, SendFileFailsWhenTheFileIsShorterThanPromised) {
     ASSERT_GE(fd, 0);
     ClientWriter writer(pair_.near, settings_, deadline_, 5s);
     std::string received;
-    std::optional<bool> sent = send_file(writer, fd, 90, 20, received);
+    std::optional<bool> sent = run_to_end([&] { return writer.send_file(fd, 90, 20); }, &received);
     ::close(fd);
     ASSERT_TRUE(sent.has_value());
     EXPECT_FALSE(*sent);
@@ -200,8 +185,8 @@ TEST_F(ClientWriterTest, SendFileFailsWhenTheClientIsGone) {
     ASSERT_GE(fd, 0);
     pair_.far.close();
     ClientWriter writer(pair_.near, settings_, deadline_, 5s);
-    std::string received;
-    std::optional<bool> sent = send_file(writer, fd, 0, content.size(), received, false);
+    std::optional<bool> sent =
+        run_to_end([&] { return writer.send_file(fd, 0, content.size()); }, nullptr);
     ::close(fd);
     ASSERT_TRUE(sent.has_value());
     EXPECT_FALSE(*sent);
