@@ -14,7 +14,7 @@ import { describe, Load } from './lib/load.mjs';
 for (const mode of ['plain', 'rolling']) {
     const extra = mode === 'rolling' ? ['--rolling-restarts'] : [];
     test(`(b) ${mode} restarts under load lose nothing`, { timeout: 120000 }, async (t) => {
-        const server = await startChaosServer(t, ['--min-instances', '2', '--max-pool-size', '4', ...extra]);
+        const server = await startChaosServer(t, ['--min-instances', '2', '--max-pool-size', '2', ...extra]);
         const restartFile = path.join(server.appDir, 'tmp', 'restart.txt');
         touch(restartFile, new Date(Date.now() - 3600 * 1000));
         await waitForReadyProcesses(server, 2, { timeoutMs: 30000 });
