@@ -51,10 +51,11 @@ test('--start-timeout 1: a spawn that takes longer is killed, the error page and
     const response = await server.get('/pid', { timeoutMs: 15000 });
     assert.ok(response.status >= 500 && response.status <= 599, `5xx expected, got ${response.status}: ${response.text.slice(0, 500)}`);
     await server.waitForLog(/--start-timeout/, { timeoutMs: 5000 });
-    // Every process that began booting was killed (none got to listen).
-    const booted = [...server.logText().matchAll(/pool-app booting pid=(\d+)/g)].map((match) => Number(match[1]));
-    assert.ok(booted.length >= 1, `the app was spawned${logTail(server)}`);
-    await waitForGone(booted, { timeoutMs: 5000 });
+    // Every process the core gave up on was killed (none got to listen). The core's own line
+    // names it: on a busy machine Node may not even have printed its first line within 1 s.
+    const started = [...server.logText().matchAll(/process (\d+) did not start listening/g)].map((match) => Number(match[1]));
+    assert.ok(started.length >= 1, `the core names the process it gave up on${logTail(server)}`);
+    await waitForGone(started);
     assert.doesNotMatch(server.logText(), /pool-app ready/, 'no process got to listen');
     assert.equal(server.exitInfo, null, 'the server keeps running');
 });
