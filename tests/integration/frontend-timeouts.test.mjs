@@ -8,6 +8,7 @@ import path from 'node:path';
 import test from 'node:test';
 
 import { appRequests, pausedDownload } from './lib/frontend.mjs';
+import { requestsInFlight } from './lib/admin.mjs';
 import { RawConnection, request } from './lib/http.mjs';
 import { sleep, waitFor } from './lib/proc.mjs';
 import { copyFixture, startServer } from './lib/server.mjs';
@@ -81,10 +82,17 @@ test('timeouts', { timeout: 90000 }, async (t) => {
         const size = 64 << 20;
         const download = await pausedDownload(server, `/download?n=${size}`);
         t.after(() => download.destroy());
-        await waitFor(async () => (await request(server.port, '/last-download')).json()?.finished, {
-            timeoutMs: 20000,
-            what: 'the app to finish its response',
-        });
+        // The app hands over its whole response (the core parks it: the request is "sending
+        // response" on the admin API), unless the machine is so busy that the send timeout cut
+        // the stalled client off first (the request is gone). A paused client cannot tell.
+        let last = null;
+        await waitFor(
+            async () => {
+                last = (await requestsInFlight(server)).find((entry) => entry.uri.startsWith('/download'));
+                return !last || last.state === 'sending response';
+            },
+            { timeoutMs: 30000, what: () => `the app to finish its response (last seen: ${JSON.stringify(last)})` },
+        );
         await sleep(4000); // the send timeout (2 s) passes without progress
         const received = await download.resume();
         assert.equal(received.complete, false, 'the response was cut off');
@@ -168,8 +176,9 @@ test('slowloris: hundreds of connections trickling headers do not slow a normal 
         what: () => `all ${COUNT} slow connections to be closed (${sockets.filter((s) => s.closedAt === null).length} open)`,
     });
     clearInterval(trickle);
+    const without408 = sockets.filter((socket) => !/^HTTP\/1\.1 408 /.test(socket.received));
+    assert.equal(without408.length, 0, `${without408.length} of ${COUNT} slow connections closed without a 408, e.g. after ${without408[0]?.closedAt - started} ms with ${JSON.stringify(without408[0]?.received)}`);
     for (const socket of sockets) {
-        assert.match(socket.received, /^HTTP\/1\.1 408 /, 'each slow connection got a 408');
         assert.ok(socket.closedAt - started >= 7000, 'not before the header timeout');
     }
     assert.equal(await appRequests(server), before + latencies.length, 'the app saw only the normal requests');
