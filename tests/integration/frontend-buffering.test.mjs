@@ -52,7 +52,7 @@ test('request buffering', { timeout: 60000 }, async (t) => {
             // The one app process is free for others meanwhile.
             const other = await request(server.port, '/slow?ms=0', { timeoutMs: 5000 });
             assert.equal(other.status, 200);
-            await sleep(300);
+            await sleep(300); // the behaviour under test: the rest of the slow upload comes later
             const restSentAt = Date.now();
             connection.write(body.subarray(150000));
             const response = await connection.readResponse();

@@ -139,7 +139,7 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         const size = 32 * MiB;
         const { body, headers } = await new Promise((resolve, reject) => {
             const req = http.get({ host: '127.0.0.1', port, path: `/bytes?n=${size}&seed=21`, agent: false }, (res) => {
-                res.pause(); // let the server's buffers fill up first
+                res.pause(); // the behaviour under test: a client that reads late, so the server's buffers fill up first
                 setTimeout(() => {
                     const chunks = [];
                     res.on('data', (chunk) => chunks.push(chunk));
