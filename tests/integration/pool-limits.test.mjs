@@ -150,6 +150,21 @@ test('--max-request-time 1: a request running longer gets 504 and its process is
     );
 });
 
+test('--max-request-time 1: the other requests on the process it kills get 504 too', { timeout: 40000, todo: 'they get 502 (the process could not be reached) on today\'s code' }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '1', '--max-pool-size', '1', '--max-request-time', '1'] });
+    const [only] = await waitForReadyProcesses(server, 1);
+    // Two requests the app never answers, on the one process (Node takes both at once); the
+    // first reaches --max-request-time first, and the core kills the process for it.
+    const first = server.get('/slow?until=tmp/never&mark=tmp/first', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/first'), { what: 'the first request to reach the app' });
+    const second = server.get('/slow?until=tmp/never&mark=tmp/second', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/second'), { what: 'the second request to reach the app' });
+    assert.equal(markPid(server, 'tmp/second'), only);
+    assert.equal((await first).status, 504);
+    const response = await second;
+    assert.equal(response.status, 504, `the second request: ${response.status} ${response.text.slice(0, 300)}${logTail(server)}`);
+});
+
 test('queue hygiene: a queued request whose client disconnects never reaches the app', { timeout: 40000 }, async (t) => {
     const server = await startServer(t, {
         fixture,
