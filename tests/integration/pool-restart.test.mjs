@@ -37,8 +37,8 @@ test('touching tmp/restart.txt restarts every process without any request', { ti
             intervalMs: 20,
             what: () => `round ${round}: a new app process after the touch (running: ${appPids(server).join(', ')}, before: ${previous.join(', ')})${logTail(server)}`,
         });
-        await waitForGone(previous, { timeoutMs: 5000, what: `round ${round}: the old processes ${previous.join(', ')} to stop${logTail(server)}` });
-        const now = await waitForReadyProcesses(server, 2, { timeoutMs: 5000 });
+        await waitForGone(previous, { timeoutMs: 20000, what: `round ${round}: the old processes ${previous.join(', ')} to stop${logTail(server)}` });
+        const now = await waitForReadyProcesses(server, 2, { timeoutMs: 20000 });
         assert.ok(now.every((pid) => !previous.includes(pid) && !old.includes(pid)), `round ${round}: all new processes (${now.join(', ')})`);
     }
     assert.equal(hits(server).length, hitsBefore, 'no request reached the app during the restarts');
@@ -60,7 +60,7 @@ test('tmp/always_restart.txt: every request is served by a new process', { timeo
     }
     assert.equal(new Set([first, ...served]).size, 5, `five different processes for the boot check and 4 requests: ${[first, ...served].join(', ')}`);
     // The replaced ones do not pile up.
-    await waitForGone([first, ...served.slice(0, 3)], { timeoutMs: 8000 });
+    await waitForGone([first, ...served.slice(0, 3)], { timeoutMs: 20000 });
     assert.ok(stopSampling() <= 6);
 });
 
@@ -90,7 +90,7 @@ test('restart without --rolling-restarts: the request in flight finishes on the 
         assert.equal(response.status, 200, `a queued request is served: ${response.text.slice(0, 300)}${logTail(server)}`);
         assert.notEqual(response.json().pid, old, 'queued requests are served by the new version');
     }
-    await waitForGone([old], { timeoutMs: 5000 });
+    await waitForGone([old], { timeoutMs: 20000 });
     const after = await server.get('/pid');
     assert.equal(after.status, 200);
     assert.notEqual(after.json().pid, old);
@@ -139,7 +139,7 @@ test('--resist-deployment-errors: when the new version cannot start, the old pro
     fs.writeFileSync(path.join(appDir, 'broken'), 'yes\n');
     const logOffset = server.logText().length;
     touch(path.join(appDir, 'tmp', 'restart.txt'));
-    await server.waitForLog(/POOL-APP-BROKEN pid=\d+/, { timeoutMs: 5000 });
+    await server.waitForLog(/POOL-APP-BROKEN pid=\d+/, { timeoutMs: 20000 });
     // The failure is reported by the server itself, not only in the app's own output.
     await waitFor(
         () =>
@@ -148,7 +148,7 @@ test('--resist-deployment-errors: when the new version cannot start, the old pro
                 .slice(logOffset)
                 .split('\n')
                 .some((line) => !/^App \d+ std(out|err):/.test(line) && /could not|fail|error/i.test(line)),
-        { timeoutMs: 5000, what: () => `a server log line about the failed deployment${logTail(server)}` },
+        { timeoutMs: 20000, what: () => `a server log line about the failed deployment${logTail(server)}` },
     );
     for (let i = 0; i < 5; i++) {
         const response = await server.get(`/pid?i=${i}`, { timeoutMs: 10000 });
@@ -160,7 +160,7 @@ test('--resist-deployment-errors: when the new version cannot start, the old pro
     // Deploying a fixed version then replaces it.
     fs.rmSync(path.join(appDir, 'broken'));
     touch(path.join(appDir, 'tmp', 'restart.txt'), new Date(Date.now() + 2000));
-    await waitForGone([old], { timeoutMs: 8000, what: `the old process to be replaced by the fixed version${logTail(server)}` });
+    await waitForGone([old], { timeoutMs: 20000, what: `the old process to be replaced by the fixed version${logTail(server)}` });
     const fixed = await server.get('/pid');
     assert.equal(fixed.status, 200);
     assert.notEqual(fixed.json().pid, old);

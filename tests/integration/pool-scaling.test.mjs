@@ -47,7 +47,7 @@ test('--min-instances 3: three processes at boot, concurrent requests spread ove
     for (let i = 0; i < 3; i++) {
         const mark = `tmp/spread-${i}`;
         pending.push(server.get(`/slow?ms=1200&mark=${mark}`, { timeoutMs: 10000 }));
-        await waitFor(() => markExists(server, mark), { timeoutMs: 5000, what: `request ${i} to reach the app` });
+        await waitFor(() => markExists(server, mark), { timeoutMs: 20000, what: `request ${i} to reach the app` });
     }
     const served = (await Promise.all(pending)).map((response) => {
         assert.equal(response.status, 200, response.text);
@@ -235,7 +235,7 @@ test('Node scaling by requests in flight: --saturation-sessions 4 grows the app 
     assert.equal(max, 2, `one more process, not more (saw ${max})`);
 });
 
-test('Node scaling by CPU: a process busy burning CPU makes the pool spawn another one', { timeout: 40000 }, async (t) => {
+test('Node scaling by CPU: a process busy burning CPU makes the pool spawn another one', { timeout: 60000 }, async (t) => {
     // --saturation-cpu 50 rather than the default 90: on a 2-core machine shared with other
     // test files a busy event loop does not always get 90 % of a core. One request at a time
     // stays far below --saturation-sessions (32), so only CPU can make the pool grow.
@@ -258,7 +258,7 @@ test('Node scaling by CPU: a process busy burning CPU makes the pool spawn anoth
         burns += 1;
     }
     const share = Math.round(((cpuSeconds(first) - cpuAtStart) * 100) / ((Date.now() - startedAt) / 1000));
-    const pids = await waitForReadyProcesses(server, 2, { timeoutMs: 3000 }).catch((error) => {
+    const pids = await waitForReadyProcesses(server, 2, { timeoutMs: 20000 }).catch((error) => {
         throw new Error(`no second process after ${burns} CPU-bound requests of 1.5 s (the burning process used ${share} % of a core meanwhile): ${error.message}`);
     });
     assert.ok(pids.includes(first));
