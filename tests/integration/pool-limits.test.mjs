@@ -154,9 +154,13 @@ test('--max-request-time 1: the other requests on the process it kills get 504 t
     const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '1', '--max-pool-size', '1', '--max-request-time', '1'] });
     const [only] = await waitForReadyProcesses(server, 1);
     // Two requests the app never answers, on the one process (Node takes both at once); the
-    // first reaches --max-request-time first, and the core kills the process for it.
+    // first reaches --max-request-time half a second before the second (by the core's clock),
+    // and the core kills the process for it.
     const first = server.get('/slow?until=tmp/never&mark=tmp/first', { timeoutMs: 15000 });
     await waitFor(() => markExists(server, 'tmp/first'), { what: 'the first request to reach the app' });
+    await waitFor(async () => (await requestsInFlight(server)).some((request) => request.uri.includes('tmp/first') && request.age_seconds >= 0.5), {
+        what: 'the first request to be in the app for half a second',
+    });
     const second = server.get('/slow?until=tmp/never&mark=tmp/second', { timeoutMs: 15000 });
     await waitFor(() => markExists(server, 'tmp/second'), { what: 'the second request to reach the app' });
     assert.equal(markPid(server, 'tmp/second'), only);
