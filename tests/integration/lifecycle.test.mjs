@@ -30,7 +30,7 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
 
         const exit = await withTimeout(server.exited, 20000);
         assert.ok(exit, 'the server exits after the request in flight');
-        await waitForGone([appPid, ...processes], { timeoutMs: 5000 });
+        await waitForGone([appPid, ...processes], { timeoutMs: 15000 });
         assert.equal(fs.existsSync(pidFile), false, 'the pid file is removed');
         assert.equal(await connectionRefused(port), true, 'nothing listens on the port');
         assert.equal(exit.code, 0, `a graceful stop exits 0, got ${JSON.stringify(exit)}`);
@@ -53,8 +53,8 @@ test('SIGKILL to the server: its app processes are gone within a few seconds', {
     assert.ok(processes.includes(appPid));
     server.proc.kill('SIGKILL');
     await server.exited;
-    await waitForGone([appPid, ...processes], { timeoutMs: 5000 });
-    await waitFor(() => connectionRefused(server.port), { timeoutMs: 5000, what: 'the port to close' });
+    await waitForGone([appPid, ...processes], { timeoutMs: 15000 });
+    await waitFor(() => connectionRefused(server.port), { timeoutMs: 15000, what: 'the port to close' });
 });
 
 test('an app that ignores SIGTERM is killed after a timeout, and the server exits', { timeout: 60000 }, async (t) => {
@@ -82,7 +82,7 @@ test('a request that never finishes does not keep the server from stopping', { t
     server.proc.kill('SIGTERM');
     const exit = await withTimeout(server.exited, 30000);
     assert.ok(exit, 'the server exits within 30 s although a request never finishes');
-    await waitForGone([appPid], { timeoutMs: 5000 });
+    await waitForGone([appPid], { timeoutMs: 15000 });
     const outcome = await endless;
     assert.ok(outcome.error || outcome.status >= 500, `the client is not left hanging: ${JSON.stringify(outcome)}`);
 });
@@ -98,10 +98,10 @@ test('when the core process dies, the watchdog restarts it and its apps are gone
     assert.equal(socketDirs(core.pid).length, 1, 'the core keeps its app sockets in a folder named after it');
 
     process.kill(core.pid, 'SIGKILL');
-    await waitForGone([core.pid, appPid], { timeoutMs: 5000 });
+    await waitForGone([core.pid, appPid], { timeoutMs: 15000 });
     const next = await waitFor(
         async () => {
-            const response = await server.get('/pid', { timeoutMs: 5000 });
+            const response = await server.get('/pid', { timeoutMs: 15000 });
             return response.status === 200 && response.json();
         },
         { timeoutMs: 20000, intervalMs: 200, what: 'the server to serve again after the core died' },

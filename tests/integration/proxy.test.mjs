@@ -178,7 +178,7 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         const connection = await RawConnection.connect(port);
         try {
             connection.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n');
-            const interim = await connection.readResponse({ interim: true, timeoutMs: 2000 });
+            const interim = await connection.readResponse({ interim: true, timeoutMs: 10000 });
             assert.equal(interim.status, 100, interim.statusLine);
             connection.write('hello there');
             const response = await connection.readResponse();

@@ -101,7 +101,7 @@ test('leaderboard: two browsers on two processes see each other\'s points withou
     // Adding a player shows up everywhere too, and in the shared store.
     await first.page.fill('#new-name', 'Alan Turing');
     await first.page.click('#add button');
-    await second.page.waitForSelector('li.player:has-text("Alan Turing")', { timeout: 1000 });
+    await second.page.waitForSelector('li.player:has-text("Alan Turing")', { timeout: 10000 });
     const stored = (await request(server.port, '/api/players')).json();
     assert.ok(stored.players.some((player) => player.name === 'Alan Turing'));
     assert.deepEqual([...first.problems, ...second.problems], []);
