@@ -34,6 +34,13 @@ async function rootOnlyDir(t) {
     return dir;
 }
 
+// A file of root's, in that folder, that must keep its contents.
+async function preciousFile(t) {
+    const file = path.join(await rootOnlyDir(t), 'precious.txt');
+    fs.writeFileSync(file, 'precious\n');
+    return file;
+}
+
 // Plants a symlink as nobody would (owned by nobody).
 function plantLink(target, linkPath) {
     fs.symlinkSync(target, linkPath);
@@ -45,6 +52,15 @@ function rootSleeper(t) {
     const child = spawn('sleep', ['60'], { stdio: 'ignore' });
     onCleanup(t, () => child.kill('SIGKILL'));
     return child.pid;
+}
+
+// The command exited 1 with one line on stderr naming `named` (a path or a pid) and matching `why`.
+function assertRefused(result, named, why) {
+    assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
+    const lines = nonEmptyLines(result.stderr);
+    assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
+    assert.ok(lines[0].includes(named), `the line names ${named}: ${lines[0]}`);
+    assert.match(lines[0], why);
 }
 
 // `passenger start` that should refuse at once; if it starts anyway (the bug), it is killed after
@@ -62,17 +78,12 @@ test('a symlink at log/passenger.PORT.log: start refuses, naming the file; the t
 
     const result = await startExpectingRefusal(appDir, port);
     assert.equal(fs.existsSync(victim), false, 'root created the file the link points to');
-    assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
-    const lines = nonEmptyLines(result.stderr);
-    assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
-    assert.ok(lines[0].includes(logFile), `the line names the log file: ${lines[0]}`);
-    assert.match(lines[0], /symbolic link/);
+    assertRefused(result, logFile, /symbolic link/);
 });
 
 test('a symlink at log/passenger.PORT.log to an existing file: nothing is appended to it', { timeout: 60000, ...asRoot }, async (t) => {
     const appDir = await appOwnedByNobody(t);
-    const victim = path.join(await rootOnlyDir(t), 'precious.txt');
-    fs.writeFileSync(victim, 'precious\n');
+    const victim = await preciousFile(t);
     const port = await freePort();
     plantLink(victim, path.join(appDir, 'log', `passenger.${port}.log`));
 
@@ -90,17 +101,12 @@ test('the log folder is a symlink to a root-only folder: start refuses; nothing 
 
     const result = await startExpectingRefusal(appDir, port);
     assert.deepEqual(fs.readdirSync(victimDir), [], 'root wrote into the folder the link points to');
-    assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
-    const lines = nonEmptyLines(result.stderr);
-    assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
-    assert.ok(lines[0].includes(path.join(appDir, 'log')), `the line names the linked folder: ${lines[0]}`);
-    assert.match(lines[0], /symbolic link/);
+    assertRefused(result, path.join(appDir, 'log'), /symbolic link/);
 });
 
 test('symlinks at the temporary pid file names: the target keeps its contents, the pid file is a plain file', { timeout: 60000, ...asRoot }, async (t) => {
     const appDir = await appOwnedByNobody(t);
-    const victim = path.join(await rootOnlyDir(t), 'precious.txt');
-    fs.writeFileSync(victim, 'precious\n');
+    const victim = await preciousFile(t);
     const port = await freePort();
     const pidFile = path.join(appDir, 'tmp', 'pids', `passenger.${port}.pid`);
     // The names the next pids would give the temporary file (`<pid file>.tmp<pid>`).
@@ -117,19 +123,14 @@ test('symlinks at the temporary pid file names: the target keeps its contents, t
 
 test('the pid file is a symlink: start refuses, naming it; the target is untouched', { timeout: 60000, ...asRoot }, async (t) => {
     const appDir = await appOwnedByNobody(t);
-    const victim = path.join(await rootOnlyDir(t), 'precious.txt');
-    fs.writeFileSync(victim, 'precious\n');
+    const victim = await preciousFile(t);
     const port = await freePort();
     const pidFile = path.join(appDir, 'tmp', 'pids', `passenger.${port}.pid`);
     plantLink(victim, pidFile);
 
     const result = await startExpectingRefusal(appDir, port);
     assert.equal(fs.readFileSync(victim, 'utf8'), 'precious\n');
-    assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
-    const lines = nonEmptyLines(result.stderr);
-    assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
-    assert.ok(lines[0].includes(pidFile), `the line names the pid file: ${lines[0]}`);
-    assert.match(lines[0], /symbolic link/);
+    assertRefused(result, pidFile, /symbolic link/);
 });
 
 test('passenger stop with a pid file that is a symlink: refused, nothing is signalled', { timeout: 60000, ...asRoot }, async (t) => {
@@ -143,11 +144,7 @@ test('passenger stop with a pid file that is a symlink: refused, nothing is sign
 
     const result = await runPassenger(['stop', '--port', String(port)], { cwd: appDir, timeoutMs: 15000 });
     assert.ok(isAlive(sleeper), 'passenger stop signalled the pid behind a symlink');
-    assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
-    const lines = nonEmptyLines(result.stderr);
-    assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
-    assert.ok(lines[0].includes(pidFile), `the line names the pid file: ${lines[0]}`);
-    assert.match(lines[0], /symbolic link/);
+    assertRefused(result, pidFile, /symbolic link/);
 });
 
 test('passenger stop with a forged pid file naming another process: refused, that process lives', { timeout: 60000, ...asRoot }, async (t) => {
@@ -160,11 +157,7 @@ test('passenger stop with a forged pid file naming another process: refused, tha
 
     const result = await runPassenger(['stop', '--port', String(port)], { cwd: appDir, timeoutMs: 15000 });
     assert.ok(isAlive(sleeper), 'passenger stop signalled a process that is not the server');
-    assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
-    const lines = nonEmptyLines(result.stderr);
-    assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
-    assert.match(lines[0], new RegExp(`process ${sleeper}`));
-    assert.match(lines[0], /not the server/);
+    assertRefused(result, `process ${sleeper} `, /not the server/);
 });
 
 test('a symlink at Passengerfile.json: start refuses, naming it; the target is not read', { timeout: 60000, ...asRoot }, async (t) => {
@@ -175,11 +168,7 @@ test('a symlink at Passengerfile.json: start refuses, naming it; the target is n
     const port = await freePort();
 
     const result = await startExpectingRefusal(appDir, port);
-    assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
-    const lines = nonEmptyLines(result.stderr);
-    assert.equal(lines.length, 1, `one line on stderr:\n${result.stderr}`);
-    assert.ok(lines[0].includes(path.join(appDir, 'Passengerfile.json')), `the line names the file: ${lines[0]}`);
-    assert.match(lines[0], /symbolic link/);
+    assertRefused(result, path.join(appDir, 'Passengerfile.json'), /symbolic link/);
 });
 
 test('an app folder owned by the --user: the log file is created as that user, start and stop work', { timeout: 90000, ...asRoot }, async (t) => {
@@ -193,4 +182,22 @@ test('an app folder owned by the --user: the log file is created as that user, s
     const stop = await runPassenger(['stop', '--port', String(port)], { cwd: appDir, timeoutMs: 30000 });
     assert.equal(stop.code, 0, `passenger stop: ${stop.stdout}${stop.stderr}`);
     await waitFor(() => !isAlive(server.pid), { timeoutMs: 10000 });
+});
+
+test("the app user's Passengerfile.json naming a pid or log file elsewhere: start refuses, the file is untouched", { timeout: 60000, ...asRoot }, async (t) => {
+    const victim = await preciousFile(t);
+    for (const key of ['pid_file', 'log_file']) {
+        const appDir = await appOwnedByNobody(t);
+        const settings = path.join(appDir, 'Passengerfile.json');
+        fs.writeFileSync(settings, JSON.stringify({ [key]: victim }));
+        fs.chownSync(settings, nobody, nobodyGroup);
+        const port = await freePort();
+
+        const result = await startExpectingRefusal(appDir, port);
+        assert.equal(fs.readFileSync(victim, 'utf8'), 'precious\n', `root wrote the ${key} the app user chose`);
+        assert.equal(result.code, 1, `exit code; output:\n${result.stdout}${result.stderr}`);
+        assert.deepEqual(nonEmptyLines(result.stderr), [
+            `passenger start: Passengerfile.json: '${key}' names a file root writes, and this file belongs to user nobody; give it on the command line instead`,
+        ]);
+    }
 });
