@@ -1,5 +1,7 @@
 #include "http/body_buffer.hpp"
 
+#include "common/safe_file.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -75,14 +77,13 @@ void BodyBuffer::clear() {
 }
 
 std::error_code BodyBuffer::open_file() {
-    const std::string& directory = settings_->directory;
-    fd_ = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ >= 0) return {};
-    // File systems without O_TMPFILE: a named file, unlinked at once.
-    std::string path = directory + "/passenger-buffer.XXXXXX";
-    fd_ = ::mkostemp(path.data(), O_CLOEXEC);
-    if (fd_ < 0) return last_error();
-    ::unlink(path.c_str());
+    // Unnamed (O_TMPFILE), in a folder reached without following another user's links: the
+    // core may be root (no --user) and the folder anyone's (--data-buffer-dir).
+    safe_file::OpenedFile file = safe_file::create_unnamed_file(settings_->directory);
+    if (!file.ok())
+        return std::make_error_code(file.missing ? std::errc::no_such_file_or_directory
+                                                 : std::errc::permission_denied);
+    fd_ = file.fd.release();
     return {};
 }
 

@@ -1,6 +1,7 @@
 #include "spawn/spawner.hpp"
 
 #include "common/log.hpp"
+#include "common/safe_file.hpp"
 #include "spawn/app_command.hpp"
 #include "spawn/child_process.hpp"
 #include "spawn/socket_dir.hpp"
@@ -16,7 +17,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <filesystem>
 
 extern char** environ;
 
@@ -82,8 +82,10 @@ void Spawner::on_socket_dir_changed() {
 }
 
 Spawner::~Spawner() {
-    std::error_code ignored;
-    std::filesystem::remove_all(socket_dir_, ignored);
+    // The app processes could have planted links in the folder: none is followed.
+    auto [parent, name] = safe_file::split_path(socket_dir_);
+    safe_file::Folder folder = safe_file::open_folder(parent);
+    if (folder.ok()) safe_file::remove_tree(folder, name, ::geteuid());
 }
 
 std::vector<std::string> Spawner::environment(const std::string& socket_path, int port) const {
