@@ -263,28 +263,24 @@ asio::awaitable<void> Group::shutdown() {
     restart_watcher_.stop();
     retry_timer_.cancel();
     fail_queue(503, "<p>The server is shutting down.</p>");
-    auto signal_all = [this](int signal) {
-        for (auto& process : processes_) {
-            process->alive = false;
-            process->stop_requested = true;
-            close_tunnels(*process, true);
-            ::kill(-process->pid, signal);
-        }
-    };
-    signal_all(SIGTERM);
+    // One SIGTERM per process, never more: many apps take a second SIGTERM as "quit now" and
+    // skip their graceful shutdown. A process still spawning gets its own from on_spawned().
+    for (auto& process : processes_) {
+        close_tunnels(*process, true);
+        stop_process(*process);
+    }
     asio::steady_timer timer(io_);
     auto wait_until_gone = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
         auto deadline = Clock::now() + limit;
         while ((!processes_.empty() || spawning_ > 0) && Clock::now() < deadline) {
             timer.expires_after(10ms);
             co_await timer.async_wait(asio::use_awaitable);
-            signal_all(SIGTERM);  // also reaches processes that finished spawning meanwhile
         }
     };
     co_await wait_until_gone(std::chrono::seconds(options_.app_stop_timeout_seconds));
     if (!processes_.empty()) {
         log::warn("{} app process(es) did not stop in time; killing them", processes_.size());
-        signal_all(SIGKILL);
+        for (auto& process : processes_) ::kill(-process->pid, SIGKILL);
         co_await wait_until_gone(2s);
     }
 }
