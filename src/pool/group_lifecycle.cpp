@@ -1,4 +1,5 @@
 // Spawning, draining, stopping and restarting the processes of a Group, and their exits.
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
 #include "http/error_page.hpp"
 #include "pool/group.hpp"
@@ -151,12 +152,11 @@ void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_
     process->idle_connections.clear();
     std::erase(processes_, process);
     if (expected) {
-        log::info("App process {} {}", process->pid, spawn::describe_exit(wait_status));
+        log::info("App process {} {}", process->pid, describe_exit(wait_status));
     } else {
         ++counters_.crashes;
         // Requests in flight on it get 502 from the proxy, which usually notices first.
-        log::error("App process {} {} unexpectedly", process->pid,
-                   spawn::describe_exit(wait_status));
+        log::error("App process {} {} unexpectedly", process->pid, describe_exit(wait_status));
     }
     ensure_minimum();
     serve_queue();

@@ -1,5 +1,6 @@
 #include "spawn/spawner.hpp"
 
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
 #include "spawn/app_command.hpp"
 #include "spawn/child_process.hpp"
