@@ -10,7 +10,7 @@ namespace passenger::cli {
 int run_start_command(const std::vector<std::string>& args);
 int run_stop_command(const std::vector<std::string>& args);
 // Hidden: what the watchdog execs. Reads its configuration from the environment
-// (watchdog/core_environment.hpp), not from arguments.
+// (common/core_environment.hpp), not from arguments.
 int run_core_command();
 
 // The inspection tools, reached through symlinks named after them (argv[0]); `args` are the

@@ -30,27 +30,36 @@ std::error_code BodyBuffer::append(std::string_view data) {
     if (fd_ < 0) {
         if (auto error = open_file()) return error;
     }
+    // All or nothing: the bytes of a failed append (a full disk) are not part of the buffer, and
+    // the blocks a partial write took are given back.
+    uint64_t end = file_end_;
     while (!data.empty()) {
-        ssize_t written = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(file_end_));
+        ssize_t written = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(end));
         if (written < 0) {
             if (errno == EINTR) continue;
-            return last_error();
+            std::error_code error = last_error();
+            if (end > file_end_) {
+                // Should this fail too, the bytes stay unused past the end and are overwritten by
+                // the next append.
+                [[maybe_unused]] int ignored = ::ftruncate(fd_, static_cast<off_t>(file_end_));
+            }
+            return error;
         }
-        file_end_ += static_cast<uint64_t>(written);
+        end += static_cast<uint64_t>(written);
         data.remove_prefix(static_cast<size_t>(written));
     }
+    file_end_ = end;
     return {};
 }
 
 std::error_code BodyBuffer::take(std::string& data) {
-    std::error_code error;
     if (empty()) {
         memory_.swap(data);
-    } else {
-        error = append(data);
+    } else if (std::error_code error = append(data)) {
+        return error;  // `data` keeps the bytes
     }
     data.clear();
-    return error;
+    return {};
 }
 
 void BodyBuffer::take_memory(std::string& out) {

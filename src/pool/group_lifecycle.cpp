@@ -1,4 +1,5 @@
 // Spawning, draining, stopping and restarting the processes of a Group, and their exits.
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
 #include "http/error_page.hpp"
 #include "pool/group.hpp"
@@ -151,12 +152,11 @@ void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_
     process->idle_connections.clear();
     std::erase(processes_, process);
     if (expected) {
-        log::info("App process {} {}", process->pid, spawn::describe_exit(wait_status));
+        log::info("App process {} {}", process->pid, describe_exit(wait_status));
     } else {
         ++counters_.crashes;
         // Requests in flight on it get 502 from the proxy, which usually notices first.
-        log::error("App process {} {} unexpectedly", process->pid,
-                   spawn::describe_exit(wait_status));
+        log::error("App process {} {} unexpectedly", process->pid, describe_exit(wait_status));
     }
     ensure_minimum();
     serve_queue();
@@ -263,28 +263,24 @@ asio::awaitable<void> Group::shutdown() {
     restart_watcher_.stop();
     retry_timer_.cancel();
     fail_queue(503, "<p>The server is shutting down.</p>");
-    auto signal_all = [this](int signal) {
-        for (auto& process : processes_) {
-            process->alive = false;
-            process->stop_requested = true;
-            close_tunnels(*process, true);
-            ::kill(-process->pid, signal);
-        }
-    };
-    signal_all(SIGTERM);
+    // One SIGTERM per process, never more: many apps take a second SIGTERM as "quit now" and
+    // skip their graceful shutdown. A process still spawning gets its own from on_spawned().
+    for (auto& process : processes_) {
+        close_tunnels(*process, true);
+        stop_process(*process);
+    }
     asio::steady_timer timer(io_);
     auto wait_until_gone = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
         auto deadline = Clock::now() + limit;
         while ((!processes_.empty() || spawning_ > 0) && Clock::now() < deadline) {
             timer.expires_after(10ms);
             co_await timer.async_wait(asio::use_awaitable);
-            signal_all(SIGTERM);  // also reaches processes that finished spawning meanwhile
         }
     };
     co_await wait_until_gone(std::chrono::seconds(options_.app_stop_timeout_seconds));
     if (!processes_.empty()) {
         log::warn("{} app process(es) did not stop in time; killing them", processes_.size());
-        signal_all(SIGKILL);
+        for (auto& process : processes_) ::kill(-process->pid, SIGKILL);
         co_await wait_until_gone(2s);
     }
 }

@@ -34,20 +34,11 @@ asio::awaitable<void> Group::maintenance_loop() {
 }
 
 void Group::sample_metrics(double elapsed_seconds) {
-    for (auto& process : processes_) {
-        auto cpu = read_cpu_times(process->pid);
-        if (cpu && process->last_cpu_sample)
-            process->cpu_percent = cpu_percent(*process->last_cpu_sample, *cpu, elapsed_seconds);
-        process->last_cpu_sample = cpu;
-        auto runnable = read_runnable_ns(process->pid);
-        if (runnable && process->last_runnable_ns && *runnable >= *process->last_runnable_ns)
-            process->busy_percent = 100.0 *
-                                    static_cast<double>(*runnable - *process->last_runnable_ns) /
-                                    1e9 / elapsed_seconds;
-        process->last_runnable_ns = runnable;
-        if (auto memory = read_private_memory_kb(process->pid))
-            process->private_memory_kb = *memory;
-    }
+    std::vector<pid_t> pids;
+    for (auto& process : processes_) pids.push_back(process->pid);
+    auto members = process_group_members(pids);
+    for (auto& process : processes_)
+        sample_process_group(*process, members[process->pid], elapsed_seconds);
 }
 
 void Group::enforce_memory_limit() {

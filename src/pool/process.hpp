@@ -34,12 +34,13 @@ struct Process {
     int sessions = 0;        // requests in flight
     int max_sessions = 0;    // 0 = unlimited (Node.js)
     uint64_t processed = 0;  // requests finished
-    // Sampled about once a second by the group (pool/process_metrics).
+    // Sampled about once a second by the group (pool/process_metrics), over the whole process
+    // group: a wrapper (`meteor run`, `/bin/sh -c`) and the app it started count together.
     double cpu_percent = 0;  // of one core, over the last sampling interval
     uint64_t private_memory_kb = 0;
     std::optional<CpuTimes> last_cpu_sample;
     double busy_percent = 0;  // running or waiting to run, over the last interval (saturation)
-    std::optional<uint64_t> last_runnable_ns;
+    std::map<pid_t, uint64_t> last_runnable_ns;  // per member of the group
 
     bool alive = true;            // takes new requests; false once draining, broken or exited
     bool draining = false;        // finishes its requests, then stops (restart, limits, idle)

@@ -1,5 +1,7 @@
 #include "proxy/client_writer.hpp"
 
+#include "common/log.hpp"
+
 #include <sys/sendfile.h>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
@@ -35,7 +37,24 @@ ClientWriter::ClientWriter(asio::ip::tcp::socket& socket,
 
 void ClientWriter::queue(std::string& data) {
     if (failed_) return data.clear();
-    if (buffer_.take(data)) fail();
+    if (!held_.empty()) {
+        held_.append(data);  // behind what waits already
+        data.clear();
+    } else if (std::error_code error = buffer_.take(data)) {
+        hold(data, error);
+    }
+}
+
+void ClientWriter::hold(std::string& data, const std::error_code& error) {
+    if (!hold_logged_) {
+        hold_logged_ = true;
+        log::warn(
+            "Cannot buffer a response in {} ({}); it is read from the app only as fast as "
+            "the client takes it",
+            buffer_.directory(), error.message());
+    }
+    held_.swap(data);
+    data.clear();
 }
 
 bool ClientWriter::write(std::string& data) {
@@ -46,6 +65,7 @@ bool ClientWriter::write(std::string& data) {
 
 void ClientWriter::kick() {
     if (writing_ || failed_) return;
+    if (buffer_.empty() && !held_.empty()) buffer_.take(held_);  // a swap: cannot fail
     if (!buffer_.memory().empty()) {
         buffer_.take_memory(in_flight_);
         writing_ = true;
@@ -120,6 +140,7 @@ void ClientWriter::fail() {
     if (failed_) return;
     failed_ = true;
     deadline_.disarm();
+    held_.clear();
     if (!writing_) buffer_.clear();  // else an in-flight sendfile still reads the file
     if (on_failure_) {
         auto callback = std::move(on_failure_);
@@ -160,10 +181,11 @@ asio::awaitable<bool> ClientWriter::finish() {
         in_flight_.clear();
     }
     kick();
-    while (writing_ || (!failed_ && !buffer_.empty())) co_await wait();
+    while (writing_ || (!failed_ && (!buffer_.empty() || !held_.empty()))) co_await wait();
     deadline_.disarm();
     on_failure_ = nullptr;
     buffer_.clear();
+    hold_logged_ = false;
     co_return !failed_;
 }
 
@@ -204,9 +226,15 @@ asio::awaitable<void> ClientWriter::wait_until_below(uint64_t bytes) {
     while (!failed_ && queued() >= bytes) co_await wait();
 }
 
+asio::awaitable<void> ClientWriter::wait_until_buffered() {
+    while (!failed_ && !held_.empty()) co_await wait();
+}
+
 void ClientWriter::reset() {
     failed_ = false;
     on_failure_ = nullptr;
+    held_.clear();
+    hold_logged_ = false;
     if (!writing_) {
         buffer_.clear();
         in_flight_.clear();

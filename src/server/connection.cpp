@@ -235,6 +235,9 @@ asio::awaitable<bool> ClientConnection::read_body(bool expects_continue) {
         case BodyReadResult::invalid:
             co_return co_await reject(reader_.parser().error_status(),
                                       reader_.parser().error_reason(), true);
+        case BodyReadResult::no_space:
+            co_return co_await reject(507, "The server has no room to buffer the request body.",
+                                      true);
         case BodyReadResult::storage_failed:
             co_return co_await reject(500, "The request body could not be buffered.", true);
     }

@@ -1,5 +1,6 @@
 #include "server/core.hpp"
 
+#include "common/core_environment.hpp"
 #include "common/log.hpp"
 #include "server/server.hpp"
 
@@ -18,12 +19,12 @@ namespace {
 
 // Tells the watchdog (through the pipe it passed in PASSENGER_READY_FD) that the core serves.
 void report_ready() {
-    const char* ready_fd = std::getenv("PASSENGER_READY_FD");
+    const char* ready_fd = std::getenv(kReadyFdVariable);
     if (ready_fd == nullptr) return;
     int fd = std::atoi(ready_fd);
     (void)!::write(fd, "1", 1);
     ::close(fd);
-    ::unsetenv("PASSENGER_READY_FD");
+    ::unsetenv(kReadyFdVariable);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "spawn/spawner.hpp"
 
+#include "common/core_environment.hpp"
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
 #include "common/safe_file.hpp"
 #include "spawn/app_command.hpp"
@@ -42,11 +44,6 @@ int pick_free_port() {
         port = ntohs(address.sin_port);
     if (fd >= 0) ::close(fd);
     return port;
-}
-
-bool is_core_variable(std::string_view entry) {
-    return entry.starts_with("PASSENGER_CORE_OPTIONS=") ||
-           entry.starts_with("PASSENGER_LISTEN_FD=") || entry.starts_with("PASSENGER_READY_FD=");
 }
 
 struct ExitState {

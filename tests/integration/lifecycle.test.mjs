@@ -68,6 +68,21 @@ test('an app that ignores SIGTERM is killed after a timeout, and the server exit
     await server.waitForLog(new RegExp(`stubborn fixture ${appPid}: ignoring SIGTERM`), { timeoutMs: 1000 });
 });
 
+test('shutdown sends each app process one SIGTERM, so an app that takes its time to stop is not told twice', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture: 'sigterm-counter' });
+    const { pid: first } = (await server.get('/')).json();
+    server.track();
+    server.proc.kill('SIGTERM');
+    const exit = await withTimeout(server.exited, 30000);
+    assert.ok(exit, 'the server exits within 30 s');
+    assert.equal(exit.code, 0, `a graceful stop exits 0, got ${JSON.stringify(exit)}`);
+    const log = server.logText();
+    const sigterms = log.split('\n').filter((line) => /sigterm-counter \d+: SIGTERM number/.test(line));
+    assert.ok(sigterms.some((line) => line.includes(`sigterm-counter ${first}:`)), `the app ${first} got SIGTERM:\n${log.slice(-2000)}`);
+    assert.ok(sigterms.every((line) => line.endsWith('SIGTERM number 1')), `no app process got a second SIGTERM:\n${sigterms.slice(0, 10).join('\n')}`);
+    assert.match(log, new RegExp(`sigterm-counter ${first}: graceful shutdown done after 1 SIGTERM`));
+});
+
 test('a request that never finishes does not keep the server from stopping', { timeout: 60000 }, async (t) => {
     const server = await startServer(t, { fixture: 'echo' });
     const { appDir } = server;

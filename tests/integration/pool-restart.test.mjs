@@ -47,6 +47,38 @@ test('touching tmp/restart.txt restarts every process without any request', { ti
     assert.ok(!old.includes(response.json().pid));
 });
 
+test('tmp/ deleted and created again, or replaced by a new folder (as deploy tools do): touching tmp/restart.txt still restarts', { timeout: 60000 }, async (t) => {
+    const appDir = await appWithRestartFile(t);
+    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--min-instances', '1'] });
+    await waitForReadyProcesses(server, 1);
+    const tmpDir = path.join(appDir, 'tmp');
+    const deploys = [
+        ['deleted and created again', () => fs.rmSync(tmpDir, { recursive: true })],
+        ['deleted and created again, a second time', () => fs.rmSync(tmpDir, { recursive: true })],
+        ['moved away and replaced', () => fs.renameSync(tmpDir, path.join(appDir, `tmp.old.${Date.now()}`))],
+    ];
+    for (const [how, removeTmp] of deploys) {
+        const previous = appPids(server);
+        removeTmp();
+        fs.mkdirSync(tmpDir);
+        // A deploy touches restart.txt well after it created tmp/ (a touch right away would be
+        // seen by the look at the files that the folder's creation causes, watched or not).
+        await sleep(500);
+        touch(path.join(tmpDir, 'restart.txt'));
+        // No request is sent: the folder watch alone must notice.
+        await waitFor(() => appPids(server).some((pid) => !previous.includes(pid)), {
+            timeoutMs: 10000,
+            intervalMs: 50,
+            what: () => `tmp/ ${how}: a new app process after the touch (running: ${appPids(server).join(', ')}, before: ${previous.join(', ')})${logTail(server)}`,
+        });
+        await waitForGone(previous, { timeoutMs: 5000, what: `tmp/ ${how}: the old process to stop${logTail(server)}` });
+        const [now] = await waitForReadyProcesses(server, 1);
+        const response = await server.get('/pid');
+        assert.equal(response.status, 200);
+        assert.equal(response.json().pid, now, `tmp/ ${how}: the new process answers`);
+    }
+});
+
 test('tmp/always_restart.txt: every request is served by a new process', { timeout: 40000 }, async (t) => {
     const server = await startServer(t, { fixture, readyPath: '/pid' });
     const [first] = await waitForReadyProcesses(server, 1);
