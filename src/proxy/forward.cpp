@@ -76,10 +76,10 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         // not run twice takes one only after checking that it is still open.
         for (int attempt = 0;; ++attempt) {
             std::optional<AppSocket> reused =
-                attempt == 0 ? session.take_idle_connection(
-                                   idempotent ? pool::IdleCheck::unless_recent
-                                              : pool::IdleCheck::always)
-                             : std::nullopt;
+                attempt == 0
+                    ? session.take_idle_connection(idempotent ? pool::IdleCheck::unless_recent
+                                                              : pool::IdleCheck::always)
+                    : std::nullopt;
             AppSocket app(executor);
             if (reused) {
                 app = std::move(*reused);
@@ -91,8 +91,9 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());
                     group.on_process_unreachable(session.process());
-                    // A replay means the request already reached this process, which then died:
-                    // it was in flight there, so it fails rather than hit another process too.
+                    // A resend means the request may have reached this process, which then
+                    // died: it may have been in flight there, so it fails rather than hit
+                    // another process too.
                     if (attempt == 0 && ++unreachable < max_unreachable) break;
                     co_return co_await send_error(
                         client, 502, "<p>The application process could not be reached.</p>");
