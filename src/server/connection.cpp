@@ -170,8 +170,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     auto record =
         server_.requests().track(head.method, head.target, address_, server_.options().app_root);
     if (http::Rejection rejection = http::check_request_head(head))
-        co_return co_await reject(rejection.status, std::string(rejection.reason),
-                                  head.has_body());
+        co_return co_await reject(rejection.status, std::string(rejection.reason), head.has_body());
     if (http::Rejection rejection = http::normalize_request_target(head))
         co_return co_await reject(rejection.status, std::string(rejection.reason));
     const bool keep_alive = head.keep_alive && !server_.shutting_down();
