@@ -20,32 +20,15 @@
 namespace passenger::proxy {
 namespace {
 
-using http::append_chunk;
 using http::write_all;
 
 using pool::AppSocket;
 constexpr size_t max_app_response_head = 64 * 1024;
 
-// Streams the client's request body to the app, re-chunking a chunked body. `head` is written
-// together with the first body bytes.
-asio::awaitable<bool> send_request(ClientReader& client, AppSocket& app, std::string head) {
-    const bool chunked = client.head().chunked;
-    std::string pending = std::move(head);
-    std::string piece;
-    while (!client.parser().message_complete()) {
-        piece.clear();
-        if (co_await client.read_body(piece) != http::ReadStatus::ok) co_return false;
-        if (chunked) {
-            append_chunk(pending, piece);
-            if (client.parser().message_complete()) pending.append("0\r\n\r\n");
-        } else {
-            pending.append(piece);
-        }
-        if (!co_await write_all(app, pending)) co_return false;
-        pending.clear();
-    }
-    if (!pending.empty() && !co_await write_all(app, pending)) co_return false;
-    co_return true;
+// Methods a client may send again without changing the result (RFC 9110 9.2.2).
+bool is_idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+           method == "OPTIONS" || method == "TRACE";
 }
 
 asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_view detail_html) {
@@ -58,11 +41,10 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
 asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     auto executor = client.reader.stream().get_executor();
     const http::MessageHead& request = client.reader.head();
-    // A body the front end buffered reaches the app with a Content-Length, and can be sent again.
-    const http::BodyBuffer* body = client.request_body;
-    const std::string request_head = app_request_head(
-        request, client.client_address, body ? std::optional(body->size()) : std::nullopt);
-    const bool replayable = !request.has_body() || body != nullptr;
+    // The body the front end buffered reaches the app with a Content-Length.
+    const http::BodyBuffer& body = client.request_body;
+    const std::string request_head = app_request_head(request, client.client_address, body.size());
+    const bool idempotent = is_idempotent(request.method);
     const config::Options& options = group.options();
     const std::string sticky_id =
         options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)
@@ -90,11 +72,14 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 options.sticky_sessions_cookie_attributes);
         }
 
-        // A kept-alive connection may have been closed by the app just now; a request without a
-        // body can then safely be sent again on a new connection to the same process.
+        // A kept-alive connection may have been closed by the app just now. A request that must
+        // not run twice takes one only after checking that it is still open.
         for (int attempt = 0;; ++attempt) {
             std::optional<AppSocket> reused =
-                attempt == 0 ? session.take_idle_connection() : std::nullopt;
+                attempt == 0
+                    ? session.take_idle_connection(idempotent ? pool::IdleCheck::unless_recent
+                                                              : pool::IdleCheck::always)
+                    : std::nullopt;
             AppSocket app(executor);
             if (reused) {
                 app = std::move(*reused);
@@ -106,8 +91,9 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());
                     group.on_process_unreachable(session.process());
-                    // A replay means the request already reached this process, which then died:
-                    // it was in flight there, so it fails rather than hit another process too.
+                    // A resend means the request may have reached this process, which then
+                    // died: it may have been in flight there, so it fails rather than hit
+                    // another process too.
                     if (attempt == 0 && ++unreachable < max_unreachable) break;
                     co_return co_await send_error(
                         client, 502, "<p>The application process could not be reached.</p>");
@@ -115,8 +101,8 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
             }
             RequestDeadline deadline(executor, group.options().max_request_time_seconds);
             deadline.arm(app);
-            bool sent = body ? co_await send_buffered_request(app, request_head, *body)
-                             : co_await send_request(client.reader, app, request_head);
+            const Sending sending = co_await send_buffered_request(app, request_head, body);
+            const bool sent = sending == Sending::done;
             AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
             RelayState state;
             // A client that leaves meanwhile (a long poll it gave up) ends the wait for the app.
@@ -163,11 +149,15 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 co_return state.keep_alive;
             }
             if (relay == Relay::aborted) co_return false;
-            if (reused && replayable) continue;
-            if (!sent && !client.reader.parser().message_complete())
-                co_return false;  // the client went away
-            log::error("App process {} closed the connection without answering {} {}",
-                       session.process().pid, request.method, request.target);
+            // A reused connection the app closed meanwhile fails like this. The request goes
+            // again on a new connection only if that cannot make it run twice: the app got none
+            // of it, or its method is idempotent (as nginx's proxy_next_upstream decides).
+            if (reused && (sending == Sending::failed_unsent || idempotent)) continue;
+            log::error("App process {} closed the connection without answering {} {}{}",
+                       session.process().pid, request.method, request.target,
+                       reused ? " (not sent again: the app may have received it, and the method "
+                                "is not idempotent)"
+                              : "");
             co_return co_await send_error(
                 client, 502,
                 "<p>The application process closed the connection without a response.</p>");

@@ -170,7 +170,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     auto record =
         server_.requests().track(head.method, head.target, address_, server_.options().app_root);
     if (http::Rejection rejection = http::check_request_head(head))
-        co_return co_await reject(rejection.status, std::string(rejection.reason));
+        co_return co_await reject(rejection.status, std::string(rejection.reason), head.has_body());
     if (http::Rejection rejection = http::normalize_request_target(head))
         co_return co_await reject(rejection.status, std::string(rejection.reason));
     const bool keep_alive = head.keep_alive && !server_.shutting_down();
@@ -188,18 +188,12 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     if (co_await try_static(server_, writer_, head, keep_alive, written))
         co_return written&& keep_alive;
 
-    proxy::ClientContext context{reader_, address_, keep_alive};
+    // Upgrade requests too (they have no body: check_request_head).
+    record->state = admin::RequestState::reading_body;
+    if (!co_await read_body(expects_continue)) co_return false;
+    proxy::ClientContext context{reader_, address_, request_body_, keep_alive};
     context.writer = &writer_;
     context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
-    if (head.upgrade) {
-        // Upgrades are not buffered: the body (if any) streams to the app.
-        if (expects_continue && !co_await write_all(socket_, "HTTP/1.1 100 Continue\r\n\r\n"))
-            co_return false;
-    } else {
-        record->state = admin::RequestState::reading_body;
-        if (!co_await read_body(expects_continue)) co_return false;
-        context.request_body = &request_body_;
-    }
     record->state = admin::RequestState::for_app;
     context.process_pid = &record->pid;
     bool continues = co_await proxy::forward(context, server_.group());

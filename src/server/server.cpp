@@ -33,7 +33,8 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       group_(io, options, spawner_, reaper_),
       static_files_(options.app_root + "/public"),
       front_end_(options.front_end),
-      admin_(io, options, group_, requests_) {}
+      admin_(io, options, group_, requests_),
+      accepting_resumes_(io) {}
 
 void Server::start() {
     group_.start();
@@ -44,6 +45,8 @@ void Server::start() {
 asio::awaitable<void> Server::accept_loop() {
     asio::steady_timer pause(io_);
     while (!shutting_down_) {
+        co_await wait_below_connection_limit();
+        if (shutting_down_) break;
         asio::error_code error;
         asio::ip::tcp::socket socket =
             co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
@@ -55,8 +58,34 @@ asio::awaitable<void> Server::accept_loop() {
             co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
             continue;
         }
-        asio::co_spawn(io_, serve_connection(std::move(socket), *this), asio::detached);
+        ++open_connections_;
+        asio::co_spawn(io_, serve_connection(std::move(socket), *this),
+                       [this](std::exception_ptr) { on_connection_closed(); });
     }
+}
+
+// Not accepting leaves new connections in the kernel's listen backlog (and, past it, the
+// clients' SYNs unanswered until they retry), instead of running out of descriptors or memory
+// here. The admin socket has its own acceptor and keeps answering.
+asio::awaitable<void> Server::wait_below_connection_limit() {
+    const auto limit = static_cast<size_t>(options_.max_connections);
+    while (open_connections_ >= limit && !shutting_down_) {
+        if (!connection_limit_logged_) {
+            connection_limit_logged_ = true;
+            log::warn(
+                "Reached --max-connections ({}): new connections wait until one closes "
+                "(logged once)",
+                limit);
+        }
+        accepting_resumes_.expires_at(asio::steady_timer::time_point::max());
+        asio::error_code ignored;
+        co_await accepting_resumes_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+}
+
+void Server::on_connection_closed() {
+    --open_connections_;
+    accepting_resumes_.cancel();
 }
 
 Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& socket) {
@@ -80,6 +109,7 @@ asio::awaitable<void> Server::shut_down() {
     log::notice("Shutting down: no new connections; waiting for requests in flight");
     asio::error_code ignored;
     acceptor_.close(ignored);
+    accepting_resumes_.cancel();
 
     auto close_idle = [this, &ignored] {
         for (auto& entry : connections_) {

@@ -14,6 +14,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <list>
 
@@ -51,6 +52,9 @@ class Server {
 
   private:
     asio::awaitable<void> accept_loop();
+    // At --max-connections, waits until a connection closes (or shutdown begins).
+    asio::awaitable<void> wait_below_connection_limit();
+    void on_connection_closed();
 
     asio::io_context& io_;
     const config::Options& options_;
@@ -63,6 +67,10 @@ class Server {
     admin::RequestRegistry requests_;
     admin::InstanceAdmin admin_;  // the registry entry and the admin socket
     std::list<ConnectionEntry> connections_;
+    // Accepted connections not yet closed (a connection registers only once its coroutine runs).
+    size_t open_connections_ = 0;
+    asio::steady_timer accepting_resumes_;  // the accept loop sleeps on it at the limit
+    bool connection_limit_logged_ = false;
     bool shutting_down_ = false;
 };
 

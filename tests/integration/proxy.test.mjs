@@ -259,6 +259,21 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         }
     });
 
+    // Each request is sent on the kept-alive connection /pid left; the app closes it unanswered.
+    await sub('a kept-alive connection that fails: a GET is sent again, a POST is not (it must not run twice)', async () => {
+        const dropped = async () => (await request(port, '/dropped')).json();
+        assert.equal((await request(port, '/pid')).status, 200);
+        const get = await request(port, '/drop-if-reused');
+        assert.equal(get.status, 200, 'the GET is answered on a new connection');
+        assert.equal((await dropped()).GET, 2, 'the app got the GET twice');
+
+        assert.equal((await request(port, '/pid')).status, 200);
+        const post = await request(port, '/drop-if-reused', { method: 'POST', body: 'pay once' });
+        assert.equal(post.status, 502, 'the POST is not sent again');
+        assert.equal((await dropped()).POST, 1, 'the app got the POST once');
+        await server.waitForLog(/closed the connection without answering POST \/drop-if-reused \(not sent again/);
+    });
+
     await sub('concurrent requests are all answered correctly', async () => {
         const responses = await Promise.all(
             Array.from({ length: 20 }, (_, i) => request(port, `/echo?concurrent=${i}`, { method: 'POST', body: `body ${i}` })),
