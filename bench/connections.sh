@@ -15,6 +15,7 @@
 #
 #   bench/connections.sh                        # 10,000 connections, a few minutes
 #   CONNECTIONS=2000 TARGETS=ours RESULTS=/tmp/c.md bench/connections.sh
+#   TARGETS="ours ours=/tmp/passenger-before nginx" bench/connections.sh  # two builds of ours
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -89,7 +90,7 @@ trap 'exit 130' INT TERM
 spawn() {
     local dir=$1
     shift
-    (cd "$dir" && exec setsid env "$TAG" "$@" >>"$WORK/$CURRENT.log" 2>&1 </dev/null) &
+    (cd "$dir" && exec setsid env "$TAG" "$@" >>"$WORK/${CURRENT//\//_}.log" 2>&1 </dev/null) &
     SPAWNED=$!
     LEADERS+=("$SPAWNED")
 }
@@ -136,7 +137,7 @@ rss_kb() {
 }
 
 copy_app() {
-    local dir="$WORK/$CURRENT-app"
+    local dir="$WORK/${CURRENT//\//_}-app"
     rm -rf "$dir"
     mkdir -p "$dir/tmp" "$dir/public"
     cp "$BENCH_DIR/apps/websocket/app.js" "$dir/"
@@ -146,12 +147,13 @@ copy_app() {
 }
 
 start_target() {
-    local port=$1 dir
+    local port=$1 dir ours=$OURS
     dir=$(copy_app)
+    [[ $CURRENT == ours=* ]] && ours=${CURRENT#ours=}
     case $CURRENT in
-        ours)
-            [[ -x $OURS ]] || return 1
-            spawn "$dir" "$OURS" start --port "$port" --address 127.0.0.1 --environment production \
+        ours | ours=*)
+            [[ -x $ours ]] || return 1
+            spawn "$dir" "$ours" start --port "$port" --address 127.0.0.1 --environment production \
                 --nodejs "$NODE" --min-instances "$PROCS" --max-pool-size "$PROCS"
             ;;
         passenger)
