@@ -74,6 +74,11 @@ void BodyBuffer::clear() {
     }
 }
 
+void BodyBuffer::release() {
+    close_file();
+    std::string().swap(memory_);
+}
+
 std::error_code BodyBuffer::open_file() {
     const std::string& directory = settings_->directory;
     fd_ = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

@@ -1,5 +1,6 @@
 #include "proxy/forward.hpp"
 
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "http/error_page.hpp"
 #include "http/write_helpers.hpp"
@@ -102,6 +103,13 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 asio::error_code error;
                 co_await app.async_connect(session.process().endpoint,
                                            asio::redirect_error(asio::use_awaitable, error));
+                if (is_out_of_descriptors(error)) {
+                    // Our limit, not the process's fault: it stays in rotation.
+                    log::error("Cannot connect to app process {}: {}", session.process().pid,
+                               out_of_descriptors_hint(error));
+                    co_return co_await send_error(
+                        client, 503, "<p>The server is out of connections; try again later.</p>");
+                }
                 if (error) {
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());

@@ -96,6 +96,7 @@ class ClientConnection {
     asio::awaitable<bool> read_body(bool expects_continue);
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
     asio::awaitable<void> linger();
+    void release_idle_memory();
 
     Server& server_;
     const FrontEndSettings& settings_;
@@ -122,7 +123,7 @@ asio::awaitable<void> ClientConnection::run() {
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(settings_.keepalive_timeout);
             // Idle until the client sends something; no read buffer is held meanwhile.
-            if (!co_await reader_.wait_readable()) {
+            if (!co_await reader_.wait_readable([this] { release_idle_memory(); })) {
                 if (deadline_.expired()) log::debug("Closed an idle connection from {}", address_);
                 break;
             }
@@ -161,6 +162,15 @@ asio::awaitable<void> ClientConnection::run() {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     server_.unregister_connection(registration);
+}
+
+// While a connection waits for its next request it holds no buffer and no head storage; they
+// are allocated again when bytes arrive.
+void ClientConnection::release_idle_memory() {
+    reader_.parser().release_storage();
+    writer_.release_memory();
+    request_body_.release();
+    std::string().swap(scratch_);
 }
 
 // Answers one request whose head has been read; returns whether the connection continues.

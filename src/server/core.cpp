@@ -1,5 +1,6 @@
 #include "server/core.hpp"
 
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/server.hpp"
 
@@ -31,6 +32,12 @@ void report_ready() {
 int run_core(const config::Options& options, int listen_fd) {
     // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
+    FileLimit file_limit = raise_open_file_limit();
+    if (file_limit.error) {
+        log::warn("{}", describe(file_limit));
+    } else {
+        log::notice("{}", describe(file_limit));
+    }
     // Everything in the core runs on this one thread, so the scheduler and the reactor need no
     // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
     asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);

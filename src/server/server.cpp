@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/connection.hpp"
 
@@ -14,6 +15,8 @@ namespace passenger::server {
 namespace {
 
 using namespace std::chrono_literals;
+
+constexpr auto accept_retry_interval = 100ms;
 
 asio::ip::tcp protocol_of(int fd) {
     sockaddr_storage address{};
@@ -43,17 +46,28 @@ void Server::start() {
 
 asio::awaitable<void> Server::accept_loop() {
     asio::steady_timer pause(io_);
+    int failures = 0;  // in a row
     while (!shutting_down_) {
         asio::error_code error;
         asio::ip::tcp::socket socket =
             co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
         if (error == asio::error::operation_aborted || shutting_down_) break;
         if (error) {
-            // Out of descriptors or memory: wait a little instead of spinning.
-            log::error("accept() failed: {}", error.message());
-            pause.expires_after(100ms);
+            // Out of descriptors or memory: the connection waits in the listen backlog while we
+            // pause instead of spinning; one line when it starts, one when it is over.
+            if (failures++ == 0) {
+                log::error(
+                    "Cannot accept connections: {}; retrying every {} ms",
+                    is_out_of_descriptors(error) ? out_of_descriptors_hint(error) : error.message(),
+                    accept_retry_interval.count());
+            }
+            pause.expires_after(accept_retry_interval);
             co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
             continue;
+        }
+        if (failures > 0) {
+            log::notice("Accepting connections again (after {} failed attempts)", failures);
+            failures = 0;
         }
         asio::co_spawn(io_, serve_connection(std::move(socket), *this), asio::detached);
     }
