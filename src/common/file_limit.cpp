@@ -1,6 +1,7 @@
 #include "common/file_limit.hpp"
 
 #include <fmt/format.h>
+#include <asio/error_code.hpp>
 
 #include <cerrno>
 #include <fstream>
@@ -48,12 +49,15 @@ std::string describe(const FileLimit& limit) {
 }
 
 bool is_out_of_descriptors(const std::error_code& error) {
-    return error == std::errc::too_many_files_open ||
-           error == std::errc::too_many_files_open_in_system;
+    // By errno value: asio's system category maps EMFILE to std::errc but not ENFILE.
+    const bool errno_category = error.category() == std::system_category() ||
+                                error.category() == std::generic_category() ||
+                                error.category() == asio::system_category();
+    return errno_category && (error.value() == EMFILE || error.value() == ENFILE);
 }
 
 std::string out_of_descriptors_hint(const std::error_code& error) {
-    if (error == std::errc::too_many_files_open_in_system)
+    if (error.value() == ENFILE)
         return "the system ran out of file descriptors (raise fs.file-max)";
     rlimit limit{};
     ::getrlimit(RLIMIT_NOFILE, &limit);

@@ -61,8 +61,8 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     const http::MessageHead& request = client.reader.head();
     // A body the front end buffered reaches the app with a Content-Length, and can be sent again.
     const http::BodyBuffer* body = client.request_body;
-    const std::string request_head = app_request_head(
-        request, client.client_address, body ? std::optional(body->size()) : std::nullopt);
+    std::string request_head = app_request_head(request, client.client_address,
+                                                body ? std::optional(body->size()) : std::nullopt);
     const bool replayable = !request.has_body() || body != nullptr;
     const config::Options& options = group.options();
     const std::string sticky_id =
@@ -152,6 +152,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     co_return co_await send_error(
                         client, 502, "<p>The application switched protocols unasked.</p>");
                 }
+                std::string().swap(request_head);  // not needed while the tunnel lasts
                 co_await run_tunnel(
                     client, app_reader, session,
                     upgrade_response_head(app_reader.head(), client.extra_response_headers));

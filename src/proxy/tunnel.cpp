@@ -4,7 +4,6 @@
 #include "http/response_head.hpp"
 
 #include <fmt/format.h>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -21,7 +20,6 @@ namespace passenger::proxy {
 namespace {
 
 using namespace std::chrono_literals;
-using namespace asio::experimental::awaitable_operators;
 using spawn::AppSocket;
 
 // After one side closed, the other gets this long to close too (a WebSocket's closing handshake
@@ -60,38 +58,45 @@ std::string_view write_now(Socket& socket, std::string_view data, asio::error_co
     return error ? std::string_view() : data.substr(written);
 }
 
-// Reads `from` until it would block, writing each piece to `to` at once. Returns when `from`
-// has nothing more for now (`error` clear, `rest` empty), when `to` did not take a piece whole
-// (`rest` holds what is left, copied out of the shared buffer), or on an error or the end of
-// `from` (`error`; a failure of `to` is broken_pipe, so it never looks like a clean end).
+// What relay_available() stopped at.
+enum class Relayed {
+    drained,  // `from` has nothing more for now
+    partial,  // `to` did not take a piece whole: `rest` holds what is left
+    yield,    // `from` keeps sending: let the other connections run, then go on
+    failed,   // `error` says why; a failure of `to` is broken_pipe, so it never looks like an EOF
+};
+
+// Reads `from` until it would block, writing each piece to `to` at once; what `to` does not
+// take is copied out of the shared buffer into `rest`.
 template <typename From, typename To>
-asio::awaitable<void> relay_available(From& from, To& to, std::string& rest,
-                                      asio::error_code& error) {
-    for (int reads = 1;; ++reads) {
+Relayed relay_available(From& from, To& to, std::string& rest, asio::error_code& error) {
+    for (int reads = 0; reads < reads_between_yields; ++reads) {
         std::string_view piece = read_now(from, error);
         if (would_block(error)) {
             error.clear();
-            co_return;
+            return Relayed::drained;
         }
-        if (error) co_return;
+        if (error) return Relayed::failed;
         std::string_view left = write_now(to, piece, error);
         if (error) {
             error = asio::error::broken_pipe;
-            co_return;
+            return Relayed::failed;
         }
         if (!left.empty()) {
             rest.assign(left);
-            co_return;
+            return Relayed::partial;
         }
-        if (reads % reads_between_yields == 0)
-            co_await asio::post(from.get_executor(), asio::use_awaitable);
     }
+    return Relayed::yield;
 }
 
 // What the two directions of a tunnel and the pool's close callback share.
 struct TunnelState : std::enable_shared_from_this<TunnelState> {
     TunnelState(asio::ip::tcp::socket& client, AppSocket& app)
-        : client(&client), app(&app), grace(client.get_executor()) {}
+        : client(&client),
+          app(&app),
+          grace(client.get_executor()),
+          client_side_done(client.get_executor()) {}
 
     // Ends both directions at once: every pending operation on either socket completes.
     void abort() {
@@ -119,27 +124,17 @@ struct TunnelState : std::enable_shared_from_this<TunnelState> {
     int directions_done = 0;
     bool aborted = false;  // closed by a failure, the pool or the grace timer
     bool ended = false;    // run_tunnel() returned: the sockets may be gone
+    // The client-to-app direction: bytes the app did not take at once, and its end.
+    std::string client_pending;
+    bool client_side_running = true;
+    asio::steady_timer client_side_done;  // cancelled when that direction ends
 };
 
-asio::awaitable<void> client_to_app(std::shared_ptr<TunnelState> state, std::string pending) {
-    asio::error_code error;
-    for (;;) {
-        if (!pending.empty()) {
-            co_await asio::async_write(*state->app, asio::buffer(pending),
-                                       asio::redirect_error(asio::use_awaitable, error));
-            if (error) {
-                error = asio::error::broken_pipe;  // the app side failed: no clean end
-                break;
-            }
-            std::string().swap(pending);
-        }
-        co_await relay_available(*state->client, *state->app, pending, error);
-        if (error) break;
-        if (!pending.empty()) continue;
-        co_await state->client->async_wait(asio::ip::tcp::socket::wait_read,
-                                           asio::redirect_error(asio::use_awaitable, error));
-        if (error) break;
-    }
+// The client-to-app direction runs on completion handlers, not as a coroutine: while it waits
+// it holds one pending operation and no frame.
+void client_to_app(std::shared_ptr<TunnelState> state);
+
+void on_client_side_end(const std::shared_ptr<TunnelState>& state, asio::error_code error) {
     if (error == asio::error::eof && !state->aborted) {
         // The client closed its side: so does the app's, which may still answer.
         asio::error_code ignored;
@@ -147,6 +142,39 @@ asio::awaitable<void> client_to_app(std::shared_ptr<TunnelState> state, std::str
         state->on_direction_done();
     } else {
         state->abort();
+    }
+    state->client_side_running = false;
+    state->client_side_done.cancel();
+}
+
+// Writes the bytes the app did not take at once, then goes on relaying.
+void write_client_pending(std::shared_ptr<TunnelState> state) {
+    asio::async_write(*state->app, asio::buffer(state->client_pending),
+                      [state](const asio::error_code& error, size_t) {
+                          std::string().swap(state->client_pending);
+                          if (error) return on_client_side_end(state, asio::error::broken_pipe);
+                          client_to_app(state);
+                      });
+}
+
+void client_to_app(std::shared_ptr<TunnelState> state) {
+    asio::error_code error;
+    switch (relay_available(*state->client, *state->app, state->client_pending, error)) {
+        case Relayed::drained:
+            state->client->async_wait(asio::ip::tcp::socket::wait_read,
+                                      [state](const asio::error_code& wait_error) {
+                                          if (wait_error)
+                                              return on_client_side_end(state, wait_error);
+                                          client_to_app(state);
+                                      });
+            return;
+        case Relayed::partial:
+            return write_client_pending(std::move(state));
+        case Relayed::yield:
+            asio::post(state->client->get_executor(), [state] { client_to_app(state); });
+            return;
+        case Relayed::failed:
+            return on_client_side_end(state, error);
     }
 }
 
@@ -166,9 +194,11 @@ asio::awaitable<void> app_to_client(std::shared_ptr<TunnelState> state, ClientWr
             writer.release_memory();
             std::string().swap(pending);
         }
-        co_await relay_available(*state->app, *state->client, pending, error);
-        if (error) break;
-        if (!pending.empty()) continue;
+        Relayed relayed = relay_available(*state->app, *state->client, pending, error);
+        if (relayed == Relayed::failed) break;
+        if (relayed == Relayed::yield)
+            co_await asio::post(state->app->get_executor(), asio::use_awaitable);
+        if (relayed != Relayed::drained) continue;
         co_await state->app->async_wait(AppSocket::wait_read,
                                         asio::redirect_error(asio::use_awaitable, error));
         if (error) break;
@@ -225,8 +255,20 @@ asio::awaitable<void> run_tunnel(ClientContext& client, AppReader& app, pool::Se
     std::string early_bytes = client.reader.take_buffered();
     app.parser().release_storage();
     client.reader.parser().release_storage();
-    co_await (client_to_app(state, std::move(early_bytes)) &&
-              app_to_client(state, *client.writer, std::move(response_head)));
+    // One direction on completion handlers, the other in this coroutine: no parallel group, no
+    // second coroutine. The sockets are the caller's, so this returns only once both ended.
+    state->client_pending = std::move(early_bytes);
+    if (state->client_pending.empty()) {
+        client_to_app(state);
+    } else {
+        write_client_pending(state);
+    }
+    co_await app_to_client(state, *client.writer, std::move(response_head));
+    while (state->client_side_running) {
+        state->client_side_done.expires_at(asio::steady_timer::time_point::max());
+        co_await state->client_side_done.async_wait(
+            asio::redirect_error(asio::use_awaitable, error));
+    }
     state->ended = true;
     state->grace.cancel();
     log::debug("Tunnel to app process {} closed", session.process().pid);
