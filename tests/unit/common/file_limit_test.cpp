@@ -18,16 +18,18 @@ TEST(FileLimit, RaisesTheSoftLimitToTheHardOne) {
     rlimit after{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &after), 0);
     EXPECT_EQ(limit.now, after.rlim_cur);
-    if (before.rlim_max != RLIM_INFINITY) EXPECT_EQ(after.rlim_cur, before.rlim_max);
+    if (before.rlim_max != RLIM_INFINITY) {
+        EXPECT_EQ(after.rlim_cur, before.rlim_max);
+    }
     EXPECT_EQ(raise_open_file_limit().now, limit.now);  // a second call changes nothing
 }
 
 TEST(FileLimit, DescribesWhatItDid) {
-    EXPECT_EQ(describe({.before = 1024, .now = 20000}),
+    EXPECT_EQ(describe({.before = 1024, .now = 20000, .error = {}}),
               "Open file limit: 20000 (raised from 1024, the hard limit)");
-    EXPECT_EQ(describe({.before = 64, .now = 64}), "Open file limit: 64 (the hard limit)");
-    FileLimit failed{.before = 1024, .now = 1024};
-    failed.error = std::error_code(EPERM, std::system_category());
+    EXPECT_EQ(describe({.before = 64, .now = 64, .error = {}}),
+              "Open file limit: 64 (the hard limit)");
+    FileLimit failed{.before = 1024, .now = 1024, .error = {EPERM, std::system_category()}};
     EXPECT_EQ(describe(failed).rfind("Open file limit: 1024 (could not raise it", 0), 0u);
 }
 
