@@ -14,7 +14,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -88,8 +87,7 @@ class ClientConnection {
           socket_(std::move(socket)),
           address_(client_address(socket_)),
           registration_(registration),
-          deadline_(socket_, std::min<SocketDeadline::Clock::duration>(settings_.timer_granularity,
-                                                                       park_after)),
+          deadline_(socket_, settings_.timer_granularity),
           reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
           writer_(socket_, settings_.response_buffer, deadline_, settings_.send_timeout),
           request_body_(settings_.request_buffer) {
