@@ -112,15 +112,6 @@ stop_target() {
     LEADERS=()
 }
 
-wait_ready() {
-    local url=$1 deadline=$((SECONDS + START_TIMEOUT))
-    while ((SECONDS < deadline)); do
-        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
 # The server's own processes: what the target started, minus the node processes running the app.
 server_pids() {
     local pid
@@ -181,7 +172,7 @@ start_target() {
                 free_port
                 backend=$FREE_PORT
                 spawn "$dir" env PORT="$backend" HOST=127.0.0.1 "$NODE" app.js
-                wait_ready "http://127.0.0.1:$backend/" || return 1
+                wait_http "http://127.0.0.1:$backend/" || return 1
                 upstreams+="        server 127.0.0.1:$backend;"$'\n'
             done
             [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
@@ -226,7 +217,7 @@ CONF
                 -c "$prefix/nginx.conf" -g 'daemon off;'
             ;;
     esac
-    wait_ready "http://127.0.0.1:$port/"
+    wait_http "http://127.0.0.1:$port/"
 }
 
 kib_per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.1f", (a - b) / n}'; }
