@@ -85,6 +85,11 @@ void BodyBuffer::clear() {
     }
 }
 
+void BodyBuffer::release() {
+    close_file();
+    std::string().swap(memory_);
+}
+
 std::error_code BodyBuffer::open_file() {
     // Unnamed (O_TMPFILE), in a folder reached without following another user's links: the
     // core may be root (no --user) and the folder anyone's (--data-buffer-dir).

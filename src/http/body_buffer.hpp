@@ -52,6 +52,8 @@ class BodyBuffer {
     // Empties the buffer: closes the file (its disk space is freed) and keeps a small memory
     // capacity only, so an idle connection holds little.
     void clear();
+    // Empties the buffer and frees its memory too: for a connection that goes idle.
+    void release();
 
   private:
     std::error_code open_file();

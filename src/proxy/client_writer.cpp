@@ -195,4 +195,10 @@ void ClientWriter::reset() {
     }
 }
 
+void ClientWriter::release_memory() {
+    if (writing_) return;
+    buffer_.release();
+    std::string().swap(in_flight_);
+}
+
 }  // namespace passenger::proxy

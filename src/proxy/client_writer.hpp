@@ -55,6 +55,8 @@ class ClientWriter {
     void on_failure(std::function<void()> callback) { on_failure_ = std::move(callback); }
     // Forgets a failure and any queued bytes; for the next response on a new connection state.
     void reset();
+    // Frees the memory an idle writer keeps for the next response (the connection waits now).
+    void release_memory();
 
   private:
     void hold(std::string& data, const std::error_code& error);

@@ -1,5 +1,6 @@
 #include "proxy/forward.hpp"
 
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "http/error_page.hpp"
 #include "http/write_helpers.hpp"
@@ -43,7 +44,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     const http::MessageHead& request = client.reader.head();
     // The body the front end buffered reaches the app with a Content-Length.
     const http::BodyBuffer& body = client.request_body;
-    const std::string request_head = app_request_head(request, client.client_address, body.size());
+    std::string request_head = app_request_head(request, client.client_address, body.size());
     const bool idempotent = is_idempotent(request.method);
     const config::Options& options = group.options();
     const std::string sticky_id =
@@ -87,6 +88,13 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 asio::error_code error;
                 co_await app.async_connect(session.process().endpoint,
                                            asio::redirect_error(asio::use_awaitable, error));
+                if (is_out_of_descriptors(error)) {
+                    // Our limit, not the process's fault: it stays in rotation.
+                    log::error("Cannot connect to app process {}: {}", session.process().pid,
+                               out_of_descriptors_hint(error));
+                    co_return co_await send_error(
+                        client, 503, "<p>The server is out of connections; try again later.</p>");
+                }
                 if (error) {
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());
@@ -130,6 +138,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     co_return co_await send_error(
                         client, 502, "<p>The application switched protocols unasked.</p>");
                 }
+                std::string().swap(request_head);  // not needed while the tunnel lasts
                 co_await run_tunnel(
                     client, app_reader, session,
                     upgrade_response_head(app_reader.head(), client.extra_response_headers));

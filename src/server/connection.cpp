@@ -7,6 +7,7 @@
 #include "http/write_helpers.hpp"
 #include "proxy/client_writer.hpp"
 #include "proxy/forward.hpp"
+#include "server/parked_connection.hpp"
 #include "server/request_body.hpp"
 
 #include <asio/redirect_error.hpp>
@@ -14,6 +15,7 @@
 #include <asio/write.hpp>
 
 #include <array>
+#include <optional>
 
 namespace passenger::server {
 namespace {
@@ -77,11 +79,14 @@ std::string client_address(const asio::ip::tcp::socket& socket) {
 // writer of its responses and the buffer of a request body.
 class ClientConnection {
   public:
-    ClientConnection(asio::ip::tcp::socket socket, Server& server)
+    // `registration`: a parked connection's, which continues (its first head is not the first).
+    ClientConnection(asio::ip::tcp::socket socket, Server& server,
+                     std::optional<Server::ConnectionHandle> registration = std::nullopt)
         : server_(server),
           settings_(server.front_end()),
           socket_(std::move(socket)),
           address_(client_address(socket_)),
+          registration_(registration),
           deadline_(socket_, settings_.timer_granularity),
           reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
           writer_(socket_, settings_.response_buffer, deadline_, settings_.send_timeout),
@@ -96,11 +101,13 @@ class ClientConnection {
     asio::awaitable<bool> read_body(bool expects_continue);
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
     asio::awaitable<void> linger();
+    void release_idle_memory();
 
     Server& server_;
     const FrontEndSettings& settings_;
     asio::ip::tcp::socket socket_;
     const std::string address_;
+    std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
     proxy::ClientReader reader_;
     proxy::ClientWriter writer_;
@@ -109,20 +116,34 @@ class ClientConnection {
 };
 
 asio::awaitable<void> ClientConnection::run() {
-    auto registration = server_.register_connection(socket_);
+    const bool resumed = registration_.has_value();
+    if (resumed) {
+        (*registration_)->socket = &socket_;
+    } else {
+        registration_ = server_.register_connection(socket_);
+    }
+    auto registration = *registration_;
     asio::error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    if (!resumed) socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
 
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
-    // one read (the usual case) never touches the timer.
-    deadline_.expires_after(settings_.header_timeout);
-    for (bool first = true;; first = false) {
+    // one read (the usual case) never touches the timer. A connection idle for park_after is
+    // parked with the rest of its keep-alive timeout (this coroutine ends).
+    const auto keepalive = settings_.keepalive_timeout;
+    const bool parks = keepalive == keepalive.zero() || keepalive > park_after;
+    if (!resumed) deadline_.expires_after(settings_.header_timeout);
+    for (bool first = !resumed;; first = false) {
         registration->busy = false;
         if (!reader_.has_buffered_bytes()) {
-            if (!first) deadline_.expires_after(settings_.keepalive_timeout);
+            if (!first) deadline_.expires_after(parks ? park_after : keepalive);
             // Idle until the client sends something; no read buffer is held meanwhile.
-            if (!co_await reader_.wait_readable()) {
+            if (!co_await reader_.wait_readable([this] { release_idle_memory(); })) {
+                if (!first && parks && deadline_.expired() && !server_.shutting_down()) {
+                    auto left = keepalive == keepalive.zero() ? keepalive : keepalive - park_after;
+                    park_connection(std::move(socket_), server_, registration, left);
+                    co_return;
+                }
                 if (deadline_.expired()) log::debug("Closed an idle connection from {}", address_);
                 break;
             }
@@ -161,6 +182,15 @@ asio::awaitable<void> ClientConnection::run() {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     server_.unregister_connection(registration);
+}
+
+// While a connection waits for its next request it holds no buffer and no head storage; they
+// are allocated again when bytes arrive.
+void ClientConnection::release_idle_memory() {
+    reader_.parser().release_storage();
+    writer_.release_memory();
+    request_body_.release();
+    std::string().swap(scratch_);
 }
 
 // Answers one request whose head has been read; returns whether the connection continues.
@@ -265,6 +295,12 @@ asio::awaitable<void> ClientConnection::linger() {
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server) {
     ClientConnection connection(std::move(socket), server);
+    co_await connection.run();
+}
+
+asio::awaitable<void> serve_parked_connection(std::unique_ptr<ParkedConnection> parked) {
+    ClientConnection connection(std::move(parked->socket), parked->server, parked->registration);
+    parked.reset();
     co_await connection.run();
 }
 

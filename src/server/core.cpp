@@ -1,6 +1,7 @@
 #include "server/core.hpp"
 
 #include "common/core_environment.hpp"
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/server.hpp"
 
@@ -11,7 +12,6 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 
-#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <string>
@@ -31,25 +31,17 @@ void report_ready() {
 
 // Each client connection holds a descriptor and, while the app answers it, another for the app
 // connection; the core needs some of its own (listeners, admin socket, app processes' pipes).
-// Raises the soft limit as far as the hard one allows (as nginx's worker_rlimit_nofile does),
-// and says so when that is not enough for --max-connections.
-void raise_descriptor_limit(int max_connections) {
+// The limit was raised as far as the hard one allows (as nginx's worker_rlimit_nofile does); say
+// so when that is not enough for --max-connections.
+void warn_if_too_few_descriptors(const FileLimit& limit, int max_connections) {
     constexpr rlim_t per_connection = 2;
     constexpr rlim_t own_descriptors = 128;
     const rlim_t needed = static_cast<rlim_t>(max_connections) * per_connection + own_descriptors;
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= needed) return;
-    rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
-    if (wanted > limit.rlim_cur) {
-        rlimit raised{wanted, limit.rlim_max};
-        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit.rlim_cur = wanted;
-    }
-    if (limit.rlim_cur < needed) {
-        log::warn(
-            "--max-connections {} may need {} file descriptors, but the limit is {} (ulimit "
-            "-n); past it, new connections wait until descriptors free up",
-            max_connections, needed, limit.rlim_cur);
-    }
+    if (limit.error || limit.now >= needed) return;
+    log::warn(
+        "--max-connections {} may need {} file descriptors, but the limit is {} (ulimit -n); "
+        "past it, new connections wait until descriptors free up",
+        max_connections, needed, limit.now);
 }
 
 }  // namespace
@@ -57,7 +49,13 @@ void raise_descriptor_limit(int max_connections) {
 int run_core(const config::Options& options, int listen_fd) {
     // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
-    raise_descriptor_limit(options.max_connections);
+    FileLimit file_limit = raise_open_file_limit();
+    if (file_limit.error) {
+        log::warn("{}", describe(file_limit));
+    } else {
+        log::notice("{}", describe(file_limit));
+    }
+    warn_if_too_few_descriptors(file_limit, options.max_connections);
     // Everything in the core runs on this one thread, so the scheduler and the reactor need no
     // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
     asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/connection.hpp"
 
@@ -14,6 +15,8 @@ namespace passenger::server {
 namespace {
 
 using namespace std::chrono_literals;
+
+constexpr auto accept_retry_interval = 100ms;
 
 asio::ip::tcp protocol_of(int fd) {
     sockaddr_storage address{};
@@ -44,6 +47,7 @@ void Server::start() {
 
 asio::awaitable<void> Server::accept_loop() {
     asio::steady_timer pause(io_);
+    int failures = 0;  // in a row
     while (!shutting_down_) {
         co_await wait_below_connection_limit();
         if (shutting_down_) break;
@@ -52,15 +56,24 @@ asio::awaitable<void> Server::accept_loop() {
             co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
         if (error == asio::error::operation_aborted || shutting_down_) break;
         if (error) {
-            // Out of descriptors or memory: wait a little instead of spinning.
-            log::error("accept() failed: {}", error.message());
-            pause.expires_after(100ms);
+            // Out of descriptors or memory: the connection waits in the listen backlog while we
+            // pause instead of spinning; one line when it starts, one when it is over.
+            if (failures++ == 0) {
+                log::error(
+                    "Cannot accept connections: {}; retrying every {} ms",
+                    is_out_of_descriptors(error) ? out_of_descriptors_hint(error) : error.message(),
+                    accept_retry_interval.count());
+            }
+            pause.expires_after(accept_retry_interval);
             co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
             continue;
         }
-        ++open_connections_;
-        asio::co_spawn(io_, serve_connection(std::move(socket), *this),
-                       [this](std::exception_ptr) { on_connection_closed(); });
+        if (failures > 0) {
+            log::notice("Accepting connections again (after {} failed attempts)", failures);
+            failures = 0;
+        }
+        ++accepted_unregistered_;
+        asio::co_spawn(io_, serve_connection(std::move(socket), *this), asio::detached);
     }
 }
 
@@ -69,7 +82,7 @@ asio::awaitable<void> Server::accept_loop() {
 // here. The admin socket has its own acceptor and keeps answering.
 asio::awaitable<void> Server::wait_below_connection_limit() {
     const auto limit = static_cast<size_t>(options_.max_connections);
-    while (open_connections_ >= limit && !shutting_down_) {
+    while (accepted_unregistered_ + connections_.size() >= limit && !shutting_down_) {
         if (!connection_limit_logged_) {
             connection_limit_logged_ = true;
             log::warn(
@@ -83,18 +96,16 @@ asio::awaitable<void> Server::wait_below_connection_limit() {
     }
 }
 
-void Server::on_connection_closed() {
-    --open_connections_;
-    accepting_resumes_.cancel();
-}
-
 Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& socket) {
+    // A parked connection that resumes keeps its registration; only a new one registers.
+    if (accepted_unregistered_ > 0) --accepted_unregistered_;
     connections_.push_back({&socket, false});
     return std::prev(connections_.end());
 }
 
 void Server::unregister_connection(ConnectionHandle handle) {
     connections_.erase(handle);
+    accepting_resumes_.cancel();  // below --max-connections again
 }
 
 void Server::on_tunnel_opened(asio::ip::tcp::socket& socket) {

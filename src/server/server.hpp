@@ -54,7 +54,6 @@ class Server {
     asio::awaitable<void> accept_loop();
     // At --max-connections, waits until a connection closes (or shutdown begins).
     asio::awaitable<void> wait_below_connection_limit();
-    void on_connection_closed();
 
     asio::io_context& io_;
     const config::Options& options_;
@@ -67,8 +66,9 @@ class Server {
     admin::RequestRegistry requests_;
     admin::InstanceAdmin admin_;  // the registry entry and the admin socket
     std::list<ConnectionEntry> connections_;
-    // Accepted connections not yet closed (a connection registers only once its coroutine runs).
-    size_t open_connections_ = 0;
+    // Accepted connections whose coroutine has not registered yet: with connections_ (registered
+    // ones, parked included), what --max-connections counts.
+    size_t accepted_unregistered_ = 0;
     asio::steady_timer accepting_resumes_;  // the accept loop sleeps on it at the limit
     bool connection_limit_logged_ = false;
     bool shutting_down_ = false;
