@@ -219,6 +219,8 @@ bool Group::needs_process() const {
 
 void Group::on_room_available() {
     if (needs_process() && may_spawn_making_room()) spawn_one();
+    // An app that lost processes to eviction gets back to --min-instances in free room.
+    ensure_minimum();
 }
 
 // Node processes claim unlimited concurrency, so "no process has capacity" never happens for

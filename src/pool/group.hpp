@@ -79,7 +79,8 @@ class Group {
     std::shared_ptr<Process> longest_idle_process() const;
     // The pool is full and another app needs a process: this one drains.
     void evict(Process& process);
-    // Room in the pool may have appeared: spawns for waiting requests if still needed.
+    // Room in the pool may have appeared: spawns for waiting requests if still needed, then up
+    // to --min-instances if the pool still has room.
     void on_room_available();
 
     // The process did not accept a connection: it is dying or broken. It takes no more requests

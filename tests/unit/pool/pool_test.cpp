@@ -62,6 +62,11 @@ TEST(Pool, CapsTheProcessesOfAllAppsTogether) {
     EXPECT_EQ(harness.ready_pids(first), std::vector<pid_t>{busy_two->process().pid});
     harness.run_until([&] { return !process_exists(freed); });
     EXPECT_LE(harness.pool().live_count(), 2);
+
+    // The second app goes: the room it leaves brings the first back to --min-instances.
+    waiting->release();
+    harness.pool().remove_group(second_options->app_root);
+    harness.wait_for_ready(first, 2);
 }
 
 TEST(Pool, EvictsTheLongestIdleProcessOfAnotherApp) {
@@ -121,7 +126,7 @@ TEST(Pool, RestartsAnAppWhoseSettingsChanged) {
 }
 
 TEST(Pool, RemoveGroupStopsTheAppAndForgetsIt) {
-    PoolHarness harness(2);
+    PoolHarness harness(3);
     auto kept_options = harness.app_options();
     Group& kept = harness.pool().group_for(kept_options);
     auto removed_options = harness.app_options();
@@ -129,8 +134,16 @@ TEST(Pool, RemoveGroupStopsTheAppAndForgetsIt) {
     harness.wait_for_ready(kept, 1);
     harness.wait_for_ready(removed, 1);
     const pid_t removed_pid = removed.processes().front()->pid;
+    // A request in flight keeps the group object alive; one in its queue gets 503.
+    auto in_flight = harness.session(removed);
+    auto queued = harness.request(removed);
+    harness.run_until([&] { return removed.queue_length() == 1; });
 
     harness.pool().retain_only({kept_options->app_root});
+    harness.run_until([&] { return queued->answered(); });
+    ASSERT_TRUE(queued->result->error.has_value());
+    EXPECT_EQ(queued->result->error->kind, SessionErrorKind::shutting_down);
+    in_flight->release();
     EXPECT_EQ(harness.pool().find_group(removed_options->app_root), nullptr);
     EXPECT_EQ(harness.pool().groups(), std::vector<Group*>{&kept});
     EXPECT_FALSE(harness.pool().remove_group(removed_options->app_root)) << "removed twice";
