@@ -48,7 +48,7 @@ std::optional<AppSocket> Session::take_idle_connection(IdleCheck check) {
 }
 
 void Session::return_connection(AppSocket socket) {
-    if (process_->alive && process_->idle_connections.size() < max_idle_connections)
+    if (process_->ready() && process_->idle_connections.size() < max_idle_connections)
         process_->idle_connections.push_back({std::move(socket), std::chrono::steady_clock::now()});
 }
 

@@ -37,16 +37,26 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
     co_return false;
 }
 
+// The pool says why it has no process for the request; the page says it to the user.
+std::string pool_error_html(const pool::SessionError& error, const config::Options& options) {
+    if (error.kind == pool::SessionErrorKind::spawn_failed)
+        return http::app_start_failure_html(error.app_root, error.message, error.app_output,
+                                            options.environment, options.production());
+    return fmt::format("<p>{}</p>", http::html_escape(error.message));
+}
+
 }  // namespace
 
 asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
+    // A copy: a configuration reload may give the group new settings during the request.
+    const std::shared_ptr<const config::Options> settings = group.shared_options();
+    const config::Options& options = *settings;
     auto executor = client.reader.stream().get_executor();
     const http::MessageHead& request = client.reader.head();
     // The body the front end buffered reaches the app with a Content-Length.
     const http::BodyBuffer& body = client.request_body;
     std::string request_head = app_request_head(request, client.client_address, body.size());
     const bool idempotent = is_idempotent(request.method);
-    const config::Options& options = group.options();
     const std::string sticky_id =
         options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)
                                 : std::string();
@@ -59,10 +69,11 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         pool::SessionResult acquired =
             co_await group.get_session(client_watch.on_queued(), sticky_id);
         client_watch.stop();
-        if (acquired.error_status == pool::Group::client_gone_status) co_return false;
-        if (!acquired.session)
-            co_return co_await send_error(client, acquired.error_status,
-                                          acquired.error_detail_html);
+        if (acquired.error) {
+            if (acquired.error->kind == pool::SessionErrorKind::client_gone) co_return false;
+            co_return co_await send_error(client, acquired.error->status,
+                                          pool_error_html(*acquired.error, options));
+        }
         pool::Session& session = acquired.session;
         if (client.process_pid) *client.process_pid = session.process().pid;
         // A browser without the cookie, or whose process is gone, learns its (new) process.
@@ -107,7 +118,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                         client, 502, "<p>The application process could not be reached.</p>");
                 }
             }
-            RequestDeadline deadline(executor, group.options().max_request_time_seconds);
+            RequestDeadline deadline(executor, options.max_request_time_seconds);
             deadline.arm(app);
             const Sending sending = co_await send_buffered_request(app, request_head, body);
             const bool sent = sending == Sending::done;

@@ -226,7 +226,8 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
     record->state = admin::RequestState::for_app;
     context.process_pid = &record->pid;
-    bool continues = co_await proxy::forward(context, server_.group());
+    bool continues =
+        co_await proxy::forward(context, server_.pool().group_for(server_.app_options()));
     record->state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
     continues = co_await writer_.finish() && continues;

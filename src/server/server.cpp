@@ -32,15 +32,16 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       options_(options),
       acceptor_(io, protocol_of(listen_fd), listen_fd),
       reaper_(io),
-      spawner_(io, options, reaper_),
-      group_(io, options, spawner_, reaper_),
+      spawner_(io, reaper_),
+      app_options_(std::make_shared<const config::Options>(options)),
+      pool_(io, options.max_pool_size, spawner_, reaper_),
       static_files_(options.app_root + "/public"),
       front_end_(options.front_end),
-      admin_(io, options, group_, requests_),
+      admin_(io, options, pool_, requests_),
       accepting_resumes_(io) {}
 
 void Server::start() {
-    group_.start();
+    pool_.group_for(app_options_);
     admin_.start();  // a failure is logged; the server serves anyway
     asio::co_spawn(io_, accept_loop(), asio::detached);
 }
@@ -140,7 +141,7 @@ asio::awaitable<void> Server::shut_down() {
                   options_.graceful_shutdown_seconds);
         for (auto& entry : connections_) entry.socket->close(ignored);
     }
-    co_await group_.shutdown();
+    co_await pool_.shutdown();
     admin_.stop();  // removes the registry entry
     log::notice("Shutdown complete");
     io_.stop();

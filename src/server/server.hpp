@@ -5,7 +5,7 @@
 #include "admin/instance_admin.hpp"
 #include "admin/request_registry.hpp"
 #include "config/options.hpp"
-#include "pool/group.hpp"
+#include "pool/pool.hpp"
 #include "server/front_end_settings.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
@@ -17,6 +17,7 @@
 #include <asio/steady_timer.hpp>
 
 #include <list>
+#include <memory>
 
 namespace passenger::server {
 
@@ -32,7 +33,9 @@ class Server {
 
     bool shutting_down() const { return shutting_down_; }
     const config::Options& options() const { return options_; }
-    pool::Group& group() { return group_; }
+    pool::Pool& pool() { return pool_; }
+    // Standalone mode's one app: the command line's Options, as its group's settings.
+    const std::shared_ptr<const config::Options>& app_options() const { return app_options_; }
     const static_files::StaticFiles& static_files() const { return static_files_; }
     const FrontEndSettings& front_end() const { return front_end_; }
     // Requests being answered, for passenger-status --show=requests (admin/).
@@ -60,7 +63,8 @@ class Server {
     asio::ip::tcp::acceptor acceptor_;
     spawn::ChildReaper reaper_;
     spawn::Spawner spawner_;
-    pool::Group group_;
+    std::shared_ptr<const config::Options> app_options_;
+    pool::Pool pool_;
     static_files::StaticFiles static_files_;
     FrontEndSettings front_end_;
     admin::RequestRegistry requests_;

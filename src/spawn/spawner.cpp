@@ -53,11 +53,8 @@ struct ExitState {
 
 }  // namespace
 
-Spawner::Spawner(asio::io_context& io, const config::Options& options, ChildReaper& reaper)
-    : io_(io),
-      options_(options),
-      reaper_(reaper),
-      socket_dir_watch_(io, [this] { on_socket_dir_changed(); }) {
+Spawner::Spawner(asio::io_context& io, ChildReaper& reaper)
+    : io_(io), reaper_(reaper), socket_dir_watch_(io, [this] { on_socket_dir_changed(); }) {
     std::string pattern =
         fmt::format("{}/{}XXXXXX", socket_dir_parent, socket_dir_prefix(::getpid()));
     if (::mkdtemp(pattern.data()) == nullptr) {
@@ -85,7 +82,8 @@ Spawner::~Spawner() {
     if (folder.ok()) safe_file::remove_tree(folder, name, ::geteuid());
 }
 
-std::vector<std::string> Spawner::environment(const std::string& socket_path, int port) const {
+std::vector<std::string> Spawner::environment(const config::Options& options,
+                                              const std::string& socket_path, int port) {
     std::vector<std::string> result;
     for (char** entry = environ; *entry != nullptr; ++entry) {
         if (!is_core_variable(*entry)) result.emplace_back(*entry);
@@ -96,8 +94,8 @@ std::vector<std::string> Spawner::environment(const std::string& socket_path, in
         result.push_back(prefix + value);
     };
     for (const char* name : {"NODE_ENV", "PASSENGER_APP_ENV", "RAILS_ENV", "RACK_ENV"})
-        set(name, options_.environment);
-    for (const auto& [name, value] : options_.envvars) set(name, value);
+        set(name, options.environment);
+    for (const auto& [name, value] : options.envvars) set(name, value);
     set("PORT", std::to_string(port));
     if (socket_path.empty()) {
         std::erase_if(result,
@@ -117,9 +115,9 @@ std::optional<std::string> Spawner::variable(const std::vector<std::string>& env
     return std::nullopt;
 }
 
-asio::awaitable<SpawnResult> Spawner::spawn() {
+asio::awaitable<SpawnResult> Spawner::spawn(const config::Options& options) {
     SpawnResult result;
-    AppDetection app = detect_app(options_);
+    AppDetection app = detect_app(options);
     if (app.app_type.empty()) {
         result.failure = app.error;
         co_return result;
@@ -129,19 +127,19 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
     places.socket_path = fmt::format("{}/app-{}.sock", socket_dir_, number);
     places.port = static_cast<unsigned short>(pick_free_port());
     ::unlink(places.socket_path.c_str());
-    AppCommand command = app_command(app, options_, places);
+    AppCommand command = app_command(app, options, places);
     std::vector<std::string> env =
-        environment(command.app_socket ? places.socket_path : std::string(), places.port);
+        environment(options, command.app_socket ? places.socket_path : std::string(), places.port);
     if (app.app_type == app_types::meteor) {
         MeteorSettings settings =
-            prepare_meteor_settings(options_, variable(env, "METEOR_SETTINGS"),
+            prepare_meteor_settings(options, variable(env, "METEOR_SETTINGS"),
                                     fmt::format("{}/meteor-settings-{}.json", socket_dir_, number));
         if (!settings.error.empty()) {
             result.failure = settings.error;
             co_return result;
         }
         places.meteor_settings_file = settings.file;
-        command = app_command(app, options_, places);
+        command = app_command(app, options, places);
     }
 
     // Registered before the fork, so the socket file cannot appear unseen.
@@ -150,7 +148,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
         std::erase_if(waiting_for_sockets_, [](const auto& weak) { return weak.expired(); });
         waiting_for_sockets_.push_back(wait);
     }
-    ChildProcess child = start_child_process(command.argv, env, options_.app_root);
+    ChildProcess child = start_child_process(command.argv, env, options.app_root);
     if (child.pid < 0) {
         result.failure = child.error;
         co_return result;
@@ -168,7 +166,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
     // of time. Between attempts, sleep until the next round of a backoff poll or until woken by
     // an event that makes a new attempt worth it: a socket file appearing, the app exiting.
     auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(options_.start_timeout_seconds);
+        std::chrono::steady_clock::now() + std::chrono::seconds(options.start_timeout_seconds);
     auto poll_interval = kFirstPollInterval;
     for (;;) {
         if (exit_state->exited) {
@@ -195,7 +193,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
             result.failure = fmt::format(
                 "The application process {} did not start listening within {} seconds "
                 "(--start-timeout) and was killed.",
-                child.pid, options_.start_timeout_seconds);
+                child.pid, options.start_timeout_seconds);
             result.recent_output = output->recent_output();
             co_return result;
         }
