@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { poolGroup, waitForQueued } from './lib/admin.mjs';
 import { appPids, clientLoops, hits, markExists, release, sampleProcessCount, touch, waitForReadyProcesses } from './lib/pool.mjs';
@@ -62,7 +63,8 @@ test('tmp/ deleted and created again, or replaced by a new folder (as deploy too
         removeTmp();
         fs.mkdirSync(tmpDir);
         // A deploy touches restart.txt well after it created tmp/ (a touch right away would be
-        // seen by the look at the files that the folder's creation causes, watched or not).
+        // seen by the look at the files that the folder's creation causes, watched or not). The
+        // pause is the behaviour under test: a later touch must be seen by the renewed watch.
         await sleep(500);
         touch(path.join(tmpDir, 'restart.txt'));
         // No request is sent: the folder watch alone must notice.
