@@ -28,13 +28,13 @@ void report_ready() {
 
 }  // namespace
 
-int run_core(const config::Options& options, int listen_fd) {
+int run_core(const config::Options& options, int listen_fd, AppOptionsParser app_options_parser) {
     // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
     // Everything in the core runs on this one thread, so the scheduler and the reactor need no
     // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
     asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);
-    Server server(io, options, listen_fd);
+    Server server(io, options, listen_fd, std::move(app_options_parser));
 
     asio::signal_set stop_signals(io, SIGTERM, SIGINT);
     stop_signals.async_wait([&](const asio::error_code& error, int signal) {

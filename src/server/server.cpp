@@ -24,7 +24,11 @@ asio::ip::tcp protocol_of(int fd) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, const config::Options& options, int listen_fd)
+// In integration mode the listening socket is a Unix socket; the tcp acceptor and sockets carry
+// it all the same (accept, read, write and shutdown are the same calls), so the front end needs
+// no second socket type. Only the peer address differs: the module sends the client's.
+Server::Server(asio::io_context& io, const config::Options& options, int listen_fd,
+               AppOptionsParser app_options_parser)
     : io_(io),
       options_(options),
       acceptor_(io, protocol_of(listen_fd), listen_fd),
@@ -33,11 +37,14 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       group_(io, options, spawner_, reaper_),
       static_files_(options.app_root + "/public"),
       front_end_(options.front_end),
-      admin_(io, options, group_, requests_) {}
+      admin_(io, options, group_, requests_),
+      integration_apps_(app_options_parser
+                            ? std::make_unique<IntegrationApps>(std::move(app_options_parser))
+                            : nullptr) {}
 
 void Server::start() {
-    group_.start();
-    admin_.start();  // a failure is logged; the server serves anyway
+    if (!integration_apps_) group_.start();  // integration mode: apps start on first request
+    admin_.start();                          // a failure is logged; the server serves anyway
     asio::co_spawn(io_, accept_loop(), asio::detached);
 }
 

@@ -7,6 +7,7 @@
 #include "config/options.hpp"
 #include "pool/group.hpp"
 #include "server/front_end_settings.hpp"
+#include "server/integration_apps.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
 #include "static/static_files.hpp"
@@ -16,12 +17,16 @@
 #include <asio/ip/tcp.hpp>
 
 #include <list>
+#include <memory>
 
 namespace passenger::server {
 
 class Server {
   public:
-    Server(asio::io_context& io, const config::Options& options, int listen_fd);
+    // With an `app_options_parser`, the server serves the nginx module (integration mode): the
+    // apps come from the settings each connection starts with, not from `options`.
+    Server(asio::io_context& io, const config::Options& options, int listen_fd,
+           AppOptionsParser app_options_parser = {});
 
     // Spawns the minimum number of app processes and starts accepting.
     void start();
@@ -34,6 +39,11 @@ class Server {
     pool::Group& group() { return group_; }
     const static_files::StaticFiles& static_files() const { return static_files_; }
     const FrontEndSettings& front_end() const { return front_end_; }
+    // Integration mode's apps; null in Standalone mode.
+    IntegrationApps* integration_apps() { return integration_apps_.get(); }
+    pool::Group& integration_group(const IntegrationApps::App& app) {
+        return integration_apps_->group_for(app, io_, reaper_);
+    }
     // Requests being answered, for passenger-status --show=requests (admin/).
     admin::RequestRegistry& requests() { return requests_; }
 
@@ -62,6 +72,7 @@ class Server {
     FrontEndSettings front_end_;
     admin::RequestRegistry requests_;
     admin::InstanceAdmin admin_;  // the registry entry and the admin socket
+    std::unique_ptr<IntegrationApps> integration_apps_;
     std::list<ConnectionEntry> connections_;
     bool shutting_down_ = false;
 };
