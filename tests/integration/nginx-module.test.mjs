@@ -137,15 +137,20 @@ test('nginx -t rejects a bad value naming the directive and file:line, and start
     const prefix = await makePrefix(t);
     const port = await freePort();
     const cases = [
-        ['passenger_min_instances lots;', /"passenger_min_instances" directive invalid number/],
+        ['passenger_min_instances lots;', /"passenger_min_instances" directive must be a whole number >= 0/],
         ['passenger_app_type cobol;', /"passenger_app_type" directive must be node, rack, wsgi, meteor or generic/],
-        ['passenger_start_timeout 0;', /"passenger_start_timeout" directive value must be equal to or more than 1/],
+        ['passenger_start_timeout 0;', /"passenger_start_timeout" directive must be a whole number >= 1/],
+        ['passenger_log_level 9;', /"passenger_log_level" directive must be a log level \(0-4\)/, 'http'],
         ['passenger_sticky_sessions maybe;', /invalid value "maybe" in "passenger_sticky_sessions" directive/],
         ['passenger_frobnicate on;', /unknown directive "passenger_frobnicate"/],
+        ['passenger_max_pool_size 4;', /"passenger_max_pool_size" directive is not allowed here/],
     ];
-    for (const [line, message] of cases) {
+    for (const [line, message, where = 'server'] of cases) {
         const config = nginxConfig(prefix, {
-            servers: [{ port, body: `        root ${appDir}/public;\n        passenger_enabled on;\n        ${line}` }],
+            http: where === 'http' ? `    ${line}` : '',
+            servers: [
+                { port, body: `        root ${appDir}/public;\n        passenger_enabled on;\n        ${where === 'server' ? line : ''}` },
+            ],
         });
         await fsp.writeFile(path.join(prefix, 'nginx.conf'), config);
         const lineNumber = config.split('\n').findIndex((text) => text.includes(line)) + 1;

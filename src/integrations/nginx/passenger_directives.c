@@ -14,8 +14,17 @@ static char *passenger_set_env_var(ngx_conf_t *cf, ngx_command_t *cmd, void *con
 static char *passenger_set_word(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *passenger_set_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
-static ngx_conf_num_bounds_t at_least_one = {ngx_conf_check_num_bounds, 1, -1};
-static ngx_conf_num_bounds_t log_levels = {ngx_conf_check_num_bounds, 0, 4};
+static char *passenger_set_number(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* The range of a number directive (its post); without one: >= 0. */
+typedef struct {
+    ngx_int_t min;
+    ngx_int_t max; /* -1: no upper bound */
+    char *expected;
+} passenger_range_t;
+
+static passenger_range_t at_least_one = {1, -1, "must be a whole number >= 1"};
+static passenger_range_t log_levels = {0, 4, "must be a log level (0-4)"};
 
 #define MAIN_OFFSET(field) offsetof(passenger_main_conf_t, field)
 #define LOC_OFFSET(field) offsetof(passenger_loc_conf_t, field)
@@ -30,11 +39,11 @@ static ngx_conf_num_bounds_t log_levels = {ngx_conf_check_num_bounds, 0, 4};
 ngx_command_t passenger_commands[] = {
     PASSENGER_MAIN("passenger_root", NGX_CONF_TAKE1, passenger_set_path, root, NULL),
     PASSENGER_MAIN("passenger_log_file", NGX_CONF_TAKE1, passenger_set_path, log_file, NULL),
-    PASSENGER_MAIN("passenger_log_level", NGX_CONF_TAKE1, ngx_conf_set_num_slot, log_level,
+    PASSENGER_MAIN("passenger_log_level", NGX_CONF_TAKE1, passenger_set_number, log_level,
                    &log_levels),
-    PASSENGER_MAIN("passenger_max_pool_size", NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+    PASSENGER_MAIN("passenger_max_pool_size", NGX_CONF_TAKE1, passenger_set_number,
                    max_pool_size, &at_least_one),
-    PASSENGER_MAIN("passenger_pool_idle_time", NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+    PASSENGER_MAIN("passenger_pool_idle_time", NGX_CONF_TAKE1, passenger_set_number,
                    pool_idle_time, NULL),
     PASSENGER_MAIN("passenger_instance_registry_dir", NGX_CONF_TAKE1, passenger_set_path,
                    instance_registry_dir, NULL),
@@ -57,23 +66,39 @@ ngx_command_t passenger_commands[] = {
                   sticky_sessions, NULL),
     PASSENGER_APP("passenger_sticky_sessions_cookie_name", NGX_CONF_TAKE1, passenger_set_word,
                   sticky_sessions_cookie_name, NULL),
-    PASSENGER_APP("passenger_min_instances", NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+    PASSENGER_APP("passenger_min_instances", NGX_CONF_TAKE1, passenger_set_number,
                   min_instances, NULL),
-    PASSENGER_APP("passenger_max_request_queue_size", NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+    PASSENGER_APP("passenger_max_request_queue_size", NGX_CONF_TAKE1, passenger_set_number,
                   max_request_queue_size, NULL),
-    PASSENGER_APP("passenger_max_requests", NGX_CONF_TAKE1, ngx_conf_set_num_slot, max_requests,
+    PASSENGER_APP("passenger_max_requests", NGX_CONF_TAKE1, passenger_set_number, max_requests,
                   NULL),
-    PASSENGER_APP("passenger_start_timeout", NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+    PASSENGER_APP("passenger_start_timeout", NGX_CONF_TAKE1, passenger_set_number,
                   start_timeout, &at_least_one),
     PASSENGER_APP("passenger_rolling_restarts", NGX_CONF_FLAG, ngx_conf_set_flag_slot,
                   rolling_restarts, NULL),
     PASSENGER_APP("passenger_resist_deployment_errors", NGX_CONF_FLAG, ngx_conf_set_flag_slot,
                   resist_deployment_errors, NULL),
-    PASSENGER_APP("passenger_memory_limit", NGX_CONF_TAKE1, ngx_conf_set_num_slot, memory_limit,
+    PASSENGER_APP("passenger_memory_limit", NGX_CONF_TAKE1, passenger_set_number, memory_limit,
                   NULL),
-    PASSENGER_APP("passenger_max_request_time", NGX_CONF_TAKE1, ngx_conf_set_num_slot,
+    PASSENGER_APP("passenger_max_request_time", NGX_CONF_TAKE1, passenger_set_number,
                   max_request_time, NULL),
     ngx_null_command};
+
+static char *passenger_set_number(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) {
+    ngx_int_t *field = (ngx_int_t *)((char *)conf + cmd->offset);
+    passenger_range_t *range = cmd->post;
+    ngx_str_t *value = cf->args->elts;
+    ngx_int_t number;
+
+    if (*field != NGX_CONF_UNSET) return "is duplicate";
+    number = ngx_atoi(value[1].data, value[1].len);
+    if (number == NGX_ERROR) return range ? range->expected : "must be a whole number >= 0";
+    if (range && (number < range->min || (range->max >= 0 && number > range->max))) {
+        return range->expected;
+    }
+    *field = number;
+    return NGX_CONF_OK;
+}
 
 /* One word without control characters (a command, a file name, an environment name). */
 static char *passenger_set_word(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) {

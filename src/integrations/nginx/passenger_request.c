@@ -123,13 +123,28 @@ static ngx_int_t is_own_header(ngx_str_t *name) {
 }
 
 /* An upgrade (WebSocket) keeps HTTP/1.1 and its Upgrade; anything else goes as HTTP/1.0, so
- * the core answers with a Content-Length or until close, never chunked. */
+ * the core answers with a Content-Length or until close, never chunked. (nginx 1.22 does not
+ * keep a pointer to the Connection header: the list is searched.) */
 static ngx_int_t is_upgrade(ngx_http_request_t *r) {
-    ngx_table_elt_t *connection = r->headers_in.connection;
+    ngx_list_part_t *part = &r->headers_in.headers.part;
+    ngx_table_elt_t *header;
+    ngx_uint_t i;
 
-    return r->headers_in.upgrade != NULL && connection != NULL &&
-           ngx_strlcasestrn(connection->value.data, connection->value.data + connection->value.len,
-                            (u_char *)"upgrade", 7 - 1) != NULL;
+    if (r->headers_in.upgrade == NULL) return 0;
+    for (;;) {
+        header = part->elts;
+        for (i = 0; i < part->nelts; i++) {
+            if (header[i].key.len == sizeof("Connection") - 1 &&
+                ngx_strncasecmp(header[i].key.data, (u_char *)"Connection", header[i].key.len) ==
+                    0 &&
+                ngx_strlcasestrn(header[i].value.data, header[i].value.data + header[i].value.len,
+                                 (u_char *)"upgrade", sizeof("upgrade") - 2) != NULL) {
+                return 1;
+            }
+        }
+        if (part->next == NULL) return 0;
+        part = part->next;
+    }
 }
 
 static u_char *put_length(u_char *p, size_t length) {
