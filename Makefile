@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build nginx-module test unit-test asan-test integration-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -43,6 +43,11 @@ asan-test: $(DEPS_STAMP)
 integration-test: build nginx-module
 	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
 
+# Fault injection under load (tests/chaos/README.md): one file at a time, since each loads the
+# machine on purpose; a few minutes in all. The buffer-folder scenario mounts a tmpfs (root).
+chaos-test: build
+	cd tests/chaos && node --test --test-concurrency=1 --test-timeout=180000 .
+
 # The request parser and sanitizer under libFuzzer for FUZZ_SECONDS, starting from the seed corpus
 # (new inputs stay in the build dir; a crash leaves its input there: add it to tests/fuzz/corpus).
 fuzz-test: $(DEPS_STAMP)
@@ -53,7 +58,7 @@ fuzz-test: $(DEPS_STAMP)
 	$(FUZZ_BUILD_DIR)/request_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD_DIR)/ $(FUZZ_BUILD_DIR)/corpus tests/fuzz/corpus
 
-test: unit-test asan-test integration-test fuzz-test
+test: unit-test asan-test integration-test chaos-test fuzz-test
 
 start: build
 	cd examples/leaderboard && ../../bin/passenger start --min-instances 2 --sticky-sessions

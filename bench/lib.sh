@@ -1,4 +1,4 @@
-# Helpers shared by run.sh and extended.sh (sourced; both run with set -euo pipefail and set NODE).
+# Helpers shared by run.sh, extended.sh, memory.sh and connections.sh (sourced; both run with set -euo pipefail and set NODE).
 
 CLK_TCK=$(getconf CLK_TCK)
 USED_PORTS=" "
@@ -44,4 +44,14 @@ free_port() {
         USED_PORTS+="$FREE_PORT "
         return
     done
+}
+
+# wait_http URL: polls URL until it answers 2xx, for at most START_TIMEOUT seconds.
+wait_http() {
+    local url=$1 deadline=$((SECONDS + START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    return 1
 }

@@ -26,6 +26,9 @@ DEBIAN_PASSENGER=/usr/bin/passenger
 NODE=${NODE:-/usr/bin/node}
 NGINX=${NGINX:-/usr/sbin/nginx}
 
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"  # wait_http (its free_port is replaced below)
+
 log() { printf '[memory %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -68,15 +71,6 @@ spawn() {
     (cd "$dir" && exec setsid env "$TAG" "$@" >>"$WORK/$CURRENT.log" 2>&1 </dev/null) &
     SPAWNED=$!
     LEADERS+=("$SPAWNED")
-}
-
-wait_ready() {
-    local url=$1 deadline=$((SECONDS + START_TIMEOUT))
-    while ((SECONDS < deadline)); do
-        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
-        sleep 0.2
-    done
-    return 1
 }
 
 # The front-end process(es) of the current target: among the tagged ones, or nginx's workers
@@ -133,7 +127,7 @@ start_target() {
             local backend user=""
             backend=$(free_port)
             spawn "$dir" env PORT="$backend" HOST=127.0.0.1 "$NODE" app.js
-            wait_ready "http://127.0.0.1:$backend/" || return 1
+            wait_http "http://127.0.0.1:$backend/" || return 1
             [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
             mkdir -p "$WORK/nginx/logs"
             cat >"$WORK/nginx/nginx.conf" <<EOF
@@ -169,7 +163,7 @@ EOF
                 -c "$WORK/nginx/nginx.conf" -g 'daemon off;'
             ;;
     esac
-    wait_ready "http://127.0.0.1:$port/"
+    wait_http "http://127.0.0.1:$port/"
 }
 
 stop_target() {

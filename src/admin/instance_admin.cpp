@@ -2,6 +2,7 @@
 
 #include "admin/pool_view.hpp"
 #include "common/log.hpp"
+#include "pool/pool.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -35,9 +36,9 @@ InstanceProperties properties_of(const config::Options& options) {
 
 }  // namespace
 
-InstanceAdmin::InstanceAdmin(asio::io_context& io, const config::Options& options,
-                             pool::Group& group, const RequestRegistry& requests)
-    : options_(options), group_(group), requests_(requests), server_(io, *this) {}
+InstanceAdmin::InstanceAdmin(asio::io_context& io, const config::Options& options, pool::Pool& pool,
+                             const RequestRegistry& requests)
+    : options_(options), pool_(pool), requests_(requests), server_(io, *this) {}
 
 InstanceAdmin::~InstanceAdmin() {
     stop();
@@ -85,10 +86,10 @@ PoolSnapshot InstanceAdmin::pool() const {
     PoolSnapshot snapshot;
     snapshot.version = PASSENGER_VERSION;
     snapshot.instance = instance_ ? instance_->properties.name : "";
-    snapshot.max_pool_size = options_.max_pool_size;
+    snapshot.max_pool_size = pool_.max_pool_size();
     snapshot.requests_total = requests_.total();
     snapshot.requests_in_flight = requests_.in_flight().size();
-    snapshot.groups.push_back(take_snapshot(group_));
+    snapshot.groups = take_snapshots(pool_);
     return snapshot;
 }
 
@@ -97,10 +98,7 @@ nlohmann::json InstanceAdmin::requests() const {
 }
 
 bool InstanceAdmin::restart_app(const std::string& app_root) {
-    if (app_root != app_root_of(group_)) return false;
-    log::notice("Restarting {} (asked through the admin socket)", app_root);
-    restart_group(group_);
-    return true;
+    return restart_app_in(pool_, app_root);
 }
 
 }  // namespace passenger::admin

@@ -14,14 +14,14 @@
 #include <optional>
 
 namespace passenger::pool {
-class Group;
+class Pool;
 }
 
 namespace passenger::admin {
 
 class InstanceAdmin final : public AdminBackend {
   public:
-    InstanceAdmin(asio::io_context& io, const config::Options& options, pool::Group& group,
+    InstanceAdmin(asio::io_context& io, const config::Options& options, pool::Pool& pool,
                   const RequestRegistry& requests);
     InstanceAdmin(const InstanceAdmin&) = delete;
     InstanceAdmin& operator=(const InstanceAdmin&) = delete;
@@ -43,7 +43,7 @@ class InstanceAdmin final : public AdminBackend {
 
   private:
     const config::Options& options_;
-    pool::Group& group_;
+    pool::Pool& pool_;
     const RequestRegistry& requests_;
     AdminServer server_;
     std::optional<Instance> instance_;

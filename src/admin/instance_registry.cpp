@@ -1,5 +1,7 @@
 #include "admin/instance_registry.hpp"
 
+#include "common/safe_file.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -26,13 +28,18 @@ std::string errno_text() {
     return std::strerror(errno);
 }
 
+// Root lists other users' entries: their links are not followed, their files must be theirs.
 std::optional<InstanceProperties> read_properties(const std::string& dir) {
-    std::ifstream file(dir + "/" + kPropertiesFile);
-    if (!file) return std::nullopt;
-    std::stringstream text;
-    text << file.rdbuf();
+    safe_file::OpenedFile file =
+        safe_file::open_file(dir + "/" + kPropertiesFile, safe_file::Access::read);
+    if (!file.ok()) return std::nullopt;
+    std::string text;
+    char buffer[4096];
+    ssize_t length = 0;
+    while ((length = ::read(file.fd.get(), buffer, sizeof buffer)) > 0)
+        text.append(buffer, static_cast<size_t>(length));
     try {
-        return nlohmann::json::parse(text.str()).get<InstanceProperties>();
+        return nlohmann::json::parse(text).get<InstanceProperties>();
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -136,30 +143,23 @@ bool instance_alive(const InstanceProperties& properties) {
 }
 
 std::string write_properties(const Instance& instance) {
-    std::string target = instance.dir + "/" + kPropertiesFile;
-    std::string temporary = target + ".tmp";
     std::string text = nlohmann::json(instance.properties).dump(2) + "\n";
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) return fmt::format("cannot write {}: {}", temporary, errno_text());
-    ::fchmod(fd, 0644);  // whatever the umask: other users' tools may list instances
-    bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    std::string error = written ? "" : fmt::format("cannot write {}: {}", temporary, errno_text());
-    ::close(fd);
-    if (error.empty() && ::rename(temporary.c_str(), target.c_str()) != 0)
-        error = fmt::format("cannot rename {} to {}: {}", temporary, target, errno_text());
-    if (!error.empty()) ::unlink(temporary.c_str());
-    return error;
+    // 0644 whatever the umask: other users' tools may list instances.
+    safe_file::OpenedFile file =
+        safe_file::replace_file(instance.dir + "/" + kPropertiesFile, text, 0644);
+    return file.ok() ? "" : file.error;
 }
 
 std::variant<Instance, std::string> register_instance(const std::string& registry,
                                                       InstanceProperties properties) {
-    struct stat info {};
-    if (::stat(registry.c_str(), &info) != 0) {
-        if (errno != ENOENT || ::mkdir(registry.c_str(), 0755) != 0)
-            return fmt::format("instance registry {}: {}", registry, errno_text());
-    } else if (!S_ISDIR(info.st_mode)) {
-        return fmt::format("instance registry {} is not a folder", registry);
+    safe_file::Folder folder = safe_file::open_folder(registry);
+    if (folder.missing) {
+        auto [parent_path, name] = safe_file::split_path(registry);
+        safe_file::Folder parent = safe_file::open_folder(parent_path);
+        if (parent.ok() && ::mkdirat(parent.fd.get(), name.c_str(), 0755) == 0)
+            folder = safe_file::open_folder(registry);
     }
+    if (!folder.ok()) return safe_file::describe("instance registry", registry, folder.error);
 
     Instance instance;
     // The watchdog restarted the core: keep the entry (and its name) of the previous core.
@@ -172,17 +172,17 @@ std::variant<Instance, std::string> register_instance(const std::string& registr
         instance.dir = entry.path;
         properties.name = entry.name;
         properties.started_at = old->started_at;
-        ::unlink(instance.admin_socket().c_str());
+        safe_file::remove_file(instance.admin_socket());
         break;
     }
     if (instance.dir.empty()) {
-        std::string pattern = registry + "/" + std::string(kEntryPrefix) + "XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr)
+        // Listable by everyone; the socket itself is private.
+        std::string name = safe_file::make_random_folder(folder, std::string(kEntryPrefix), 0755);
+        if (name.empty())
             return fmt::format("cannot create an entry in the instance registry {}: {}", registry,
                                errno_text());
-        ::chmod(pattern.c_str(), 0755);  // listable by everyone; the socket itself is private
-        instance.dir = pattern;
-        properties.name = pattern.substr(registry.size() + 1 + kEntryPrefix.size());
+        instance.dir = registry + "/" + name;
+        properties.name = name.substr(kEntryPrefix.size());
         if (properties.started_at == 0) properties.started_at = std::time(nullptr);
     }
     instance.properties = std::move(properties);
@@ -194,11 +194,17 @@ std::variant<Instance, std::string> register_instance(const std::string& registr
 }
 
 void remove_instance(const std::string& dir) {
-    for (const char* file : {kAdminSocketFile, kPropertiesFile}) {
-        ::unlink((dir + "/" + file).c_str());
+    // By opened folders: root removes stale entries of other users, who could swap in links.
+    safe_file::Folder folder = safe_file::open_folder(dir);
+    if (!folder.ok()) return;
+    for (const std::string& name : safe_file::list_names(folder)) {
+        bool ours = name == kAdminSocketFile || name == kPropertiesFile ||
+                    name.starts_with(std::string(kPropertiesFile) + ".tmp");
+        if (ours) ::unlinkat(folder.fd.get(), name.c_str(), 0);
     }
-    ::unlink((dir + "/" + kPropertiesFile + ".tmp").c_str());
-    ::rmdir(dir.c_str());
+    auto [parent_path, name] = safe_file::split_path(dir);
+    safe_file::Folder parent = safe_file::open_folder(parent_path);
+    if (parent.ok()) ::unlinkat(parent.fd.get(), name.c_str(), AT_REMOVEDIR);
 }
 
 std::vector<Instance> list_instances(const std::string& registry) {

@@ -67,9 +67,8 @@ std::string prometheus_metrics(const PoolSnapshot& pool) {
     out.sample("passenger_requests_in_flight", "", as_double(pool.requests_in_flight));
     out.family("passenger_max_pool_size", "gauge", "The most app processes allowed at once.");
     out.sample("passenger_max_pool_size", "", pool.max_pool_size);
-    out.family("passenger_top_level_queue_length", "gauge",
-               "Requests waiting before being assigned to an application.");
-    out.sample("passenger_top_level_queue_length", "", as_double(pool.top_level_queue));
+    // No passenger_top_level_queue_length: every request goes straight to its app's queue
+    // (passenger_queue_length), so it would be a constant 0.
 
     using GroupValue = std::function<double(const GroupSnapshot&)>;
     auto per_group = [&](std::string_view name, std::string_view type, std::string_view help,
@@ -106,11 +105,13 @@ std::string prometheus_metrics(const PoolSnapshot& pool) {
         }
     };
     per_process("passenger_process_cpu_percent", "gauge",
-                "CPU use of the process, percent of one core over the last sampling interval.",
+                "CPU use of the process and its process group (what it started), percent of one "
+                "core over the last sampling interval.",
                 [](const ProcessSnapshot& p) { return p.cpu_percent; });
-    per_process("passenger_process_private_memory_bytes", "gauge",
-                "Private memory of the process (from /proc/PID/smaps_rollup).",
-                [](const ProcessSnapshot& p) { return as_double(p.private_memory_kb * 1024); });
+    per_process(
+        "passenger_process_private_memory_bytes", "gauge",
+        "Private memory of the process and its process group (from /proc/PID/smaps_rollup).",
+        [](const ProcessSnapshot& p) { return as_double(p.private_memory_kb * 1024); });
     per_process("passenger_process_sessions", "gauge", "Requests the process is handling now.",
                 [](const ProcessSnapshot& p) { return static_cast<double>(p.sessions); });
     per_process("passenger_process_processed_total", "counter", "Requests the process finished.",

@@ -19,7 +19,7 @@ namespace passenger::admin {
 
 struct ProcessSnapshot {
     pid_t pid = 0;
-    std::string state;  // ready, draining, stopping, broken
+    std::string state;  // ready, draining, stopping, gone (pool::name_of)
     int sessions = 0;   // requests in flight
     uint64_t processed = 0;
     double uptime_seconds = 0;

@@ -1,15 +1,10 @@
 #include "admin/pool_view.hpp"
 
-#include "pool/group.hpp"
+#include "common/log.hpp"
+#include "pool/pool.hpp"
 
 namespace passenger::admin {
 namespace {
-
-std::string state_of(const pool::Process& process) {
-    if (process.stop_requested) return "stopping";
-    if (process.draining) return "draining";
-    return process.alive ? "ready" : "broken";
-}
 
 double seconds_between(std::chrono::steady_clock::time_point then,
                        std::chrono::steady_clock::time_point now) {
@@ -18,12 +13,21 @@ double seconds_between(std::chrono::steady_clock::time_point then,
 
 }  // namespace
 
-const std::string& app_root_of(const pool::Group& group) {
-    return group.options().app_root;
+std::vector<GroupSnapshot> take_snapshots(const pool::Pool& pool) {
+    std::vector<GroupSnapshot> snapshots;
+    for (const pool::Group* group : pool.groups()) snapshots.push_back(take_snapshot(*group));
+    return snapshots;
 }
 
-void restart_group(pool::Group& group) {
-    group.restart();
+bool restart_app_in(pool::Pool& pool, const std::string& app_root) {
+    for (pool::Group* group : pool.groups()) {
+        if (group->options().app_root == app_root) {
+            log::notice("Restarting {} (asked through the admin socket)", app_root);
+            group->restart();
+            return true;
+        }
+    }
+    return false;
 }
 
 GroupSnapshot take_snapshot(const pool::Group& group) {
@@ -43,7 +47,7 @@ GroupSnapshot take_snapshot(const pool::Group& group) {
     for (const auto& process : group.processes()) {
         snapshot.processes.push_back({
             .pid = process->pid,
-            .state = state_of(*process),
+            .state = std::string(pool::name_of(process->state)),
             .sessions = process->sessions,
             .processed = process->processed,
             .uptime_seconds = seconds_between(process->spawned_at, now),

@@ -1,9 +1,9 @@
 #include "cli/module_app_options.hpp"
 #include "cli/subcommands.hpp"
+#include "common/core_environment.hpp"
 #include "common/log.hpp"
 #include "config/options.hpp"
 #include "server/core.hpp"
-#include "watchdog/core_environment.hpp"
 #include "watchdog/privileges.hpp"
 
 #include <fcntl.h>
@@ -34,11 +34,11 @@ std::optional<int> read_number_variable(const char* name) {
 // the readiness pipe, nor the watchdog's private variables.
 void keep_from_app_processes(int listen_fd) {
     ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
-    if (std::optional<int> ready_fd = read_number_variable(watchdog::kReadyFdVariable))
+    if (std::optional<int> ready_fd = read_number_variable(kReadyFdVariable))
         ::fcntl(*ready_fd, F_SETFD, FD_CLOEXEC);
-    ::unsetenv(watchdog::kCoreOptionsVariable);
-    ::unsetenv(watchdog::kListenFdVariable);
-    ::unsetenv(watchdog::kWatchdogPidVariable);
+    ::unsetenv(kCoreOptionsVariable);
+    ::unsetenv(kListenFdVariable);
+    ::unsetenv(kWatchdogPidVariable);
     // kReadyFdVariable stays: server::run_core reads it.
 }
 
@@ -46,21 +46,20 @@ void keep_from_app_processes(int listen_fd) {
 
 int run_core_command() {
     log::set_role("core");
-    const char* options_json = std::getenv(watchdog::kCoreOptionsVariable);
-    std::optional<int> listen_fd = read_number_variable(watchdog::kListenFdVariable);
+    const char* options_json = std::getenv(kCoreOptionsVariable);
+    std::optional<int> listen_fd = read_number_variable(kListenFdVariable);
     if (options_json == nullptr || !listen_fd) {
         fmt::print(stderr,
                    "passenger core: started by `passenger start`, not by hand ({} and {} "
                    "must be set)\n",
-                   watchdog::kCoreOptionsVariable, watchdog::kListenFdVariable);
+                   kCoreOptionsVariable, kListenFdVariable);
         return 1;
     }
     config::Options options;
     try {
         options = nlohmann::json::parse(options_json).get<config::Options>();
     } catch (const std::exception& error) {
-        fmt::print(stderr, "passenger core: bad {}: {}\n", watchdog::kCoreOptionsVariable,
-                   error.what());
+        fmt::print(stderr, "passenger core: bad {}: {}\n", kCoreOptionsVariable, error.what());
         return 1;
     }
     log::set_level(static_cast<log::Level>(options.log_level));
@@ -79,7 +78,7 @@ int run_core_command() {
     // If the watchdog dies, even by SIGKILL, the core shuts down gracefully and takes the apps
     // with it. The parent check closes the race where the watchdog died before prctl ran.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    std::optional<int> watchdog_pid = read_number_variable(watchdog::kWatchdogPidVariable);
+    std::optional<int> watchdog_pid = read_number_variable(kWatchdogPidVariable);
     if (watchdog_pid && ::getppid() != *watchdog_pid) {
         log::error("The watchdog (process {}) is already gone; exiting", *watchdog_pid);
         return 1;

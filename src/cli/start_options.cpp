@@ -106,6 +106,10 @@ const std::vector<OptionSpec>& option_specs() {
         {"--pid-file", "FILE",
          "PID file (default: passenger.PORT.pid in the app's tmp/pids/ or the app folder)",
          set_text<&O::pid_file>},
+        {"--max-connections", "N",
+         "Most client connections at once; more wait in the listen backlog until one closes "
+         "(default: 4096)",
+         PASSENGER_NUMBER(max_connections, 1, kLargest, "a whole number >= 1")},
         {"-d,--daemonize", nullptr, "Run in the background", set_switch<&O::daemonize>},
         {"--user", "USERNAME",
          "Run the app (and the server's core) as this user; needs root, e.g. to bind port 80 "

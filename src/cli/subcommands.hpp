@@ -10,7 +10,7 @@ namespace passenger::cli {
 int run_start_command(const std::vector<std::string>& args);
 int run_stop_command(const std::vector<std::string>& args);
 // Hidden: what the watchdog execs. Reads its configuration from the environment
-// (watchdog/core_environment.hpp), not from arguments.
+// (common/core_environment.hpp), not from arguments.
 int run_core_command();
 // Hidden: what the nginx module execs once per nginx master (watchdog/nginx_watchdog.hpp).
 int run_nginx_watchdog_command(const std::vector<std::string>& args);

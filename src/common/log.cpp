@@ -1,5 +1,8 @@
 #include "common/log.hpp"
 
+#include "common/log_file.hpp"
+#include "common/safe_file.hpp"
+
 #include <fcntl.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -42,11 +45,18 @@ char level_letter(Level level) {
 std::string open(const std::string& path, bool echo_to_stderr) {
     echo = echo_to_stderr;
     if (path.empty()) return {};
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return fmt::format("cannot open log file {}: {}", path, std::strerror(errno));
+    // Root opens it too (the watchdog, the core before it drops privileges), often in the app
+    // user's folder: no link is followed there, and a new file is that user's.
+    safe_file::OpenedFile file =
+        safe_file::open_file(path, safe_file::Access::append, safe_file::Creator::folder_owner);
+    if (!file.ok()) return safe_file::describe("log file", path, file.error);
     if (log_fd >= 0) ::close(log_fd);
-    log_fd = fd;
+    log_fd = file.fd.release();
     return {};
+}
+
+void write_to_file(std::string_view text) {
+    if (log_fd >= 0) write_all(log_fd, text);
 }
 
 void set_level(Level level) {

@@ -39,6 +39,9 @@ struct Options {
     bool daemonize = false;
     std::string user;   // --user: the core and the apps run as this user; empty: as the caller
     int log_level = 2;  // 0 error .. 4 debug (common/log.hpp Level)
+    // Client connections open at once; more wait in the listen backlog (like nginx's
+    // worker_connections, which is 512 per worker process; the core is one process).
+    int max_connections = 4096;
     // Where the instance registers for passenger-status & co; absolute. Empty: the default
     // (admin::registry_dir: $PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp).
     std::string instance_registry_dir;

@@ -1,29 +1,61 @@
 #include "config/passengerfile.hpp"
 
+#include "common/safe_file.hpp"
+
 #include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace passenger::config {
+namespace {
+
+// Settings that name files the root watchdog writes: another user's file must not choose them
+// (`"pid_file": "/etc/shadow"` would have root replace that file).
+constexpr const char* kRootWrittenFiles[] = {"log_file", "pid_file"};
+
+std::string check_settings_for_root(const nlohmann::json& settings, uid_t file_owner) {
+    if (::geteuid() != 0 || file_owner == 0) return {};
+    for (const char* key : kRootWrittenFiles) {
+        if (!settings.contains(key)) continue;
+        passwd* entry = ::getpwuid(file_owner);
+        std::string owner = entry ? entry->pw_name : std::to_string(file_owner);
+        return fmt::format(
+            "{}: '{}' names a file root writes, and this file belongs to user {}; give it on the "
+            "command line instead",
+            passengerfile_name, key, owner);
+    }
+    return {};
+}
+
+}  // namespace
 
 std::variant<nlohmann::json, std::string> read_passengerfile(const std::string& app_dir) {
     const std::string path = app_dir + "/" + passengerfile_name;
-    std::ifstream file(path);
-    if (!file) {
+    // Read by root too (`sudo passenger start`), in a folder the app user owns: no link there is
+    // followed, and no other user's file in a folder others can write is believed.
+    safe_file::OpenedFile file = safe_file::open_file(path, safe_file::Access::read);
+    if (!file.ok()) {
         // No file, or no such folder (which the caller reports in its own words).
-        if (errno == ENOENT || errno == ENOTDIR) return nlohmann::json::object();
-        return fmt::format("{}: {}", passengerfile_name, std::strerror(errno));
+        if (file.missing || file.error.ends_with(" is not a folder"))
+            return nlohmann::json::object();
+        return safe_file::describe(passengerfile_name, path, file.error);
     }
-    std::stringstream text;
-    text << file.rdbuf();
-    nlohmann::json settings = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false,
+    std::string text;
+    char buffer[16384];
+    ssize_t length = 0;
+    while ((length = ::read(file.fd.get(), buffer, sizeof buffer)) > 0)
+        text.append(buffer, static_cast<size_t>(length));
+    if (length < 0) return fmt::format("{}: {}", passengerfile_name, std::strerror(errno));
+    nlohmann::json settings = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false,
                                                     /*ignore_comments=*/true);
     if (settings.is_discarded()) return fmt::format("{}: not valid JSON", passengerfile_name);
     if (!settings.is_object())
         return fmt::format("{}: must hold a JSON object of settings", passengerfile_name);
+    if (std::string refusal = check_settings_for_root(settings, file.info.st_uid); !refusal.empty())
+        return refusal;
     return settings;
 }
 

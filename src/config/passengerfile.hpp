@@ -15,7 +15,8 @@ constexpr const char* passengerfile_name = "Passengerfile.json";
 
 // The settings object of `app_dir`/Passengerfile.json: an empty object when there is no such
 // file, or an error line ("Passengerfile.json: ...") when it cannot be read or is not a JSON
-// object.
+// object. Run as root, a file that is not root's may not name the log or pid file (root writes
+// them): that is an error too.
 std::variant<nlohmann::json, std::string> read_passengerfile(const std::string& app_dir);
 
 }  // namespace passenger::config

@@ -1,5 +1,7 @@
 #include "http/body_buffer.hpp"
 
+#include "common/safe_file.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,27 +30,36 @@ std::error_code BodyBuffer::append(std::string_view data) {
     if (fd_ < 0) {
         if (auto error = open_file()) return error;
     }
+    // All or nothing: the bytes of a failed append (a full disk) are not part of the buffer, and
+    // the blocks a partial write took are given back.
+    uint64_t end = file_end_;
     while (!data.empty()) {
-        ssize_t written = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(file_end_));
+        ssize_t written = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(end));
         if (written < 0) {
             if (errno == EINTR) continue;
-            return last_error();
+            std::error_code error = last_error();
+            if (end > file_end_) {
+                // Should this fail too, the bytes stay unused past the end and are overwritten by
+                // the next append.
+                [[maybe_unused]] int ignored = ::ftruncate(fd_, static_cast<off_t>(file_end_));
+            }
+            return error;
         }
-        file_end_ += static_cast<uint64_t>(written);
+        end += static_cast<uint64_t>(written);
         data.remove_prefix(static_cast<size_t>(written));
     }
+    file_end_ = end;
     return {};
 }
 
 std::error_code BodyBuffer::take(std::string& data) {
-    std::error_code error;
     if (empty()) {
         memory_.swap(data);
-    } else {
-        error = append(data);
+    } else if (std::error_code error = append(data)) {
+        return error;  // `data` keeps the bytes
     }
     data.clear();
-    return error;
+    return {};
 }
 
 void BodyBuffer::take_memory(std::string& out) {
@@ -74,15 +85,19 @@ void BodyBuffer::clear() {
     }
 }
 
+void BodyBuffer::release() {
+    close_file();
+    std::string().swap(memory_);
+}
+
 std::error_code BodyBuffer::open_file() {
-    const std::string& directory = settings_->directory;
-    fd_ = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ >= 0) return {};
-    // File systems without O_TMPFILE: a named file, unlinked at once.
-    std::string path = directory + "/passenger-buffer.XXXXXX";
-    fd_ = ::mkostemp(path.data(), O_CLOEXEC);
-    if (fd_ < 0) return last_error();
-    ::unlink(path.c_str());
+    // Unnamed (O_TMPFILE), in a folder reached without following another user's links: the
+    // core may be root (no --user) and the folder anyone's (--data-buffer-dir).
+    safe_file::OpenedFile file = safe_file::create_unnamed_file(settings_->directory);
+    if (!file.ok())
+        return std::make_error_code(file.missing ? std::errc::no_such_file_or_directory
+                                                 : std::errc::permission_denied);
+    fd_ = file.fd.release();
     return {};
 }
 

@@ -24,10 +24,11 @@ class BodyBuffer {
     ~BodyBuffer() { close_file(); }
 
     // Appends to memory while the file part is empty and the memory part stays within the
-    // limit; else to the file (created on first use).
+    // limit; else to the file (created on first use). All or nothing: on an error (the file
+    // cannot be created or written: ENOSPC, EDQUOT, EFBIG...) the buffer is as it was.
     std::error_code append(std::string_view data);
     // Appends `data` and leaves it empty; when the buffer is empty, by swapping strings (no copy,
-    // whatever the memory limit: the bytes are in memory already).
+    // whatever the memory limit: the bytes are in memory already). On an error `data` is kept.
     std::error_code take(std::string& data);
 
     uint64_t size() const { return memory_.size() + file_size(); }
@@ -51,6 +52,8 @@ class BodyBuffer {
     // Empties the buffer: closes the file (its disk space is freed) and keeps a small memory
     // capacity only, so an idle connection holds little.
     void clear();
+    // Empties the buffer and frees its memory too: for a connection that goes idle.
+    void release();
 
   private:
     std::error_code open_file();

@@ -40,6 +40,21 @@ std::string error_page(int status, std::string_view detail_html) {
         status, reason_phrase(status), detail_html);
 }
 
+std::string app_start_failure_html(std::string_view app_root, std::string_view failure,
+                                   std::string_view output, std::string_view environment,
+                                   bool production) {
+    if (production) {
+        return "<p>We're sorry, but something went wrong. The application could not be "
+               "started; the server log says why.</p>";
+    }
+    return fmt::format(
+        "<p>The application in {} could not be started.</p>\n<p>{}</p>\n"
+        "<h2>Application output</h2>\n<pre>{}</pre>\n"
+        "<p>This detailed page is shown because the environment is '{}'; in production a "
+        "generic page is shown instead.</p>",
+        html_escape(app_root), html_escape(failure), html_escape(output), html_escape(environment));
+}
+
 std::string error_response(int status, std::string_view detail_html, bool keep_alive) {
     std::string body = error_page(status, detail_html);
     ResponseHead head;

@@ -42,7 +42,6 @@ const llhttp_settings_t& MessageParser::settings() {
 MessageParser::MessageParser(Kind kind) : kind_(kind) {
     llhttp_init(&parser_, kind == Kind::request ? HTTP_REQUEST : HTTP_RESPONSE, &settings());
     parser_.data = this;
-    head_.headers.reserve(initial_header_slots);
 }
 
 void MessageParser::reset() {
@@ -63,6 +62,12 @@ void MessageParser::reset() {
     failure_.clear();
     llhttp_init(&parser_, kind_ == Kind::request ? HTTP_REQUEST : HTTP_RESPONSE, &settings());
     parser_.data = this;
+}
+
+void MessageParser::release_storage() {
+    reset();
+    HeaderList().swap(head_.headers);
+    std::string().swap(failure_);
 }
 
 // llhttp (8.1) still accepts obs-fold, a header line continued on the next line after
@@ -181,6 +186,8 @@ int MessageParser::on_header_field(llhttp_t* parser, const char* at, size_t leng
     if (new_line) {
         if (headers.size() >= me.limits_.max_header_count)
             return me.fail(431, "too many header fields");
+        // Room for a typical head at once (also after release_storage()).
+        if (headers.empty() && headers.capacity() == 0) headers.reserve(initial_header_slots);
         headers.emplace_back();
     }
     headers.back().first.append(at, length);

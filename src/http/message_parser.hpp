@@ -77,8 +77,11 @@ class MessageParser {
     // The status a client gets for the last error: 400, or 414/431 when a limit was exceeded.
     int error_status() const { return error_status_; }
 
-    // Prepares for the next message on the same connection.
+    // Prepares for the next message on the same connection (the header list keeps its storage).
     void reset();
+    // The same, freeing the head's storage: for a connection that waits (an idle keep-alive
+    // connection, a tunnel), which then holds no header list.
+    void release_storage();
 
   private:
     static int on_method(llhttp_t* parser, const char* at, size_t length);

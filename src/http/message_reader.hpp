@@ -120,6 +120,14 @@ class MessageReader {
     // (an idle keep-alive connection costs no 16 KiB). Bytes already there are read at once, so
     // this makes no more syscalls than read_head() alone. False on EOF, error or cancellation.
     asio::awaitable<bool> wait_readable() {
+        return wait_readable([] {});
+    }
+
+    // The same, calling `on_idle()` when nothing is there yet, just before the wait: the caller
+    // frees what it keeps for the next message there (nothing is freed while requests come
+    // back to back).
+    template <typename OnIdle>
+    asio::awaitable<bool> wait_readable(OnIdle on_idle) {
         if (begin_ < end_) co_return true;
         begin_ = end_ = 0;
         acquire_buffer();
@@ -139,6 +147,7 @@ class MessageReader {
         // Nothing yet. The recv above found the socket drained, so the next bytes raise a new
         // readiness event for this wait.
         release_buffer();
+        on_idle();
         asio::error_code error;
         co_await stream_.async_wait(Stream::wait_read,
                                     asio::redirect_error(asio::use_awaitable, error));
@@ -149,11 +158,12 @@ class MessageReader {
     // Forgets the completed message; buffered bytes of the next one are kept.
     void next_message() { parser_.reset(); }
 
-    // Hands over the bytes read past the current message and forgets them: after an upgrade,
-    // they are the new protocol's.
+    // Hands over the bytes read past the current message and forgets them, holding no read
+    // buffer afterwards: after an upgrade, they are the new protocol's.
     std::string take_buffered() {
         std::string bytes(buffered());
         begin_ = end_ = 0;
+        release_buffer();
         return bytes;
     }
 

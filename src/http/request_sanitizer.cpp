@@ -160,6 +160,17 @@ bool normalize_path(std::string_view path, std::string& out) {
     return true;
 }
 
+// A field's lines joined into the one list value they stand for (RFC 9110 5.3).
+std::string combined_field(const MessageHead& head, std::string_view name) {
+    std::string combined;
+    for (const auto& [key, value] : head.headers) {
+        if (!iequals(key, name)) continue;
+        if (!combined.empty()) combined.append(", ");
+        combined.append(value);
+    }
+    return combined;
+}
+
 std::string* find_mutable(MessageHead& head, std::string_view name) {
     for (auto& [key, value] : head.headers) {
         if (iequals(key, name)) return &value;
@@ -187,6 +198,7 @@ Rejection check_request_head(const MessageHead& head) {
 
     int hosts = 0;
     const std::string* host = nullptr;
+    int transfer_encodings = 0;
     const std::string* transfer_encoding = nullptr;
     for (const auto& [name, value] : head.headers) {
         if (!is_token(name)) return {400, "invalid header field name"};
@@ -194,6 +206,7 @@ Rejection check_request_head(const MessageHead& head) {
             ++hosts;
             host = &value;
         } else if (iequals(name, "transfer-encoding")) {
+            ++transfer_encodings;
             transfer_encoding = &value;
         }
     }
@@ -203,9 +216,17 @@ Rejection check_request_head(const MessageHead& head) {
     if (host != nullptr && !is_valid_authority(*host)) return {400, "invalid Host header"};
     if (transfer_encoding != nullptr) {
         if (head.http_minor == 0) return {400, "Transfer-Encoding in an HTTP/1.0 request"};
-        if (!iequals(*transfer_encoding, "chunked") || !head.chunked)
+        // Several lines are one list (RFC 9110 5.3): "gzip" then "chunked" is "gzip, chunked",
+        // which llhttp takes as chunked by its last line alone.
+        const bool only_chunked =
+            transfer_encodings == 1 ? iequals(*transfer_encoding, "chunked")
+                                    : iequals(combined_field(head, "transfer-encoding"), "chunked");
+        if (!only_chunked || !head.chunked)
             return {400, "unsupported transfer coding (only chunked is accepted)"};
     }
+    // A WebSocket handshake is a GET without a body (RFC 6455 4.1). Refused rather than buffered:
+    // then nothing of the client's but its head reaches the app before the app's 101.
+    if (head.upgrade && head.has_body()) return {400, "an upgrade request must not have a body"};
 
     std::string_view target = head.target;
     if (!target_characters_ok(target)) return {400, "invalid characters in the request target"};

@@ -17,8 +17,9 @@ struct Rejection {
 };
 
 // Checks the version (1.0 or 1.1), the method (no CONNECT), every header name (a token), Host
-// (exactly one for HTTP/1.1, at most one otherwise, a valid authority), Transfer-Encoding
-// (exactly "chunked", HTTP/1.1 only) and the request-target's form and characters.
+// (exactly one for HTTP/1.1, at most one otherwise, a valid authority), Transfer-Encoding (all its
+// lines together exactly "chunked", HTTP/1.1 only), that an upgrade request has no body, and the
+// request-target's form and characters.
 Rejection check_request_head(const MessageHead& head);
 
 // Rewrites the target to origin-form: an absolute-form target ("http://host/path") becomes

@@ -1,6 +1,7 @@
 #include "pool/group.hpp"
 
 #include "common/log.hpp"
+#include "pool/pool.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -18,25 +19,45 @@ struct Group::Waiter {
     asio::steady_timer wakeup;  // cancelled once the waiter got a process or an error
     std::shared_ptr<Process> process;
     std::weak_ptr<Process> sticky;  // the process a sticky-session request waits for
-    int error_status = 0;
-    std::string error_detail_html;
+    std::optional<SessionError> error;
     bool woken = false;
 };
 
-Group::Group(asio::io_context& io, const config::Options& options, spawn::Spawner& spawner,
-             spawn::ChildReaper& reaper)
-    : io_(io),
-      options_(options),
-      spawner_(spawner),
-      reaper_(reaper),
-      restart_watcher_(io, options.app_root, options.stat_throttle_rate_seconds,
+namespace {
+
+// Counts a coroutine inside get_session, for finished().
+struct InsideCount {
+    explicit InsideCount(int& count) : count_(count) { ++count_; }
+    ~InsideCount() { --count_; }
+    InsideCount(const InsideCount&) = delete;
+    InsideCount& operator=(const InsideCount&) = delete;
+    int& count_;
+};
+
+}  // namespace
+
+Group::Group(Pool& pool, std::string key, std::shared_ptr<const config::Options> options)
+    : io_(pool.io()),
+      pool_(pool),
+      key_(std::move(key)),
+      options_(std::move(options)),
+      spawner_(pool.spawner()),
+      reaper_(pool.reaper()),
+      restart_watcher_(io_, options_->app_root, options_->stat_throttle_rate_seconds,
                        [this] { restart(); }),
-      retry_timer_(io) {}
+      maintenance_timer_(io_),
+      retry_timer_(io_) {}
 
 void Group::start() {
     restart_watcher_.start();
     ensure_minimum();
+    maintenance_running_ = true;
     asio::co_spawn(io_, maintenance_loop(), asio::detached);
+}
+
+bool Group::finished() const {
+    return shutting_down_ && processes_.empty() && spawning_ == 0 && requests_inside_ == 0 &&
+           open_sessions_ == 0 && !maintenance_running_ && !retry_scheduled_;
 }
 
 std::shared_ptr<Process> Group::least_busy_with_capacity() const {
@@ -51,7 +72,7 @@ std::shared_ptr<Process> Group::least_busy_with_capacity() const {
 std::shared_ptr<Process> Group::find_sticky(std::string_view sticky_id) const {
     if (sticky_id.empty()) return nullptr;
     for (const auto& process : processes_) {
-        if (process->alive && process->sticky_id == sticky_id) return process;
+        if (process->ready() && process->sticky_id == sticky_id) return process;
     }
     return nullptr;
 }
@@ -59,16 +80,16 @@ std::shared_ptr<Process> Group::find_sticky(std::string_view sticky_id) const {
 // The process that may take a queued request now, if any: its sticky process while that one is
 // alive (and only when it has room), else the least busy one.
 std::shared_ptr<Process> Group::process_for(const Waiter& waiter) const {
-    if (auto sticky = waiter.sticky.lock(); sticky && sticky->alive)
+    if (auto sticky = waiter.sticky.lock(); sticky && sticky->ready())
         return sticky->has_capacity() ? sticky : nullptr;
     return least_busy_with_capacity();
 }
 
 asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued, std::string sticky_id) {
     SessionResult result;
+    InsideCount inside(requests_inside_);
     if (shutting_down_) {
-        result.error_status = 503;
-        result.error_detail_html = "<p>The server is shutting down.</p>";
+        result.error = shutting_down_error();
         co_return result;
     }
     ++counters_.requests;
@@ -80,35 +101,37 @@ asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued, std::strin
     if (auto process =
             sticky ? (sticky->has_capacity() ? sticky : nullptr) : least_busy_with_capacity()) {
         ++process->sessions;
+        ++open_sessions_;
         result.session = Session(this, std::move(process));
         grow_if_saturated();
         co_return result;
     }
-    if (ready_count() == 0 && spawning_ == 0 && in_failure_backoff()) {
-        result.error_status = 500;
-        result.error_detail_html = last_failure_html_;
+    if (ready_count() == 0 && spawning_ == 0 && in_failure_backoff() && last_failure_) {
+        result.error = last_failure_;
         co_return result;
     }
-    if (options_.max_request_queue_size > 0 &&
-        static_cast<int>(queue_.size()) >= options_.max_request_queue_size) {
-        result.error_status = 503;
-        result.error_detail_html = "<p>The request queue is full. Please try again later.</p>";
+    if (options_->max_request_queue_size > 0 &&
+        static_cast<int>(queue_.size()) >= options_->max_request_queue_size) {
+        result.error = session_error(SessionErrorKind::queue_full, 503,
+                                     "The request queue is full. Please try again later.");
         co_return result;
     }
 
     auto waiter = std::make_shared<Waiter>(io_);
     waiter->sticky = sticky;
-    if (options_.max_request_queue_time_seconds > 0)
-        waiter->wakeup.expires_after(std::chrono::seconds(options_.max_request_queue_time_seconds));
+    if (options_->max_request_queue_time_seconds > 0)
+        waiter->wakeup.expires_after(
+            std::chrono::seconds(options_->max_request_queue_time_seconds));
     queue_.push_back(waiter);
-    if (!sticky && spawning_ < static_cast<int>(queue_.size()) && may_spawn() &&
-        !in_failure_backoff())
+    if (!sticky && spawning_ < static_cast<int>(queue_.size()) && !in_failure_backoff() &&
+        may_spawn_making_room())
         spawn_one();
     if (on_queued) {
         std::weak_ptr<Waiter> weak = waiter;
         on_queued([this, weak] {
             if (auto waiter = weak.lock())
-                abandon(waiter, client_gone_status, "<p>The client went away.</p>");
+                abandon(waiter,
+                        session_error(SessionErrorKind::client_gone, 499, "The client went away."));
         });
     }
 
@@ -116,15 +139,14 @@ asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued, std::strin
     co_await waiter->wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
     if (!waiter->woken) {
         // The timer expired: the request waited longer than --max-request-queue-time.
-        abandon(waiter, 504,
-                "<p>The request waited too long for an application process "
-                "(--max-request-queue-time).</p>");
+        abandon(waiter, session_error(SessionErrorKind::queue_timeout, 504,
+                                      "The request waited too long for an application process "
+                                      "(--max-request-queue-time)."));
     }
     if (waiter->process) {
         result.session = Session(this, std::move(waiter->process));
     } else {
-        result.error_status = waiter->error_status;
-        result.error_detail_html = std::move(waiter->error_detail_html);
+        result.error = std::move(waiter->error);
     }
     co_return result;
 }
@@ -134,7 +156,7 @@ void Group::serve_queue() {
     for (auto it = queue_.begin(); it != queue_.end();) {
         auto process = process_for(**it);
         if (!process) {
-            if (auto sticky = (*it)->sticky.lock(); sticky && sticky->alive) {
+            if (auto sticky = (*it)->sticky.lock(); sticky && sticky->ready()) {
                 ++it;
                 continue;
             }
@@ -143,28 +165,28 @@ void Group::serve_queue() {
         auto waiter = std::move(*it);
         it = queue_.erase(it);
         ++process->sessions;
+        ++open_sessions_;
         waiter->process = std::move(process);
         waiter->woken = true;
         waiter->wakeup.cancel();
     }
 }
 
-void Group::abandon(const std::shared_ptr<Waiter>& waiter, int status, std::string detail_html) {
+void Group::abandon(const std::shared_ptr<Waiter>& waiter, SessionError error) {
     auto position = std::find(queue_.begin(), queue_.end(), waiter);
     if (position == queue_.end()) return;  // already served or failed
     queue_.erase(position);
     ++counters_.queue_drops;
-    if (status == client_gone_status) log::info("Dropped a queued request: its client went away");
-    waiter->error_status = status;
-    waiter->error_detail_html = std::move(detail_html);
+    if (error.kind == SessionErrorKind::client_gone)
+        log::info("Dropped a queued request: its client went away");
+    waiter->error = std::move(error);
     waiter->woken = true;
     waiter->wakeup.cancel();
 }
 
-void Group::fail_queue(int status, const std::string& detail_html) {
+void Group::fail_queue(const SessionError& error) {
     for (auto& waiter : queue_) {
-        waiter->error_status = status;
-        waiter->error_detail_html = detail_html;
+        waiter->error = error;
         waiter->woken = true;
         waiter->wakeup.cancel();
     }
@@ -173,15 +195,32 @@ void Group::fail_queue(int status, const std::string& detail_html) {
 
 void Group::on_session_released(Process& process) {
     --process.sessions;
+    --open_sessions_;
     ++process.processed;
     process.last_used = Clock::now();
-    if (process.alive && options_.max_requests > 0 &&
-        process.processed >= static_cast<uint64_t>(options_.max_requests)) {
+    if (process.ready() && options_->max_requests > 0 &&
+        process.processed >= static_cast<uint64_t>(options_->max_requests)) {
         drain(process, "it handled --max-requests requests");
         ensure_minimum();
     }
-    if (process.draining && process.sessions == 0 && !process.stop_requested) stop_process(process);
+    if (process.state == ProcessState::draining && process.sessions == 0) stop_process(process);
     serve_queue();
+    // Idle now: if another app waits for room in a full pool, this process may make it.
+    if (process.ready() && process.sessions == 0) pool_.on_process_idle();
+}
+
+bool Group::needs_process() const {
+    if (shutting_down_ || spawning_ > 0 || in_failure_backoff()) return false;
+    return std::any_of(queue_.begin(), queue_.end(), [](const auto& waiter) {
+        auto sticky = waiter->sticky.lock();
+        return !(sticky && sticky->ready());
+    });
+}
+
+void Group::on_room_available() {
+    if (needs_process() && may_spawn_making_room()) spawn_one();
+    // An app that lost processes to eviction gets back to --min-instances in free room.
+    ensure_minimum();
 }
 
 // Node processes claim unlimited concurrency, so "no process has capacity" never happens for
@@ -191,12 +230,12 @@ void Group::grow_if_saturated() {
     if (spawning_ > 0 || !may_spawn()) return;
     int ready = 0;
     for (const auto& process : processes_) {
-        if (!process->alive) continue;
+        if (!process->ready()) continue;
         if (process->max_sessions != 0) return;  // limited concurrency grows through the queue
-        bool busy_cpu = options_.saturation_cpu_percent > 0 &&
-                        process->busy_percent >= options_.saturation_cpu_percent;
+        bool busy_cpu = options_->saturation_cpu_percent > 0 &&
+                        process->busy_percent >= options_->saturation_cpu_percent;
         bool busy_sessions =
-            options_.saturation_sessions > 0 && process->sessions >= options_.saturation_sessions;
+            options_->saturation_sessions > 0 && process->sessions >= options_->saturation_sessions;
         if (!busy_cpu && !busy_sessions) return;
         ++ready;
     }

@@ -1,11 +1,13 @@
 // One application and its processes: spawning, selection (the least busy process with free
-// concurrency), the request queue, scaling, restarts, crash handling and shutdown.
+// concurrency), the request queue, scaling, restarts, crash handling and shutdown. Groups live in
+// a Pool (pool.hpp), which owns the cap on processes shared by all apps.
 #pragma once
 
 #include "config/options.hpp"
 #include "pool/process.hpp"
 #include "pool/restart_watcher.hpp"
 #include "pool/session.hpp"
+#include "pool/session_error.hpp"
 #include "spawn/spawner.hpp"
 
 #include <asio/awaitable.hpp>
@@ -17,15 +19,17 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace passenger::pool {
 
+class Pool;
+
 struct SessionResult {
-    Session session;  // empty on failure
-    int error_status = 0;
-    std::string error_detail_html;  // for the error page
+    Session session;                    // empty on failure
+    std::optional<SessionError> error;  // set on failure
 };
 
 // Lifetime counters, for status output and metrics.
@@ -43,10 +47,9 @@ class Group {
     // Called with a function that abandons the wait, when a request enters the queue; the caller
     // may call it later (its client went away).
     using OnQueued = std::function<void(std::function<void()> abandon)>;
-    static constexpr int client_gone_status = 499;
 
-    Group(asio::io_context& io, const config::Options& options, spawn::Spawner& spawner,
-          spawn::ChildReaper& reaper);
+    // Made by Pool::group_for. `key` names the app in the pool (pool.hpp: group_key).
+    Group(Pool& pool, std::string key, std::shared_ptr<const config::Options> options);
     Group(const Group&) = delete;
     Group& operator=(const Group&) = delete;
 
@@ -59,8 +62,26 @@ class Group {
     // Replaces every process: rolling (new before old) with --rolling-restarts, keeping the old
     // ones if the new version fails with --resist-deployment-errors.
     void restart();
+    // New settings for the app (a reload changed them): later spawns use them, and the processes
+    // are replaced by a restart (rolling with --rolling-restarts).
+    void change_options(std::shared_ptr<const config::Options> options);
     // Stops every process (SIGTERM, then SIGKILL after the stop timeout) and waits until gone.
     asio::awaitable<void> shutdown();
+    // After shutdown(): nothing refers to this group any more (no spawn, timer, request or
+    // session in flight), so it may be destroyed.
+    bool finished() const;
+
+    // For the Pool: processes that count against --max-pool-size (ready and being spawned).
+    int live_count() const { return ready_count() + spawning_; }
+    // Requests wait that only a new process can take, and none is being spawned.
+    bool needs_process() const;
+    // The ready process without requests that has been idle the longest, if any (for eviction).
+    std::shared_ptr<Process> longest_idle_process() const;
+    // The pool is full and another app needs a process: this one drains.
+    void evict(Process& process);
+    // Room in the pool may have appeared: spawns for waiting requests if still needed, then up
+    // to --min-instances if the pool still has room.
+    void on_room_available();
 
     // The process did not accept a connection: it is dying or broken. It takes no more requests
     // and is killed; its exit is handled as a crash.
@@ -73,7 +94,11 @@ class Group {
     int spawning() const { return spawning_; }
     const GroupCounters& counters() const { return counters_; }
     const std::string& last_error() const { return last_error_; }
-    const config::Options& options() const { return options_; }
+    const std::string& key() const { return key_; }
+    const config::Options& options() const { return *options_; }
+    // For callers that use the settings across a co_await: a change_options() meanwhile
+    // replaces them, and the copy keeps the old ones alive.
+    std::shared_ptr<const config::Options> shared_options() const { return options_; }
 
   private:
     friend class Session;
@@ -85,8 +110,8 @@ class Group {
     std::shared_ptr<Process> find_sticky(std::string_view sticky_id) const;
     std::shared_ptr<Process> process_for(const Waiter& waiter) const;
     void serve_queue();
-    void fail_queue(int status, const std::string& detail_html);
-    void abandon(const std::shared_ptr<Waiter>& waiter, int status, std::string detail_html);
+    void fail_queue(const SessionError& error);
+    void abandon(const std::shared_ptr<Waiter>& waiter, SessionError error);
     void on_session_released(Process& process);
     void grow_if_saturated();
 
@@ -102,10 +127,11 @@ class Group {
     void close_tunnels(Process& process, bool even_if_kept = false);
     void ensure_minimum();
     bool may_spawn() const;
+    bool may_spawn_making_room();
     int ready_count() const;
     int wanted_minimum() const;
     bool in_failure_backoff() const;
-    std::string spawn_failure_html(const spawn::SpawnResult& result) const;
+    SessionError spawn_failure(const spawn::SpawnResult& result) const;
 
     // Periodic work (group_maintenance.cpp): CPU and memory sampling, idle reaping, memory limit.
     asio::awaitable<void> maintenance_loop();
@@ -114,7 +140,9 @@ class Group {
     void enforce_memory_limit();
 
     asio::io_context& io_;
-    const config::Options& options_;
+    Pool& pool_;
+    std::string key_;
+    std::shared_ptr<const config::Options> options_;
     spawn::Spawner& spawner_;
     spawn::ChildReaper& reaper_;
     RestartWatcher restart_watcher_;
@@ -122,6 +150,12 @@ class Group {
     std::deque<std::shared_ptr<Waiter>> queue_;
     int spawning_ = 0;
     bool shutting_down_ = false;
+    // What finished() waits for: coroutines inside get_session, sessions not yet released, the
+    // maintenance loop.
+    int requests_inside_ = 0;
+    int open_sessions_ = 0;
+    bool maintenance_running_ = false;
+    asio::steady_timer maintenance_timer_;
     GroupCounters counters_;
     std::string last_error_;
 
@@ -131,7 +165,7 @@ class Group {
     // After a failed spawn, requests get the failure page until the backoff ends.
     std::chrono::steady_clock::time_point backoff_until_{};
     std::chrono::milliseconds backoff_{0};
-    std::string last_failure_html_;
+    std::optional<SessionError> last_failure_;
     asio::steady_timer retry_timer_;
     bool retry_scheduled_ = false;
 };

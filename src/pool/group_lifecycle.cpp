@@ -1,7 +1,8 @@
 // Spawning, draining, stopping and restarting the processes of a Group, and their exits.
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
-#include "http/error_page.hpp"
 #include "pool/group.hpp"
+#include "pool/pool.hpp"
 
 #include <fmt/format.h>
 #include <asio/co_spawn.hpp>
@@ -19,17 +20,23 @@ using Clock = std::chrono::steady_clock;
 
 int Group::ready_count() const {
     return static_cast<int>(std::count_if(processes_.begin(), processes_.end(),
-                                          [](const auto& p) { return p->alive; }));
+                                          [](const auto& p) { return p->ready(); }));
 }
 
 int Group::wanted_minimum() const {
-    return std::min(options_.min_instances, options_.max_pool_size);
+    return std::min(options_->min_instances, pool_.max_pool_size());
 }
 
-// Draining and stopping processes do not count against --max-pool-size: they take no requests
-// and are on their way out, and counting them would stall every restart at the cap.
+// The cap is the pool's, shared by all apps (Pool::has_room). Draining and stopping processes do
+// not count against it: they take no requests and are on their way out, and counting them would
+// stall every restart at the cap.
 bool Group::may_spawn() const {
-    return !shutting_down_ && ready_count() + spawning_ < options_.max_pool_size;
+    return !shutting_down_ && pool_.has_room();
+}
+
+// For requests that wait: in a full pool, the longest-idle process of another app makes room.
+bool Group::may_spawn_making_room() {
+    return !shutting_down_ && pool_.make_room_for(*this);
 }
 
 bool Group::in_failure_backoff() const {
@@ -41,6 +48,7 @@ void Group::ensure_minimum() {
     int missing = wanted_minimum() - ready_count() - spawning_;
     if (missing <= 0 && !(queue_.size() > 0 && ready_count() == 0 && spawning_ == 0)) return;
     missing = std::max(missing, 1);
+    const bool requests_wait = !queue_.empty() && ready_count() == 0 && spawning_ == 0;
     if (in_failure_backoff()) {
         // Try again when the backoff ends, not in a busy loop.
         if (retry_scheduled_) return;
@@ -52,6 +60,11 @@ void Group::ensure_minimum() {
         });
         return;
     }
+    // Waiting requests may evict another app's idle process; the minimum alone does not.
+    if (requests_wait && may_spawn_making_room()) {
+        spawn_one();
+        --missing;
+    }
     for (int i = 0; i < missing && may_spawn(); ++i) spawn_one();
 }
 
@@ -62,7 +75,9 @@ void Group::spawn_one() {
 
 asio::awaitable<void> Group::run_spawn(uint64_t generation) {
     auto started = Clock::now();
-    spawn::SpawnResult result = co_await spawner_.spawn();
+    // A copy: change_options() may replace the group's settings while the spawn runs.
+    std::shared_ptr<const config::Options> options = options_;
+    spawn::SpawnResult result = co_await spawner_.spawn(*options);
     --spawning_;
     if (result.ok) {
         on_spawned(result, generation, started);
@@ -80,8 +95,8 @@ void Group::on_spawned(spawn::SpawnResult& result, uint64_t generation, Clock::t
     process->output = std::move(result.output);
     process->generation = generation;
     process->spawned_at = process->last_used = Clock::now();
-    process->max_sessions = options_.max_concurrent_requests >= 0
-                                ? options_.max_concurrent_requests
+    process->max_sessions = options_->max_concurrent_requests >= 0
+                                ? options_->max_concurrent_requests
                                 : spawn::default_max_concurrent_requests(result.app_type);
     processes_.push_back(process);
     reaper_.watch(process->pid,
@@ -92,7 +107,6 @@ void Group::on_spawned(spawn::SpawnResult& result, uint64_t generation, Clock::t
 
     if (shutting_down_ || generation != generation_) {
         // Spawned for the version before a restart, or during shutdown: not wanted any more.
-        process->alive = false;
         stop_process(*process);
         ensure_minimum();
         return;
@@ -100,17 +114,17 @@ void Group::on_spawned(spawn::SpawnResult& result, uint64_t generation, Clock::t
     if (restart_mode_ == RestartMode::spawn_first) {
         // The new version starts: now the old processes may go.
         for (auto& old : processes_) {
-            if (old->generation != generation_ && old->alive) drain(*old, "the app restarts");
+            if (old->generation != generation_ && old->ready()) drain(*old, "the app restarts");
         }
         restart_mode_ = RestartMode::none;
         ensure_minimum();
     } else if (restart_mode_ == RestartMode::rolling) {
         auto old = std::find_if(processes_.begin(), processes_.end(), [this](const auto& p) {
-            return p->alive && p->generation != generation_;
+            return p->ready() && p->generation != generation_;
         });
         if (old != processes_.end()) drain(**old, "rolling restart: its replacement is ready");
         bool more_old = std::any_of(processes_.begin(), processes_.end(), [this](const auto& p) {
-            return p->alive && p->generation != generation_;
+            return p->ready() && p->generation != generation_;
         });
         if (more_old) {
             spawn_one();
@@ -129,47 +143,60 @@ void Group::on_spawn_failed(const spawn::SpawnResult& result, uint64_t generatio
     last_error_ = result.failure;
     backoff_ = std::min<std::chrono::milliseconds>(backoff_ == 0ms ? 500ms : backoff_ * 2, 5s);
     backoff_until_ = Clock::now() + backoff_;
-    last_failure_html_ = spawn_failure_html(result);
+    last_failure_ = spawn_failure(result);
     if (generation == generation_ && restart_mode_ != RestartMode::none) {
         bool old_serving = ready_count() > 0;
         if (old_serving) {
             log::error(
                 "The new version of the application failed to start; the previous "
                 "processes keep serving{}",
-                options_.resist_deployment_errors ? " (--resist-deployment-errors)" : "");
+                options_->resist_deployment_errors ? " (--resist-deployment-errors)" : "");
             restart_mode_ = RestartMode::none;
             return;
         }
     }
-    if (ready_count() == 0 && spawning_ == 0) fail_queue(500, last_failure_html_);
+    if (ready_count() == 0 && spawning_ == 0) fail_queue(*last_failure_);
     ensure_minimum();  // retries after the backoff, if processes are still wanted
 }
 
 void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_status) {
-    bool expected = process->stop_requested;
-    process->alive = false;
+    bool expected = process->state == ProcessState::stopping;
+    process->state = ProcessState::gone;
     process->idle_connections.clear();
     std::erase(processes_, process);
     if (expected) {
-        log::info("App process {} {}", process->pid, spawn::describe_exit(wait_status));
+        log::info("App process {} {}", process->pid, describe_exit(wait_status));
     } else {
         ++counters_.crashes;
         // Requests in flight on it get 502 from the proxy, which usually notices first.
-        log::error("App process {} {} unexpectedly", process->pid,
-                   spawn::describe_exit(wait_status));
+        log::error("App process {} {} unexpectedly", process->pid, describe_exit(wait_status));
     }
     ensure_minimum();
     serve_queue();
+    pool_.on_process_gone();
 }
 
 void Group::drain(Process& process, std::string_view why) {
-    if (!process.alive && process.draining) return;
+    if (process.state != ProcessState::ready) return;
     log::notice("App process {} is replaced: {}", process.pid, why);
-    process.alive = false;
-    process.draining = true;
+    process.state = ProcessState::draining;
     process.idle_connections.clear();
     close_tunnels(process);
     if (process.sessions == 0) stop_process(process);
+}
+
+std::shared_ptr<Process> Group::longest_idle_process() const {
+    std::shared_ptr<Process> oldest;
+    for (const auto& process : processes_) {
+        if (process->ready() && process->sessions == 0 &&
+            (!oldest || process->last_used < oldest->last_used))
+            oldest = process;
+    }
+    return oldest;
+}
+
+void Group::evict(Process& process) {
+    drain(process, "the pool is full and another app needs a process");
 }
 
 // Tunnels (WebSockets) would keep a draining process alive as long as their clients stay: they
@@ -177,7 +204,7 @@ void Group::drain(Process& process, std::string_view why) {
 // the proxy noticed.
 void Group::close_tunnels(Process& process, bool even_if_kept) {
     if (process.tunnels.empty()) return;
-    if (!options_.abort_websockets_on_process_shutdown && !even_if_kept) return;
+    if (!options_->abort_websockets_on_process_shutdown && !even_if_kept) return;
     log::info("Closing {} WebSocket/upgraded connection(s) of app process {}",
               process.tunnels.size(), process.pid);
     auto tunnels = std::move(process.tunnels);
@@ -186,16 +213,15 @@ void Group::close_tunnels(Process& process, bool even_if_kept) {
 }
 
 void Group::stop_process(Process& process) {
-    if (process.stop_requested) return;
-    process.alive = false;
-    process.stop_requested = true;
+    if (process.state == ProcessState::stopping) return;
+    process.state = ProcessState::stopping;
     process.idle_connections.clear();
     close_tunnels(process);
     ::kill(-process.pid, SIGTERM);
     // SIGKILL if it has not exited by the stop timeout. The timer holds the process so its pid
     // is not signalled after it was reaped (and perhaps reused).
     auto timer = std::make_shared<asio::steady_timer>(io_);
-    timer->expires_after(std::chrono::seconds(options_.app_stop_timeout_seconds));
+    timer->expires_after(std::chrono::seconds(options_->app_stop_timeout_seconds));
     auto self = std::find_if(processes_.begin(), processes_.end(),
                              [&](const auto& p) { return p.get() == &process; });
     if (self == processes_.end()) return;
@@ -205,7 +231,7 @@ void Group::stop_process(Process& process) {
         if (error || !process) return;
         if (std::find(processes_.begin(), processes_.end(), process) == processes_.end()) return;
         log::warn("App process {} did not stop within {} s; killing it", process->pid,
-                  options_.app_stop_timeout_seconds);
+                  options_->app_stop_timeout_seconds);
         ::kill(-process->pid, SIGKILL);
     });
 }
@@ -214,18 +240,16 @@ void Group::restart() {
     if (shutting_down_) return;
     ++generation_;
     ++counters_.restarts;
-    if (options_.rolling_restarts) {
+    if (options_->rolling_restarts) {
         restart_mode_ = RestartMode::rolling;
         log::notice("Restarting the application (rolling)");
-    } else if (options_.resist_deployment_errors) {
+    } else if (options_->resist_deployment_errors) {
         restart_mode_ = RestartMode::spawn_first;
         log::notice("Restarting the application (the old processes serve until the new one is up)");
     } else {
         restart_mode_ = RestartMode::none;
         log::notice("Restarting the application");
-        for (auto& process : processes_) {
-            if (process->alive) drain(*process, "the app restarts");
-        }
+        for (auto& process : processes_) drain(*process, "the app restarts");
         ensure_minimum();
         return;
     }
@@ -239,20 +263,25 @@ void Group::restart() {
     spawn_one();
 }
 
+void Group::change_options(std::shared_ptr<const config::Options> options) {
+    if (shutting_down_) return;
+    log::notice("The settings of {} changed; restarting it", key_);
+    options_ = std::move(options);
+    restart();
+}
+
 void Group::on_process_unreachable(Process& process) {
-    if (!process.alive) return;
-    process.alive = false;
+    if (process.state != ProcessState::ready) return;
+    process.state = ProcessState::gone;
     process.idle_connections.clear();
     ::kill(-process.pid, SIGKILL);
 }
 
 void Group::on_request_timed_out(Process& process) {
-    if (process.stop_requested) return;
+    if (process.state == ProcessState::stopping) return;
     log::error("App process {} exceeded --max-request-time ({} s); killing and replacing it",
-               process.pid, options_.max_request_time_seconds);
-    process.alive = false;
-    process.draining = true;
-    process.stop_requested = true;
+               process.pid, options_->max_request_time_seconds);
+    process.state = ProcessState::stopping;
     process.idle_connections.clear();
     ::kill(-process.pid, SIGKILL);
     ensure_minimum();
@@ -262,45 +291,35 @@ asio::awaitable<void> Group::shutdown() {
     shutting_down_ = true;
     restart_watcher_.stop();
     retry_timer_.cancel();
-    fail_queue(503, "<p>The server is shutting down.</p>");
-    auto signal_all = [this](int signal) {
-        for (auto& process : processes_) {
-            process->alive = false;
-            process->stop_requested = true;
-            close_tunnels(*process, true);
-            ::kill(-process->pid, signal);
-        }
-    };
-    signal_all(SIGTERM);
+    maintenance_timer_.cancel();
+    fail_queue(shutting_down_error());
+    // One SIGTERM per process, never more: many apps take a second SIGTERM as "quit now" and
+    // skip their graceful shutdown. A process still spawning gets its own from on_spawned().
+    for (auto& process : processes_) {
+        close_tunnels(*process, true);
+        stop_process(*process);
+    }
     asio::steady_timer timer(io_);
     auto wait_until_gone = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
         auto deadline = Clock::now() + limit;
         while ((!processes_.empty() || spawning_ > 0) && Clock::now() < deadline) {
             timer.expires_after(10ms);
             co_await timer.async_wait(asio::use_awaitable);
-            signal_all(SIGTERM);  // also reaches processes that finished spawning meanwhile
         }
     };
-    co_await wait_until_gone(std::chrono::seconds(options_.app_stop_timeout_seconds));
+    co_await wait_until_gone(std::chrono::seconds(options_->app_stop_timeout_seconds));
     if (!processes_.empty()) {
         log::warn("{} app process(es) did not stop in time; killing them", processes_.size());
-        signal_all(SIGKILL);
+        for (auto& process : processes_) ::kill(-process->pid, SIGKILL);
         co_await wait_until_gone(2s);
     }
 }
 
-std::string Group::spawn_failure_html(const spawn::SpawnResult& result) const {
-    if (options_.production()) {
-        return "<p>We're sorry, but something went wrong. The application could not be "
-               "started; the server log says why.</p>";
-    }
-    return fmt::format(
-        "<p>The application in {} could not be started.</p>\n<p>{}</p>\n"
-        "<h2>Application output</h2>\n<pre>{}</pre>\n"
-        "<p>This detailed page is shown because the environment is '{}'; in production a "
-        "generic page is shown instead.</p>",
-        http::html_escape(options_.app_root), http::html_escape(result.failure),
-        http::html_escape(result.recent_output), http::html_escape(options_.environment));
+SessionError Group::spawn_failure(const spawn::SpawnResult& result) const {
+    SessionError error = session_error(SessionErrorKind::spawn_failed, 500, result.failure);
+    error.app_root = options_->app_root;
+    error.app_output = result.recent_output;
+    return error;
 }
 
 }  // namespace passenger::pool

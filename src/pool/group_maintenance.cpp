@@ -14,12 +14,11 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 asio::awaitable<void> Group::maintenance_loop() {
-    asio::steady_timer timer(io_);
     auto last = Clock::now();
     while (!shutting_down_) {
-        timer.expires_after(1s);
+        maintenance_timer_.expires_after(1s);
         asio::error_code error;
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
+        co_await maintenance_timer_.async_wait(asio::redirect_error(asio::use_awaitable, error));
         if (shutting_down_) break;
         auto now = Clock::now();
         sample_metrics(std::chrono::duration<double>(now - last).count());
@@ -28,36 +27,28 @@ asio::awaitable<void> Group::maintenance_loop() {
         reap_idle_processes();
         // A process busy with one long CPU-bound request gets no new request to notice it.
         bool serving = std::any_of(processes_.begin(), processes_.end(),
-                                   [](const auto& p) { return p->alive && p->sessions > 0; });
+                                   [](const auto& p) { return p->ready() && p->sessions > 0; });
         if (serving) grow_if_saturated();
     }
+    maintenance_running_ = false;  // the last use of `this` (finished() waits for it)
 }
 
 void Group::sample_metrics(double elapsed_seconds) {
-    for (auto& process : processes_) {
-        auto cpu = read_cpu_times(process->pid);
-        if (cpu && process->last_cpu_sample)
-            process->cpu_percent = cpu_percent(*process->last_cpu_sample, *cpu, elapsed_seconds);
-        process->last_cpu_sample = cpu;
-        auto runnable = read_runnable_ns(process->pid);
-        if (runnable && process->last_runnable_ns && *runnable >= *process->last_runnable_ns)
-            process->busy_percent = 100.0 *
-                                    static_cast<double>(*runnable - *process->last_runnable_ns) /
-                                    1e9 / elapsed_seconds;
-        process->last_runnable_ns = runnable;
-        if (auto memory = read_private_memory_kb(process->pid))
-            process->private_memory_kb = *memory;
-    }
+    std::vector<pid_t> pids;
+    for (auto& process : processes_) pids.push_back(process->pid);
+    auto members = process_group_members(pids);
+    for (auto& process : processes_)
+        sample_process_group(*process, members[process->pid], elapsed_seconds);
 }
 
 void Group::enforce_memory_limit() {
-    if (options_.memory_limit_mb <= 0) return;
-    const uint64_t limit_kb = static_cast<uint64_t>(options_.memory_limit_mb) * 1024;
+    if (options_->memory_limit_mb <= 0) return;
+    const uint64_t limit_kb = static_cast<uint64_t>(options_->memory_limit_mb) * 1024;
     bool replaced = false;
     for (auto& process : processes_) {
-        if (process->alive && process->private_memory_kb > limit_kb) {
+        if (process->ready() && process->private_memory_kb > limit_kb) {
             log::warn("App process {} uses {} MB of private memory, more than --memory-limit {} MB",
-                      process->pid, process->private_memory_kb / 1024, options_.memory_limit_mb);
+                      process->pid, process->private_memory_kb / 1024, options_->memory_limit_mb);
             drain(*process, "it exceeded --memory-limit");
             replaced = true;
         }
@@ -66,12 +57,12 @@ void Group::enforce_memory_limit() {
 }
 
 void Group::reap_idle_processes() {
-    if (options_.pool_idle_time_seconds <= 0) return;
-    const auto idle_limit = std::chrono::seconds(options_.pool_idle_time_seconds);
+    if (options_->pool_idle_time_seconds <= 0) return;
+    const auto idle_limit = std::chrono::seconds(options_->pool_idle_time_seconds);
     const auto now = Clock::now();
     for (auto& process : processes_) {
         if (ready_count() <= wanted_minimum()) return;
-        if (process->alive && process->sessions == 0 && now - process->last_used >= idle_limit)
+        if (process->ready() && process->sessions == 0 && now - process->last_used >= idle_limit)
             drain(*process, "it was idle longer than --pool-idle-time");
     }
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pool/process_metrics.hpp"
@@ -21,6 +22,30 @@
 namespace passenger::pool {
 
 using spawn::AppSocket;
+
+// Where a process is in its life. Exactly one at a time; each transition is one assignment.
+// A spawn in flight has no Process yet (no pid until it listens): Group::spawning() counts those.
+enum class ProcessState {
+    ready,     // takes new requests
+    draining,  // replaced (restart, limits, idleness, eviction): finishes its requests, then stops
+    stopping,  // the pool sent it SIGTERM or SIGKILL: its exit is expected, no crash
+    gone,      // unreachable (killed as broken) or exited: its exit, if still to come, is a crash
+};
+
+// As passenger-status shows it.
+constexpr std::string_view name_of(ProcessState state) {
+    switch (state) {
+        case ProcessState::ready:
+            return "ready";
+        case ProcessState::draining:
+            return "draining";
+        case ProcessState::stopping:
+            return "stopping";
+        case ProcessState::gone:
+            return "gone";
+    }
+    return "unknown";
+}
 
 struct Process {
     pid_t pid = -1;
@@ -34,16 +59,15 @@ struct Process {
     int sessions = 0;        // requests in flight
     int max_sessions = 0;    // 0 = unlimited (Node.js)
     uint64_t processed = 0;  // requests finished
-    // Sampled about once a second by the group (pool/process_metrics).
+    // Sampled about once a second by the group (pool/process_metrics), over the whole process
+    // group: a wrapper (`meteor run`, `/bin/sh -c`) and the app it started count together.
     double cpu_percent = 0;  // of one core, over the last sampling interval
     uint64_t private_memory_kb = 0;
     std::optional<CpuTimes> last_cpu_sample;
     double busy_percent = 0;  // running or waiting to run, over the last interval (saturation)
-    std::optional<uint64_t> last_runnable_ns;
+    std::map<pid_t, uint64_t> last_runnable_ns;  // per member of the group
 
-    bool alive = true;            // takes new requests; false once draining, broken or exited
-    bool draining = false;        // finishes its requests, then stops (restart, limits, idle)
-    bool stop_requested = false;  // the pool asked it to stop, so its exit is no crash
+    ProcessState state = ProcessState::ready;
     struct IdleConnection {
         AppSocket socket;
         std::chrono::steady_clock::time_point since;
@@ -54,7 +78,9 @@ struct Process {
     std::map<uint64_t, std::function<void()>> tunnels;
     uint64_t next_tunnel_id = 0;
 
-    bool has_capacity() const { return alive && (max_sessions == 0 || sessions < max_sessions); }
+    bool ready() const { return state == ProcessState::ready; }
+    // Counts against --max-pool-size (draining and stopping processes do not).
+    bool has_capacity() const { return ready() && (max_sessions == 0 || sessions < max_sessions); }
 };
 
 }  // namespace passenger::pool

@@ -1,10 +1,14 @@
-// CPU and memory of a process, read from /proc (Linux).
+// CPU and memory of a process, read from /proc (Linux). An app process counts with everything
+// in its process group: a `meteor run` or `/bin/sh -c` wrapper is the process the pool started,
+// but the app is its child (app processes lead their own group: spawn/child_process).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
+#include <vector>
 
 namespace passenger::pool {
 
@@ -27,5 +31,16 @@ std::optional<uint64_t> read_runnable_ns(pid_t pid);
 
 // Percent of one core used between two samples taken `elapsed_seconds` apart.
 double cpu_percent(CpuTimes before, CpuTimes after, double elapsed_seconds);
+
+// One pass over /proc: the live members of each process group in `group_ids`, leader first when
+// it is alive. A group with no live member is absent.
+std::unordered_map<pid_t, std::vector<pid_t>> process_group_members(
+    const std::vector<pid_t>& group_ids);
+
+struct Process;
+// Samples `process` as the sum of `members` (its process group): CPU time and private memory
+// add up; busy_percent is the busiest member's (saturation means one event loop is full).
+void sample_process_group(Process& process, const std::vector<pid_t>& members,
+                          double elapsed_seconds);
 
 }  // namespace passenger::pool

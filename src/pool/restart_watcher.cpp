@@ -2,14 +2,16 @@
 
 #include "common/log.hpp"
 
-#include <sys/inotify.h>
 #include <sys/stat.h>
-#include <asio/buffer.hpp>
-
-#include <cstring>
 
 namespace passenger::pool {
 namespace {
+
+// What happens to restart.txt and always_restart.txt in tmp/, or to tmp/ itself.
+constexpr uint32_t tmp_events =
+    IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM;
+// A tmp/ created in, or moved into, the app folder.
+constexpr uint32_t app_root_events = IN_CREATE | IN_MOVED_TO;
 
 std::optional<long long> mtime_ns(const std::string& path) {
     struct stat info {};
@@ -21,67 +23,51 @@ std::optional<long long> mtime_ns(const std::string& path) {
 
 RestartWatcher::RestartWatcher(asio::io_context& io, std::string app_root,
                                int stat_throttle_seconds, std::function<void()> on_restart)
-    : io_(io),
-      app_root_(std::move(app_root)),
+    : app_root_(std::move(app_root)),
       tmp_dir_(app_root_ + "/tmp"),
       stat_throttle_(stat_throttle_seconds),
       on_restart_(std::move(on_restart)),
-      settle_timer_(io) {}
-
-RestartWatcher::~RestartWatcher() {
-    stop();
-}
+      settle_timer_(io),
+      folders_(io, [this] { on_folder_changed(); }) {}
 
 void RestartWatcher::start() {
     restart_mtime_ns_ = mtime_ns(tmp_dir_ + "/restart.txt");
     always_restart_ = mtime_ns(tmp_dir_ + "/always_restart.txt").has_value();
-    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0) {
+    if (std::string error = folders_.start(app_root_, app_root_events); !error.empty()) {
         log::notice(
-            "inotify unavailable ({}); checking tmp/restart.txt on requests, at most "
-            "every {} s",
-            std::strerror(errno), stat_throttle_.count());
+            "Cannot watch {} ({}); checking tmp/restart.txt on requests, at most every {} s",
+            app_root_, error, stat_throttle_.count());
         return;
     }
-    inotify_.emplace(io_, fd);
-    // The app root is watched too, so a tmp/ created later is picked up.
-    ::inotify_add_watch(fd, app_root_.c_str(), IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-    watch_tmp_dir();
-    read_events();
+    folders_.start(tmp_dir_, tmp_events);  // a missing tmp/ is watched once it is created
 }
 
 void RestartWatcher::stop() {
-    if (inotify_) {
-        asio::error_code ignored;
-        inotify_->close(ignored);
-        inotify_.reset();
-        settle_timer_.cancel();
-    }
+    stopped_ = true;
+    folders_.stop();
+    settle_timer_.cancel();
+    check_pending_ = false;
 }
 
-void RestartWatcher::watch_tmp_dir() {
-    if (!inotify_ || tmp_watch_ >= 0) return;
-    tmp_watch_ = ::inotify_add_watch(inotify_->native_handle(), tmp_dir_.c_str(),
-                                     IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO |
-                                         IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+// inotify_add_watch on a path already watched returns the same watch; on a path whose folder was
+// replaced (or that a switched symlink leads elsewhere now) it moves the watch to the folder
+// there now. Two syscalls, on events and throttled checks only.
+void RestartWatcher::renew_watches() {
+    if (stopped_ || !folders_.start(app_root_, app_root_events).empty()) return;
+    folders_.start(tmp_dir_, tmp_events);
 }
 
-void RestartWatcher::read_events() {
-    inotify_->async_read_some(asio::buffer(buffer_), [this](const asio::error_code& error, size_t) {
-        if (error) return;  // closed by stop()
-        watch_tmp_dir();
-        // Which file changed matters little: looking at both files is cheap and exact. The look
-        // waits for the burst to settle: `touch` creates the file, then sets its time.
-        if (!check_pending_) {
-            check_pending_ = true;
-            settle_timer_.expires_after(std::chrono::milliseconds(30));
-            settle_timer_.async_wait([this](const asio::error_code& error) {
-                if (error || !check_pending_) return;
-                check_pending_ = false;
-                check_files();
-            });
-        }
-        read_events();
+void RestartWatcher::on_folder_changed() {
+    renew_watches();
+    // Which file changed matters little: looking at both files is cheap and exact. The look
+    // waits for the burst to settle: `touch` creates the file, then sets its time.
+    if (check_pending_) return;
+    check_pending_ = true;
+    settle_timer_.expires_after(std::chrono::milliseconds(30));
+    settle_timer_.async_wait([this](const asio::error_code& error) {
+        if (error || !check_pending_) return;
+        check_pending_ = false;
+        check_files();
     });
 }
 
@@ -97,18 +83,17 @@ void RestartWatcher::check_files() {
 }
 
 void RestartWatcher::on_request() {
-    if (inotify_) {
-        // Events seen but still settling: a request right after `touch` must see the change.
-        if (check_pending_) {
-            check_pending_ = false;
-            settle_timer_.cancel();
-            check_files();
-        }
+    auto now = std::chrono::steady_clock::now();
+    // Events seen but still settling: a request right after `touch` must see the change.
+    if (check_pending_) {
+        check_pending_ = false;
+        settle_timer_.cancel();
+        check_files();
         return;
     }
-    auto now = std::chrono::steady_clock::now();
     if (now < next_stat_check_) return;
     next_stat_check_ = now + stat_throttle_;
+    renew_watches();
     check_files();
 }
 

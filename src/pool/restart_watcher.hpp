@@ -1,11 +1,17 @@
 // Watches an app's tmp/restart.txt and tmp/always_restart.txt. With inotify a change of
 // restart.txt's mtime is noticed at once, without waiting for a request (Passenger only checks on
-// requests, at most every --stat-throttle-rate seconds); where inotify is unavailable, that
-// throttled check on requests is the fallback.
+// requests, at most every --stat-throttle-rate seconds). That throttled check on requests runs
+// as well, whatever inotify says: it is the fallback where inotify is unavailable, and it catches
+// what no watch can see (an app folder reached through a symlink that was switched).
+//
+// Deploy tools delete tmp/ and create it again, or move a new folder into place: the app folder
+// is watched too, and every look at the files renews both watches, so the watch always sits on
+// the tmp/ that is there now.
 #pragma once
 
+#include "spawn/directory_watch.hpp"
+
 #include <asio/io_context.hpp>
-#include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
@@ -21,34 +27,32 @@ class RestartWatcher {
                    std::function<void()> on_restart);
     RestartWatcher(const RestartWatcher&) = delete;
     RestartWatcher& operator=(const RestartWatcher&) = delete;
-    ~RestartWatcher();
 
     void start();
     void stop();
 
-    // Called for each request: runs the throttled stat check when inotify is unavailable.
+    // Called for each request: looks at the files now if events are waiting to settle, else at
+    // most every --stat-throttle-rate seconds.
     void on_request();
     // True while tmp/always_restart.txt exists.
     bool always_restart() const { return always_restart_; }
 
   private:
-    void watch_tmp_dir();
-    void read_events();
+    void renew_watches();
+    void on_folder_changed();
     void check_files();
 
-    asio::io_context& io_;
     std::string app_root_;
     std::string tmp_dir_;
     std::chrono::seconds stat_throttle_;
     std::function<void()> on_restart_;
-    std::optional<asio::posix::stream_descriptor> inotify_;
     asio::steady_timer settle_timer_;  // one check after a burst of events (touch makes two)
     bool check_pending_ = false;
-    int tmp_watch_ = -1;
+    bool stopped_ = false;
     std::optional<long long> restart_mtime_ns_;  // of restart.txt when last seen; none: absent
     bool always_restart_ = false;
     std::chrono::steady_clock::time_point next_stat_check_{};
-    char buffer_[4096];
+    spawn::DirectoryWatch folders_;  // last: its handler uses the members above
 };
 
 }  // namespace passenger::pool

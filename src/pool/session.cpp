@@ -1,10 +1,8 @@
 #include "pool/session.hpp"
 
+#include "common/peer_probe.hpp"
 #include "pool/group.hpp"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <chrono>
 
 namespace passenger::pool {
@@ -14,16 +12,14 @@ constexpr size_t max_idle_connections = 64;
 
 // An app closes kept-alive connections only after seconds of idleness (Node's default is 5 s, our
 // loaders never do); one returned more recently than this is taken without a check, which saves
-// a syscall per request under load. The rare connection closed anyway fails the send, and the
-// request is sent again on a new connection (proxy/forward.cpp).
+// a syscall per request under load. The rare connection closed anyway fails the send, and an
+// idempotent request is sent again on a new connection (proxy/forward.cpp).
 constexpr auto unchecked_idle_time = std::chrono::seconds(1);
 
-// A kept-alive connection the app has closed in the meantime reads as EOF; such a connection
-// must not carry the next request.
+// A kept-alive connection the app has closed in the meantime reads as EOF, and one it sent
+// unasked bytes on is out of step; neither may carry the next request.
 bool still_open(AppSocket& socket) {
-    char byte;
-    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return peek_peer(socket.native_handle()) == PeerState::quiet;
 }
 
 }  // namespace
@@ -38,20 +34,21 @@ Session& Session::operator=(Session&& other) noexcept {
     return *this;
 }
 
-std::optional<AppSocket> Session::take_idle_connection() {
+std::optional<AppSocket> Session::take_idle_connection(IdleCheck check) {
     auto& idle = process_->idle_connections;
     const auto now = std::chrono::steady_clock::now();
     while (!idle.empty()) {
         Process::IdleConnection connection = std::move(idle.back());
         idle.pop_back();
-        if (now - connection.since < unchecked_idle_time || still_open(connection.socket))
+        const bool recent = now - connection.since < unchecked_idle_time;
+        if ((recent && check == IdleCheck::unless_recent) || still_open(connection.socket))
             return std::move(connection.socket);
     }
     return std::nullopt;
 }
 
 void Session::return_connection(AppSocket socket) {
-    if (process_->alive && process_->idle_connections.size() < max_idle_connections)
+    if (process_->ready() && process_->idle_connections.size() < max_idle_connections)
         process_->idle_connections.push_back({std::move(socket), std::chrono::steady_clock::now()});
 }
 

@@ -14,6 +14,12 @@ namespace passenger::pool {
 
 class Group;
 
+// Whether a kept-alive connection is checked (a peek for the app's close) before it is reused.
+enum class IdleCheck {
+    unless_recent,  // not when it was returned less than a second ago (saves a syscall)
+    always,         // for a request that must not be sent twice
+};
+
 class Session {
   public:
     Session() = default;
@@ -32,7 +38,7 @@ class Session {
     explicit operator bool() const { return process_ != nullptr; }
 
     // Takes a kept-alive connection to the process, if it has one that is still open.
-    std::optional<AppSocket> take_idle_connection();
+    std::optional<AppSocket> take_idle_connection(IdleCheck check = IdleCheck::unless_recent);
     // Gives a connection back for reuse by later requests (it must sit between two messages).
     void return_connection(AppSocket socket);
     // The request became a tunnel (an upgrade): it keeps the session until it ends. `close` is

@@ -1,23 +1,8 @@
 #include "proxy/client_gone_watch.hpp"
 
-#include <sys/socket.h>
-
-#include <cerrno>
+#include "common/peer_probe.hpp"
 
 namespace passenger::proxy {
-namespace {
-
-enum class Peek { gone, bytes, nothing };
-
-Peek peek(int fd) {
-    char byte;
-    ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0) return Peek::gone;
-    if (n > 0) return Peek::bytes;
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? Peek::nothing : Peek::gone;
-}
-
-}  // namespace
 
 ClientGoneWatch::ClientGoneWatch(asio::ip::tcp::socket& socket, std::function<void()> on_gone) {
     state_->socket = &socket;
@@ -32,12 +17,12 @@ void ClientGoneWatch::watch(const std::shared_ptr<State>& state) {
                               [state](const asio::error_code& error) {
                                   // After stop() the socket may belong to the next request.
                                   if (error || state->stopped) return;
-                                  switch (peek(state->socket->native_handle())) {
-                                      case Peek::bytes:
+                                  switch (peek_peer(state->socket->native_handle())) {
+                                      case PeerState::sent_bytes:
                                           return;
-                                      case Peek::nothing:
+                                      case PeerState::quiet:
                                           return watch(state);  // a spurious wake-up
-                                      case Peek::gone:
+                                      case PeerState::closed:
                                           state->gone = true;
                                           state->on_gone();
                                           return;

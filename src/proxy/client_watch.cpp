@@ -1,22 +1,23 @@
 #include "proxy/client_watch.hpp"
 
-#include <sys/socket.h>
+#include "common/peer_probe.hpp"
 
 namespace passenger::proxy {
 
 pool::Group::OnQueued ClientWatch::on_queued() {
     return [this](std::function<void()> abandon) {
         state_->watching = true;
-        socket_.async_wait(asio::ip::tcp::socket::wait_read, [state = state_, &socket = socket_,
-                                                              abandon = std::move(abandon)](
-                                                                 const asio::error_code& error) {
-            state->watching = false;
-            if (error || state->stopped) return;
-            // Readable: either EOF (the client is gone) or more bytes (a pipelined request,
-            // which says nothing about the client leaving; stop watching then).
-            char byte;
-            if (::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) abandon();
-        });
+        socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                           [state = state_, &socket = socket_,
+                            abandon = std::move(abandon)](const asio::error_code& error) {
+                               state->watching = false;
+                               if (error || state->stopped) return;
+                               // Readable: either the client is gone or it sent more bytes (a
+                               // pipelined request, which says nothing about the client leaving;
+                               // stop watching then).
+                               if (peek_peer(socket.native_handle()) == PeerState::closed)
+                                   abandon();
+                           });
     };
 }
 

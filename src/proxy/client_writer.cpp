@@ -1,28 +1,13 @@
 #include "proxy/client_writer.hpp"
 
-#include <sys/sendfile.h>
+#include "common/log.hpp"
+#include "proxy/file_sender.hpp"
+
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include <algorithm>
-#include <cerrno>
-
 namespace passenger::proxy {
-namespace {
-
-// Bytes asked of one sendfile(2) call; the kernel sends what fits in the socket buffer.
-constexpr size_t file_chunk = 1 << 20;
-// A client fast enough never to make the socket block would keep the loop running; after this
-// many bytes the writer lets the other connections run.
-constexpr size_t bytes_between_yields = 4 << 20;
-
-// sendfile(2) needs the descriptor itself non-blocking; asio's setter makes an ioctl every time.
-void make_non_blocking(asio::ip::tcp::socket& socket, asio::error_code& error) {
-    if (!socket.non_blocking()) socket.non_blocking(true, error);
-}
-
-}  // namespace
 
 ClientWriter::ClientWriter(asio::ip::tcp::socket& socket,
                            const http::BodyBufferSettings& buffer_settings,
@@ -35,7 +20,24 @@ ClientWriter::ClientWriter(asio::ip::tcp::socket& socket,
 
 void ClientWriter::queue(std::string& data) {
     if (failed_) return data.clear();
-    if (buffer_.take(data)) fail();
+    if (!held_.empty()) {
+        held_.append(data);  // behind what waits already
+        data.clear();
+    } else if (std::error_code error = buffer_.take(data)) {
+        hold(data, error);
+    }
+}
+
+void ClientWriter::hold(std::string& data, const std::error_code& error) {
+    if (!hold_logged_) {
+        hold_logged_ = true;
+        log::warn(
+            "Cannot buffer a response in {} ({}); it is read from the app only as fast as "
+            "the client takes it",
+            buffer_.directory(), error.message());
+    }
+    held_.swap(data);
+    data.clear();
 }
 
 bool ClientWriter::write(std::string& data) {
@@ -46,6 +48,7 @@ bool ClientWriter::write(std::string& data) {
 
 void ClientWriter::kick() {
     if (writing_ || failed_) return;
+    if (buffer_.empty() && !held_.empty()) buffer_.take(held_);  // a swap: cannot fail
     if (!buffer_.memory().empty()) {
         buffer_.take_memory(in_flight_);
         writing_ = true;
@@ -77,33 +80,28 @@ void ClientWriter::send_file_part() {
     if (failed_ || deadline_.expired()) return on_write_done(asio::error::operation_aborted);
     asio::error_code error;
     make_non_blocking(socket_, error);
-    size_t since_yield = 0;
-    while (!error && buffer_.file_size() > 0) {
-        off_t offset = static_cast<off_t>(buffer_.file_offset());
-        size_t length = static_cast<size_t>(std::min<uint64_t>(buffer_.file_size(), file_chunk));
-        ssize_t sent = ::sendfile(socket_.native_handle(), buffer_.file_fd(), &offset, length);
-        if (sent > 0) {
-            buffer_.consume_file(static_cast<uint64_t>(sent));
-            deadline_.expires_after(send_timeout_);
-            since_yield += static_cast<size_t>(sent);
-            if (since_yield >= bytes_between_yields && buffer_.file_size() > 0) {
-                asio::post(socket_.get_executor(), [this] { send_file_part(); });
-                return;
-            }
-        } else if (sent == 0) {
-            error = asio::error::eof;  // the temp file is shorter than it should be
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (error) return on_write_done(error);
+    FileSpan file{buffer_.file_fd(), buffer_.file_offset(), buffer_.file_size()};
+    FileSending sending = send_file_some(socket_.native_handle(), file, error);
+    if (file.length < buffer_.file_size()) {
+        buffer_.consume_file(buffer_.file_size() - file.length);
+        deadline_.expires_after(send_timeout_);  // progress
+    }
+    switch (sending) {
+        case FileSending::yielding:
+            asio::post(socket_.get_executor(), [this] { send_file_part(); });
+            return;
+        case FileSending::would_block:
             socket_.async_wait(asio::ip::tcp::socket::wait_write,
                                [this](const asio::error_code& wait_error) {
                                    if (wait_error) return on_write_done(wait_error);
                                    send_file_part();
                                });
             return;
-        } else if (errno != EINTR) {
-            error = asio::error_code(errno, asio::error::get_system_category());
-        }
+        case FileSending::done:
+        case FileSending::failed:
+            return on_write_done(error);
     }
-    on_write_done(error);
 }
 
 void ClientWriter::on_write_done(const asio::error_code& error) {
@@ -120,6 +118,7 @@ void ClientWriter::fail() {
     if (failed_) return;
     failed_ = true;
     deadline_.disarm();
+    held_.clear();
     if (!writing_) buffer_.clear();  // else an in-flight sendfile still reads the file
     if (on_failure_) {
         auto callback = std::move(on_failure_);
@@ -160,41 +159,18 @@ asio::awaitable<bool> ClientWriter::finish() {
         in_flight_.clear();
     }
     kick();
-    while (writing_ || (!failed_ && !buffer_.empty())) co_await wait();
+    while (writing_ || (!failed_ && (!buffer_.empty() || !held_.empty()))) co_await wait();
     deadline_.disarm();
     on_failure_ = nullptr;
     buffer_.clear();
+    hold_logged_ = false;
     co_return !failed_;
 }
 
 asio::awaitable<bool> ClientWriter::send_file(int fd, uint64_t offset, uint64_t length) {
     if (!co_await finish()) co_return false;
-    asio::error_code error;
-    make_non_blocking(socket_, error);
-    size_t since_yield = 0;
-    while (!error && length > 0) {
-        off_t position = static_cast<off_t>(offset);
-        ssize_t sent = ::sendfile(socket_.native_handle(), fd, &position,
-                                  static_cast<size_t>(std::min<uint64_t>(length, file_chunk)));
-        if (sent > 0) {
-            offset += static_cast<uint64_t>(sent);
-            length -= static_cast<uint64_t>(sent);
-            since_yield += static_cast<size_t>(sent);
-            if (since_yield >= bytes_between_yields && length > 0) {
-                since_yield = 0;
-                co_await asio::post(socket_.get_executor(), asio::use_awaitable);
-            }
-        } else if (sent == 0) {
-            error = asio::error::eof;  // the file shrank
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            since_yield = 0;
-            deadline_.expires_after(send_timeout_);
-            co_await socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                                        asio::redirect_error(asio::use_awaitable, error));
-        } else if (errno != EINTR) {
-            error = asio::error_code(errno, asio::error::get_system_category());
-        }
-    }
+    asio::error_code error = co_await proxy::send_file(
+        socket_, FileSpan{fd, offset, length}, [this] { deadline_.expires_after(send_timeout_); });
     deadline_.disarm();
     if (error) fail();
     co_return !error;
@@ -204,13 +180,25 @@ asio::awaitable<void> ClientWriter::wait_until_below(uint64_t bytes) {
     while (!failed_ && queued() >= bytes) co_await wait();
 }
 
+asio::awaitable<void> ClientWriter::wait_until_buffered() {
+    while (!failed_ && !held_.empty()) co_await wait();
+}
+
 void ClientWriter::reset() {
     failed_ = false;
     on_failure_ = nullptr;
+    held_.clear();
+    hold_logged_ = false;
     if (!writing_) {
         buffer_.clear();
         in_flight_.clear();
     }
+}
+
+void ClientWriter::release_memory() {
+    if (writing_) return;
+    buffer_.release();
+    std::string().swap(in_flight_);
 }
 
 }  // namespace passenger::proxy

@@ -3,6 +3,11 @@
 // client never slows the app's side down, and a fast one gets every byte as soon as it exists.
 // One writer per client connection; at most one write is in flight. Each write must make progress
 // within the send timeout (the connection's SocketDeadline), or the client counts as failed.
+//
+// When the buffer cannot take bytes (the data buffer dir is full, or unusable), nothing is lost
+// or cut off: the bytes wait in memory (`held_`) until the buffer has drained, the failure is
+// logged once per response, and the producer is expected to wait (wait_until_buffered()) before
+// it adds more, so the app is read only as fast as the client takes the response.
 #pragma once
 
 #include "common/socket_deadline.hpp"
@@ -38,16 +43,23 @@ class ClientWriter {
     asio::awaitable<bool> send_file(int fd, uint64_t offset, uint64_t length);
     // Waits until fewer than `bytes` bytes are queued, or the client failed.
     asio::awaitable<void> wait_until_below(uint64_t bytes);
+    // True while bytes the buffer could not take wait in memory; wait_until_buffered() waits
+    // until they went into the buffer (or the client failed).
+    bool holding_unbuffered() const { return !held_.empty(); }
+    asio::awaitable<void> wait_until_buffered();
 
     bool failed() const { return failed_; }
-    uint64_t queued() const { return buffer_.size() + in_flight_.size(); }
+    uint64_t queued() const { return buffer_.size() + held_.size() + in_flight_.size(); }
     // Called once when the client fails while a response is being relayed (the proxy stops
     // reading the app then). Cleared by finish().
     void on_failure(std::function<void()> callback) { on_failure_ = std::move(callback); }
     // Forgets a failure and any queued bytes; for the next response on a new connection state.
     void reset();
+    // Frees the memory an idle writer keeps for the next response (the connection waits now).
+    void release_memory();
 
   private:
+    void hold(std::string& data, const std::error_code& error);
     void kick();
     void write_memory(size_t offset);
     void send_file_part();
@@ -61,6 +73,8 @@ class ClientWriter {
     SocketDeadline& deadline_;
     std::chrono::seconds send_timeout_;
     std::string in_flight_;  // the bytes of the write in progress (memory part taken over)
+    std::string held_;       // after the buffer's bytes: what it could not take (a full disk)
+    bool hold_logged_ = false;
     bool writing_ = false;
     bool failed_ = false;
     bool waiting_ = false;

@@ -1,5 +1,6 @@
 #include "proxy/forward.hpp"
 
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "http/error_page.hpp"
 #include "http/write_helpers.hpp"
@@ -20,32 +21,15 @@
 namespace passenger::proxy {
 namespace {
 
-using http::append_chunk;
 using http::write_all;
 
 using pool::AppSocket;
 constexpr size_t max_app_response_head = 64 * 1024;
 
-// Streams the client's request body to the app, re-chunking a chunked body. `head` is written
-// together with the first body bytes.
-asio::awaitable<bool> send_request(ClientReader& client, AppSocket& app, std::string head) {
-    const bool chunked = client.head().chunked;
-    std::string pending = std::move(head);
-    std::string piece;
-    while (!client.parser().message_complete()) {
-        piece.clear();
-        if (co_await client.read_body(piece) != http::ReadStatus::ok) co_return false;
-        if (chunked) {
-            append_chunk(pending, piece);
-            if (client.parser().message_complete()) pending.append("0\r\n\r\n");
-        } else {
-            pending.append(piece);
-        }
-        if (!co_await write_all(app, pending)) co_return false;
-        pending.clear();
-    }
-    if (!pending.empty() && !co_await write_all(app, pending)) co_return false;
-    co_return true;
+// Methods a client may send again without changing the result (RFC 9110 9.2.2).
+bool is_idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+           method == "OPTIONS" || method == "TRACE";
 }
 
 asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_view detail_html) {
@@ -53,17 +37,26 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
     co_return false;
 }
 
+// The pool says why it has no process for the request; the page says it to the user.
+std::string pool_error_html(const pool::SessionError& error, const config::Options& options) {
+    if (error.kind == pool::SessionErrorKind::spawn_failed)
+        return http::app_start_failure_html(error.app_root, error.message, error.app_output,
+                                            options.environment, options.production());
+    return fmt::format("<p>{}</p>", http::html_escape(error.message));
+}
+
 }  // namespace
 
 asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
+    // A copy: a configuration reload may give the group new settings during the request.
+    const std::shared_ptr<const config::Options> settings = group.shared_options();
+    const config::Options& options = *settings;
     auto executor = client.reader.stream().get_executor();
     const http::MessageHead& request = client.reader.head();
-    // A body the front end buffered reaches the app with a Content-Length, and can be sent again.
-    const http::BodyBuffer* body = client.request_body;
-    const std::string request_head = app_request_head(
-        request, client.client_address, body ? std::optional(body->size()) : std::nullopt);
-    const bool replayable = !request.has_body() || body != nullptr;
-    const config::Options& options = group.options();
+    // The body the front end buffered reaches the app with a Content-Length.
+    const http::BodyBuffer& body = client.request_body;
+    std::string request_head = app_request_head(request, client.client_address, body.size());
+    const bool idempotent = is_idempotent(request.method);
     const std::string sticky_id =
         options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)
                                 : std::string();
@@ -76,10 +69,11 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         pool::SessionResult acquired =
             co_await group.get_session(client_watch.on_queued(), sticky_id);
         client_watch.stop();
-        if (acquired.error_status == pool::Group::client_gone_status) co_return false;
-        if (!acquired.session)
-            co_return co_await send_error(client, acquired.error_status,
-                                          acquired.error_detail_html);
+        if (acquired.error) {
+            if (acquired.error->kind == pool::SessionErrorKind::client_gone) co_return false;
+            co_return co_await send_error(client, acquired.error->status,
+                                          pool_error_html(*acquired.error, options));
+        }
         pool::Session& session = acquired.session;
         if (client.process_pid) *client.process_pid = session.process().pid;
         // A browser without the cookie, or whose process is gone, learns its (new) process.
@@ -90,11 +84,14 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 options.sticky_sessions_cookie_attributes);
         }
 
-        // A kept-alive connection may have been closed by the app just now; a request without a
-        // body can then safely be sent again on a new connection to the same process.
+        // A kept-alive connection may have been closed by the app just now. A request that must
+        // not run twice takes one only after checking that it is still open.
         for (int attempt = 0;; ++attempt) {
             std::optional<AppSocket> reused =
-                attempt == 0 ? session.take_idle_connection() : std::nullopt;
+                attempt == 0
+                    ? session.take_idle_connection(idempotent ? pool::IdleCheck::unless_recent
+                                                              : pool::IdleCheck::always)
+                    : std::nullopt;
             AppSocket app(executor);
             if (reused) {
                 app = std::move(*reused);
@@ -102,21 +99,29 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 asio::error_code error;
                 co_await app.async_connect(session.process().endpoint,
                                            asio::redirect_error(asio::use_awaitable, error));
+                if (is_out_of_descriptors(error)) {
+                    // Our limit, not the process's fault: it stays in rotation.
+                    log::error("Cannot connect to app process {}: {}", session.process().pid,
+                               out_of_descriptors_hint(error));
+                    co_return co_await send_error(
+                        client, 503, "<p>The server is out of connections; try again later.</p>");
+                }
                 if (error) {
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());
                     group.on_process_unreachable(session.process());
-                    // A replay means the request already reached this process, which then died:
-                    // it was in flight there, so it fails rather than hit another process too.
+                    // A resend means the request may have reached this process, which then
+                    // died: it may have been in flight there, so it fails rather than hit
+                    // another process too.
                     if (attempt == 0 && ++unreachable < max_unreachable) break;
                     co_return co_await send_error(
                         client, 502, "<p>The application process could not be reached.</p>");
                 }
             }
-            RequestDeadline deadline(executor, group.options().max_request_time_seconds);
+            RequestDeadline deadline(executor, options.max_request_time_seconds);
             deadline.arm(app);
-            bool sent = body ? co_await send_buffered_request(app, request_head, *body)
-                             : co_await send_request(client.reader, app, request_head);
+            const Sending sending = co_await send_buffered_request(app, request_head, body);
+            const bool sent = sending == Sending::done;
             AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
             RelayState state;
             // A client that leaves meanwhile (a long poll it gave up) ends the wait for the app.
@@ -144,6 +149,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     co_return co_await send_error(
                         client, 502, "<p>The application switched protocols unasked.</p>");
                 }
+                std::string().swap(request_head);  // not needed while the tunnel lasts
                 co_await run_tunnel(
                     client, app_reader, session,
                     upgrade_response_head(app_reader.head(), client.extra_response_headers));
@@ -163,11 +169,15 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                 co_return state.keep_alive;
             }
             if (relay == Relay::aborted) co_return false;
-            if (reused && replayable) continue;
-            if (!sent && !client.reader.parser().message_complete())
-                co_return false;  // the client went away
-            log::error("App process {} closed the connection without answering {} {}",
-                       session.process().pid, request.method, request.target);
+            // A reused connection the app closed meanwhile fails like this. The request goes
+            // again on a new connection only if that cannot make it run twice: the app got none
+            // of it, or its method is idempotent (as nginx's proxy_next_upstream decides).
+            if (reused && (sending == Sending::failed_unsent || idempotent)) continue;
+            log::error("App process {} closed the connection without answering {} {}{}",
+                       session.process().pid, request.method, request.target,
+                       reused ? " (not sent again: the app may have received it, and the method "
+                                "is not idempotent)"
+                              : "");
             co_return co_await send_error(
                 client, 502,
                 "<p>The application process closed the connection without a response.</p>");

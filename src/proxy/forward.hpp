@@ -18,12 +18,12 @@ namespace passenger::proxy {
 using ClientReader = http::MessageReader<asio::ip::tcp::socket>;
 
 struct ClientContext {
-    ClientReader& reader;        // the request's head has been read
+    ClientReader& reader;        // the request's head and body have been read
     std::string client_address;  // for X-Forwarded-For
-    bool keep_alive = false;     // whether the client connection may continue after this request
-    // The whole body, read by the front end before the app is involved; null when the body (if
-    // any) is still unread in `reader` and streams to the app (upgrade requests).
-    const http::BodyBuffer* request_body = nullptr;
+    // The whole body (empty for a bodiless request, upgrades included), read by the front end
+    // before the app is involved.
+    const http::BodyBuffer& request_body;
+    bool keep_alive = false;  // whether the client connection may continue after this request
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
     ClientWriter* writer = nullptr;

@@ -72,7 +72,7 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection) {
 }
 
 std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
-                             std::optional<uint64_t> buffered_length) {
+                             uint64_t body_length) {
     std::string out;
     out.reserve(256 + request.target.size() + request.headers.size() * 48);
     out.append(request.method);
@@ -91,14 +91,8 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
     append_header(out, "X-Forwarded-For", client_address);
     append_header(out, "X-Forwarded-Proto", "http");
     if (host != nullptr) append_header(out, "X-Forwarded-Host", *host);
-    if (buffered_length) {
-        if (*buffered_length > 0 || request.has_body() || request.content_length)
-            append_header(out, "Content-Length", std::to_string(*buffered_length));
-    } else if (request.chunked) {
-        append_header(out, "Transfer-Encoding", "chunked");
-    } else if (request.content_length) {
-        append_header(out, "Content-Length", std::to_string(*request.content_length));
-    }
+    if (body_length > 0 || request.has_body() || request.content_length)
+        append_header(out, "Content-Length", std::to_string(body_length));
     // An upgrade (WebSocket) keeps asking for the protocol switch; anything else asks the app to
     // keep the connection for the next request.
     const std::string* upgrade = request.upgrade ? request.find("upgrade") : nullptr;

@@ -5,7 +5,6 @@
 #include "http/message_parser.hpp"
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,10 +20,10 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection);
 // "METHOD target HTTP/1.1" plus the client's end-to-end headers, X-Forwarded-For/-Proto/-Host set
 // from the connection (never trusted from the client), no header whose name has an underscore,
 // the body framing, and Connection: keep-alive (for an upgrade: its Upgrade and Connection:
-// Upgrade). A body the front end buffered (`buffered_length`) goes with a Content-Length, whatever
-// its framing was; otherwise the client's framing is kept.
+// Upgrade). The body, which the front end buffered (`body_length` bytes), goes with a
+// Content-Length whatever its framing was.
 std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
-                             std::optional<uint64_t> buffered_length = std::nullopt);
+                             uint64_t body_length);
 
 enum class BodyFraming { none, content_length, chunked, until_close };
 

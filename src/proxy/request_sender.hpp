@@ -10,10 +10,15 @@
 
 namespace passenger::proxy {
 
+enum class Sending {
+    done,
+    failed_unsent,  // the connection failed before any byte left: the app got nothing
+    failed,         // the connection failed midway: the app may have got the request
+};
+
 // The head and the body's memory part in one write, then its file part with sendfile(2). The
-// buffer is only read, so the same request can be sent again on another connection. False when
-// the app connection failed.
-asio::awaitable<bool> send_buffered_request(spawn::AppSocket& app, std::string_view head,
-                                            const http::BodyBuffer& body);
+// buffer is only read, so the same request can be sent again on another connection.
+asio::awaitable<Sending> send_buffered_request(spawn::AppSocket& app, std::string_view head,
+                                               const http::BodyBuffer& body);
 
 }  // namespace passenger::proxy

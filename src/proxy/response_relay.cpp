@@ -79,6 +79,8 @@ asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, Rel
     while (!app.parser().message_complete()) {
         if (writer.queued() >= max_buffered_response)
             co_await writer.wait_until_below(max_buffered_response / 2);
+        // The buffer could not take the last piece (a full disk): no more until it could.
+        if (writer.holding_unbuffered()) co_await writer.wait_until_buffered();
         if (writer.failed()) co_return Relay::aborted;
         piece.clear();
         if (co_await app.read_body(piece) != http::ReadStatus::ok) {

@@ -8,6 +8,7 @@
 #include "proxy/client_writer.hpp"
 #include "proxy/forward.hpp"
 #include "server/integration_channel.hpp"
+#include "server/parked_connection.hpp"
 #include "server/request_body.hpp"
 
 #include <asio/redirect_error.hpp>
@@ -15,6 +16,7 @@
 #include <asio/write.hpp>
 
 #include <array>
+#include <optional>
 
 namespace passenger::server {
 namespace {
@@ -78,11 +80,14 @@ std::string client_address(const asio::ip::tcp::socket& socket) {
 // writer of its responses and the buffer of a request body.
 class ClientConnection {
   public:
-    ClientConnection(asio::ip::tcp::socket socket, Server& server)
+    // `registration`: a parked connection's, which continues (its first head is not the first).
+    ClientConnection(asio::ip::tcp::socket socket, Server& server,
+                     std::optional<Server::ConnectionHandle> registration = std::nullopt)
         : server_(server),
           settings_(server.front_end()),
           socket_(std::move(socket)),
           address_(client_address(socket_)),
+          registration_(registration),
           deadline_(socket_, settings_.timer_granularity),
           reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
           writer_(socket_, settings_.response_buffer, deadline_, settings_.send_timeout),
@@ -98,11 +103,13 @@ class ClientConnection {
     asio::awaitable<bool> read_body(bool expects_continue);
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
     asio::awaitable<void> linger();
+    void release_idle_memory();
 
     Server& server_;
     const FrontEndSettings& settings_;
     asio::ip::tcp::socket socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
+    std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
     proxy::ClientReader reader_;
     proxy::ClientWriter writer_;
@@ -113,21 +120,37 @@ class ClientConnection {
 };
 
 asio::awaitable<void> ClientConnection::run() {
-    auto registration = server_.register_connection(socket_);
+    const bool resumed = registration_.has_value();
+    if (resumed) {
+        (*registration_)->socket = &socket_;
+    } else {
+        registration_ = server_.register_connection(socket_);
+    }
+    auto registration = *registration_;
     asio::error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    if (!resumed) socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
 
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
-    // one read (the usual case) never touches the timer.
-    deadline_.expires_after(settings_.header_timeout);
-    const bool usable = co_await begin_channel();
-    for (bool first = true; usable; first = false) {
+    // one read (the usual case) never touches the timer. A connection idle for park_after is
+    // parked with the rest of its keep-alive timeout (this coroutine ends). Connections from the
+    // nginx module carry one request each and start with its channel preamble: never parked.
+    const auto keepalive = settings_.keepalive_timeout;
+    const bool parks = (keepalive == keepalive.zero() || keepalive > park_after) &&
+                       server_.integration_apps() == nullptr;
+    if (!resumed) deadline_.expires_after(settings_.header_timeout);
+    const bool usable = resumed || co_await begin_channel();
+    for (bool first = !resumed; usable; first = false) {
         registration->busy = false;
         if (!reader_.has_buffered_bytes()) {
-            if (!first) deadline_.expires_after(settings_.keepalive_timeout);
+            if (!first) deadline_.expires_after(parks ? park_after : keepalive);
             // Idle until the client sends something; no read buffer is held meanwhile.
-            if (!co_await reader_.wait_readable()) {
+            if (!co_await reader_.wait_readable([this] { release_idle_memory(); })) {
+                if (!first && parks && deadline_.expired() && !server_.shutting_down()) {
+                    auto left = keepalive == keepalive.zero() ? keepalive : keepalive - park_after;
+                    park_connection(std::move(socket_), server_, registration, left);
+                    co_return;
+                }
                 if (deadline_.expired()) log::debug("Closed an idle connection from {}", address_);
                 break;
             }
@@ -184,6 +207,15 @@ asio::awaitable<bool> ClientConnection::begin_channel() {
     co_return true;
 }
 
+// While a connection waits for its next request it holds no buffer and no head storage; they
+// are allocated again when bytes arrive.
+void ClientConnection::release_idle_memory() {
+    reader_.parser().release_storage();
+    writer_.release_memory();
+    request_body_.release();
+    std::string().swap(scratch_);
+}
+
 // Answers one request whose head has been read; returns whether the connection continues.
 asio::awaitable<bool> ClientConnection::serve_request() {
     http::MessageHead& head = reader_.parser().head();
@@ -193,7 +225,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
         head.method, head.target, address_,
         integration && app_.options ? app_.options->app_root : server_.options().app_root);
     if (http::Rejection rejection = http::check_request_head(head))
-        co_return co_await reject(rejection.status, std::string(rejection.reason));
+        co_return co_await reject(rejection.status, std::string(rejection.reason), head.has_body());
     if (http::Rejection rejection = http::normalize_request_target(head))
         co_return co_await reject(rejection.status, std::string(rejection.reason));
     const bool keep_alive = head.keep_alive && !server_.shutting_down();
@@ -212,24 +244,18 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     if (!integration && co_await try_static(server_, writer_, head, keep_alive, written))
         co_return written&& keep_alive;
 
-    proxy::ClientContext context{reader_, address_, keep_alive};
+    // Upgrade requests too (they have no body: check_request_head).
+    record->state = admin::RequestState::reading_body;
+    if (!co_await read_body(expects_continue)) co_return false;
+    proxy::ClientContext context{reader_, address_, request_body_, keep_alive};
     context.writer = &writer_;
     context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
-    if (head.upgrade) {
-        // Upgrades are not buffered: the body (if any) streams to the app.
-        if (expects_continue && !co_await write_all(socket_, "HTTP/1.1 100 Continue\r\n\r\n"))
-            co_return false;
-    } else {
-        record->state = admin::RequestState::reading_body;
-        if (!co_await read_body(expects_continue)) co_return false;
-        context.request_body = &request_body_;
-    }
     record->state = admin::RequestState::for_app;
     context.process_pid = &record->pid;
     if (integration && !app_.options)
         co_return co_await reject(500, "The app's settings are not usable: " + app_.error);
     bool continues = co_await proxy::forward(
-        context, integration ? server_.integration_group(app_) : server_.group());
+        context, server_.pool().group_for(integration ? app_.options : server_.app_options()));
     record->state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
     continues = co_await writer_.finish() && continues;
@@ -262,6 +288,9 @@ asio::awaitable<bool> ClientConnection::read_body(bool expects_continue) {
         case BodyReadResult::invalid:
             co_return co_await reject(reader_.parser().error_status(),
                                       reader_.parser().error_reason(), true);
+        case BodyReadResult::no_space:
+            co_return co_await reject(507, "The server has no room to buffer the request body.",
+                                      true);
         case BodyReadResult::storage_failed:
             co_return co_await reject(500, "The request body could not be buffered.", true);
     }
@@ -295,6 +324,12 @@ asio::awaitable<void> ClientConnection::linger() {
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server) {
     ClientConnection connection(std::move(socket), server);
+    co_await connection.run();
+}
+
+asio::awaitable<void> serve_parked_connection(std::unique_ptr<ParkedConnection> parked) {
+    ClientConnection connection(std::move(parked->socket), parked->server, parked->registration);
+    parked.reset();
     co_await connection.run();
 }
 

@@ -1,8 +1,11 @@
 #include "server/core.hpp"
 
+#include "common/core_environment.hpp"
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/server.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -18,12 +21,27 @@ namespace {
 
 // Tells the watchdog (through the pipe it passed in PASSENGER_READY_FD) that the core serves.
 void report_ready() {
-    const char* ready_fd = std::getenv("PASSENGER_READY_FD");
+    const char* ready_fd = std::getenv(kReadyFdVariable);
     if (ready_fd == nullptr) return;
     int fd = std::atoi(ready_fd);
     (void)!::write(fd, "1", 1);
     ::close(fd);
-    ::unsetenv("PASSENGER_READY_FD");
+    ::unsetenv(kReadyFdVariable);
+}
+
+// Each client connection holds a descriptor and, while the app answers it, another for the app
+// connection; the core needs some of its own (listeners, admin socket, app processes' pipes).
+// The limit was raised as far as the hard one allows (as nginx's worker_rlimit_nofile does); say
+// so when that is not enough for --max-connections.
+void warn_if_too_few_descriptors(const FileLimit& limit, int max_connections) {
+    constexpr rlim_t per_connection = 2;
+    constexpr rlim_t own_descriptors = 128;
+    const rlim_t needed = static_cast<rlim_t>(max_connections) * per_connection + own_descriptors;
+    if (limit.error || limit.now >= needed) return;
+    log::warn(
+        "--max-connections {} may need {} file descriptors, but the limit is {} (ulimit -n); "
+        "past it, new connections wait until descriptors free up",
+        max_connections, needed, limit.now);
 }
 
 }  // namespace
@@ -31,6 +49,13 @@ void report_ready() {
 int run_core(const config::Options& options, int listen_fd, AppOptionsParser app_options_parser) {
     // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
+    FileLimit file_limit = raise_open_file_limit();
+    if (file_limit.error) {
+        log::warn("{}", describe(file_limit));
+    } else {
+        log::notice("{}", describe(file_limit));
+    }
+    warn_if_too_few_descriptors(file_limit, options.max_connections);
     // Everything in the core runs on this one thread, so the scheduler and the reactor need no
     // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
     asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);

@@ -27,14 +27,4 @@ IntegrationApps::App IntegrationApps::app_for(const std::string& settings_block)
     return apps_.emplace(settings_block, std::move(app)).first->second;
 }
 
-pool::Group& IntegrationApps::group_for(const App& app, asio::io_context& io,
-                                        spawn::ChildReaper& reaper) {
-    auto& entry = groups_[app.options->app_root];
-    if (!entry) {
-        entry = std::make_unique<AppGroup>(io, app.options, reaper);
-        entry->group.start();
-    }
-    return entry->group;
-}
-
 }  // namespace passenger::server

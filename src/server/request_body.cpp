@@ -2,7 +2,21 @@
 
 #include "common/log.hpp"
 
+#include <cerrno>
+
 namespace passenger::server {
+namespace {
+
+// A full disk or quota is the server's lack of room (507); a file over the file system's (or
+// RLIMIT_FSIZE's) largest size is a body too large for this server (413).
+BodyReadResult storage_failure(std::error_code error) {
+    if (error == std::errc::no_space_on_device || error.value() == EDQUOT)
+        return BodyReadResult::no_space;
+    if (error == std::errc::file_too_large) return BodyReadResult::too_large;
+    return BodyReadResult::storage_failed;
+}
+
+}  // namespace
 
 asio::awaitable<BodyReadResult> read_request_body(proxy::ClientReader& reader,
                                                   http::BodyBuffer& body, std::string& scratch,
@@ -21,7 +35,7 @@ asio::awaitable<BodyReadResult> read_request_body(proxy::ClientReader& reader,
             co_return BodyReadResult::too_large;
         if (std::error_code error = body.append(scratch)) {
             log::error("Cannot buffer a request body in {}: {}", body.directory(), error.message());
-            co_return BodyReadResult::storage_failed;
+            co_return storage_failure(error);
         }
     }
     deadline.disarm();

@@ -15,11 +15,12 @@ namespace passenger::server {
 
 enum class BodyReadResult {
     complete,
-    too_large,       // over max_size (413)
+    too_large,       // over max_size, or over the largest file the disk takes (413)
     timed_out,       // the client paused longer than the body timeout (408)
     client_gone,     // closed or failed mid-body
     invalid,         // chunked framing or trailers broke the rules (parser().error_status())
-    storage_failed,  // the temp file could not be written (500)
+    no_space,        // the temp file's disk is full, or the quota used up (507)
+    storage_failed,  // the temp file could not be created or written otherwise (500)
 };
 
 struct BodyReadLimits {

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/connection.hpp"
 
@@ -14,6 +15,8 @@ namespace passenger::server {
 namespace {
 
 using namespace std::chrono_literals;
+
+constexpr auto accept_retry_interval = 100ms;
 
 asio::ip::tcp protocol_of(int fd) {
     sockaddr_storage address{};
@@ -33,46 +36,84 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       options_(options),
       acceptor_(io, protocol_of(listen_fd), listen_fd),
       reaper_(io),
-      spawner_(io, options, reaper_),
-      group_(io, options, spawner_, reaper_),
+      spawner_(io, reaper_),
+      app_options_(std::make_shared<const config::Options>(options)),
+      pool_(io, options.max_pool_size, spawner_, reaper_),
       static_files_(options.app_root + "/public"),
       front_end_(options.front_end),
-      admin_(io, options, group_, requests_),
+      admin_(io, options, pool_, requests_),
       integration_apps_(app_options_parser
                             ? std::make_unique<IntegrationApps>(std::move(app_options_parser))
-                            : nullptr) {}
+                            : nullptr),
+      accepting_resumes_(io) {}
 
 void Server::start() {
-    if (!integration_apps_) group_.start();  // integration mode: apps start on first request
-    admin_.start();                          // a failure is logged; the server serves anyway
+    if (!integration_apps_) pool_.group_for(app_options_);  // integration: on first request
+    admin_.start();  // a failure is logged; the server serves anyway
     asio::co_spawn(io_, accept_loop(), asio::detached);
 }
 
 asio::awaitable<void> Server::accept_loop() {
     asio::steady_timer pause(io_);
+    int failures = 0;  // in a row
     while (!shutting_down_) {
+        co_await wait_below_connection_limit();
+        if (shutting_down_) break;
         asio::error_code error;
         asio::ip::tcp::socket socket =
             co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
         if (error == asio::error::operation_aborted || shutting_down_) break;
         if (error) {
-            // Out of descriptors or memory: wait a little instead of spinning.
-            log::error("accept() failed: {}", error.message());
-            pause.expires_after(100ms);
+            // Out of descriptors or memory: the connection waits in the listen backlog while we
+            // pause instead of spinning; one line when it starts, one when it is over.
+            if (failures++ == 0) {
+                log::error(
+                    "Cannot accept connections: {}; retrying every {} ms",
+                    is_out_of_descriptors(error) ? out_of_descriptors_hint(error) : error.message(),
+                    accept_retry_interval.count());
+            }
+            pause.expires_after(accept_retry_interval);
             co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
             continue;
         }
+        if (failures > 0) {
+            log::notice("Accepting connections again (after {} failed attempts)", failures);
+            failures = 0;
+        }
+        ++accepted_unregistered_;
         asio::co_spawn(io_, serve_connection(std::move(socket), *this), asio::detached);
     }
 }
 
+// Not accepting leaves new connections in the kernel's listen backlog (and, past it, the
+// clients' SYNs unanswered until they retry), instead of running out of descriptors or memory
+// here. The admin socket has its own acceptor and keeps answering.
+asio::awaitable<void> Server::wait_below_connection_limit() {
+    const auto limit = static_cast<size_t>(options_.max_connections);
+    while (accepted_unregistered_ + connections_.size() >= limit && !shutting_down_) {
+        if (!connection_limit_logged_) {
+            connection_limit_logged_ = true;
+            log::warn(
+                "Reached --max-connections ({}): new connections wait until one closes "
+                "(logged once)",
+                limit);
+        }
+        accepting_resumes_.expires_at(asio::steady_timer::time_point::max());
+        asio::error_code ignored;
+        co_await accepting_resumes_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+}
+
 Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& socket) {
+    // A parked connection that resumes keeps its registration; only a new one registers.
+    if (accepted_unregistered_ > 0) --accepted_unregistered_;
     connections_.push_back({&socket, false});
     return std::prev(connections_.end());
 }
 
 void Server::unregister_connection(ConnectionHandle handle) {
     connections_.erase(handle);
+    accepting_resumes_.cancel();  // below --max-connections again
 }
 
 void Server::on_tunnel_opened(asio::ip::tcp::socket& socket) {
@@ -87,6 +128,7 @@ asio::awaitable<void> Server::shut_down() {
     log::notice("Shutting down: no new connections; waiting for requests in flight");
     asio::error_code ignored;
     acceptor_.close(ignored);
+    accepting_resumes_.cancel();
 
     auto close_idle = [this, &ignored] {
         for (auto& entry : connections_) {
@@ -106,7 +148,7 @@ asio::awaitable<void> Server::shut_down() {
                   options_.graceful_shutdown_seconds);
         for (auto& entry : connections_) entry.socket->close(ignored);
     }
-    co_await group_.shutdown();
+    co_await pool_.shutdown();
     admin_.stop();  // removes the registry entry
     log::notice("Shutdown complete");
     io_.stop();

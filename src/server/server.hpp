@@ -5,7 +5,7 @@
 #include "admin/instance_admin.hpp"
 #include "admin/request_registry.hpp"
 #include "config/options.hpp"
-#include "pool/group.hpp"
+#include "pool/pool.hpp"
 #include "server/front_end_settings.hpp"
 #include "server/integration_apps.hpp"
 #include "spawn/child_reaper.hpp"
@@ -15,6 +15,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <list>
 #include <memory>
@@ -36,14 +37,13 @@ class Server {
 
     bool shutting_down() const { return shutting_down_; }
     const config::Options& options() const { return options_; }
-    pool::Group& group() { return group_; }
+    pool::Pool& pool() { return pool_; }
+    // Standalone mode's one app: the command line's Options, as its group's settings.
+    const std::shared_ptr<const config::Options>& app_options() const { return app_options_; }
     const static_files::StaticFiles& static_files() const { return static_files_; }
     const FrontEndSettings& front_end() const { return front_end_; }
     // Integration mode's apps; null in Standalone mode.
     IntegrationApps* integration_apps() { return integration_apps_.get(); }
-    pool::Group& integration_group(const IntegrationApps::App& app) {
-        return integration_apps_->group_for(app, io_, reaper_);
-    }
     // Requests being answered, for passenger-status --show=requests (admin/).
     admin::RequestRegistry& requests() { return requests_; }
 
@@ -61,19 +61,27 @@ class Server {
 
   private:
     asio::awaitable<void> accept_loop();
+    // At --max-connections, waits until a connection closes (or shutdown begins).
+    asio::awaitable<void> wait_below_connection_limit();
 
     asio::io_context& io_;
     const config::Options& options_;
     asio::ip::tcp::acceptor acceptor_;
     spawn::ChildReaper reaper_;
     spawn::Spawner spawner_;
-    pool::Group group_;
+    std::shared_ptr<const config::Options> app_options_;
+    pool::Pool pool_;
     static_files::StaticFiles static_files_;
     FrontEndSettings front_end_;
     admin::RequestRegistry requests_;
     admin::InstanceAdmin admin_;  // the registry entry and the admin socket
     std::unique_ptr<IntegrationApps> integration_apps_;
     std::list<ConnectionEntry> connections_;
+    // Accepted connections whose coroutine has not registered yet: with connections_ (registered
+    // ones, parked included), what --max-connections counts.
+    size_t accepted_unregistered_ = 0;
+    asio::steady_timer accepting_resumes_;  // the accept loop sleeps on it at the limit
+    bool connection_limit_logged_ = false;
     bool shutting_down_ = false;
 };
 

@@ -1,21 +1,10 @@
 #include "spawn/child_reaper.hpp"
 
-#include <fmt/format.h>
 #include <sys/wait.h>
 
 #include <csignal>
-#include <cstring>
 
 namespace passenger::spawn {
-
-std::string describe_exit(int wait_status) {
-    if (WIFEXITED(wait_status)) return fmt::format("exited with code {}", WEXITSTATUS(wait_status));
-    if (WIFSIGNALED(wait_status)) {
-        int signal = WTERMSIG(wait_status);
-        return fmt::format("was killed by signal {} ({})", signal, strsignal(signal));
-    }
-    return fmt::format("ended with status {}", wait_status);
-}
 
 ChildReaper::ChildReaper(asio::io_context& io) : signals_(io, SIGCHLD) {
     wait_for_signal();

@@ -6,13 +6,9 @@
 #include <asio/signal_set.hpp>
 
 #include <functional>
-#include <string>
 #include <unordered_map>
 
 namespace passenger::spawn {
-
-// "exited with code 3" / "was killed by signal 9 (Killed)", from a waitpid() status.
-std::string describe_exit(int wait_status);
 
 class ChildReaper {
   public:

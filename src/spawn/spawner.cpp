@@ -1,6 +1,9 @@
 #include "spawn/spawner.hpp"
 
+#include "common/core_environment.hpp"
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
+#include "common/safe_file.hpp"
 #include "spawn/app_command.hpp"
 #include "spawn/child_process.hpp"
 #include "spawn/socket_dir.hpp"
@@ -16,7 +19,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <filesystem>
 
 extern char** environ;
 
@@ -44,11 +46,6 @@ int pick_free_port() {
     return port;
 }
 
-bool is_core_variable(std::string_view entry) {
-    return entry.starts_with("PASSENGER_CORE_OPTIONS=") ||
-           entry.starts_with("PASSENGER_LISTEN_FD=") || entry.starts_with("PASSENGER_READY_FD=");
-}
-
 struct ExitState {
     bool exited = false;
     int status = 0;
@@ -56,11 +53,8 @@ struct ExitState {
 
 }  // namespace
 
-Spawner::Spawner(asio::io_context& io, const config::Options& options, ChildReaper& reaper)
-    : io_(io),
-      options_(options),
-      reaper_(reaper),
-      socket_dir_watch_(io, [this] { on_socket_dir_changed(); }) {
+Spawner::Spawner(asio::io_context& io, ChildReaper& reaper)
+    : io_(io), reaper_(reaper), socket_dir_watch_(io, [this] { on_socket_dir_changed(); }) {
     std::string pattern =
         fmt::format("{}/{}XXXXXX", socket_dir_parent, socket_dir_prefix(::getpid()));
     if (::mkdtemp(pattern.data()) == nullptr) {
@@ -82,11 +76,14 @@ void Spawner::on_socket_dir_changed() {
 }
 
 Spawner::~Spawner() {
-    std::error_code ignored;
-    std::filesystem::remove_all(socket_dir_, ignored);
+    // The app processes could have planted links in the folder: none is followed.
+    auto [parent, name] = safe_file::split_path(socket_dir_);
+    safe_file::Folder folder = safe_file::open_folder(parent);
+    if (folder.ok()) safe_file::remove_tree(folder, name, ::geteuid());
 }
 
-std::vector<std::string> Spawner::environment(const std::string& socket_path, int port) const {
+std::vector<std::string> Spawner::environment(const config::Options& options,
+                                              const std::string& socket_path, int port) {
     std::vector<std::string> result;
     for (char** entry = environ; *entry != nullptr; ++entry) {
         if (!is_core_variable(*entry)) result.emplace_back(*entry);
@@ -97,8 +94,8 @@ std::vector<std::string> Spawner::environment(const std::string& socket_path, in
         result.push_back(prefix + value);
     };
     for (const char* name : {"NODE_ENV", "PASSENGER_APP_ENV", "RAILS_ENV", "RACK_ENV"})
-        set(name, options_.environment);
-    for (const auto& [name, value] : options_.envvars) set(name, value);
+        set(name, options.environment);
+    for (const auto& [name, value] : options.envvars) set(name, value);
     set("PORT", std::to_string(port));
     if (socket_path.empty()) {
         std::erase_if(result,
@@ -118,9 +115,9 @@ std::optional<std::string> Spawner::variable(const std::vector<std::string>& env
     return std::nullopt;
 }
 
-asio::awaitable<SpawnResult> Spawner::spawn() {
+asio::awaitable<SpawnResult> Spawner::spawn(const config::Options& options) {
     SpawnResult result;
-    AppDetection app = detect_app(options_);
+    AppDetection app = detect_app(options);
     if (app.app_type.empty()) {
         result.failure = app.error;
         co_return result;
@@ -130,19 +127,19 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
     places.socket_path = fmt::format("{}/app-{}.sock", socket_dir_, number);
     places.port = static_cast<unsigned short>(pick_free_port());
     ::unlink(places.socket_path.c_str());
-    AppCommand command = app_command(app, options_, places);
+    AppCommand command = app_command(app, options, places);
     std::vector<std::string> env =
-        environment(command.app_socket ? places.socket_path : std::string(), places.port);
+        environment(options, command.app_socket ? places.socket_path : std::string(), places.port);
     if (app.app_type == app_types::meteor) {
         MeteorSettings settings =
-            prepare_meteor_settings(options_, variable(env, "METEOR_SETTINGS"),
+            prepare_meteor_settings(options, variable(env, "METEOR_SETTINGS"),
                                     fmt::format("{}/meteor-settings-{}.json", socket_dir_, number));
         if (!settings.error.empty()) {
             result.failure = settings.error;
             co_return result;
         }
         places.meteor_settings_file = settings.file;
-        command = app_command(app, options_, places);
+        command = app_command(app, options, places);
     }
 
     // Registered before the fork, so the socket file cannot appear unseen.
@@ -151,7 +148,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
         std::erase_if(waiting_for_sockets_, [](const auto& weak) { return weak.expired(); });
         waiting_for_sockets_.push_back(wait);
     }
-    ChildProcess child = start_child_process(command.argv, env, options_.app_root);
+    ChildProcess child = start_child_process(command.argv, env, options.app_root);
     if (child.pid < 0) {
         result.failure = child.error;
         co_return result;
@@ -169,7 +166,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
     // of time. Between attempts, sleep until the next round of a backoff poll or until woken by
     // an event that makes a new attempt worth it: a socket file appearing, the app exiting.
     auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(options_.start_timeout_seconds);
+        std::chrono::steady_clock::now() + std::chrono::seconds(options.start_timeout_seconds);
     auto poll_interval = kFirstPollInterval;
     for (;;) {
         if (exit_state->exited) {
@@ -196,7 +193,7 @@ asio::awaitable<SpawnResult> Spawner::spawn() {
             result.failure = fmt::format(
                 "The application process {} did not start listening within {} seconds "
                 "(--start-timeout) and was killed.",
-                child.pid, options_.start_timeout_seconds);
+                child.pid, options.start_timeout_seconds);
             result.recent_output = output->recent_output();
             co_return result;
         }

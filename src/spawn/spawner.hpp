@@ -35,23 +35,24 @@ struct SpawnResult {
 
 class Spawner {
   public:
-    Spawner(asio::io_context& io, const config::Options& options, ChildReaper& reaper);
+    Spawner(asio::io_context& io, ChildReaper& reaper);
     ~Spawner();
     Spawner(const Spawner&) = delete;
     Spawner& operator=(const Spawner&) = delete;
 
-    asio::awaitable<SpawnResult> spawn();
+    // One process of the app `options` describes (the pool keeps them alive until this returns).
+    asio::awaitable<SpawnResult> spawn(const config::Options& options);
 
   private:
     // The app's environment; PASSENGER_APP_SOCKET only when `socket_path` is not empty.
-    std::vector<std::string> environment(const std::string& socket_path, int port) const;
+    static std::vector<std::string> environment(const config::Options& options,
+                                                const std::string& socket_path, int port);
     static std::optional<std::string> variable(const std::vector<std::string>& environment,
                                                std::string_view name);
     // Wakes every spawn waiting for its app's socket file: one of them has appeared.
     void on_socket_dir_changed();
 
     asio::io_context& io_;
-    const config::Options& options_;
     ChildReaper& reaper_;
     std::string socket_dir_;
     unsigned next_socket_number_ = 0;

@@ -59,11 +59,4 @@ std::string stop_command_for(const config::Options& options, const std::string& 
     return command;
 }
 
-void append_to_log_file(const std::string& log_file, const std::string& text) {
-    int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return;  // the logger already reported an unwritable log file at startup
-    [[maybe_unused]] ssize_t ignored = ::write(fd, text.data(), text.size());
-    ::close(fd);
-}
-
 }  // namespace passenger::watchdog

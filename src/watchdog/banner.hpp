@@ -15,7 +15,4 @@ std::string format_banner(const config::Options& options, const std::string& sto
 // The shortest `passenger stop ...` that finds this server's pid file when typed in `cwd`.
 std::string stop_command_for(const config::Options& options, const std::string& cwd);
 
-// Appends `text` to the log file as is (no timestamps), independent of the logger's echo setting.
-void append_to_log_file(const std::string& log_file, const std::string& text);
-
 }  // namespace passenger::watchdog

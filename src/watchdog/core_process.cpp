@@ -1,6 +1,6 @@
 #include "watchdog/core_process.hpp"
 
-#include "watchdog/core_environment.hpp"
+#include "common/core_environment.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -16,17 +16,6 @@ extern char** environ;
 
 namespace passenger::watchdog {
 namespace {
-
-bool is_core_variable(std::string_view entry) {
-    for (const char* name :
-         {kCoreOptionsVariable, kListenFdVariable, kReadyFdVariable, kWatchdogPidVariable}) {
-        std::string_view prefix(name);
-        if (entry.starts_with(prefix) && entry.size() > prefix.size() &&
-            entry[prefix.size()] == '=')
-            return true;
-    }
-    return false;
-}
 
 std::vector<std::string> core_environment(const config::Options& options, bool want_readiness) {
     std::vector<std::string> entries;

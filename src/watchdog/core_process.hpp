@@ -1,5 +1,6 @@
 // Starting one core process: fork, then exec this same binary as `passenger core` with the
-// listening socket at fd 3, the readiness pipe at fd 4, and the variables of core_environment.hpp.
+// listening socket at fd 3, the readiness pipe at fd 4, and the variables of
+// common/core_environment.hpp.
 #pragma once
 
 #include "common/file_descriptor.hpp"

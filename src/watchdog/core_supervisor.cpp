@@ -1,5 +1,6 @@
 #include "watchdog/core_supervisor.hpp"
 
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
 #include "spawn/socket_dir.hpp"
 #include "watchdog/core_leftovers.hpp"
@@ -33,12 +34,6 @@ constexpr int kQuickFailuresBeforeGivingUp = 10;
 constexpr auto kKillMargin = 5s;
 
 }  // namespace
-
-std::string describe_exit(int wait_status) {
-    if (WIFSIGNALED(wait_status))
-        return fmt::format("exited with signal {}", WTERMSIG(wait_status));
-    return fmt::format("exited with status {}", WEXITSTATUS(wait_status));
-}
 
 CoreSupervisor::CoreSupervisor(const config::Options& options, int listen_fd,
                                SignalReceiver& signals, CoreCommand command)

@@ -72,7 +72,4 @@ class CoreSupervisor {
     std::string startup_error_;
 };
 
-// "exited with status 1" / "exited with signal 9", from a waitpid() status.
-std::string describe_exit(int wait_status);
-
 }  // namespace passenger::watchdog

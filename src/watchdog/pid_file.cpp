@@ -1,8 +1,12 @@
 #include "watchdog/pid_file.hpp"
 
+#include "common/safe_file.hpp"
+
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,17 +17,16 @@ namespace passenger::watchdog {
 
 PidFileContents read_pid_file(const std::string& path) {
     PidFileContents result;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT) {
+    safe_file::OpenedFile file = safe_file::open_file(path, safe_file::Access::read);
+    if (!file.ok()) {
+        if (!file.missing) {
             result.state = PidFileContents::State::unreadable;
-            result.error = fmt::format("cannot read pid file {}: {}", path, std::strerror(errno));
+            result.error = safe_file::describe("pid file", path, file.error);
         }
         return result;
     }
     char buffer[32];
-    ssize_t length = ::read(fd, buffer, sizeof buffer - 1);
-    ::close(fd);
+    ssize_t length = ::read(file.fd.get(), buffer, sizeof buffer - 1);
     std::string_view text(buffer, length > 0 ? static_cast<size_t>(length) : 0);
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
     pid_t pid = 0;
@@ -35,33 +38,64 @@ PidFileContents read_pid_file(const std::string& path) {
     }
     result.state = PidFileContents::State::valid;
     result.pid = pid;
+    result.device = file.info.st_dev;
+    result.inode = file.info.st_ino;
     return result;
 }
 
-std::string write_pid_file(const std::string& path, pid_t pid) {
-    std::string temporary = fmt::format("{}.tmp{}", path, ::getpid());
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return fmt::format("cannot write pid file {}: {}", path, std::strerror(errno));
-    std::string text = fmt::format("{}\n", pid);
-    bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    int write_errno = errno;
-    ::close(fd);
-    if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) {
-        int error = written ? errno : write_errno;
-        ::unlink(temporary.c_str());
-        return fmt::format("cannot write pid file {}: {}", path, std::strerror(error));
-    }
-    return {};
+WrittenPidFile write_pid_file(const std::string& path, pid_t pid) {
+    // Not given to the folder's owner: they could then write another pid into it.
+    safe_file::OpenedFile file = safe_file::replace_file(path, fmt::format("{}\n", pid), 0644);
+    WrittenPidFile result;
+    if (file.ok())
+        result.file = std::move(file.fd);
+    else
+        result.error = safe_file::describe("cannot write pid file", path, file.error);
+    return result;
 }
 
 void remove_pid_file_if_owned(const std::string& path, pid_t pid) {
     PidFileContents contents = read_pid_file(path);
     if (contents.state == PidFileContents::State::valid && contents.pid == pid)
-        ::unlink(path.c_str());
+        safe_file::remove_file(path);
 }
 
 bool process_is_alive(pid_t pid) {
     return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+PidFileHolder pid_file_holder(const PidFileContents& contents) {
+    std::string fd_folder = fmt::format("/proc/{}/fd", contents.pid);
+    DIR* listing = ::opendir(fd_folder.c_str());
+    if (listing == nullptr) return PidFileHolder::unknown;
+    PidFileHolder result = PidFileHolder::other_process;
+    while (dirent* entry = ::readdir(listing)) {
+        struct stat info {};
+        if (entry->d_name[0] == '.' || ::fstatat(::dirfd(listing), entry->d_name, &info, 0) != 0)
+            continue;
+        if (info.st_dev == contents.device && info.st_ino == contents.inode) {
+            result = PidFileHolder::server;
+            break;
+        }
+    }
+    ::closedir(listing);
+    return result;
+}
+
+std::string check_pid_file_holder(const std::string& path, const PidFileContents& contents) {
+    switch (pid_file_holder(contents)) {
+        case PidFileHolder::server:
+            return {};
+        case PidFileHolder::unknown:
+            return fmt::format("cannot check that process {} (pid file {}) is the server: {}",
+                               contents.pid, path, std::strerror(errno));
+        case PidFileHolder::other_process:
+            break;
+    }
+    return fmt::format(
+        "process {} (pid file {}) is not the server that wrote that file (it does not hold it "
+        "open); not signalling it",
+        contents.pid, path);
 }
 
 }  // namespace passenger::watchdog

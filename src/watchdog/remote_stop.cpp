@@ -1,6 +1,7 @@
 #include "watchdog/remote_stop.hpp"
 
 #include "common/file_descriptor.hpp"
+#include "common/safe_file.hpp"
 #include "watchdog/pid_file.hpp"
 
 #include <fmt/format.h>
@@ -44,7 +45,7 @@ bool wait_by_polling(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 std::string remove_stale_pid_file(pid_t pid, const std::string& pid_file) {
-    ::unlink(pid_file.c_str());
+    safe_file::remove_file(pid_file);
     return fmt::format("process {} from pid file {} is not running; removed the stale file", pid,
                        pid_file);
 }
@@ -64,9 +65,16 @@ std::string stop_server(const std::string& pid_file, std::chrono::milliseconds t
             break;
     }
     pid_t pid = contents.pid;
+    // The pidfd pins the process: the check and the signal below reach the same one.
     FileDescriptor pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!pidfd.valid() && errno == ESRCH) return remove_stale_pid_file(pid, pid_file);
-    if (::kill(pid, SIGTERM) != 0) {
+    if (!process_is_alive(pid)) return remove_stale_pid_file(pid, pid_file);
+    // Whoever can write the pid file's folder (the app user) could name any process in it.
+    if (std::string error = check_pid_file_holder(pid_file, contents); !error.empty()) return error;
+    bool signalled = pidfd.valid()
+                         ? ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0) == 0
+                         : ::kill(pid, SIGTERM) == 0;
+    if (!signalled) {
         if (errno == ESRCH) return remove_stale_pid_file(pid, pid_file);
         return fmt::format("cannot signal process {}: {}", pid, std::strerror(errno));
     }

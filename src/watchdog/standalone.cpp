@@ -1,6 +1,7 @@
 #include "watchdog/standalone.hpp"
 
 #include "common/log.hpp"
+#include "common/log_file.hpp"
 #include "watchdog/banner.hpp"
 #include "watchdog/core_supervisor.hpp"
 #include "watchdog/daemon.hpp"
@@ -21,8 +22,9 @@ namespace {
 std::string check_pid_file_is_free(const std::string& pid_file) {
     PidFileContents contents = read_pid_file(pid_file);
     if (contents.state == PidFileContents::State::unreadable) return contents.error;
+    // A pid whose process does not hold the file open is not the server that wrote it.
     if (contents.state == PidFileContents::State::valid && contents.pid != ::getpid() &&
-        process_is_alive(contents.pid))
+        process_is_alive(contents.pid) && pid_file_holder(contents) != PidFileHolder::other_process)
         return fmt::format("already running as process {} (pid file {})", contents.pid, pid_file);
     return {};
 }
@@ -91,8 +93,9 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
 
     SignalReceiver signals;
     if (!signals.error().empty()) return reporter.fail(signals.error());
-    if (std::string error = write_pid_file(options.pid_file, ::getpid()); !error.empty())
-        return reporter.fail(error);
+    // Kept open until the end: `passenger stop` believes the pid only of a process holding it.
+    WrittenPidFile pid_file = write_pid_file(options.pid_file, ::getpid());
+    if (!pid_file.error.empty()) return reporter.fail(pid_file.error);
     log::notice("Watchdog {} listening on {} for {}", ::getpid(),
                 format_host_port(options.address, options.port), options.app_root);
 
@@ -101,7 +104,7 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
     int exit_code = supervisor.run({
         .on_first_ready =
             [&] {
-                append_to_log_file(options.log_file, banner);
+                log::write_to_file(banner);
                 if (!options.daemonize) {
                     fmt::print("{}", banner);
                     std::fflush(stdout);

@@ -67,7 +67,7 @@ test('an app process that dies while running is replaced on the next request', {
     for (let round = 1; round <= 3; round++) {
         const crash = await request(server.port, '/exit', { timeoutMs: 15000 });
         assert.ok(isServerError(crash.status), `round ${round}: the request that killed the app gets a 5xx, got ${crash.status}`);
-        await waitForGone([current], { timeoutMs: 5000 });
+        await waitForGone([current], { timeoutMs: 15000 });
 
         const next = await server.get('/pid');
         assert.equal(next.status, 200, `round ${round}: the next request is served: ${next.text}\n--- log ---\n${server.logText().slice(-1500)}`);

@@ -6,6 +6,7 @@ import test from 'node:test';
 
 import { appRequests, expectRefused } from './lib/frontend.mjs';
 import { RawConnection, request } from './lib/http.mjs';
+import { makeRegistry, runTool } from './lib/inspection.mjs';
 import { startServer } from './lib/server.mjs';
 
 const head = (target, headers = '') => `GET ${target} HTTP/1.1\r\nHost: a\r\n${headers}Connection: close\r\n\r\n`;
@@ -130,4 +131,38 @@ test('limits follow their options', { timeout: 60000 }, async (t) => {
             '800 bytes chunked',
         );
     });
+});
+
+test('--max-connections: past it, a new connection waits in the backlog until one closes', { timeout: 60000 }, async (t) => {
+    const registry = await makeRegistry(t);
+    const server = await startServer(t, {
+        fixture: 'frontend',
+        readyPath: '/count',
+        args: ['--max-connections', '3', '--instance-registry-dir', registry],
+    });
+    const get = (connection, target) => {
+        connection.write(`GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`);
+        return connection.readResponse();
+    };
+    const open = [];
+    t.after(() => open.forEach((connection) => connection.close()));
+    for (let i = 0; i < 3; i++) {
+        open.push(await RawConnection.connect(server.port));
+        assert.equal((await get(open[i], `/count?held=${i}`)).status, 200);
+    }
+    await server.waitForLog(/Reached --max-connections \(3\)/);
+
+    const waiting = await RawConnection.connect(server.port); // the kernel's backlog takes it
+    open.push(waiting);
+    waiting.write('GET /count?waiting HTTP/1.1\r\nHost: a\r\n\r\n');
+    // The connections it has are served, and the admin socket answers.
+    assert.equal((await get(open[0], '/count?again')).status, 200);
+    const status = await runTool('passenger-status', ['--show=json'], { registry });
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(waiting.buffer.length, 0, 'nothing answers a connection past the limit');
+
+    open.shift().close();
+    assert.equal((await waiting.readResponse()).status, 200, 'answered once another connection closed');
+    // At the limit again now (2 held and this one), without a second log line.
+    assert.equal(server.logText().match(/Reached --max-connections/g).length, 1, 'logged once');
 });

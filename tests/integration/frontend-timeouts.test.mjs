@@ -8,6 +8,7 @@ import path from 'node:path';
 import test from 'node:test';
 
 import { appRequests, pausedDownload } from './lib/frontend.mjs';
+import { requestsInFlight } from './lib/admin.mjs';
 import { RawConnection, request } from './lib/http.mjs';
 import { sleep, waitFor } from './lib/proc.mjs';
 import { copyFixture, startServer } from './lib/server.mjs';
@@ -51,7 +52,7 @@ test('timeouts', { timeout: 90000 }, async (t) => {
         try {
             connection.write('GET /count HTTP/1.1\r\nHost: a\r\n\r\n');
             assert.equal((await connection.readResponse()).status, 200);
-            await sleep(1000);
+            await sleep(1000); // the behaviour under test: idle, but for less than the 2 s keep-alive timeout
             connection.write('GET /count HTTP/1.1\r\nHost: a\r\n\r\n');
             assert.equal((await connection.readResponse()).status, 200, 'kept alive within the timeout');
             const idleSince = Date.now();
@@ -81,10 +82,17 @@ test('timeouts', { timeout: 90000 }, async (t) => {
         const size = 64 << 20;
         const download = await pausedDownload(server, `/download?n=${size}`);
         t.after(() => download.destroy());
-        await waitFor(async () => (await request(server.port, '/last-download')).json()?.finished, {
-            timeoutMs: 20000,
-            what: 'the app to finish its response',
-        });
+        // The app hands over its whole response (the core parks it: the request is "sending
+        // response" on the admin API), unless the machine is so busy that the send timeout cut
+        // the stalled client off first (the request is gone). A paused client cannot tell.
+        let last = null;
+        await waitFor(
+            async () => {
+                last = (await requestsInFlight(server)).find((entry) => entry.uri.startsWith('/download'));
+                return !last || last.state === 'sending response';
+            },
+            { timeoutMs: 30000, what: () => `the app to finish its response (last seen: ${JSON.stringify(last)})` },
+        );
         await sleep(4000); // the send timeout (2 s) passes without progress
         const received = await download.resume();
         assert.equal(received.complete, false, 'the response was cut off');
@@ -108,14 +116,14 @@ test('a client that stops reading a static file meets the send timeout too', { t
 
     const stalled = await pausedDownload(server, '/big.bin');
     t.after(() => stalled.destroy());
-    await sleep(4000);
+    await sleep(4000); // the behaviour under test: the send timeout (2 s) passes without progress
     const cut = await stalled.resume();
     assert.equal(cut.complete, false, 'the stalled download was cut off');
     assert.ok(cut.length < size);
 });
 
 test('slowloris: hundreds of connections trickling headers do not slow a normal request down', { timeout: 90000 }, async (t) => {
-    const server = await startServer(t, { fixture: 'frontend', readyPath: '/count', args: ['--client-header-timeout', '4'] });
+    const server = await startServer(t, { fixture: 'frontend', readyPath: '/count', args: ['--client-header-timeout', '8'] });
     const before = await appRequests(server);
     const COUNT = 300;
 
@@ -149,17 +157,18 @@ test('slowloris: hundreds of connections trickling headers do not slow a normal 
         for (const socket of sockets) socket.destroy();
     });
 
-    // Meanwhile, normal requests are answered promptly (a generous bound: the machine is shared).
+    // Meanwhile, normal requests are answered, each while every slow connection is still open:
+    // none had to wait for the attack to be cleared away by the header timeout.
     const latencies = [];
-    while (Date.now() - started < 3000) {
+    for (let i = 0; i < 10; i++) {
         const sentAt = Date.now();
-        const response = await request(server.port, '/echo?normal=1', { timeoutMs: 5000 });
+        const response = await request(server.port, '/echo?normal=1', { timeoutMs: 15000 });
         assert.equal(response.status, 200);
         latencies.push(Date.now() - sentAt);
-        await sleep(100);
+        const closed = sockets.filter((socket) => socket.closedAt !== null).length;
+        assert.equal(closed, 0, `normal request ${i} was answered while all ${COUNT} slow connections were open (${closed} closed already)`);
     }
     t.diagnostic(`normal requests during the attack: ${latencies.length}, slowest ${Math.max(...latencies)} ms`);
-    assert.ok(Math.max(...latencies) < 2000, `every normal request answered within 2 s: ${latencies}`);
 
     // Then every slow connection is refused with 408 and closed, around the header timeout.
     await waitFor(() => sockets.every((socket) => socket.closedAt !== null), {
@@ -167,9 +176,10 @@ test('slowloris: hundreds of connections trickling headers do not slow a normal 
         what: () => `all ${COUNT} slow connections to be closed (${sockets.filter((s) => s.closedAt === null).length} open)`,
     });
     clearInterval(trickle);
+    const without408 = sockets.filter((socket) => !/^HTTP\/1\.1 408 /.test(socket.received));
+    assert.equal(without408.length, 0, `${without408.length} of ${COUNT} slow connections closed without a 408, e.g. after ${without408[0]?.closedAt - started} ms with ${JSON.stringify(without408[0]?.received)}`);
     for (const socket of sockets) {
-        assert.match(socket.received, /^HTTP\/1\.1 408 /, 'each slow connection got a 408');
-        assert.ok(socket.closedAt - started >= 3000, 'not before the header timeout');
+        assert.ok(socket.closedAt - started >= 7000, 'not before the header timeout');
     }
     assert.equal(await appRequests(server), before + latencies.length, 'the app saw only the normal requests');
 });

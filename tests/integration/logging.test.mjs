@@ -43,7 +43,7 @@ test('app output in the log and on the terminal', { timeout: 90000 }, async (t) 
 
     await sub('a line written in two parts is logged as one line', async () => {
         await write('part-A-');
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the behaviour under test: a pause mid-line
         await write('part-B\n');
         await expectLine(`App ${pid} stdout: part-A-part-B`);
     });

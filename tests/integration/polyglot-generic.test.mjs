@@ -89,6 +89,6 @@ test('generic: a command that never listens on PORT is killed after --start-time
     assert.match(response.text, /did not start listening within 2 seconds/);
     const match = await server.waitForLog(/App \d+ stdout: GENERIC-SLEEPER (\d+)/);
     const pid = Number(match[1]);
-    await waitForGone([pid], { timeoutMs: 5000 });
+    await waitForGone([pid], { timeoutMs: 15000 });
     assert.equal(isAlive(pid), false, 'the process was killed');
 });

@@ -7,17 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { appPids, clientLoops, corePid, hits, linesMatching, waitForReadyProcesses, zombieChildren } from './lib/pool.mjs';
-import { isAlive, procStat, sleep, waitFor, waitForGone } from './lib/proc.mjs';
+import { waitForQueued } from './lib/admin.mjs';
+import { appPids, clientLoops, corePid, hits, linesMatching, markExists, markPid, release, waitForReadyProcesses, zombieChildren } from './lib/pool.mjs';
+import { isAlive, procStat, waitFor, waitForGone } from './lib/proc.mjs';
 import { copyFixture, startServer } from './lib/server.mjs';
 
 const fixture = 'pool-app';
-const markExists = (server, mark) => fs.existsSync(path.join(server.appDir, mark));
-const markPid = (server, mark) => Number(fs.readFileSync(path.join(server.appDir, mark), 'utf8'));
 const logTail = (server) => `\n--- log tail ---\n${server.logText().slice(-2000)}`;
 const coreLines = (server) => server.logText().split('\n').filter((line) => !/^App \d+ std(out|err):/.test(line));
 // Waits for a core log line naming `pid` that matches `how`.
-const waitForDeathLine = (server, pid, how, timeoutMs = 2000) =>
+const waitForDeathLine = (server, pid, how, timeoutMs = 10000) =>
     waitFor(() => coreLines(server).find((line) => new RegExp(`\\b${pid}\\b`).test(line) && how.test(line)), {
         timeoutMs,
         what: () => `a log line saying how process ${pid} died (${how})${logTail(server)}`,
@@ -30,11 +29,13 @@ test('a process that exits in the middle of a request: 502 for it, queued reques
         args: ['--min-instances', '1', '--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1'],
     });
     const [first] = await waitForReadyProcesses(server, 1);
-    const dying = server.get('/exit?code=7&ms=800&mark=tmp/exiting', { timeoutMs: 15000 });
+    const dying = server.get('/exit?code=7&until=tmp/go&mark=tmp/exiting', { timeoutMs: 30000 });
     await waitFor(() => markExists(server, 'tmp/exiting'), { what: 'the fatal request to reach the app' });
     assert.equal(markPid(server, 'tmp/exiting'), first);
     // Queued behind the fatal request (one request per process, one process).
-    const queued = [1, 2, 3].map((i) => server.get(`/pid?queued=${i}`, { timeoutMs: 15000 }));
+    const queued = [1, 2, 3].map((i) => server.get(`/pid?queued=${i}`, { timeoutMs: 30000 }));
+    await waitForQueued(server, '/pid?queued=', 3);
+    release(server, 'tmp/go');
 
     const crashed = await dying;
     assert.equal(crashed.status, 502, `the request in flight on the dead process gets 502, got ${crashed.status}: ${crashed.text.slice(0, 300)}`);
@@ -50,9 +51,9 @@ test('SIGKILL: the killed process\'s request gets 502, the other process\'s requ
     const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '2'] });
     const pids = await waitForReadyProcesses(server, 2);
 
-    const a = server.get('/slow?ms=1500&mark=tmp/a', { timeoutMs: 15000 });
+    const a = server.get('/slow?until=tmp/go&mark=tmp/a', { timeoutMs: 30000 });
     await waitFor(() => markExists(server, 'tmp/a'), { what: 'request A to reach the app' });
-    const b = server.get('/slow?ms=1500&mark=tmp/b', { timeoutMs: 15000 });
+    const b = server.get('/slow?until=tmp/go&mark=tmp/b', { timeoutMs: 30000 });
     await waitFor(() => markExists(server, 'tmp/b'), { what: 'request B to reach the app' });
     const victim = markPid(server, 'tmp/a');
     const survivor = markPid(server, 'tmp/b');
@@ -60,20 +61,21 @@ test('SIGKILL: the killed process\'s request gets 502, the other process\'s requ
     assert.deepEqual([victim, survivor].sort((x, y) => x - y), pids);
 
     process.kill(victim, 'SIGKILL');
-    await waitForDeathLine(server, victim, /signal\s*9\b|SIGKILL/i, 1500);
+    await waitForDeathLine(server, victim, /signal\s*9\b|SIGKILL/i);
     // Removed at once: no request after the death is sent to it.
     for (let i = 0; i < 5; i++) {
         const response = await server.get('/pid', { timeoutMs: 10000 });
         assert.equal(response.status, 200, `request ${i} after the kill: ${response.text.slice(0, 300)}`);
         assert.notEqual(response.json().pid, victim);
     }
+    release(server, 'tmp/go');
     const [ra, rb] = await Promise.all([a, b]);
     assert.equal(ra.status, 502, `the request in flight on the killed process gets 502, got ${ra.status}`);
     assert.equal(rb.status, 200, 'the request on the other process completes');
     assert.equal(rb.json().pid, survivor);
 
     // Back to --min-instances 2 with a new process.
-    const now = await waitForReadyProcesses(server, 2, { timeoutMs: 8000 });
+    const now = await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
     assert.ok(now.includes(survivor) && !now.includes(victim), `processes now: ${now.join(', ')}`);
 });
 
@@ -84,22 +86,22 @@ test('an app that cannot start: error page at once, spawn attempts back off (no 
 
     const countAttempts = () => new Set([...broken.logText().matchAll(/POOL-APP-BROKEN pid=(\d+)/g)].map((match) => match[1])).size;
     const before = countAttempts();
+    // A client that keeps asking for 3 s (the window is what is measured: attempts per time).
     const windowStart = Date.now();
     let requests = 0;
     while (Date.now() - windowStart < 3000) {
-        const startedAt = Date.now();
         const response = await broken.get(`/pid?attempt=${requests}`, { timeoutMs: 15000 });
         requests += 1;
         assert.ok(response.status >= 500 && response.status <= 599, `error page expected, got ${response.status}`);
-        assert.ok(Date.now() - startedAt < 2500, `the error page comes quickly (took ${Date.now() - startedAt} ms)`);
         if (requests === 1) {
             assert.match(response.text, /POOL-APP-BROKEN/, `the development error page shows the app's error:\n${response.text.slice(0, 1500)}`);
         }
-        await sleep(50);
     }
     const attempts = countAttempts() - before;
     assert.ok(before >= 1, `the app was tried at least once before${'\n'}${broken.logText().slice(-1500)}`);
     assert.ok(attempts <= 10, `${attempts} spawn attempts in 3 s for ${requests} requests: no busy loop`);
+    // "At once": during the backoff the error page does not wait for a spawn attempt of its own.
+    assert.ok(requests > attempts, `${requests} error pages for ${attempts} spawn attempts`);
     assert.equal(broken.exitInfo, null, 'the server keeps running');
 
     fs.rmSync(path.join(appDir, 'broken'));
@@ -129,19 +131,21 @@ test('dead processes are reaped promptly (no zombies) and all their output reach
     process.kill(terminated, 'SIGTERM');
 
     for (const pid of [talker, killed, terminated]) {
+        // Reaped or not is what counts: an unreaped zombie stays for good, so the bound is loose.
         await waitFor(() => procStat(pid) === null || procStat(pid).ppid !== core, {
-            timeoutMs: 1000,
+            timeoutMs: 10000,
             what: () => `process ${pid} to be reaped by the core ${core} (state ${procStat(pid)?.state})`,
         });
     }
-    await server.waitForLog(new RegExp(`pool-app LAST-WORDS pid=${talker} code=0`), { timeoutMs: 3000 });
+    await server.waitForLog(new RegExp(`pool-app LAST-WORDS pid=${talker} code=0`));
     const burst = linesMatching(server.logText(), new RegExp(`^App ${talker} stdout: pool-app burst \\d+/300 pid=${talker}$`));
     assert.equal(burst.length, 300, `all 300 lines printed before exit reach the log, got ${burst.length}`);
 
-    await waitForReadyProcesses(server, 3, { timeoutMs: 8000 });
-    // Sampled a few times: no child of the core stays a zombie.
+    await waitForReadyProcesses(server, 3, { timeoutMs: 15000 });
+    // Sampled after each of a few requests (each a turn of the core's event loop): no child of
+    // the core stays a zombie.
     for (let i = 0; i < 5; i++) {
-        await sleep(100);
+        assert.equal((await server.get('/pid')).status, 200);
         assert.deepEqual(zombieChildren(core), [], 'no zombie children of the core');
     }
 });
@@ -157,9 +161,15 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
     let nextId = 0;
     const load = clientLoops(server.port, () => `/slow?ms=30&id=${nextId++}`, { clients, shouldStop: () => stop, timeoutMs: 10000 });
     const killed = [];
+    // Between kills: the pool is whole again and 20 more requests reached the app.
+    const progressed = async () => {
+        await waitForReadyProcesses(server, 3, { timeoutMs: 15000 });
+        const reached = hits(server).length;
+        await waitFor(() => hits(server).length >= reached + 20, { what: 'load to reach the app' });
+    };
     try {
         for (let round = 0; round < 5; round++) {
-            await sleep(600);
+            await progressed();
             const candidates = appPids(server).filter((pid) => pid !== core && !killed.includes(pid));
             if (candidates.length === 0) continue;
             const victim = candidates[Math.floor(Math.random() * candidates.length)];
@@ -170,7 +180,7 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
                 // it exited between the listing and the kill
             }
         }
-        await sleep(600);
+        await progressed();
     } finally {
         stop = true;
     }
@@ -195,9 +205,9 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
         assert.ok(pid === undefined || killed.includes(pid), `${failure.url} failed (${failure.status}) on process ${pid}, which was not killed (killed: ${killed.join(', ')})`);
     }
 
-    for (const pid of killed) await waitForDeathLine(server, pid, /signal\s*9\b|SIGKILL/i, 3000);
-    await waitForGone(killed, { timeoutMs: 3000 });
-    const now = await waitForReadyProcesses(server, 3, { timeoutMs: 10000 });
+    for (const pid of killed) await waitForDeathLine(server, pid, /signal\s*9\b|SIGKILL/i);
+    await waitForGone(killed);
+    const now = await waitForReadyProcesses(server, 3, { timeoutMs: 15000 });
     assert.ok(now.every((pid) => !killed.includes(pid)));
     const after = await Promise.all(Array.from({ length: 10 }, () => server.get('/pid')));
     assert.deepEqual(after.map((response) => response.status), Array(10).fill(200), 'the server keeps serving');

@@ -2,18 +2,15 @@
 // --max-request-queue-time, --max-request-time, --memory-limit, and queue hygiene (a queued
 // request whose client went away never reaches the app).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 
+import { requestsInFlight, waitForQueued } from './lib/admin.mjs';
 import { RawConnection } from './lib/http.mjs';
-import { appPids, hits, linesMatching, reEscape, sampleProcessCount, waitForReadyProcesses } from './lib/pool.mjs';
-import { isAlive, sleep, waitFor, waitForGone } from './lib/proc.mjs';
+import { hits, linesMatching, markExists, markPid, release, sampleProcessCount, settledYet, waitForReadyProcesses } from './lib/pool.mjs';
+import { isAlive, waitFor, waitForGone } from './lib/proc.mjs';
 import { startServer } from './lib/server.mjs';
 
 const fixture = 'pool-app';
-const markExists = (server, mark) => fs.existsSync(path.join(server.appDir, mark));
-const markPid = (server, mark) => Number(fs.readFileSync(path.join(server.appDir, mark), 'utf8'));
 const logTail = (server) => `\n--- log tail ---\n${server.logText().slice(-2000)}`;
 // Log lines of the core (not the app's own output) that name `pid`.
 const coreLinesAbout = (server, pid) =>
@@ -39,7 +36,7 @@ test('--max-requests 3: each process serves at most 3 requests, then a new one t
 
     // Replaced processes go away (the pool does not pile them up).
     const retired = [...perPid.keys()].filter((pid) => perPid.get(pid) === 3);
-    await waitForGone(retired, { timeoutMs: 8000 });
+    await waitForGone(retired, { timeoutMs: 20000 });
     assert.ok(stopSampling() <= 6, 'never more than --max-pool-size processes');
 });
 
@@ -47,17 +44,18 @@ test('--start-timeout 1: a spawn that takes longer is killed, the error page and
     const server = await startServer(t, {
         fixture,
         readyPath: '/pid',
-        args: ['--start-timeout', '1', '--envvar', 'POOL_APP_BOOT_DELAY_MS=6000'],
+        // The app would listen only after 10 minutes: any answer within the test's bounds comes
+        // from the start timeout, however slow the machine is.
+        args: ['--start-timeout', '1', '--envvar', 'POOL_APP_BOOT_DELAY_MS=600000'],
     });
-    const startedAt = Date.now();
     const response = await server.get('/pid', { timeoutMs: 15000 });
     assert.ok(response.status >= 500 && response.status <= 599, `5xx expected, got ${response.status}: ${response.text.slice(0, 500)}`);
-    assert.ok(Date.now() - startedAt < 5000, 'answered well before the app would have started');
-    await server.waitForLog(/--start-timeout/, { timeoutMs: 5000 });
-    // Every process that began booting was killed (none lived to the end of its 6 s delay).
-    const booted = [...server.logText().matchAll(/pool-app booting pid=(\d+)/g)].map((match) => Number(match[1]));
-    assert.ok(booted.length >= 1, `the app was spawned${logTail(server)}`);
-    await waitForGone(booted, { timeoutMs: 5000 });
+    await server.waitForLog(/--start-timeout/, { timeoutMs: 20000 });
+    // Every process the core gave up on was killed (none got to listen). The core's own line
+    // names it: on a busy machine Node may not even have printed its first line within 1 s.
+    const started = [...server.logText().matchAll(/process (\d+) did not start listening/g)].map((match) => Number(match[1]));
+    assert.ok(started.length >= 1, `the core names the process it gave up on${logTail(server)}`);
+    await waitForGone(started);
     assert.doesNotMatch(server.logText(), /pool-app ready/, 'no process got to listen');
     assert.equal(server.exitInfo, null, 'the server keeps running');
 });
@@ -69,16 +67,16 @@ test('--max-request-queue-size 2: past two queued requests, 503 at once; the que
         args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1', '--max-request-queue-size', '2'],
     });
     await waitForReadyProcesses(server, 1);
-    const busy = server.get('/slow?ms=2000&mark=tmp/busy', { timeoutMs: 15000 });
+    const busy = server.get('/slow?until=tmp/go&mark=tmp/busy', { timeoutMs: 30000 });
     await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
-    const queued = [server.get('/pid?q=1', { timeoutMs: 15000 }), server.get('/pid?q=2', { timeoutMs: 15000 })];
-    await sleep(300); // let both enter the queue (nothing to observe them by)
+    const queued = [server.get('/pid?q=1', { timeoutMs: 30000 }), server.get('/pid?q=2', { timeoutMs: 30000 })];
+    await waitForQueued(server, '/pid?q=', 2);
 
-    const startedAt = Date.now();
     const rejected = await server.get('/pid?q=3', { timeoutMs: 15000 });
-    const took = Date.now() - startedAt;
     assert.equal(rejected.status, 503, `the third queued request gets 503, got ${rejected.status}: ${rejected.text.slice(0, 300)}`);
-    assert.ok(took < 1000, `503 at once (took ${took} ms)`);
+    // "At once": the 503 came while the only process was still held, not when a slot freed up.
+    assert.equal((await settledYet(busy)).settled, false, 'the 503 came while the process was still busy');
+    release(server, 'tmp/go');
 
     assert.equal((await busy).status, 200);
     for (const response of await Promise.all(queued)) assert.equal(response.status, 200, response.text);
@@ -92,11 +90,15 @@ test('--max-request-queue-size 0: no limit, many queued requests are all served'
         args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1', '--max-request-queue-size', '0'],
     });
     await waitForReadyProcesses(server, 1);
-    const busy = server.get('/slow?ms=800&mark=tmp/busy', { timeoutMs: 15000 });
+    const busy = server.get('/slow?until=tmp/go&mark=tmp/busy', { timeoutMs: 30000 });
     await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
-    const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => server.get(`/pid?i=${i}`, { timeoutMs: 15000 })));
+    const pending = Array.from({ length: 120 }, (_, i) => server.get(`/pid?i=${i}`, { timeoutMs: 30000 }));
+    // More than the default limit (100) wait at once; none got a 503.
+    await waitForQueued(server, '/pid?i=', 120, { timeoutMs: 20000 });
+    release(server, 'tmp/go');
+    const responses = await Promise.all(pending);
     assert.equal((await busy).status, 200);
-    assert.deepEqual(responses.map((response) => response.status), Array(12).fill(200));
+    assert.deepEqual(responses.map((response) => response.status), Array(120).fill(200));
 });
 
 test('--max-request-queue-time 1: a request queued longer than 1 s gets 504 and never reaches the app', { timeout: 40000 }, async (t) => {
@@ -106,14 +108,18 @@ test('--max-request-queue-time 1: a request queued longer than 1 s gets 504 and 
         args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1', '--max-request-queue-time', '1'],
     });
     await waitForReadyProcesses(server, 1);
-    const busy = server.get('/slow?ms=4000&mark=tmp/busy', { timeoutMs: 15000 });
+    const busy = server.get('/slow?until=tmp/go&mark=tmp/busy', { timeoutMs: 30000 });
     await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
 
     const startedAt = Date.now();
     const queued = await server.get('/pid?queued=1', { timeoutMs: 15000 });
     const took = Date.now() - startedAt;
     assert.equal(queued.status, 504, `504 expected, got ${queued.status}: ${queued.text.slice(0, 300)}`);
-    assert.ok(took >= 800 && took < 3000, `504 after about 1 s in the queue (took ${took} ms)`);
+    // The queue time is what is tested: not before 1 s (a lower bound a busy machine cannot
+    // break), and while the process is still held (so no slot ever freed up for it).
+    assert.ok(took >= 950, `504 not before 1 s in the queue (took ${took} ms)`);
+    assert.equal((await settledYet(busy)).settled, false, 'the 504 came while the process was still busy');
+    release(server, 'tmp/go');
 
     assert.equal((await busy).status, 200, 'the running request is not affected');
     const after = await server.get('/pid?after=1');
@@ -125,14 +131,15 @@ test('--max-request-time 1: a request running longer gets 504 and its process is
     const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '1', '--max-request-time', '1'] });
     const [first] = await waitForReadyProcesses(server, 1);
 
+    // The app would never answer (nothing creates tmp/never): only --max-request-time ends it.
     const startedAt = Date.now();
-    const slow = await server.get('/slow?ms=6000&mark=tmp/slow', { timeoutMs: 15000 });
+    const slow = await server.get('/slow?until=tmp/never&mark=tmp/slow', { timeoutMs: 15000 });
     const took = Date.now() - startedAt;
     assert.equal(slow.status, 504, `504 expected, got ${slow.status}: ${slow.text.slice(0, 300)}`);
-    assert.ok(took >= 800 && took < 3500, `aborted after about 1 s (took ${took} ms)`);
+    assert.ok(took >= 950, `not aborted before 1 s (took ${took} ms)`);
     assert.equal(markPid(server, 'tmp/slow'), first);
 
-    await waitForGone([first], { timeoutMs: 6000, what: `the process ${first} that ran too long to be stopped${logTail(server)}` });
+    await waitForGone([first], { timeoutMs: 20000, what: `the process ${first} that ran too long to be stopped${logTail(server)}` });
     const after = await server.get('/pid');
     assert.equal(after.status, 200);
     assert.notEqual(after.json().pid, first, 'a new process serves');
@@ -143,6 +150,25 @@ test('--max-request-time 1: a request running longer gets 504 and its process is
     );
 });
 
+test('--max-request-time 1: the other requests on the process it kills get 504 too', { timeout: 40000, todo: 'they get 502 (the process could not be reached) on today\'s code' }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '1', '--max-pool-size', '1', '--max-request-time', '1'] });
+    const [only] = await waitForReadyProcesses(server, 1);
+    // Two requests the app never answers, on the one process (Node takes both at once); the
+    // first reaches --max-request-time half a second before the second (by the core's clock),
+    // and the core kills the process for it.
+    const first = server.get('/slow?until=tmp/never&mark=tmp/first', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/first'), { what: 'the first request to reach the app' });
+    await waitFor(async () => (await requestsInFlight(server)).some((request) => request.uri.includes('tmp/first') && request.age_seconds >= 0.5), {
+        what: 'the first request to be in the app for half a second',
+    });
+    const second = server.get('/slow?until=tmp/never&mark=tmp/second', { timeoutMs: 15000 });
+    await waitFor(() => markExists(server, 'tmp/second'), { what: 'the second request to reach the app' });
+    assert.equal(markPid(server, 'tmp/second'), only);
+    assert.equal((await first).status, 504);
+    const response = await second;
+    assert.equal(response.status, 504, `the second request: ${response.status} ${response.text.slice(0, 300)}${logTail(server)}`);
+});
+
 test('queue hygiene: a queued request whose client disconnects never reaches the app', { timeout: 40000 }, async (t) => {
     const server = await startServer(t, {
         fixture,
@@ -150,13 +176,19 @@ test('queue hygiene: a queued request whose client disconnects never reaches the
         args: ['--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '1'],
     });
     await waitForReadyProcesses(server, 1);
-    const busy = server.get('/slow?ms=1500&mark=tmp/busy', { timeoutMs: 15000 });
+    const busy = server.get('/slow?until=tmp/go&mark=tmp/busy', { timeoutMs: 30000 });
     await waitFor(() => markExists(server, 'tmp/busy'), { what: 'the slow request to reach the app' });
 
     const connection = await RawConnection.connect(server.port);
     connection.write(`GET /marker HTTP/1.1\r\nHost: localhost\r\n\r\n`);
-    await sleep(300); // the request is read and queued (nothing to observe it by)
+    await waitForQueued(server, '/marker', 1);
     connection.close();
+    // The core notices the close while the request waits (it leaves the admin API's list);
+    // only then does the process become free.
+    await waitFor(async () => !(await requestsInFlight(server)).some((request) => request.uri === '/marker'), {
+        what: 'the core to drop the queued /marker whose client went away',
+    });
+    release(server, 'tmp/go');
 
     assert.equal((await busy).status, 200);
     // Queued after /marker: with one slot and FIFO, /marker would reach the app first.
@@ -178,7 +210,7 @@ test('--memory-limit 100: a process past 100 MB finishes its request, then is re
     assert.equal(alloc.json().pid, first);
     assert.ok(alloc.json().rssMb > 150, `the fixture really holds the memory (rss ${alloc.json().rssMb} MB)`);
 
-    await waitForGone([first], { timeoutMs: 8000, what: `process ${first} (over the memory limit) to be stopped${logTail(server)}` });
+    await waitForGone([first], { timeoutMs: 20000, what: `process ${first} (over the memory limit) to be stopped${logTail(server)}` });
     const after = await server.get('/pid');
     assert.equal(after.status, 200);
     assert.notEqual(after.json().pid, first, 'a new process serves');

@@ -139,7 +139,7 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         const size = 32 * MiB;
         const { body, headers } = await new Promise((resolve, reject) => {
             const req = http.get({ host: '127.0.0.1', port, path: `/bytes?n=${size}&seed=21`, agent: false }, (res) => {
-                res.pause(); // let the server's buffers fill up first
+                res.pause(); // the behaviour under test: a client that reads late, so the server's buffers fill up first
                 setTimeout(() => {
                     const chunks = [];
                     res.on('data', (chunk) => chunks.push(chunk));
@@ -178,7 +178,7 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         const connection = await RawConnection.connect(port);
         try {
             connection.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n');
-            const interim = await connection.readResponse({ interim: true, timeoutMs: 2000 });
+            const interim = await connection.readResponse({ interim: true, timeoutMs: 10000 });
             assert.equal(interim.status, 100, interim.statusLine);
             connection.write('hello there');
             const response = await connection.readResponse();
@@ -257,6 +257,21 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
             }
             assert.equal(await appRequests(), before + 1, `${name}: the server answered it, the app never saw it`);
         }
+    });
+
+    // Each request is sent on the kept-alive connection /pid left; the app closes it unanswered.
+    await sub('a kept-alive connection that fails: a GET is sent again, a POST is not (it must not run twice)', async () => {
+        const dropped = async () => (await request(port, '/dropped')).json();
+        assert.equal((await request(port, '/pid')).status, 200);
+        const get = await request(port, '/drop-if-reused');
+        assert.equal(get.status, 200, 'the GET is answered on a new connection');
+        assert.equal((await dropped()).GET, 2, 'the app got the GET twice');
+
+        assert.equal((await request(port, '/pid')).status, 200);
+        const post = await request(port, '/drop-if-reused', { method: 'POST', body: 'pay once' });
+        assert.equal(post.status, 502, 'the POST is not sent again');
+        assert.equal((await dropped()).POST, 1, 'the app got the POST once');
+        await server.waitForLog(/closed the connection without answering POST \/drop-if-reused \(not sent again/);
     });
 
     await sub('concurrent requests are all answered correctly', async () => {

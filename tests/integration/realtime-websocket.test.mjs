@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 
+import { waitForQueued } from './lib/admin.mjs';
 import { patternBytes, RawConnection, request, sha256 } from './lib/http.mjs';
 import { appPids, touch } from './lib/pool.mjs';
 import { sleep, waitFor, withTimeout } from './lib/proc.mjs';
@@ -69,7 +70,7 @@ test('an idle tunnel outlives the request timeouts', { timeout: 60000 }, async (
     assert.equal((await socket.next()).data.toString(), 'before');
     let closedEarly = null;
     socket.closed.then((info) => (closedEarly = info));
-    await sleep(3500); // idle for longer than every timeout above
+    await sleep(3500); // the behaviour under test: idle for longer than every timeout above
     assert.equal(closedEarly, null, 'the tunnel is still open');
     socket.send('after');
     assert.equal((await socket.next()).data.toString(), 'after');
@@ -144,7 +145,7 @@ test('a tunnel holds its process: a queued request waits until it closes', { tim
         answered = true;
         return response;
     });
-    await sleep(500);
+    await waitForQueued(server, '/pid', 1);
     assert.equal(answered, false, 'the request waits while the tunnel holds the process');
     socket.close(1000);
     const response = await withTimeout(queued, 10000, null);
@@ -196,10 +197,10 @@ test('server shutdown does not wait for open tunnels', { timeout: 60000 }, async
     t.after(() => socket.terminate());
     socket.send('x');
     await socket.next();
-    const startedAt = Date.now();
+    // The tunnel would stay open for good: a graceful exit (code 0, before stop() resorts to
+    // SIGKILL) means shutdown did not wait for it.
     const exit = await server.stop({ timeoutMs: 15000 });
     assert.equal(exit.code, 0);
-    assert.ok(Date.now() - startedAt < 5000, `stopped in ${Date.now() - startedAt} ms`);
     const closed = await withTimeout(socket.closed, 5000, 'still open');
     assert.notEqual(closed, 'still open');
 });

@@ -150,3 +150,22 @@ export function cpuSeconds(pid) {
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+// Creates `name` (relative to the app folder): every `/slow?until=<name>` request answers.
+export function release(server, name) {
+    const file = path.join(server.appDir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '');
+}
+
+// Whether `mark` (a `/slow?mark=` file, relative to the app folder) exists, and the pid in it.
+export const markExists = (server, mark) => fs.existsSync(path.join(server.appDir, mark));
+export const markPid = (server, mark) => Number(fs.readFileSync(path.join(server.appDir, mark), 'utf8'));
+
+// Resolves {settled: true, value} if `promise` has settled by now, else {settled: false}: for
+// ordering assertions ("A was answered while B was still held").
+export async function settledYet(promise) {
+    const pending = Symbol('pending');
+    const value = await Promise.race([promise, new Promise((resolve) => setImmediate(() => resolve(pending)))]);
+    return value === pending ? { settled: false } : { settled: true, value };
+}

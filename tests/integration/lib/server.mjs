@@ -304,6 +304,7 @@ class Server {
 //   env          extra environment variables for the server
 //   readyPath    the path requested to check readiness ('/')
 //   waitReady    false to return right after spawning
+//   fileLimit    the open-file limit (soft and hard) the server starts with
 export async function startServer(t, options = {}) {
     const { fixture, args = [], env = {}, appDirArg = false, readyPath = '/', waitReady = true, readyTimeoutMs = 20000 } = options;
     const appDir = options.appDir ?? (await copyFixture(t, fixture));
@@ -313,7 +314,11 @@ export async function startServer(t, options = {}) {
     for (let attempt = 1; ; attempt++) {
         const port = fixedPort ?? (await freePort());
         const fullArgs = ['start', ...(appDirArg ? [appDir] : []), '--port', String(port), ...args];
-        const proc = spawn(passengerBin, fullArgs, { cwd, env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+        // `fileLimit`: the server starts with that open-file limit, soft and hard (sh's ulimit).
+        const [command, commandArgs] = options.fileLimit
+            ? ['/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, passengerBin, ...fullArgs]]
+            : [passengerBin, fullArgs];
+        const proc = spawn(command, commandArgs, { cwd, env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
         const server = new Server({ proc, port, appDir, cwd, args });
         proc.on('error', (error) => server.append('stderr', `spawn error: ${error.message}\n`));
         onCleanup(t, () => server.stop());

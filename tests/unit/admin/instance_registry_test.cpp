@@ -131,6 +131,21 @@ TEST_F(InstanceRegistry, OtherFilesAndSymlinksAreNoEntries) {
     EXPECT_TRUE(std::filesystem::is_symlink(registry_ + "/passenger.link"));
 }
 
+// Root lists (and cleans) other users' entries: a link one of them planted is not followed.
+TEST_F(InstanceRegistry, RootDoesNotFollowALinkInAnotherUsersEntry) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (chown)";
+    InstanceProperties claim = ours();
+    claim.uid = 65534;  // nobody
+    Instance instance = registered(claim);
+    std::string properties = instance.dir + "/properties.json";
+    std::filesystem::rename(properties, registry_ + "/elsewhere.json");
+    std::filesystem::create_symlink(registry_ + "/elsewhere.json", properties);
+    ASSERT_EQ(::lchown(properties.c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chown(instance.dir.c_str(), 65534, 65534), 0);
+    EXPECT_TRUE(list_instances(registry_).empty());
+    EXPECT_TRUE(std::filesystem::exists(registry_ + "/elsewhere.json"));
+}
+
 TEST_F(InstanceRegistry, AnEntryClaimingAnotherUserIsNotTrusted) {
     InstanceProperties claim = ours();
     claim.uid = ::geteuid() + 1;

@@ -19,6 +19,21 @@ TEST(StartOptions, DefaultsArePassengers) {
     EXPECT_FALSE(result.options.daemonize);
     EXPECT_EQ(result.options.log_file, "");
     EXPECT_EQ(result.options.pid_file, "");
+    EXPECT_EQ(result.options.max_connections, 4096);
+}
+
+// From the command line, Passengerfile.json and PASSENGER_MAX_CONNECTIONS, like every option.
+TEST(StartOptions, MaxConnections) {
+    EXPECT_EQ(parse({"--max-connections", "3"}).options.max_connections, 3);
+    EXPECT_EQ(parse({"--max-connections", "0"}).error,
+              "--max-connections: '0' is not a whole number >= 1");
+    EXPECT_EQ(parse_start_options({}, nlohmann::json::parse(R"({"max_connections": 10})"))
+                  .options.max_connections,
+              10);
+    std::string entry = "PASSENGER_MAX_CONNECTIONS=20";
+    char* environment[] = {entry.data(), nullptr};
+    EXPECT_EQ(settings_from_environment(environment),
+              nlohmann::json::parse(R"({"max_connections": "20"})"));
 }
 
 TEST(StartOptions, ReadsEveryFlag) {

@@ -1,8 +1,10 @@
 #include "http/body_buffer.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 
 namespace passenger::http {
@@ -93,6 +95,48 @@ TEST(BodyBuffer, ReportsAnUnusableDirectory) {
     BodyBuffer buffer(settings);
     EXPECT_FALSE(buffer.append("12345678"));
     EXPECT_TRUE(buffer.append("9"));
+}
+
+// A file that may not grow past `bytes` (RLIMIT_FSIZE) while it lives: writes beyond fail with
+// EFBIG, as they fail with ENOSPC on a full disk, after a partial write.
+class FileSizeLimit {
+  public:
+    explicit FileSizeLimit(rlim_t bytes) {
+        ::getrlimit(RLIMIT_FSIZE, &saved_);
+        std::signal(SIGXFSZ, SIG_IGN);
+        rlimit limit = saved_;
+        limit.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    ~FileSizeLimit() { ::setrlimit(RLIMIT_FSIZE, &saved_); }
+
+  private:
+    rlimit saved_{};
+};
+
+TEST(BodyBuffer, AFailedAppendLeavesTheBufferAsItWas) {
+    BodyBufferSettings settings = small_settings();
+    BodyBuffer buffer(settings);
+    FileSizeLimit limit(64 * 1024);
+    std::string first(40 * 1024, 'a');
+    ASSERT_FALSE(buffer.append(first));
+    std::string too_much(40 * 1024, 'b');  // 24 KiB of it would fit: a partial write
+    EXPECT_EQ(buffer.append(too_much), std::errc::file_too_large);
+    EXPECT_EQ(buffer.size(), first.size());
+    std::string fits(10 * 1024, 'c');
+    ASSERT_FALSE(buffer.append(fits));
+    EXPECT_TRUE(contents(buffer) == first + fits);
+}
+
+TEST(BodyBuffer, TakeKeepsTheBytesItCouldNotTake) {
+    BodyBufferSettings settings = small_settings();
+    settings.directory = "/nonexistent/passenger-test";
+    BodyBuffer buffer(settings);
+    ASSERT_FALSE(buffer.append("1234"));
+    std::string data = "56789";
+    EXPECT_TRUE(buffer.take(data));
+    EXPECT_EQ(data, "56789");
+    EXPECT_EQ(contents(buffer), "1234");
 }
 
 }  // namespace

@@ -28,6 +28,23 @@ TEST(MessageParser, StopsAfterHeadThenCompletesBodylessRequest) {
     EXPECT_EQ(parser.head().target, "/next");
 }
 
+TEST(MessageParser, ReleasedStorageIsGoneAndTheNextMessageParses) {
+    MessageParser parser(MessageParser::Kind::request);
+    std::string body;
+    std::string head = "GET /first HTTP/1.1\r\nHost: x\r\nUser-Agent: a long enough value\r\n\r\n";
+    EXPECT_EQ(parser.feed(head, &body).event, Event::head_complete);
+    EXPECT_EQ(parser.head().headers.size(), 2u);
+    parser.reset();
+    EXPECT_GT(parser.head().headers.capacity(), 0u);  // kept for the next message
+    parser.release_storage();
+    EXPECT_EQ(parser.head().headers.capacity(), 0u);  // an idle connection holds none
+    EXPECT_EQ(parser.feed("GET /second HTTP/1.1\r\nHost: y\r\n\r\n", &body).event,
+              Event::head_complete);
+    EXPECT_EQ(parser.head().target, "/second");
+    EXPECT_EQ(*parser.head().find("host"), "y");
+    EXPECT_GE(parser.head().headers.capacity(), 8u);  // room for a typical head at once
+}
+
 TEST(MessageParser, HeadersSplitAcrossReads) {
     MessageParser parser(MessageParser::Kind::request);
     std::string body;

@@ -18,13 +18,14 @@ using namespace std::chrono_literals;
 using Reader = MessageReader<asio::ip::tcp::socket>;
 
 // Runs wait_readable() then read_head() on the near side; returns the head's target or why not.
+// `idle_calls` counts the calls of wait_readable's on_idle.
 std::string wait_then_read(testing::SocketPair& pair, Reader& reader,
-                           const std::function<void()>& meanwhile = {}) {
+                           const std::function<void()>& meanwhile = {}, int* idle_calls = nullptr) {
     std::optional<std::string> result;
     asio::co_spawn(
         pair.io,
         [&]() -> asio::awaitable<void> {
-            if (!co_await reader.wait_readable()) {
+            if (!co_await reader.wait_readable([&] { idle_calls && ++*idle_calls; })) {
                 result = "<not readable>";
                 co_return;
             }
@@ -41,7 +42,25 @@ TEST(MessageReaderWaitReadable, BytesAlreadyThereAreReadAtOnce) {
     testing::SocketPair pair;
     Reader reader(pair.near, MessageParser::Kind::request, 8192);
     asio::write(pair.far, asio::buffer(std::string("GET /now HTTP/1.1\r\nHost: a\r\n\r\n")));
-    EXPECT_EQ(wait_then_read(pair, reader), "/now");
+    int idle_calls = 0;
+    EXPECT_EQ(wait_then_read(pair, reader, {}, &idle_calls), "/now");
+    EXPECT_EQ(idle_calls, 0);  // never idle: nothing to free
+}
+
+TEST(MessageReaderWaitReadable, CallsOnIdleOnceBeforeItWaits) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    asio::steady_timer later(pair.io);
+    int idle_calls = 0;
+    auto send_later = [&] {
+        later.expires_after(100ms);
+        later.async_wait([&](const asio::error_code&) {
+            asio::write(pair.far,
+                        asio::buffer(std::string("GET /later HTTP/1.1\r\nHost: a\r\n\r\n")));
+        });
+    };
+    EXPECT_EQ(wait_then_read(pair, reader, send_later, &idle_calls), "/later");
+    EXPECT_EQ(idle_calls, 1);
 }
 
 TEST(MessageReaderWaitReadable, WaitsForBytesThatComeLater) {

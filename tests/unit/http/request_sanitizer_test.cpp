@@ -65,6 +65,26 @@ TEST(CheckRequestHead, OnlyChunkedTransferCodingInHttp11) {
     EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n"), 0);
 }
 
+// Field lines of one name are one comma-separated list (RFC 9110 5.3); the last line alone does
+// not decide.
+TEST(CheckRequestHead, TransferEncodingLinesAreCombined) {
+    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n"),
+              400);
+    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n"),
+              400);
+}
+
+TEST(CheckRequestHead, UpgradeRequestsHaveNoBody) {
+    constexpr std::string_view upgrade =
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n";
+    EXPECT_EQ(status_of(std::string(upgrade) + "\r\n"), 0);
+    EXPECT_EQ(status_of(std::string(upgrade) + "Content-Length: 0\r\n\r\n"), 0);
+    EXPECT_EQ(status_of(std::string(upgrade) + "Content-Length: 5\r\n\r\n"), 400);
+    EXPECT_EQ(status_of(std::string(upgrade) + "Transfer-Encoding: chunked\r\n\r\n"), 400);
+}
+
 TEST(CheckRequestHead, TargetRules) {
     EXPECT_EQ(status_of("GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n"), 400);

@@ -64,3 +64,77 @@ TEST(ProcessMetrics, RunnableTimeGrowsWhileBusy) {
 
 }  // namespace
 }  // namespace passenger::pool
+
+#include "pool/process.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace passenger::pool {
+namespace {
+
+// A process group like a `/bin/sh -c` app: a small leader, and a child (the real app) holding
+// 32 MiB of private memory. Both wait for SIGKILL. The leader's pid is the group's id.
+class WrapperGroup {
+  public:
+    WrapperGroup() {
+        int ready[2];
+        EXPECT_EQ(::pipe(ready), 0);
+        leader_ = ::fork();
+        if (leader_ == 0) {
+            ::setpgid(0, 0);
+            if (::fork() == 0) {
+                static std::vector<char> held(32 * 1024 * 1024);
+                std::memset(held.data(), 1, held.size());
+                (void)!::write(ready[1], "x", 1);
+                for (;;) ::pause();
+            }
+            for (;;) ::pause();
+        }
+        ::setpgid(leader_, leader_);  // also here: no race with the first look
+        char byte;
+        EXPECT_EQ(::read(ready[0], &byte, 1), 1);
+        ::close(ready[0]);
+        ::close(ready[1]);
+    }
+    ~WrapperGroup() {
+        ::kill(-leader_, SIGKILL);
+        ::waitpid(leader_, nullptr, 0);
+    }
+    pid_t leader() const { return leader_; }
+
+  private:
+    pid_t leader_ = -1;
+};
+
+TEST(ProcessMetrics, AProcessGroupHasItsLeaderFirstAndItsChildren) {
+    WrapperGroup group;
+    auto members = process_group_members({group.leader(), 999999999});
+    ASSERT_EQ(members.size(), 1u) << "a group with no member is absent";
+    const std::vector<pid_t>& pids = members[group.leader()];
+    ASSERT_EQ(pids.size(), 2u);
+    EXPECT_EQ(pids.front(), group.leader());
+    EXPECT_TRUE(process_group_members({}).empty());
+}
+
+TEST(ProcessMetrics, AProcessCountsWithEverythingInItsGroup) {
+    WrapperGroup group;
+    Process process;
+    process.pid = group.leader();
+    auto members = process_group_members({process.pid});
+    sample_process_group(process, members[process.pid], 1.0);
+    EXPECT_GT(process.private_memory_kb, 32u * 1024) << "the child's memory counts";
+    ASSERT_TRUE(process.last_cpu_sample.has_value());
+    EXPECT_EQ(process.last_runnable_ns.size(), 2u) << "each member's main thread is sampled";
+
+    // The leader alone is small: what the pool saw before it counted the group.
+    Process leader_only;
+    sample_process_group(leader_only, {group.leader()}, 1.0);
+    EXPECT_LT(leader_only.private_memory_kb, 16u * 1024);
+}
+
+}  // namespace
+}  // namespace passenger::pool

@@ -127,6 +127,35 @@ TEST_F(ClientWriterTest, AProducerNeverWaitsForASlowClientAndEveryByteArrivesInO
     EXPECT_TRUE(received == expected);
 }
 
+// A full disk: every spill fails. Nothing is cut off: the bytes wait in memory, and a producer
+// that waits for them (as the proxy does) gets every byte to the client, in order.
+TEST_F(ClientWriterTest, BytesTheBufferCannotTakeWaitAndAllArriveInOrder) {
+    settings_.directory = "/nonexistent/passenger-test";
+    ClientWriter writer(pair_.near, settings_, deadline_, 10s);
+    std::string expected;
+    int held = 0;
+    auto produce = [&]() -> asio::awaitable<bool> {
+        for (int i = 0; i < 40; ++i) {
+            std::string piece = pattern(100 * 1024 + i, i);
+            expected += piece;
+            if (!writer.write(piece)) co_return false;
+            if (writer.holding_unbuffered()) {
+                ++held;
+                EXPECT_LE(writer.queued(), 3u * 101 * 1024) << "no more than a few pieces wait";
+                co_await writer.wait_until_buffered();
+            }
+        }
+        co_return co_await writer.finish();
+    };
+    std::string received;
+    std::optional<bool> finished = run_to_end(produce, &received);
+    ASSERT_TRUE(finished.has_value());
+    EXPECT_TRUE(*finished);
+    EXPECT_GT(held, 0) << "the buffer could not take some pieces";
+    ASSERT_EQ(received.size(), expected.size());
+    EXPECT_TRUE(received == expected);
+}
+
 TEST_F(ClientWriterTest, AClientThatStopsReadingFailsAfterTheSendTimeout) {
     ClientWriter writer(pair_.near, settings_, deadline_, 1s);
     bool hook_called = false;

@@ -20,7 +20,7 @@ TEST(AppRequestHeadSanitizing, DropsHeadersWithUnderscoresAndForwardedSpoofs) {
                               {"Remote_User", "admin"},
                               {"X-Forwarded-Host", "evil.example"},
                               {"X-Kept", "1"}});
-    std::string out = app_request_head(head, "10.0.0.1");
+    std::string out = app_request_head(head, "10.0.0.1", 0);
     EXPECT_EQ(out.find('_'), std::string::npos) << out;
     EXPECT_EQ(out.find("evil.example"), std::string::npos);
     EXPECT_NE(out.find("X-Forwarded-Host: site.example\r\n"), std::string::npos);
@@ -30,7 +30,7 @@ TEST(AppRequestHeadSanitizing, DropsHeadersWithUnderscoresAndForwardedSpoofs) {
 TEST(AppRequestHeadSanitizing, NoForwardedHostWithoutHost) {
     auto head = request_with({});
     head.http_minor = 0;
-    EXPECT_EQ(app_request_head(head, "10.0.0.1").find("X-Forwarded-Host"), std::string::npos);
+    EXPECT_EQ(app_request_head(head, "10.0.0.1", 0).find("X-Forwarded-Host"), std::string::npos);
 }
 
 TEST(AppRequestHeadSanitizing, BufferedBodiesGoWithContentLength) {

@@ -34,14 +34,14 @@ TEST(AppRequestHead, AnUpgradeKeepsAskingForIt) {
                        {"Upgrade", "websocket"},
                        {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
                        {"Sec-WebSocket-Version", "13"}};
-    std::string head = app_request_head(request, "10.0.0.1");
+    std::string head = app_request_head(request, "10.0.0.1", 0);
     EXPECT_NE(head.find("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"), std::string::npos)
         << head;
     EXPECT_NE(head.find("\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"), std::string::npos);
     EXPECT_EQ(head.find("keep-alive"), std::string::npos) << head;
 
     request.upgrade = false;  // llhttp saw no upgrade (say, no "Connection: upgrade")
-    head = app_request_head(request, "10.0.0.1");
+    head = app_request_head(request, "10.0.0.1", 0);
     EXPECT_EQ(head.find("Upgrade: websocket"), std::string::npos) << head;
     EXPECT_NE(head.find("Connection: keep-alive\r\n\r\n"), std::string::npos);
 }

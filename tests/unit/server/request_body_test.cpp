@@ -7,6 +7,9 @@
 #include <asio/write.hpp>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <csignal>
 
 #include <optional>
 
@@ -22,10 +25,11 @@ struct Outcome {
 };
 
 // Sends `request` from the client side, then reads its head and body on the server side.
-Outcome read_body(const std::string& request, BodyReadLimits limits, size_t memory_limit = 1024) {
+Outcome read_body(const std::string& request, BodyReadLimits limits, size_t memory_limit = 1024,
+                  std::string directory = "/tmp") {
     testing::SocketPair pair;
     asio::write(pair.far, asio::buffer(request));
-    http::BodyBufferSettings settings{"/tmp", memory_limit};
+    http::BodyBufferSettings settings{directory, memory_limit};
     http::BodyBuffer buffer(settings);
     SocketDeadline deadline(pair.near, 1s);
     proxy::ClientReader reader(pair.near, http::MessageParser::Kind::request, 8192);
@@ -86,6 +90,25 @@ TEST(ReadRequestBody, BrokenChunkedFramingIsInvalid) {
     Outcome outcome = read_body(
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n", {});
     EXPECT_EQ(outcome.result, BodyReadResult::invalid);
+}
+
+// The temp file cannot be written: over the largest file allowed (RLIMIT_FSIZE here, a file
+// system's limit elsewhere) is a body too large; an unusable folder is the server's failure.
+TEST(ReadRequestBody, ABodyTheTempFileCannotTakeIsTooLargeOrAStorageFailure) {
+    const std::string request =
+        "POST / HTTP/1.1\r\nContent-Length: 8000\r\n\r\n" + std::string(8000, 'x');
+    EXPECT_EQ(read_body(request, {}, 1024, "/nonexistent/passenger-test").result,
+              BodyReadResult::storage_failed);
+
+    rlimit saved{};
+    ::getrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = saved;
+    limit.rlim_cur = 4096;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    Outcome outcome = read_body(request, {});
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    EXPECT_EQ(outcome.result, BodyReadResult::too_large);
 }
 
 }  // namespace

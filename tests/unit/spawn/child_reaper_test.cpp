@@ -1,5 +1,7 @@
 #include "spawn/child_reaper.hpp"
 
+#include "common/exit_status.hpp"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,11 +10,6 @@
 
 namespace passenger::spawn {
 namespace {
-
-TEST(DescribeExit, NamesCodeOrSignal) {
-    EXPECT_EQ(describe_exit(3 << 8), "exited with code 3");
-    EXPECT_NE(describe_exit(SIGKILL).find("signal 9"), std::string::npos);
-}
 
 TEST(ChildReaper, ReportsExitOfWatchedChildEvenIfItExitedFirst) {
     asio::io_context io;

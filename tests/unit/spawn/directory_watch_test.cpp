@@ -75,3 +75,30 @@ TEST_F(DirectoryWatchTest, ReportsFailureForAMissingDirectory) {
 
 }  // namespace
 }  // namespace passenger::spawn
+
+namespace passenger::spawn {
+namespace {
+
+TEST_F(DirectoryWatchTest, ADeletedDirectoryIsNoLongerWatchedUntilStartedAgain) {
+    asio::io_context io;
+    int changes = 0;
+    DirectoryWatch watch(io, [&] { ++changes; });
+    std::string sub = directory_ + "/sub";
+    std::filesystem::create_directory(sub);
+    ASSERT_EQ(watch.start(sub, IN_CREATE | IN_DELETE), "");
+    EXPECT_TRUE(watch.watching(sub));
+    std::filesystem::remove(sub);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (watch.watching(sub) && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+    EXPECT_FALSE(watch.watching(sub));
+
+    std::filesystem::create_directory(sub);
+    ASSERT_EQ(watch.start(sub), "");
+    int before = changes;
+    std::ofstream(sub + "/file") << "x";
+    run_until(io, changes, before + 1);
+    EXPECT_GT(changes, before);
+}
+
+}  // namespace
+}  // namespace passenger::spawn

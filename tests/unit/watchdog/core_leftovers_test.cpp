@@ -20,6 +20,9 @@ TEST(CoreLeftoversTest, RemovesOnlyTheDeadCoresOwnSocketFolders) {
     const fs::path parent = pattern;
     fs::create_directories(parent / "passenger-core.123.a1b2c3");
     std::ofstream(parent / "passenger-core.123.a1b2c3" / "app-0.sock") << "";
+    // What the app user may plant inside its socket folder: links out of it.
+    fs::create_directory_symlink(parent / "elsewhere",
+                                 parent / "passenger-core.123.a1b2c3" / "linked-folder");
     fs::create_directories(parent / "passenger-core.1234.d4e5f6");  // another core
     std::ofstream(parent / "passenger-core.123.file") << "";        // not a folder
     fs::create_directories(parent / "elsewhere" / "keep");

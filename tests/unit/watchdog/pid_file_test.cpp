@@ -30,11 +30,14 @@ pid_t dead_pid() {
 }
 
 TEST_F(PidFile, WrittenPidReadsBack) {
-    ASSERT_EQ(write_pid_file(path_, 12345), "");
+    ASSERT_EQ(write_pid_file(path_, 12345).error, "");
     PidFileContents contents = read_pid_file(path_);
     EXPECT_EQ(contents.state, PidFileContents::State::valid);
     EXPECT_EQ(contents.pid, 12345);
-    EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp" + std::to_string(::getpid())));
+    // No temporary file is left behind.
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(folder_),
+                            std::filesystem::directory_iterator()),
+              1);
 }
 
 TEST_F(PidFile, MissingFileIsNotAnError) {
@@ -53,16 +56,38 @@ TEST_F(PidFile, GarbageIsMalformed) {
 }
 
 TEST_F(PidFile, WritingIntoAMissingFolderFailsWithOneLine) {
-    std::string error = write_pid_file(folder_ + "/nope/x.pid", 1);
-    EXPECT_EQ(error, "cannot write pid file " + folder_ + "/nope/x.pid: No such file or directory");
+    std::string error = write_pid_file(folder_ + "/nope/x.pid", 1).error;
+    EXPECT_EQ(error, "cannot write pid file " + folder_ + "/nope/x.pid: " + folder_ +
+                         "/nope: No such file or directory");
 }
 
 TEST_F(PidFile, RemovesOnlyItsOwnFile) {
-    ASSERT_EQ(write_pid_file(path_, 111), "");
+    ASSERT_EQ(write_pid_file(path_, 111).error, "");
     remove_pid_file_if_owned(path_, 222);
     EXPECT_TRUE(std::filesystem::exists(path_));
     remove_pid_file_if_owned(path_, 111);
     EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(PidFile, APidIsBelievedOnlyWhileItsProcessHoldsTheFile) {
+    WrittenPidFile written = write_pid_file(path_, ::getpid());
+    ASSERT_EQ(written.error, "");
+    PidFileContents contents = read_pid_file(path_);
+    EXPECT_EQ(pid_file_holder(contents), PidFileHolder::server);
+    EXPECT_EQ(check_pid_file_holder(path_, contents), "");
+
+    written.file.reset();
+    EXPECT_EQ(pid_file_holder(contents), PidFileHolder::other_process);
+    EXPECT_NE(check_pid_file_holder(path_, contents).find("is not the server"), std::string::npos);
+}
+
+TEST_F(PidFile, ALinkAtThePidFileIsReplacedNotWrittenThrough) {
+    std::ofstream(folder_ + "/precious") << "precious";
+    std::filesystem::create_symlink(folder_ + "/precious", path_);
+    ASSERT_EQ(write_pid_file(path_, 4321).error, "");
+    std::ifstream precious(folder_ + "/precious");
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(precious), {}), "precious");
+    EXPECT_EQ(read_pid_file(path_).pid, 4321);
 }
 
 TEST(ProcessIsAlive, TellsLiveFromStale) {

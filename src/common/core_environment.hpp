@@ -1,9 +1,11 @@
 // The contract between the watchdog and `passenger core` (the hidden subcommand it execs).
-// The watchdog sets these variables; the core reads and then unsets them so that app processes
-// never see them.
+// The watchdog sets these variables; the core reads and then unsets them, and the spawner leaves
+// them out of an app's environment (is_core_variable), so that app processes never see them.
 #pragma once
 
-namespace passenger::watchdog {
+#include <string_view>
+
+namespace passenger {
 
 // The whole config::Options as JSON.
 inline constexpr const char* kCoreOptionsVariable = "PASSENGER_CORE_OPTIONS";
@@ -19,4 +21,14 @@ inline constexpr const char* kWatchdogPidVariable = "PASSENGER_WATCHDOG_PID";
 inline constexpr int kCoreListenFd = 3;
 inline constexpr int kCoreReadyFd = 4;
 
-}  // namespace passenger::watchdog
+// Whether an environment entry ("NAME=value") is one of the variables above.
+inline bool is_core_variable(std::string_view entry) {
+    for (std::string_view name :
+         {kCoreOptionsVariable, kListenFdVariable, kReadyFdVariable, kWatchdogPidVariable}) {
+        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+            return true;
+    }
+    return false;
+}
+
+}  // namespace passenger

@@ -1,0 +1,80 @@
+// All apps of one core: a Group per app, the --max-pool-size cap they share, eviction (a full
+// pool makes room for an app that needs a process by draining the longest-idle process of another
+// app), and the apps' comings and goings when the configuration changes. Owned by the Server.
+#pragma once
+
+#include "config/options.hpp"
+#include "pool/app_settings.hpp"
+#include "pool/group.hpp"
+#include "spawn/child_reaper.hpp"
+#include "spawn/spawner.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace passenger::pool {
+
+class Pool {
+  public:
+    // `max_pool_size`: --max-pool-size, for all apps together.
+    Pool(asio::io_context& io, int max_pool_size, spawn::Spawner& spawner,
+         spawn::ChildReaper& reaper);
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+    ~Pool();
+
+    // The app's group (group_key: its root folder), created and started on first use. Settings
+    // that differ from the group's (app_settings_fingerprint) replace them and restart the app.
+    // The reference stays valid until the group is removed and its last request has ended.
+    Group& group_for(std::shared_ptr<const config::Options> app_options);
+    Group* find_group(const std::string& key) const;
+    // In order of creation.
+    std::vector<Group*> groups() const;
+    // An app no longer configured: its queued requests get 503, its processes stop (as at
+    // shutdown), and the group is destroyed once nothing refers to it. False if there is none.
+    bool remove_group(const std::string& key);
+    // Removes every group whose key is not in `keys`.
+    void retain_only(const std::vector<std::string>& keys);
+    // Stops every app and waits until their processes are gone.
+    asio::awaitable<void> shutdown();
+
+    int max_pool_size() const { return max_pool_size_; }
+    // Processes that count against the cap: ready ones and spawns in flight, across all apps.
+    int live_count() const;
+
+    // For groups.
+    asio::io_context& io() { return io_; }
+    spawn::Spawner& spawner() { return spawner_; }
+    spawn::ChildReaper& reaper() { return reaper_; }
+    bool has_room() const { return live_count() < max_pool_size_; }
+    // True if `group` may spawn now: the pool has room, or another app's longest-idle process
+    // (ready, no requests) was drained to make some.
+    bool make_room_for(const Group& group);
+    // A process became idle, or left the pool: room for an app whose requests wait, maybe.
+    void on_process_idle() { serve_waiting_groups(); }
+    void on_process_gone() { serve_waiting_groups(); }
+
+  private:
+    void serve_waiting_groups();
+    asio::awaitable<void> retire(std::unique_ptr<Group> group);
+
+    struct Entry {
+        std::unique_ptr<Group> group;
+        std::string fingerprint;  // of the group's current settings
+    };
+
+    asio::io_context& io_;
+    int max_pool_size_;
+    spawn::Spawner& spawner_;
+    spawn::ChildReaper& reaper_;
+    std::vector<Entry> entries_;
+    int retiring_ = 0;  // removed groups still stopping
+    bool serving_waiting_groups_ = false;
+    bool shutting_down_ = false;
+};
+
+}  // namespace passenger::pool
