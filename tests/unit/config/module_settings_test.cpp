@@ -55,7 +55,10 @@ TEST(ModuleSettings, MalformedBlocksAreRefused) {
 }
 
 TEST(ModuleSettings, RequestFields) {
-    auto fields = parse_request_fields("client_address\0192.0.2.1\0https\0on\0future\0x\0"s);
+    // Split after "\0": "\0192" would be an octal escape.
+    auto fields = parse_request_fields(
+        "client_address\0"
+        "192.0.2.1\0https\0on\0future\0x\0"s);
     ASSERT_TRUE(std::holds_alternative<RequestFields>(fields));
     EXPECT_EQ(std::get<RequestFields>(fields).client_address, "192.0.2.1");
     EXPECT_TRUE(std::get<RequestFields>(fields).https);
