@@ -237,5 +237,5 @@ test('a SIGKILLed core comes back and serves without a reload', { timeout: 90000
     assert.notEqual(served.pid, app);
     const [newCore] = passengerProcesses(nginx).cores;
     assert.ok(newCore && newCore !== core);
-    assert.match(nginx.log(), /Core process \d+ exited with signal 9; restarting/);
+    assert.match(nginx.log(), /Core process \d+ was killed by signal 9 \(Killed\); restarting/);
 });
