@@ -239,3 +239,29 @@ test('a SIGKILLed core comes back and serves without a reload', { timeout: 90000
     assert.ok(newCore && newCore !== core);
     assert.match(nginx.log(), /Core process \d+ was killed by signal 9 \(Killed\); restarting/);
 });
+
+test('two apps in two server blocks share one pool: passenger_max_pool_size 1 makes the idle one give way', { timeout: 120000 }, async (t) => {
+    const [first, second] = [await echoApp(t), await echoApp(t)];
+    const prefix = await makePrefix(t);
+    const [portA, portB] = [await freePort(), await freePort()];
+    const servers = [
+        { port: portA, body: `        root ${first}/public;\n        passenger_enabled on;` },
+        { port: portB, body: `        root ${second}/public;\n        passenger_enabled on;` },
+    ];
+    const config = nginxConfig(prefix, { servers, http: '    passenger_max_pool_size 1;' });
+    const nginx = await startNginx(t, prefix, config, { waitPort: portA });
+
+    const a = await request(portA, '/env');
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.json().cwd, first);
+    const pidA = a.json().pid;
+    // The pool is full with the first app's process: the second app's first request drains it.
+    const b = await request(portB, '/env');
+    assert.equal(b.status, 200, b.text);
+    assert.equal(b.json().cwd, second);
+    await waitForGone([pidA], { timeoutMs: 20000, what: `the first app's process to make room\n${nginx.log()}` });
+    // And back: the first app is served again by a new process.
+    const again = await request(portA, '/pid');
+    assert.equal(again.status, 200, again.text);
+    assert.notEqual(again.json().pid, pidA);
+});
