@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -28,6 +28,10 @@ build: $(DEPS_STAMP)
 	for tool in passenger-status passenger-memory-stats passenger-config; do \
 		ln -sf ../$(BUILD_DIR)/passenger bin/$$tool; done
 
+# The nginx module (build/ngx_http_passenger_module.so; `bin/passenger-config about nginx-module`).
+nginx-module: build
+	cmake --build $(BUILD_DIR) --target nginx_module
+
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120
 
@@ -36,7 +40,7 @@ asan-test: $(DEPS_STAMP)
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300
 
-integration-test: build
+integration-test: build nginx-module
 	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
 
 # Fault injection under load (tests/chaos/README.md): one file at a time, since each loads the

@@ -11,6 +11,7 @@ packages=(
     curl procps
     ruby ruby-rack python3
     chromium
+    nginx nginx-dev
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,4 +1,4 @@
-// passenger-config restart-app [APP_ROOT] | list-instances | --version
+// passenger-config restart-app [APP_ROOT] | list-instances | about root|nginx-module | --version
 #include "admin/admin_client.hpp"
 #include "cli/inspection_options.hpp"
 #include "cli/instance_selection.hpp"
@@ -137,6 +137,13 @@ int run_config_command(const std::vector<std::string>& args) {
     }
     if (command_line.version) {
         fmt::print("Passenger {}\n", PASSENGER_VERSION);
+        return 0;
+    }
+    if (command_line.command == "about") {
+        // The checkout this binary was built from holds bin/passenger: it is passenger_root.
+        fmt::print("{}\n", command_line.about == "root" ? PASSENGER_SOURCE_ROOT
+                                                        : PASSENGER_BUILD_DIR
+                               "/ngx_http_passenger_module.so");
         return 0;
     }
     std::string registry = admin::registry_dir(command_line.registry_dir);

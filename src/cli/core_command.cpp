@@ -1,3 +1,4 @@
+#include "cli/module_app_options.hpp"
 #include "cli/subcommands.hpp"
 #include "common/core_environment.hpp"
 #include "common/log.hpp"
@@ -83,7 +84,10 @@ int run_core_command() {
         return 1;
     }
     keep_from_app_processes(*listen_fd);
-    return server::run_core(options, *listen_fd);
+    if (options.integration_mode.empty()) return server::run_core(options, *listen_fd);
+    return server::run_core(options, *listen_fd, [&options](const nlohmann::json& settings) {
+        return module_app_options(options, settings);
+    });
 }
 
 }  // namespace passenger::cli

@@ -22,6 +22,8 @@ constexpr std::string_view kConfigUsage =
     "  restart-app [APP_ROOT]  Restart the app in APP_ROOT (or the only app being served);\n"
     "                          rolling when the server runs with --rolling-restarts\n"
     "  list-instances          List the running Passenger instances\n"
+    "  about root              The value for nginx's passenger_root\n"
+    "  about nginx-module      The nginx module to load (load_module PATH;)\n"
     "\n"
     "Options:\n"
     "  --instance NAME               The instance to use when several are running\n"
@@ -112,6 +114,14 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
     }
     if (first == "-v" || first == "--version" || first == "version") {
         result.version = true;
+        return result;
+    }
+    if (first == "about") {
+        result.command = "about";
+        if (args.size() != 2 || (args[1] != "root" && args[1] != "nginx-module"))
+            result.error = "expects one of: root, nginx-module";
+        else
+            result.about = args[1];
         return result;
     }
     if (first != "restart-app" && first != "list-instances") {

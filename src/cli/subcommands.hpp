@@ -12,6 +12,8 @@ int run_stop_command(const std::vector<std::string>& args);
 // Hidden: what the watchdog execs. Reads its configuration from the environment
 // (common/core_environment.hpp), not from arguments.
 int run_core_command();
+// Hidden: what the nginx module execs once per nginx master (watchdog/nginx_watchdog.hpp).
+int run_nginx_watchdog_command(const std::vector<std::string>& args);
 
 // The inspection tools, reached through symlinks named after them (argv[0]); `args` are the
 // words after the program name.

@@ -45,6 +45,9 @@ struct Options {
     // Where the instance registers for passenger-status & co; absolute. Empty: the default
     // (admin::registry_dir: $PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp).
     std::string instance_registry_dir;
+    // "nginx": the core serves the nginx module on a Unix socket, many apps, each request bringing
+    // its app's settings (src/integrations/README.md); empty: Standalone, the one app above.
+    std::string integration_mode;
 
     // The application.
     std::string app_type;      // node, rack, wsgi, meteor or generic; empty = detect

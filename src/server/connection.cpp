@@ -7,6 +7,7 @@
 #include "http/write_helpers.hpp"
 #include "proxy/client_writer.hpp"
 #include "proxy/forward.hpp"
+#include "server/integration_channel.hpp"
 #include "server/parked_connection.hpp"
 #include "server/request_body.hpp"
 
@@ -97,6 +98,7 @@ class ClientConnection {
     asio::awaitable<void> run();
 
   private:
+    asio::awaitable<bool> begin_channel();
     asio::awaitable<bool> serve_request();
     asio::awaitable<bool> read_body(bool expects_continue);
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
@@ -106,13 +108,15 @@ class ClientConnection {
     Server& server_;
     const FrontEndSettings& settings_;
     asio::ip::tcp::socket socket_;
-    const std::string address_;
+    std::string address_;  // in integration mode, the address nginx's client connected from
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
     proxy::ClientReader reader_;
     proxy::ClientWriter writer_;
     http::BodyBuffer request_body_;
     std::string scratch_;
+    // Integration mode: the app the module's settings block named (or why there is none).
+    IntegrationApps::App app_;
 };
 
 asio::awaitable<void> ClientConnection::run() {
@@ -129,11 +133,14 @@ asio::awaitable<void> ClientConnection::run() {
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
     // one read (the usual case) never touches the timer. A connection idle for park_after is
-    // parked with the rest of its keep-alive timeout (this coroutine ends).
+    // parked with the rest of its keep-alive timeout (this coroutine ends). Connections from the
+    // nginx module carry one request each and start with its channel preamble: never parked.
     const auto keepalive = settings_.keepalive_timeout;
-    const bool parks = keepalive == keepalive.zero() || keepalive > park_after;
+    const bool parks = (keepalive == keepalive.zero() || keepalive > park_after) &&
+                       server_.integration_apps() == nullptr;
     if (!resumed) deadline_.expires_after(settings_.header_timeout);
-    for (bool first = !resumed;; first = false) {
+    const bool usable = resumed || co_await begin_channel();
+    for (bool first = !resumed; usable; first = false) {
         registration->busy = false;
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(parks ? park_after : keepalive);
@@ -184,6 +191,22 @@ asio::awaitable<void> ClientConnection::run() {
     server_.unregister_connection(registration);
 }
 
+// From the nginx module, a connection starts with the app's settings and the request's fields
+// (server/integration_channel.hpp); returns false when they are unusable.
+asio::awaitable<bool> ClientConnection::begin_channel() {
+    IntegrationApps* apps = server_.integration_apps();
+    if (apps == nullptr) co_return true;
+    ChannelPreamble preamble;
+    std::string error = co_await read_channel_preamble(socket_, preamble);
+    if (!error.empty()) {
+        if (error != "closed") log::error("Refused a connection from the nginx module: {}", error);
+        co_return false;
+    }
+    address_ = std::move(preamble.fields.client_address);
+    app_ = apps->app_for(preamble.settings_block);
+    co_return true;
+}
+
 // While a connection waits for its next request it holds no buffer and no head storage; they
 // are allocated again when bytes arrive.
 void ClientConnection::release_idle_memory() {
@@ -197,8 +220,10 @@ void ClientConnection::release_idle_memory() {
 asio::awaitable<bool> ClientConnection::serve_request() {
     http::MessageHead& head = reader_.parser().head();
     // Listed by passenger-status --show=requests until answered.
-    auto record =
-        server_.requests().track(head.method, head.target, address_, server_.options().app_root);
+    const bool integration = server_.integration_apps() != nullptr;
+    auto record = server_.requests().track(
+        head.method, head.target, address_,
+        integration && app_.options ? app_.options->app_root : server_.options().app_root);
     if (http::Rejection rejection = http::check_request_head(head))
         co_return co_await reject(rejection.status, std::string(rejection.reason), head.has_body());
     if (http::Rejection rejection = http::normalize_request_target(head))
@@ -215,7 +240,8 @@ asio::awaitable<bool> ClientConnection::serve_request() {
 
     record->state = admin::RequestState::serving_static_file;
     bool written = false;
-    if (co_await try_static(server_, writer_, head, keep_alive, written))
+    // Behind nginx, nginx serves the files.
+    if (!integration && co_await try_static(server_, writer_, head, keep_alive, written))
         co_return written&& keep_alive;
 
     // Upgrade requests too (they have no body: check_request_head).
@@ -226,8 +252,10 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
     record->state = admin::RequestState::for_app;
     context.process_pid = &record->pid;
-    bool continues =
-        co_await proxy::forward(context, server_.pool().group_for(server_.app_options()));
+    if (integration && !app_.options)
+        co_return co_await reject(500, "The app's settings are not usable: " + app_.error);
+    bool continues = co_await proxy::forward(
+        context, server_.pool().group_for(integration ? app_.options : server_.app_options()));
     record->state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
     continues = co_await writer_.finish() && continues;

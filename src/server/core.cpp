@@ -46,7 +46,7 @@ void warn_if_too_few_descriptors(const FileLimit& limit, int max_connections) {
 
 }  // namespace
 
-int run_core(const config::Options& options, int listen_fd) {
+int run_core(const config::Options& options, int listen_fd, AppOptionsParser app_options_parser) {
     // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
     FileLimit file_limit = raise_open_file_limit();
@@ -59,7 +59,7 @@ int run_core(const config::Options& options, int listen_fd) {
     // Everything in the core runs on this one thread, so the scheduler and the reactor need no
     // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
     asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);
-    Server server(io, options, listen_fd);
+    Server server(io, options, listen_fd, std::move(app_options_parser));
 
     asio::signal_set stop_signals(io, SIGTERM, SIGINT);
     stop_signals.async_wait([&](const asio::error_code& error, int signal) {

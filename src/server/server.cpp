@@ -27,7 +27,11 @@ asio::ip::tcp protocol_of(int fd) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, const config::Options& options, int listen_fd)
+// In integration mode the listening socket is a Unix socket; the tcp acceptor and sockets carry
+// it all the same (accept, read, write and shutdown are the same calls), so the front end needs
+// no second socket type. Only the peer address differs: the module sends the client's.
+Server::Server(asio::io_context& io, const config::Options& options, int listen_fd,
+               AppOptionsParser app_options_parser)
     : io_(io),
       options_(options),
       acceptor_(io, protocol_of(listen_fd), listen_fd),
@@ -38,10 +42,13 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       static_files_(options.app_root + "/public"),
       front_end_(options.front_end),
       admin_(io, options, pool_, requests_),
+      integration_apps_(app_options_parser
+                            ? std::make_unique<IntegrationApps>(std::move(app_options_parser))
+                            : nullptr),
       accepting_resumes_(io) {}
 
 void Server::start() {
-    pool_.group_for(app_options_);
+    if (!integration_apps_) pool_.group_for(app_options_);  // integration: on first request
     admin_.start();  // a failure is logged; the server serves anyway
     asio::co_spawn(io_, accept_loop(), asio::detached);
 }

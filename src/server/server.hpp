@@ -7,6 +7,7 @@
 #include "config/options.hpp"
 #include "pool/pool.hpp"
 #include "server/front_end_settings.hpp"
+#include "server/integration_apps.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
 #include "static/static_files.hpp"
@@ -23,7 +24,10 @@ namespace passenger::server {
 
 class Server {
   public:
-    Server(asio::io_context& io, const config::Options& options, int listen_fd);
+    // With an `app_options_parser`, the server serves the nginx module (integration mode): the
+    // apps come from the settings each connection starts with, not from `options`.
+    Server(asio::io_context& io, const config::Options& options, int listen_fd,
+           AppOptionsParser app_options_parser = {});
 
     // Spawns the minimum number of app processes and starts accepting.
     void start();
@@ -38,6 +42,8 @@ class Server {
     const std::shared_ptr<const config::Options>& app_options() const { return app_options_; }
     const static_files::StaticFiles& static_files() const { return static_files_; }
     const FrontEndSettings& front_end() const { return front_end_; }
+    // Integration mode's apps; null in Standalone mode.
+    IntegrationApps* integration_apps() { return integration_apps_.get(); }
     // Requests being answered, for passenger-status --show=requests (admin/).
     admin::RequestRegistry& requests() { return requests_; }
 
@@ -69,6 +75,7 @@ class Server {
     FrontEndSettings front_end_;
     admin::RequestRegistry requests_;
     admin::InstanceAdmin admin_;  // the registry entry and the admin socket
+    std::unique_ptr<IntegrationApps> integration_apps_;
     std::list<ConnectionEntry> connections_;
     // Accepted connections whose coroutine has not registered yet: with connections_ (registered
     // ones, parked included), what --max-connections counts.

@@ -79,14 +79,16 @@ void CoreSupervisor::wait_for_events() {
         timeout_ms =
             static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, remaining.count()));
     }
-    pollfd fds[2] = {{signals_.fd(), POLLIN, 0}, {ready_reader_.get(), POLLIN, 0}};
-    int count = ready_reader_.valid() ? 2 : 1;
-    if (::poll(fds, count, timeout_ms) < 0 && errno != EINTR) {
+    // An invalid descriptor (-1) is skipped by poll().
+    pollfd fds[3] = {
+        {signals_.fd(), POLLIN, 0}, {ready_reader_.get(), POLLIN, 0}, {lifeline_.get(), POLLIN, 0}};
+    if (::poll(fds, 3, timeout_ms) < 0 && errno != EINTR) {
         log::error("poll failed: {}", strerror(errno));
         ::usleep(100 * 1000);  // never spin; the next round retries
         return;
     }
-    if (count == 2 && fds[1].revents != 0) on_ready_pipe_readable();
+    if (fds[1].fd >= 0 && fds[1].revents != 0) on_ready_pipe_readable();
+    if (fds[2].fd >= 0 && fds[2].revents != 0) on_lifeline_readable();
     while (!finished_) {
         std::optional<int> signal_number = signals_.next();
         if (!signal_number) break;
@@ -174,8 +176,28 @@ void CoreSupervisor::on_stop_signal(int signal_number) {
                     sigabbrev_np(signal_number));
         return;
     }
-    stopping_ = true;
     log::notice("Received SIG{}; stopping", sigabbrev_np(signal_number));
+    begin_stop();
+}
+
+void CoreSupervisor::on_lifeline_readable() {
+    char command = 0;
+    ssize_t length = ::read(lifeline_.get(), &command, 1);
+    if (length < 0 && errno == EINTR) return;
+    lifeline_.reset();
+    if (stopping_) return;
+    const bool at_once = length == 1 && command == 's';
+    log::notice("nginx is {}; stopping{}", length == 1 ? "stopping" : "gone",
+                at_once ? " at once" : "");
+    begin_stop();
+    if (at_once && core_pid_ != 0) {
+        ::kill(core_pid_, SIGKILL);  // its apps are killed once it is reaped
+        kill_at_.reset();
+    }
+}
+
+void CoreSupervisor::begin_stop() {
+    stopping_ = true;
     if (hooks_.on_stopping) hooks_.on_stopping();
     restart_at_.reset();
     readiness_deadline_.reset();

@@ -30,6 +30,9 @@ class CoreSupervisor {
     // Returns the exit code: 0 after a requested stop, 1 when the first core failed before it was
     // ready (see startup_error()) or the core kept crashing.
     int run(SupervisorHooks hooks);
+    // The nginx module's lifeline (watchdog/nginx_watchdog.hpp): "q" or end of file stops like
+    // SIGTERM, "s" stops at once (the core and its apps are killed).
+    void watch_lifeline(FileDescriptor lifeline) { lifeline_ = std::move(lifeline); }
     const std::string& startup_error() const { return startup_error_; }
 
   private:
@@ -42,6 +45,8 @@ class CoreSupervisor {
     void on_core_exited(int wait_status);
     void on_core_failed(const std::string& what);
     void on_stop_signal(int signal_number);
+    void on_lifeline_readable();
+    void begin_stop();
     void reap_children();
     void check_deadlines();
     void finish(int exit_code);
@@ -55,6 +60,7 @@ class CoreSupervisor {
     pid_t core_pid_ = 0;  // 0 while no core runs
     Clock::time_point core_started_at_;
     FileDescriptor ready_reader_;
+    FileDescriptor lifeline_;
     bool first_ready_reported_ = false;
     bool stopping_ = false;
     int quick_failures_ = 0;

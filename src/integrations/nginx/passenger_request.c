@@ -1,0 +1,342 @@
+/*
+ * Requests of passenger_enabled locations: files under root are left to nginx; everything else
+ * goes to the core through nginx's upstream machinery, preceded by the location's settings block
+ * and the request's own fields (src/integrations/README.md). Responses stream (no buffering
+ * here: the core buffers for the app), and a 101 becomes a tunnel.
+ */
+#include "passenger_module.h"
+
+typedef struct {
+    ngx_http_status_t status;
+} passenger_request_ctx_t;
+
+static ngx_int_t create_request(ngx_http_request_t *r);
+static ngx_int_t reinit_request(ngx_http_request_t *r);
+static ngx_int_t process_status_line(ngx_http_request_t *r);
+static ngx_int_t process_header(ngx_http_request_t *r);
+static void abort_request(ngx_http_request_t *r);
+static void finalize_request(ngx_http_request_t *r, ngx_int_t rc);
+
+/* Headers the module frames itself (or that describe the nginx-client connection only). */
+static ngx_str_t own_headers[] = {ngx_string("Connection"),        ngx_string("Keep-Alive"),
+                                  ngx_string("Transfer-Encoding"), ngx_string("Content-Length"),
+                                  ngx_string("Expect"),            ngx_string("Upgrade"),
+                                  ngx_string("TE"),                ngx_string("Proxy-Connection"),
+                                  ngx_null_string};
+
+ngx_int_t passenger_init_upstream_conf(ngx_conf_t *cf, ngx_http_upstream_conf_t *upstream) {
+    static ngx_str_t hidden[] = {ngx_null_string};
+    ngx_http_upstream_conf_t parent;
+    ngx_hash_init_t hash;
+
+    upstream->connect_timeout = 10000;
+    upstream->send_timeout = 600000;
+    /* Long polls, server-sent events and idle WebSockets wait on the core that long. */
+    upstream->read_timeout = 3600000;
+    upstream->buffer_size = (size_t)ngx_pagesize;
+    upstream->buffering = 0;
+    upstream->request_buffering = 1;
+    upstream->ignore_client_abort = 0;
+    upstream->next_upstream = NGX_CONF_BITMASK_SET | NGX_HTTP_UPSTREAM_FT_OFF;
+    upstream->next_upstream_tries = 1;
+    upstream->intercept_errors = 0;
+    upstream->pass_request_headers = 0; /* create_request writes them */
+    upstream->pass_request_body = 1;
+    upstream->hide_headers = NGX_CONF_UNSET_PTR;
+    upstream->pass_headers = NGX_CONF_UNSET_PTR;
+    ngx_memzero(&parent, sizeof(parent));
+    parent.hide_headers = NGX_CONF_UNSET_PTR;
+    parent.pass_headers = NGX_CONF_UNSET_PTR;
+    hash.max_size = 512;
+    hash.bucket_size = ngx_align(64, ngx_cacheline_size);
+    hash.name = "passenger_hide_headers_hash";
+    return ngx_http_upstream_hide_headers_hash(cf, upstream, &parent, hidden, &hash);
+}
+
+/* A GET or HEAD for a file (or a folder's index.html) under root is nginx's to serve. */
+static ngx_int_t names_static_file(ngx_http_request_t *r) {
+    ngx_str_t path;
+    size_t root_length;
+    u_char *last;
+    ngx_file_info_t info;
+
+    if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) return 0;
+    last = ngx_http_map_uri_to_path(r, &path, &root_length, sizeof("index.html"));
+    if (last == NULL) return 0;
+    if (ngx_file_info(path.data, &info) == NGX_FILE_ERROR) return 0;
+    if (ngx_is_file(&info)) return 1;
+    if (!ngx_is_dir(&info) || r->uri.data[r->uri.len - 1] != '/') return 0;
+    ngx_memcpy(last, "index.html", sizeof("index.html"));
+    return ngx_file_info(path.data, &info) != NGX_FILE_ERROR && ngx_is_file(&info);
+}
+
+ngx_int_t passenger_content_handler(ngx_http_request_t *r) {
+    passenger_main_conf_t *mcf = ngx_http_get_module_main_conf(r, ngx_http_passenger_module);
+    passenger_request_ctx_t *ctx;
+    ngx_http_upstream_t *u;
+    socklen_t address_length;
+    struct sockaddr *address;
+    ngx_int_t rc;
+
+    if (names_static_file(r)) return NGX_DECLINED; /* the static and index modules follow */
+    address = passenger_core_address(&address_length);
+    if (address == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "passenger: the core was not started (see the error log at startup)");
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (ngx_http_upstream_create(r) != NGX_OK) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ctx = ngx_pcalloc(r->pool, sizeof(passenger_request_ctx_t));
+    if (ctx == NULL) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ngx_http_set_ctx(r, ctx, ngx_http_passenger_module);
+
+    u = r->upstream;
+    u->resolved = ngx_pcalloc(r->pool, sizeof(ngx_http_upstream_resolved_t));
+    if (u->resolved == NULL) return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    u->resolved->sockaddr = address;
+    u->resolved->socklen = address_length;
+    u->resolved->naddrs = 1;
+    ngx_str_set(&u->resolved->host, "passenger-core");
+    ngx_str_set(&u->schema, "passenger:");
+    u->output.tag = (ngx_buf_tag_t)&ngx_http_passenger_module;
+    u->conf = &mcf->upstream;
+    u->create_request = create_request;
+    u->reinit_request = reinit_request;
+    u->process_header = process_status_line;
+    u->abort_request = abort_request;
+    u->finalize_request = finalize_request;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_upstream_init);
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) return rc;
+    return NGX_DONE;
+}
+
+static ngx_int_t is_own_header(ngx_str_t *name) {
+    ngx_str_t *own;
+
+    for (own = own_headers; own->len; own++) {
+        if (own->len == name->len && ngx_strncasecmp(own->data, name->data, name->len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* An upgrade (WebSocket) keeps HTTP/1.1 and its Upgrade; anything else goes as HTTP/1.0, so
+ * the core answers with a Content-Length or until close, never chunked. (nginx 1.22 does not
+ * keep a pointer to the Connection header: the list is searched.) */
+static ngx_int_t is_upgrade(ngx_http_request_t *r) {
+    ngx_list_part_t *part = &r->headers_in.headers.part;
+    ngx_table_elt_t *header;
+    ngx_uint_t i;
+
+    if (r->headers_in.upgrade == NULL) return 0;
+    for (;;) {
+        header = part->elts;
+        for (i = 0; i < part->nelts; i++) {
+            if (header[i].key.len == sizeof("Connection") - 1 &&
+                ngx_strncasecmp(header[i].key.data, (u_char *)"Connection", header[i].key.len) ==
+                    0 &&
+                ngx_strlcasestrn(header[i].value.data, header[i].value.data + header[i].value.len,
+                                 (u_char *)"upgrade", sizeof("upgrade") - 2) != NULL) {
+                return 1;
+            }
+        }
+        if (part->next == NULL) return 0;
+        part = part->next;
+    }
+}
+
+static u_char *put_length(u_char *p, size_t length) {
+    *p++ = (u_char)(length >> 24);
+    *p++ = (u_char)(length >> 16);
+    *p++ = (u_char)(length >> 8);
+    *p++ = (u_char)length;
+    return p;
+}
+
+static ngx_int_t create_request(ngx_http_request_t *r) {
+    passenger_loc_conf_t *lcf = ngx_http_get_module_loc_conf(r, ngx_http_passenger_module);
+    ngx_http_upstream_t *u = r->upstream;
+    ngx_int_t upgrade = is_upgrade(r);
+    off_t body_length = 0;
+    size_t request_fields, length;
+    ngx_list_part_t *part;
+    ngx_table_elt_t *header;
+    ngx_chain_t *body, *cl;
+    ngx_uint_t i;
+    ngx_buf_t *b;
+    u_char *fields_start;
+
+    if (r->request_body != NULL) {
+        for (body = r->request_body->bufs; body != NULL; body = body->next) {
+            body_length += ngx_buf_size(body->buf);
+        }
+    }
+    request_fields = sizeof("client_address") + r->connection->addr_text.len + 1;
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) request_fields += sizeof("https") + sizeof("on");
+#endif
+    length = 4 + lcf->settings_block.len + 4 + request_fields + r->method_name.len + 1 +
+             r->unparsed_uri.len + sizeof(" HTTP/1.1\r\n") - 1 +
+             sizeof("Connection: upgrade\r\nUpgrade: \r\n") - 1 +
+             sizeof("Content-Length: \r\n") - 1 + NGX_OFF_T_LEN + sizeof("\r\n") - 1;
+    if (upgrade) length += r->headers_in.upgrade->value.len;
+    part = &r->headers_in.headers.part;
+    for (;;) {
+        header = part->elts;
+        for (i = 0; i < part->nelts; i++) {
+            length += header[i].key.len + sizeof(": \r\n") - 1 + header[i].value.len;
+        }
+        if (part->next == NULL) break;
+        part = part->next;
+    }
+
+    b = ngx_create_temp_buf(r->pool, length);
+    if (b == NULL) return NGX_ERROR;
+
+    b->last = put_length(b->last, lcf->settings_block.len);
+    b->last = ngx_cpymem(b->last, lcf->settings_block.data, lcf->settings_block.len);
+    b->last = put_length(b->last, request_fields);
+    fields_start = b->last;
+    b->last = ngx_cpymem(b->last, "client_address", sizeof("client_address"));
+    b->last = ngx_cpymem(b->last, r->connection->addr_text.data, r->connection->addr_text.len);
+    *b->last++ = '\0';
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) b->last = ngx_cpymem(b->last, "https\0on", sizeof("https\0on"));
+#endif
+    if ((size_t)(b->last - fields_start) != request_fields) return NGX_ERROR;
+
+    b->last = ngx_cpymem(b->last, r->method_name.data, r->method_name.len);
+    *b->last++ = ' ';
+    b->last = ngx_cpymem(b->last, r->unparsed_uri.data, r->unparsed_uri.len);
+    b->last = upgrade ? ngx_cpymem(b->last, " HTTP/1.1\r\n", sizeof(" HTTP/1.1\r\n") - 1)
+                      : ngx_cpymem(b->last, " HTTP/1.0\r\n", sizeof(" HTTP/1.0\r\n") - 1);
+    part = &r->headers_in.headers.part;
+    for (;;) {
+        header = part->elts;
+        for (i = 0; i < part->nelts; i++) {
+            if (is_own_header(&header[i].key)) continue;
+            b->last = ngx_sprintf(b->last, "%V: %V\r\n", &header[i].key, &header[i].value);
+        }
+        if (part->next == NULL) break;
+        part = part->next;
+    }
+    if (upgrade) {
+        b->last = ngx_sprintf(b->last, "Connection: upgrade\r\nUpgrade: %V\r\n",
+                              &r->headers_in.upgrade->value);
+    }
+    if (body_length > 0) b->last = ngx_sprintf(b->last, "Content-Length: %O\r\n", body_length);
+    *b->last++ = '\r';
+    *b->last++ = '\n';
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) return NGX_ERROR;
+    cl->buf = b;
+    u->request_bufs = cl;
+    if (r->request_body != NULL) {
+        /* The body nginx buffered (memory or its temp file) follows the head. */
+        for (body = r->request_body->bufs; body != NULL; body = body->next) {
+            cl->next = ngx_alloc_chain_link(r->pool);
+            if (cl->next == NULL) return NGX_ERROR;
+            cl = cl->next;
+            cl->buf = ngx_calloc_buf(r->pool);
+            if (cl->buf == NULL) return NGX_ERROR;
+            ngx_memcpy(cl->buf, body->buf, sizeof(ngx_buf_t));
+        }
+    }
+    cl->next = NULL;
+    b->flush = 1;
+    return NGX_OK;
+}
+
+static ngx_int_t reinit_request(ngx_http_request_t *r) {
+    passenger_request_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_passenger_module);
+
+    if (ctx == NULL) return NGX_OK;
+    ngx_memzero(&ctx->status, sizeof(ctx->status));
+    r->upstream->process_header = process_status_line;
+    r->state = 0;
+    return NGX_OK;
+}
+
+static ngx_int_t process_status_line(ngx_http_request_t *r) {
+    passenger_request_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_passenger_module);
+    ngx_http_upstream_t *u = r->upstream;
+    ngx_int_t rc;
+
+    rc = ngx_http_parse_status_line(r, &u->buffer, &ctx->status);
+    if (rc == NGX_AGAIN) return rc;
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "passenger: the core sent an invalid status line");
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+    u->headers_in.status_n = ctx->status.code;
+    if (u->state && u->state->status == 0) u->state->status = ctx->status.code;
+    u->headers_in.status_line.len = ctx->status.end - ctx->status.start;
+    u->headers_in.status_line.data = ngx_pnalloc(r->pool, u->headers_in.status_line.len);
+    if (u->headers_in.status_line.data == NULL) return NGX_ERROR;
+    ngx_memcpy(u->headers_in.status_line.data, ctx->status.start,
+               u->headers_in.status_line.len);
+    u->process_header = process_header;
+    return process_header(r);
+}
+
+static ngx_int_t process_header(ngx_http_request_t *r) {
+    ngx_http_upstream_main_conf_t *umcf =
+        ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
+    ngx_http_upstream_t *u = r->upstream;
+    ngx_http_upstream_header_t *hh;
+    ngx_table_elt_t *h;
+    ngx_int_t rc;
+
+    for (;;) {
+        rc = ngx_http_parse_header_line(r, &u->buffer, 1);
+        if (rc == NGX_OK) {
+            h = ngx_list_push(&u->headers_in.headers);
+            if (h == NULL) return NGX_ERROR;
+            h->hash = r->header_hash;
+            h->key.len = r->header_name_end - r->header_name_start;
+            h->value.len = r->header_end - r->header_start;
+            h->key.data = ngx_pnalloc(r->pool, h->key.len + 1 + h->value.len + 1 + h->key.len);
+            if (h->key.data == NULL) return NGX_ERROR;
+            h->value.data = h->key.data + h->key.len + 1;
+            h->lowcase_key = h->value.data + h->value.len + 1;
+            ngx_memcpy(h->key.data, r->header_name_start, h->key.len);
+            h->key.data[h->key.len] = '\0';
+            ngx_memcpy(h->value.data, r->header_start, h->value.len);
+            h->value.data[h->value.len] = '\0';
+            if (h->key.len == r->lowcase_index) {
+                ngx_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
+            } else {
+                ngx_strlow(h->lowcase_key, h->key.data, h->key.len);
+            }
+            hh = ngx_hash_find(&umcf->headers_in_hash, h->hash, h->lowcase_key, h->key.len);
+            if (hh != NULL && hh->handler(r, h, hh->offset) != NGX_OK) return NGX_ERROR;
+            continue;
+        }
+        if (rc == NGX_HTTP_PARSE_HEADER_DONE) {
+            /* The core frames with Content-Length or the end of the connection, never chunks;
+             * 101 Switching Protocols turns the connection into a two-way tunnel. */
+            if (u->headers_in.status_n == NGX_HTTP_SWITCHING_PROTOCOLS) {
+                u->keepalive = 0;
+                if (r->headers_in.upgrade != NULL) u->upgrade = 1;
+            }
+            return NGX_OK;
+        }
+        if (rc == NGX_AGAIN) return NGX_AGAIN;
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "passenger: the core sent an invalid header line");
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+}
+
+static void abort_request(ngx_http_request_t *r) {
+    (void)r;
+}
+
+static void finalize_request(ngx_http_request_t *r, ngx_int_t rc) {
+    (void)r;
+    (void)rc;
+}

@@ -1,0 +1,32 @@
+// The core's side of the channel from the nginx module (src/integrations/README.md): each
+// connection starts with two length-prefixed blocks, the location's settings and the request's
+// fields, then the HTTP request. Only nginx's workers (and root) can open the socket, and a client
+// controls nothing before the request line, so no client header can pass for a setting.
+#pragma once
+
+#include "config/module_settings.hpp"
+#include "config/options.hpp"
+#include "server/integration_apps.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <string>
+
+namespace passenger::server {
+
+struct ChannelPreamble {
+    std::string settings_block;  // as sent: the key of the app in IntegrationApps
+    config::RequestFields fields;
+};
+
+// Limits: a settings block beyond this is refused (nginx configurations stay far below).
+inline constexpr size_t kMaxSettingsBlock = 256 * 1024;
+inline constexpr size_t kMaxRequestFields = 4 * 1024;
+
+// Reads the two blocks right after the connection was accepted (nothing else has read from
+// `socket`). Returns "" or why the preamble is unusable ("closed" when the peer sent nothing).
+asio::awaitable<std::string> read_channel_preamble(asio::ip::tcp::socket& socket,
+                                                   ChannelPreamble& preamble);
+
+}  // namespace passenger::server

@@ -1,0 +1,26 @@
+// The socket the nginx module reaches the core on: core.sock in a fresh private folder that only
+// nginx's worker user (and root) can enter. Bound by the watchdog before any core exists, so a
+// core restart refuses no request (nginx's connections wait in the backlog).
+#pragma once
+
+#include "common/file_descriptor.hpp"
+
+#include <string>
+
+namespace passenger::watchdog {
+
+struct ModuleSocket {
+    FileDescriptor socket;  // bound and listening
+    std::string folder;     // e.g. /tmp/passenger-nginx.Ab12Cd
+    std::string path;       // folder + "/core.sock"
+    std::string error;      // one line when something failed (then nothing was left behind)
+};
+
+// `worker_user`: who gets the folder and the socket when this process is root (nginx's `user`);
+// empty: they stay this process's own (mode 0700 and 0600 either way).
+ModuleSocket bind_module_socket(const std::string& worker_user);
+
+// Removes the socket and its folder (never following a symlink).
+void remove_module_socket(const ModuleSocket& socket);
+
+}  // namespace passenger::watchdog

@@ -1,0 +1,141 @@
+// A real nginx (Debian's /usr/sbin/nginx) with our module, for the nginx integration tests: a
+// private prefix with its own nginx.conf, loopback ports from freePort(), `load_module` with the
+// absolute path `passenger-config about nginx-module` prints, stopped by its pid in t.after.
+//
+// nginx's workers run as `nobody` when the test runs as root, and so do our core and the apps:
+// app folders are made world-readable (makeAppReadable).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+import { request } from './http.mjs';
+import { cmdline, descendantsOf, isAlive, killRecorded, procStat, waitFor, waitForGone } from './proc.mjs';
+import { makeTempDir, onCleanup, repoRoot } from './server.mjs';
+
+export const nginxBin = '/usr/sbin/nginx';
+const configTool = path.join(repoRoot, 'bin', 'passenger-config');
+
+export function aboutValue(what) {
+    const result = spawnSync(configTool, ['about', what], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`passenger-config about ${what}: ${result.stderr}`);
+    return result.stdout.trim();
+}
+
+// The folders the apps' user (nobody) must be able to read: the app and everything above it.
+export async function makeAppReadable(dir) {
+    for (let current = dir; current !== '/'; current = path.dirname(current)) {
+        const mode = (await fsp.stat(current)).mode & 0o7777;
+        await fsp.chmod(current, mode | 0o055);
+    }
+    await fsp.chmod(path.join(dir, 'tmp'), 0o777).catch(() => {});
+}
+
+// The nginx.conf of a test: `servers` are server{} bodies (each gets `listen 127.0.0.1:PORT;`
+// from its `port`), `http` lines go into http{}.
+export function nginxConfig(prefix, { servers, http = '' }) {
+    const serverBlocks = servers
+        .map(({ port, body }) => `    server {\n        listen 127.0.0.1:${port};\n${body}\n    }`)
+        .join('\n');
+    return `load_module ${aboutValue('nginx-module')};
+error_log ${prefix}/logs/error.log info;
+pid ${prefix}/nginx.pid;
+worker_processes 1;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path ${prefix}/body;
+    proxy_temp_path ${prefix}/proxy;
+    fastcgi_temp_path ${prefix}/fastcgi;
+    uwsgi_temp_path ${prefix}/uwsgi;
+    scgi_temp_path ${prefix}/scgi;
+    passenger_root ${aboutValue('root')};
+    passenger_instance_registry_dir ${prefix}/registry;
+${http}
+${serverBlocks}
+}
+`;
+}
+
+// A fresh prefix folder with logs/ and registry/ (the registry is written by the core: nobody).
+export async function makePrefix(t) {
+    const prefix = await makeTempDir(t, 'passenger-nginx-');
+    await fsp.mkdir(path.join(prefix, 'logs'));
+    await fsp.mkdir(path.join(prefix, 'registry'), { mode: 0o777 });
+    await fsp.chmod(path.join(prefix, 'registry'), 0o777);
+    await fsp.chmod(prefix, 0o755);
+    return prefix;
+}
+
+export function runNginx(prefix, args) {
+    return spawnSync(nginxBin, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), ...args], {
+        encoding: 'utf8',
+        timeout: 30000,
+    });
+}
+
+export function errorLog(prefix) {
+    try {
+        return fs.readFileSync(path.join(prefix, 'logs', 'error.log'), 'utf8');
+    } catch {
+        return '';
+    }
+}
+
+// Processes whose command line names this prefix (our watchdog's --log-file does).
+export function processesOfPrefix(prefix) {
+    return fs
+        .readdirSync('/proc')
+        .filter((name) => /^\d+$/.test(name))
+        .map(Number)
+        .filter((pid) => (cmdline(pid) ?? []).some((word) => word.includes(prefix)));
+}
+
+// Starts nginx in the foreground (daemon off, master process on) and waits until `waitPort`
+// answers. Returns { prefix, pid, log() }.
+export async function startNginx(t, prefix, config, { waitPort } = {}) {
+    await fsp.writeFile(path.join(prefix, 'nginx.conf'), config);
+    const child = spawn(nginxBin, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off; master_process on;'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const seen = new Map();
+    const remember = () => {
+        for (const stat of descendantsOf(child.pid)) seen.set(stat.pid, stat);
+    };
+    const watcher = setInterval(remember, 200);
+    onCleanup(t, async () => {
+        clearInterval(watcher);
+        remember();
+        if (isAlive(child.pid)) {
+            child.kill('SIGQUIT');
+            await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15000))]);
+            if (isAlive(child.pid)) child.kill('SIGKILL');
+        }
+        for (const record of seen.values()) killRecorded(record);
+        await waitForGone([...seen.keys()], { timeoutMs: 15000 }).catch(() => {});
+    });
+    const server = { prefix, pid: child.pid, exited, log: () => errorLog(prefix), stderr: () => stderr, remember };
+    if (waitPort) {
+        await waitFor(
+            async () => {
+                if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}${errorLog(prefix)}`);
+                await request(waitPort, '/', { timeoutMs: 2000 });
+                return true;
+            },
+            { timeoutMs: 20000, what: () => `nginx on port ${waitPort} (${stderr}${errorLog(prefix)})` },
+        );
+    }
+    return server;
+}
+
+// Our processes below nginx: the watchdog, the core and the apps (by their command lines).
+export function passengerProcesses(server) {
+    const below = descendantsOf(server.pid);
+    const named = (word) => below.filter((stat) => (cmdline(stat.pid) ?? []).includes(word)).map((stat) => stat.pid);
+    return { watchdogs: named('nginx-watchdog'), cores: named('core'), all: below.map((stat) => stat.pid) };
+}
+
+export { procStat };
