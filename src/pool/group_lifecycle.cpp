@@ -282,6 +282,7 @@ void Group::on_request_timed_out(Process& process) {
     log::error("App process {} exceeded --max-request-time ({} s); killing and replacing it",
                process.pid, options_->max_request_time_seconds);
     process.state = ProcessState::stopping;
+    process.killed_for_request_time = true;
     process.idle_connections.clear();
     ::kill(-process.pid, SIGKILL);
     ensure_minimum();

@@ -68,6 +68,9 @@ struct Process {
     std::map<pid_t, uint64_t> last_runnable_ns;  // per member of the group
 
     ProcessState state = ProcessState::ready;
+    // Killed because a request on it ran past --max-request-time: its other requests in flight
+    // failed for that reason too (504), not because the app broke (502).
+    bool killed_for_request_time = false;
     struct IdleConnection {
         AppSocket socket;
         std::chrono::steady_clock::time_point since;

@@ -155,8 +155,11 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     upgrade_response_head(app_reader.head(), client.extra_response_headers));
                 co_return false;
             }
-            if (deadline.expired()) {
-                group.on_request_timed_out(session.process());
+            if (deadline.expired()) group.on_request_timed_out(session.process());
+            // This request's time ran out, or another one's on the same process did and the
+            // process was killed under this one: either way the app did not answer in time.
+            if (deadline.expired() ||
+                (relay != Relay::done && session.process().killed_for_request_time)) {
                 if (state.response_started) co_return false;
                 co_return co_await send_error(
                     client, 504,

@@ -62,18 +62,14 @@ test('(e) an app that stops reading: only its requests fail, the first with 504 
     assert.equal(describe(elsewhere), '', `failures of requests that were not on the stuck process${logTail(server)}`);
     const notExplicit = failures.filter((result) => !(result.outcome === 'http-error' && result.status >= 500));
     assert.equal(describe(notExplicit), '', `every request held by the stuck process gets an error page${logTail(server)}`);
-    // The first of them to reach --max-request-time gets 504, not before that time.
-    const timedOut = failures.filter((result) => result.status === 504);
-    assert.ok(timedOut.length >= 1, `one of the stuck requests gets 504: ${describe(failures)}`);
-    for (const result of timedOut) {
-        assert.ok(result.endedAt - result.startedAt >= maxRequestTime * 1000 - 50, `${result.id}: 504 not before --max-request-time (${result.endedAt - result.startedAt} ms)`);
+    // Every one of them gets 504: the first to reach --max-request-time for its own time, the
+    // others because the process was killed for it under them; none before the first one's time.
+    const not504 = failures.filter((result) => result.status !== 504);
+    assert.equal(describe(not504), '', `requests held by the stuck process that did not get 504${logTail(server)}`);
+    const firstDue = Math.min(...failures.map((result) => result.startedAt)) + maxRequestTime * 1000 - 50;
+    for (const result of failures) {
+        assert.ok(result.endedAt >= firstDue, `${result.id}: 504 before the first stuck request reached --max-request-time`);
     }
-    // The others die with the process the core kills for it, and get 502 on today's code (see
-    // the todo's reason and tests/chaos/README.md).
-    await t.test('each of them gets 504, not only the first to time out', { todo: 'requests on a process killed for --max-request-time get 502' }, async () => {
-        const not504 = failures.filter((result) => result.status !== 504);
-        assert.equal(describe(not504), '', 'requests held by the stuck process that did not get 504');
-    });
     assert.ok(before.includes(stuck));
     assert.match(server.logText(), new RegExp(`App process ${stuck} exceeded --max-request-time`));
 });
