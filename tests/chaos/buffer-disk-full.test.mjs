@@ -48,7 +48,7 @@ function checkUpload(result, id, size) {
     return answer.length === size && answer.sha256 === expected ? result : { ...result, outcome: 'wrong', detail: `the app got ${answer.length} bytes` };
 }
 
-test('(d) a full buffer folder: every response is complete and right, or an explicit 5xx', { timeout: 120000, todo: 'needs the faults branch fix' }, async (t) => {
+test('(d) a full buffer folder: every response is complete and right, or an explicit 5xx', { timeout: 120000 }, async (t) => {
     const mounted = await mountTmpfs(t, tmpfsMb);
     if (mounted.skip) return t.skip(mounted.skip);
     const buffers = mounted.dir;
