@@ -20,7 +20,7 @@ import { describe, Load } from './lib/load.mjs';
 const slots = 4;
 const maxRequestTime = 5;
 
-test('(e) an app that stops reading: only its requests fail, the first with 504 after --max-request-time', { timeout: 120000 }, async (t) => {
+test('(e) an app that stops reading: only its requests fail, each with 504, none before --max-request-time', { timeout: 120000 }, async (t) => {
     const server = await startChaosServer(t, [
         '--min-instances', '3',
         '--max-pool-size', '3',
