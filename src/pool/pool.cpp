@@ -21,14 +21,19 @@ Pool::Pool(asio::io_context& io, int max_pool_size, spawn::Spawner& spawner,
 
 Pool::~Pool() = default;
 
-Group& Pool::group_for(std::shared_ptr<const config::Options> app_options) {
+Group& Pool::group_for(const std::shared_ptr<const config::Options>& app_options) {
+    // The same settings object as last time (every request in Standalone mode): found by the
+    // pointer alone, with no key built and nothing compared, on the per-request path.
+    for (const Entry& entry : entries_) {
+        if (entry.group->shared_options() == app_options) return *entry.group;
+    }
     const std::string key = group_key(*app_options);
     auto entry = std::find_if(entries_.begin(), entries_.end(),
                               [&](const Entry& e) { return e.group->key() == key; });
     if (entry == entries_.end()) {
         std::string fingerprint = app_settings_fingerprint(*app_options);
         entries_.push_back(
-            {std::make_unique<Group>(*this, key, std::move(app_options)), std::move(fingerprint)});
+            {std::make_unique<Group>(*this, key, app_options), std::move(fingerprint)});
         Group& group = *entries_.back().group;
         log::notice("Starting the application in {}", key);
         group.start();
@@ -37,12 +42,10 @@ Group& Pool::group_for(std::shared_ptr<const config::Options> app_options) {
         return group;
     }
     Group& group = *entry->group;
-    // The same settings object as last time (every request in Standalone mode): nothing to compare.
-    if (app_options == group.shared_options()) return group;
     std::string fingerprint = app_settings_fingerprint(*app_options);
     if (fingerprint != entry->fingerprint) {
         entry->fingerprint = std::move(fingerprint);
-        group.change_options(std::move(app_options));
+        group.change_options(app_options);
     }
     return group;
 }

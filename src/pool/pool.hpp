@@ -30,7 +30,7 @@ class Pool {
     // The app's group (group_key: its root folder), created and started on first use. Settings
     // that differ from the group's (app_settings_fingerprint) replace them and restart the app.
     // The reference stays valid until the group is removed and its last request has ended.
-    Group& group_for(std::shared_ptr<const config::Options> app_options);
+    Group& group_for(const std::shared_ptr<const config::Options>& app_options);
     Group* find_group(const std::string& key) const;
     // In order of creation.
     std::vector<Group*> groups() const;

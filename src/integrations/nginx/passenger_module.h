@@ -12,13 +12,13 @@
 
 /* http{} settings: they configure the one watchdog and core of this nginx master. */
 typedef struct {
-    ngx_str_t root;                  /* passenger_root: holds bin/passenger */
-    ngx_str_t log_file;              /* default: nginx's global error log */
-    ngx_int_t log_level;             /* 0..4 */
-    ngx_int_t max_pool_size;         /* one cap for every app */
-    ngx_int_t pool_idle_time;        /* seconds */
-    ngx_str_t instance_registry_dir; /* for passenger-status */
-    ngx_flag_t enabled_somewhere;    /* set while merging: some location has passenger_enabled */
+    ngx_str_t root;                    /* passenger_root: holds bin/passenger */
+    ngx_str_t log_file;                /* default: nginx's global error log */
+    ngx_int_t log_level;               /* 0..4 */
+    ngx_int_t max_pool_size;           /* one cap for every app */
+    ngx_int_t pool_idle_time;          /* seconds */
+    ngx_str_t instance_registry_dir;   /* for passenger-status */
+    ngx_flag_t enabled_somewhere;      /* set while merging: some location has passenger_enabled */
     ngx_http_upstream_conf_t upstream; /* the channel to the core (fixed, not configurable) */
 } passenger_main_conf_t;
 
@@ -35,7 +35,7 @@ typedef struct {
     ngx_str_t meteor_app_settings;
     ngx_str_t app_start_command;
     ngx_str_t sticky_sessions_cookie_name;
-    ngx_array_t *env_vars; /* of ngx_keyval_t */
+    ngx_array_t* env_vars; /* of ngx_keyval_t */
     ngx_flag_t sticky_sessions;
     ngx_flag_t rolling_restarts;
     ngx_flag_t resist_deployment_errors;
@@ -54,23 +54,23 @@ extern ngx_module_t ngx_http_passenger_module;
 extern ngx_command_t passenger_commands[];
 
 /* passenger_directives.c */
-void *passenger_create_main_conf(ngx_conf_t *cf);
-char *passenger_init_main_conf(ngx_conf_t *cf, void *conf);
-void *passenger_create_loc_conf(ngx_conf_t *cf);
-char *passenger_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
+void* passenger_create_main_conf(ngx_conf_t* cf);
+char* passenger_init_main_conf(ngx_conf_t* cf, void* conf);
+void* passenger_create_loc_conf(ngx_conf_t* cf);
+char* passenger_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child);
 
 /* passenger_settings.c: the location's settings block (see src/integrations/README.md). */
-char *passenger_build_settings_block(ngx_conf_t *cf, passenger_loc_conf_t *conf,
-                                     ngx_http_core_loc_conf_t *clcf);
+char* passenger_build_settings_block(ngx_conf_t* cf, passenger_loc_conf_t* conf,
+                                     ngx_http_core_loc_conf_t* clcf);
 
 /* passenger_request.c: the content handler of passenger_enabled locations. */
-ngx_int_t passenger_content_handler(ngx_http_request_t *r);
-ngx_int_t passenger_init_upstream_conf(ngx_conf_t *cf, ngx_http_upstream_conf_t *upstream);
+ngx_int_t passenger_content_handler(ngx_http_request_t* r);
+ngx_int_t passenger_init_upstream_conf(ngx_conf_t* cf, ngx_http_upstream_conf_t* upstream);
 
 /* passenger_watchdog.c: one watchdog per nginx master, kept across reloads. */
-ngx_int_t passenger_start_watchdog(ngx_cycle_t *cycle, passenger_main_conf_t *mcf);
-void passenger_stop_watchdog(ngx_cycle_t *cycle);
+ngx_int_t passenger_start_watchdog(ngx_cycle_t* cycle, passenger_main_conf_t* mcf);
+void passenger_stop_watchdog(ngx_cycle_t* cycle);
 /* The core's socket (set in the master once the watchdog listens; workers inherit it). */
-struct sockaddr *passenger_core_address(socklen_t *length);
+struct sockaddr* passenger_core_address(socklen_t* length);
 
 #endif
