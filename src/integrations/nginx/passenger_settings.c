@@ -6,13 +6,13 @@
 #include "passenger_module.h"
 
 typedef struct {
-    ngx_pool_t *pool;
+    ngx_pool_t* pool;
     ngx_array_t bytes; /* of u_char */
     ngx_int_t failed;
 } settings_writer_t;
 
-static void append(settings_writer_t *writer, const u_char *data, size_t length) {
-    u_char *space;
+static void append(settings_writer_t* writer, const u_char* data, size_t length) {
+    u_char* space;
 
     if (writer->failed) return;
     space = ngx_array_push_n(&writer->bytes, length);
@@ -23,35 +23,35 @@ static void append(settings_writer_t *writer, const u_char *data, size_t length)
     ngx_memcpy(space, data, length);
 }
 
-static void append_pair(settings_writer_t *writer, const char *name, const u_char *value,
+static void append_pair(settings_writer_t* writer, const char* name, const u_char* value,
                         size_t length) {
-    append(writer, (const u_char *)name, ngx_strlen(name) + 1);
+    append(writer, (const u_char*)name, ngx_strlen(name) + 1);
     append(writer, value, length);
-    append(writer, (const u_char *)"", 1);
+    append(writer, (const u_char*)"", 1);
 }
 
-static void append_text(settings_writer_t *writer, const char *name, ngx_str_t *value) {
+static void append_text(settings_writer_t* writer, const char* name, ngx_str_t* value) {
     if (value->len > 0) append_pair(writer, name, value->data, value->len);
 }
 
-static void append_number(settings_writer_t *writer, const char *name, ngx_int_t value) {
+static void append_number(settings_writer_t* writer, const char* name, ngx_int_t value) {
     u_char text[NGX_INT_T_LEN];
 
     if (value == NGX_CONF_UNSET) return;
     append_pair(writer, name, text, ngx_sprintf(text, "%i", value) - text);
 }
 
-static void append_switch(settings_writer_t *writer, const char *name, ngx_flag_t value) {
+static void append_switch(settings_writer_t* writer, const char* name, ngx_flag_t value) {
     if (value == NGX_CONF_UNSET) return;
     if (value) {
-        append_pair(writer, name, (const u_char *)"true", 4);
+        append_pair(writer, name, (const u_char*)"true", 4);
     } else {
-        append_pair(writer, name, (const u_char *)"false", 5);
+        append_pair(writer, name, (const u_char*)"false", 5);
     }
 }
 
 /* Passenger's default app root: the folder above the location's root (its public/). */
-static char *default_app_root(ngx_conf_t *cf, ngx_http_core_loc_conf_t *clcf, ngx_str_t *out) {
+static char* default_app_root(ngx_conf_t* cf, ngx_http_core_loc_conf_t* clcf, ngx_str_t* out) {
     size_t length = clcf->root.len;
 
     if (clcf->root_lengths != NULL) {
@@ -75,13 +75,13 @@ static char *default_app_root(ngx_conf_t *cf, ngx_http_core_loc_conf_t *clcf, ng
     return NGX_CONF_OK;
 }
 
-char *passenger_build_settings_block(ngx_conf_t *cf, passenger_loc_conf_t *conf,
-                                     ngx_http_core_loc_conf_t *clcf) {
+char* passenger_build_settings_block(ngx_conf_t* cf, passenger_loc_conf_t* conf,
+                                     ngx_http_core_loc_conf_t* clcf) {
     settings_writer_t writer = {cf->pool, {0}, 0};
     ngx_str_t app_root = conf->app_root;
-    ngx_keyval_t *env_var;
+    ngx_keyval_t* env_var;
     ngx_uint_t i;
-    u_char *pair;
+    u_char* pair;
     size_t length;
 
     if (app_root.len == 0 && default_app_root(cf, clcf, &app_root) != NGX_CONF_OK) {
@@ -117,8 +117,7 @@ char *passenger_build_settings_block(ngx_conf_t *cf, passenger_loc_conf_t *conf,
             if (pair == NULL) return NGX_CONF_ERROR;
             ngx_memcpy(pair, env_var[i].key.data, env_var[i].key.len);
             pair[env_var[i].key.len] = '=';
-            ngx_memcpy(pair + env_var[i].key.len + 1, env_var[i].value.data,
-                       env_var[i].value.len);
+            ngx_memcpy(pair + env_var[i].key.len + 1, env_var[i].value.data, env_var[i].value.len);
             append_pair(&writer, "envvar", pair, length);
         }
     }
