@@ -54,14 +54,21 @@ static ngx_int_t passenger_postconfiguration(ngx_conf_t* cf) {
     return NGX_OK;
 }
 
+/* Runs in the master once a configuration cycle is complete: at start and after each reload
+ * that succeeded (a failed reload keeps the old cycle and never gets here). */
 static ngx_int_t passenger_init_module(ngx_cycle_t* cycle) {
     passenger_main_conf_t* mcf =
         ngx_http_cycle_get_module_main_conf(cycle, ngx_http_passenger_module);
 
     /* `nginx -t` and `nginx -s ...` load the configuration too; they start nothing. */
     if (ngx_test_config || ngx_process == NGX_PROCESS_SIGNALLER) return NGX_OK;
-    if (mcf == NULL || !mcf->enabled_somewhere) return NGX_OK;
-    return passenger_start_watchdog(cycle, mcf);
+    if (mcf != NULL && mcf->enabled_somewhere && passenger_start_watchdog(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    /* Kept from an earlier cycle, the watchdog learns this one's apps (maybe none any more). A
+     * failure here is logged and leaves the apps as they were: not worth failing nginx for. */
+    if (passenger_watchdog_running()) (void)passenger_send_configuration(cycle, mcf);
+    return NGX_OK;
 }
 
 static void passenger_exit_master(ngx_cycle_t* cycle) {

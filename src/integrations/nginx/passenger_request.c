@@ -151,16 +151,9 @@ static ngx_int_t is_upgrade(ngx_http_request_t* r) {
     }
 }
 
-static u_char* put_length(u_char* p, size_t length) {
-    *p++ = (u_char)(length >> 24);
-    *p++ = (u_char)(length >> 16);
-    *p++ = (u_char)(length >> 8);
-    *p++ = (u_char)length;
-    return p;
-}
-
 static ngx_int_t create_request(ngx_http_request_t* r) {
     passenger_loc_conf_t* lcf = ngx_http_get_module_loc_conf(r, ngx_http_passenger_module);
+    ngx_str_t* settings_block = passenger_settings_block_for(r, lcf);
     ngx_http_upstream_t* u = r->upstream;
     ngx_int_t upgrade = is_upgrade(r);
     off_t body_length = 0;
@@ -181,7 +174,7 @@ static ngx_int_t create_request(ngx_http_request_t* r) {
 #if (NGX_HTTP_SSL)
     if (r->connection->ssl) request_fields += sizeof("https") + sizeof("on");
 #endif
-    length = 4 + lcf->settings_block.len + 4 + request_fields + r->method_name.len + 1 +
+    length = 4 + settings_block->len + 4 + request_fields + r->method_name.len + 1 +
              r->unparsed_uri.len + sizeof(" HTTP/1.1\r\n") - 1 +
              sizeof("Connection: upgrade\r\nUpgrade: \r\n") - 1 + sizeof("Content-Length: \r\n") -
              1 + NGX_OFF_T_LEN + sizeof("\r\n") - 1;
@@ -199,9 +192,9 @@ static ngx_int_t create_request(ngx_http_request_t* r) {
     b = ngx_create_temp_buf(r->pool, length);
     if (b == NULL) return NGX_ERROR;
 
-    b->last = put_length(b->last, lcf->settings_block.len);
-    b->last = ngx_cpymem(b->last, lcf->settings_block.data, lcf->settings_block.len);
-    b->last = put_length(b->last, request_fields);
+    b->last = passenger_put_length(b->last, settings_block->len);
+    b->last = ngx_cpymem(b->last, settings_block->data, settings_block->len);
+    b->last = passenger_put_length(b->last, request_fields);
     fields_start = b->last;
     b->last = ngx_cpymem(b->last, "client_address", sizeof("client_address"));
     b->last = ngx_cpymem(b->last, r->connection->addr_text.data, r->connection->addr_text.len);

@@ -75,6 +75,30 @@ static char* default_app_root(ngx_conf_t* cf, ngx_http_core_loc_conf_t* clcf, ng
     return NGX_CONF_OK;
 }
 
+/* Each base URI's block: the location's block followed by "base_uri" NUL PATH NUL. */
+static char* build_base_uri_blocks(ngx_conf_t* cf, passenger_loc_conf_t* conf) {
+    ngx_str_t* uris;
+    ngx_str_t* block;
+    ngx_uint_t i;
+    u_char* p;
+
+    if (conf->base_uris == NULL) return NGX_CONF_OK;
+    uris = conf->base_uris->elts;
+    conf->base_uri_blocks = ngx_pcalloc(cf->pool, conf->base_uris->nelts * sizeof(ngx_str_t));
+    if (conf->base_uri_blocks == NULL) return NGX_CONF_ERROR;
+    for (i = 0; i < conf->base_uris->nelts; i++) {
+        block = &conf->base_uri_blocks[i];
+        block->len = conf->settings_block.len + sizeof("base_uri") + uris[i].len + 1;
+        block->data = ngx_pnalloc(cf->pool, block->len);
+        if (block->data == NULL) return NGX_CONF_ERROR;
+        p = ngx_cpymem(block->data, conf->settings_block.data, conf->settings_block.len);
+        p = ngx_cpymem(p, "base_uri", sizeof("base_uri"));
+        p = ngx_cpymem(p, uris[i].data, uris[i].len);
+        *p = '\0';
+    }
+    return NGX_CONF_OK;
+}
+
 char* passenger_build_settings_block(ngx_conf_t* cf, passenger_loc_conf_t* conf,
                                      ngx_http_core_loc_conf_t* clcf) {
     settings_writer_t writer = {cf->pool, {0}, 0};
@@ -106,6 +130,7 @@ char* passenger_build_settings_block(ngx_conf_t* cf, passenger_loc_conf_t* conf,
     append_number(&writer, "start_timeout", conf->start_timeout);
     append_switch(&writer, "rolling_restarts", conf->rolling_restarts);
     append_switch(&writer, "resist_deployment_errors", conf->resist_deployment_errors);
+    append_switch(&writer, "friendly_error_pages", conf->friendly_error_pages);
     append_number(&writer, "memory_limit", conf->memory_limit);
     append_number(&writer, "max_request_time", conf->max_request_time);
     if (conf->env_vars != NULL) {
@@ -124,5 +149,26 @@ char* passenger_build_settings_block(ngx_conf_t* cf, passenger_loc_conf_t* conf,
     if (writer.failed) return NGX_CONF_ERROR;
     conf->settings_block.data = writer.bytes.elts;
     conf->settings_block.len = writer.bytes.nelts;
-    return NGX_CONF_OK;
+    return build_base_uri_blocks(cf, conf);
+}
+
+ngx_str_t* passenger_settings_block_for(ngx_http_request_t* r, passenger_loc_conf_t* conf) {
+    ngx_str_t* block = &conf->settings_block;
+    ngx_str_t* uris;
+    size_t longest = 0;
+    ngx_uint_t i;
+
+    if (conf->base_uris == NULL) return block;
+    uris = conf->base_uris->elts;
+    for (i = 0; i < conf->base_uris->nelts; i++) {
+        if (uris[i].len <= longest || r->uri.len < uris[i].len ||
+            ngx_strncmp(r->uri.data, uris[i].data, uris[i].len) != 0) {
+            continue;
+        }
+        if (r->uri.len == uris[i].len || r->uri.data[uris[i].len] == '/') {
+            block = &conf->base_uri_blocks[i];
+            longest = uris[i].len;
+        }
+    }
+    return block;
 }

@@ -190,3 +190,25 @@ void passenger_stop_watchdog(ngx_cycle_t* cycle) {
     close(lifeline);
     lifeline = -1;
 }
+
+ngx_int_t passenger_watchdog_running(void) {
+    return lifeline >= 0;
+}
+
+ngx_int_t passenger_tell_watchdog(ngx_cycle_t* cycle, const u_char* message, size_t length) {
+    ssize_t written;
+
+    /* A blocking pipe: the watchdog reads each message whole as soon as it starts. */
+    while (length > 0) {
+        written = write(lifeline, message, length);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                          "passenger: cannot send the configuration to the watchdog");
+            return NGX_ERROR;
+        }
+        message += written;
+        length -= written;
+    }
+    return NGX_OK;
+}
