@@ -1,4 +1,5 @@
 // passenger-config restart-app [APP_ROOT] | list-instances | about root|nginx-module | --version
+#include "common/install_paths.hpp"
 #include "admin/admin_client.hpp"
 #include "cli/inspection_options.hpp"
 #include "cli/instance_selection.hpp"
@@ -140,10 +141,9 @@ int run_config_command(const std::vector<std::string>& args) {
         return 0;
     }
     if (command_line.command == "about") {
-        // The checkout this binary was built from holds bin/passenger: it is passenger_root.
-        fmt::print("{}\n", command_line.about == "root" ? PASSENGER_SOURCE_ROOT
-                                                        : PASSENGER_BUILD_DIR
-                               "/ngx_http_passenger_module.so");
+        // The tree that holds this bin/passenger (the checkout or PREFIX) is passenger_root.
+        const InstallPaths& paths = install_paths();
+        fmt::print("{}\n", command_line.about == "root" ? paths.root : paths.nginx_module);
         return 0;
     }
     std::string registry = admin::registry_dir(command_line.registry_dir);
