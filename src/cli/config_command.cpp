@@ -1,10 +1,10 @@
 // passenger-config restart-app [APP_ROOT] | list-instances | about root|nginx-module | --version
-#include "common/install_paths.hpp"
 #include "admin/admin_client.hpp"
 #include "cli/inspection_options.hpp"
 #include "cli/instance_selection.hpp"
 #include "cli/status_format.hpp"
 #include "cli/subcommands.hpp"
+#include "common/install_paths.hpp"
 #include "config/standalone_paths.hpp"
 
 #include <fmt/format.h>
