@@ -12,6 +12,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
+
 namespace passenger::server {
 namespace {
 
@@ -62,7 +64,11 @@ void Server::apply_module_configuration(const config::ModuleConfiguration& confi
     pool_.set_max_pool_size(server_wide.max_pool_size);
     std::vector<std::string> keys;
     for (const IntegrationApps::App& app : apps) {
-        keys.push_back(pool::group_key(*app.options));
+        std::string key = pool::group_key(*app.options);
+        // Two locations of one app folder with different settings share a group: the first one
+        // counts here (requests pick theirs), so a reload restarts such an app at most once.
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+        keys.push_back(std::move(key));
         // A running app gets its new settings now (a restart if they changed); one not running
         // starts on its first request, as Passenger's do.
         if (pool_.find_group(keys.back()) != nullptr) pool_.group_for(app.options);

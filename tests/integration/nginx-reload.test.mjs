@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 import { request } from './lib/http.mjs';
 import { parseStatus, runTool } from './lib/inspection.mjs';
-import { makeAppReadable, makePrefix, nginxConfig, runNginx, startNginx } from './lib/nginx.mjs';
+import { makeAppReadable, makePrefix, nginxConfig, passengerProcesses, runNginx, startNginx } from './lib/nginx.mjs';
 import { cmdline, descendantsOf, isAlive, waitFor, waitForGone } from './lib/proc.mjs';
 import { copyFixture, freePort } from './lib/server.mjs';
 
@@ -117,5 +117,27 @@ test('reload: removed apps stop, changed ones restart, others keep their process
         assert.equal(status.code, 0, status.stderr);
         assert.equal(parseStatus(status.stdout).maxPoolSize, 4, status.stdout);
         assert.match(nginx.log(), /The application in .* is no longer configured; stopping it/);
+    });
+
+    await t.test('a core restarted after a crash gets the latest configuration from the watchdog', async () => {
+        const [core] = passengerProcesses(nginx).cores;
+        const [oldAdded] = appProcessesIn(nginx, added);
+        const cycles = (nginx.log().match(/nginx configuration: /g) ?? []).length;
+        process.kill(core, 'SIGKILL');
+        await waitFor(() => (nginx.log().match(/nginx configuration: 3 app\(s\), --max-pool-size 4/g) ?? []).length > 1 &&
+            (nginx.log().match(/nginx configuration: /g) ?? []).length > cycles, {
+            timeoutMs: 20000,
+            what: () => `the new core to apply the configuration\n${nginx.log()}`,
+        });
+        // The pre-start URL of the latest configuration starts its app again, without a request.
+        await waitFor(() => appProcessesIn(nginx, added).some((pid) => pid !== oldAdded), {
+            timeoutMs: 30000,
+            what: () => `a new process in ${added}`,
+        });
+        const status = await waitFor(async () => {
+            const result = await runTool('passenger-status', [], { registry: path.join(prefix, 'registry') });
+            return result.code === 0 && result;
+        }, { what: 'passenger-status of the new core' });
+        assert.equal(parseStatus(status.stdout).maxPoolSize, 4, status.stdout);
     });
 });
