@@ -41,7 +41,8 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
 std::string pool_error_html(const pool::SessionError& error, const config::Options& options) {
     if (error.kind == pool::SessionErrorKind::spawn_failed)
         return http::app_start_failure_html(error.app_root, error.message, error.app_output,
-                                            options.environment, options.production());
+                                            options.environment,
+                                            options.shows_friendly_error_pages());
     return fmt::format("<p>{}</p>", http::html_escape(error.message));
 }
 
@@ -55,7 +56,8 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     const http::MessageHead& request = client.reader.head();
     // The body the front end buffered reaches the app with a Content-Length.
     const http::BodyBuffer& body = client.request_body;
-    std::string request_head = app_request_head(request, client.client_address, body.size());
+    std::string request_head =
+        app_request_head(request, client.client_address, body.size(), client.https);
     const bool idempotent = is_idempotent(request.method);
     const std::string sticky_id =
         options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)

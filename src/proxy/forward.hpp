@@ -20,6 +20,7 @@ using ClientReader = http::MessageReader<asio::ip::tcp::socket>;
 struct ClientContext {
     ClientReader& reader;        // the request's head and body have been read
     std::string client_address;  // for X-Forwarded-For
+    bool https = false;          // X-Forwarded-Proto: nginx got the request over TLS
     // The whole body (empty for a bodiless request, upgrades included), read by the front end
     // before the app is involved.
     const http::BodyBuffer& request_body;

@@ -31,7 +31,8 @@ class CoreSupervisor {
     // ready (see startup_error()) or the core kept crashing.
     int run(SupervisorHooks hooks);
     // The nginx module's lifeline (watchdog/nginx_watchdog.hpp): "q" or end of file stops like
-    // SIGTERM, "s" stops at once (the core and its apps are killed).
+    // SIGTERM, "s" stops at once (the core and its apps are killed), "c" + frame is nginx's
+    // configuration (core_configuration.hpp), handed to this core and every later one.
     void watch_lifeline(FileDescriptor lifeline) { lifeline_ = std::move(lifeline); }
     const std::string& startup_error() const { return startup_error_; }
 
@@ -46,6 +47,8 @@ class CoreSupervisor {
     void on_core_failed(const std::string& what);
     void on_stop_signal(int signal_number);
     void on_lifeline_readable();
+    void on_configuration_message();
+    void send_configuration();
     void begin_stop();
     void reap_children();
     void check_deadlines();
@@ -61,6 +64,7 @@ class CoreSupervisor {
     Clock::time_point core_started_at_;
     FileDescriptor ready_reader_;
     FileDescriptor lifeline_;
+    std::string configuration_;  // the latest from nginx (integration mode), else empty
     bool first_ready_reported_ = false;
     bool stopping_ = false;
     int quick_failures_ = 0;
