@@ -60,6 +60,13 @@ struct Options {
     std::string app_start_command;    // --app-start-command: a generic app, run by /bin/sh -c
     std::map<std::string, std::string> envvars;  // --envvar NAME=VALUE
 
+    // Whose account an app runs as (nginx mode with a root master: spawn/app_account.hpp).
+    bool user_switching = true;           // passenger_user_switching
+    std::string app_user;                 // passenger_user; empty: the startup file's owner
+    std::string app_group;                // passenger_group; empty: the user's primary group
+    std::string default_user = "nobody";  // passenger_default_user
+    std::string default_group;            // passenger_default_group; empty: its primary group
+
     // The pool.
     int min_instances = 1;
     int max_pool_size = 6;

@@ -32,6 +32,11 @@ static passenger_range_t log_levels = {0, 4, "must be a log level (0-4)"};
 #define PASSENGER_MAIN(name, take, setter, field, post)                                         \
     {ngx_string(name), PASSENGER_MAIN_CONTEXT | take, setter, NGX_HTTP_MAIN_CONF_OFFSET,        \
      MAIN_OFFSET(field), post}
+/* Settings of every app that Passenger allows in http only: kept per location all the same, so
+ * that they travel in each app's settings block. */
+#define PASSENGER_APP_MAIN(name, take, setter, field, post)                                     \
+    {ngx_string(name), PASSENGER_MAIN_CONTEXT | take, setter, NGX_HTTP_LOC_CONF_OFFSET,         \
+     LOC_OFFSET(field), post}
 #define PASSENGER_APP(name, take, setter, field, post)                                          \
     {ngx_string(name), PASSENGER_APP_CONTEXT | take, setter, NGX_HTTP_LOC_CONF_OFFSET,          \
      LOC_OFFSET(field), post}
@@ -82,6 +87,14 @@ ngx_command_t passenger_commands[] = {
                   NULL),
     PASSENGER_APP("passenger_max_request_time", NGX_CONF_TAKE1, passenger_set_number,
                   max_request_time, NULL),
+    PASSENGER_APP_MAIN("passenger_user_switching", NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+                       user_switching, NULL),
+    PASSENGER_APP_MAIN("passenger_default_user", NGX_CONF_TAKE1, passenger_set_word,
+                       default_user, NULL),
+    PASSENGER_APP_MAIN("passenger_default_group", NGX_CONF_TAKE1, passenger_set_word,
+                       default_group, NULL),
+    PASSENGER_APP("passenger_user", NGX_CONF_TAKE1, passenger_set_word, user, NULL),
+    PASSENGER_APP("passenger_group", NGX_CONF_TAKE1, passenger_set_word, group, NULL),
     ngx_null_command};
 
 static char *passenger_set_number(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) {
@@ -205,6 +218,7 @@ void *passenger_create_loc_conf(ngx_conf_t *cf) {
     conf->start_timeout = NGX_CONF_UNSET;
     conf->memory_limit = NGX_CONF_UNSET;
     conf->max_request_time = NGX_CONF_UNSET;
+    conf->user_switching = NGX_CONF_UNSET;
     return conf;
 }
 
@@ -238,6 +252,11 @@ char *passenger_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) {
     ngx_conf_merge_value(conf->start_timeout, prev->start_timeout, NGX_CONF_UNSET);
     ngx_conf_merge_value(conf->memory_limit, prev->memory_limit, NGX_CONF_UNSET);
     ngx_conf_merge_value(conf->max_request_time, prev->max_request_time, NGX_CONF_UNSET);
+    ngx_conf_merge_value(conf->user_switching, prev->user_switching, NGX_CONF_UNSET);
+    ngx_conf_merge_str_value(conf->default_user, prev->default_user, "");
+    ngx_conf_merge_str_value(conf->default_group, prev->default_group, "");
+    ngx_conf_merge_str_value(conf->user, prev->user, "");
+    ngx_conf_merge_str_value(conf->group, prev->group, "");
 
     if (!conf->enabled) return NGX_CONF_OK;
     /* The core module merged this location before us: its root is final. */

@@ -45,6 +45,12 @@ typedef struct {
     ngx_int_t start_timeout;
     ngx_int_t memory_limit;
     ngx_int_t max_request_time;
+    /* Whose account the app runs as (automatic user switching; the spawn helper decides). */
+    ngx_flag_t user_switching; /* http only, like the two defaults */
+    ngx_str_t default_user;
+    ngx_str_t default_group;
+    ngx_str_t user;
+    ngx_str_t group;
     /* The settings block sent before each request of this location, built at configuration
      * time (passenger_settings.c); empty unless enabled. */
     ngx_str_t settings_block;
