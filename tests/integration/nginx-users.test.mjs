@@ -117,7 +117,7 @@ test('apps run as their owners, started by a root helper; the core is not root',
         const named = (word) => below.filter((pid) => cmdline(pid).includes(word));
         const [core] = named('core');
         const [helper] = named('spawn-helper');
-        assert.ok(core && helper, `core and helper below nginx: ${below.map((pid) => cmdline(pid).join(' ')).join('\n')}`);
+        assert.ok(core && helper, `core and helper below nginx: ${below.map((pid) => cmdline(pid).join(" ")).join("\n")}\n${nginx.log()}`);
         assert.notEqual(uidOf(core), 0);
         assert.equal(uidOf(helper), 0);
         // The app's socket folder: the app's user's, the core's group may enter, nobody else.
