@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { request } from './lib/http.mjs';
 import { cmdline, descendantsOf, isAlive, waitFor, waitForGone } from './lib/proc.mjs';
 import { makePrefix, nginxConfig, runNginx, startNginx } from './lib/nginx.mjs';
+import { runTool } from './lib/inspection.mjs';
 import { freePort, makeTempDir, onCleanup, repoRoot } from './lib/server.mjs';
 
 const isRoot = process.getuid() === 0;
@@ -95,6 +96,15 @@ test('apps run as their owners, started by a root helper; the core is not root',
         assert.equal(rack.uid, bob.uid);
         assert.equal(rack.home, '/home/ptest_bob');
         assert.equal(uidOf(rack.pid), bob.uid);
+        // The core cannot read another user's smaps_rollup: the helper samples private memory.
+        await waitFor(
+            async () => {
+                const status = await runTool('passenger-status', ['--show=json'], { registry: path.join(prefix, 'registry') });
+                const group = JSON.parse(status.stdout).groups.find((g) => g.app_root === apps.alice.dir);
+                return group?.processes.find((p) => p.pid === node.pid)?.private_memory_kb > 0;
+            },
+            { timeoutMs: 10000, what: "alice's app's private memory in passenger-status" },
+        );
     });
 
     await t.test('a root-owned app runs as nobody; passenger_user overrides the owner', async () => {
