@@ -105,37 +105,38 @@ std::optional<GroupAccount> to_group(const group* entry) {
     return GroupAccount{entry->gr_gid, entry->gr_name};
 }
 
+// One reentrant lookup (getpwnam_r & co) with a buffer of its own.
+template <typename Entry, typename Key, typename Lookup>
+const Entry* look_up(Key key, Lookup lookup, Entry& entry, std::vector<char>& buffer) {
+    Entry* found = nullptr;
+    buffer.resize(65536);
+    lookup(key, &entry, buffer.data(), buffer.size(), &found);
+    return found;
+}
+
 }  // namespace
 
 AccountDatabase system_accounts() {
     AccountDatabase accounts;
-    accounts.user_by_name = [](const std::string& name) -> std::optional<UserAccount> {
-        std::vector<char> buffer(16384);
+    accounts.user_by_name = [](const std::string& name) {
         passwd entry{};
-        passwd* found = nullptr;
-        ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-        return to_user(found);
+        std::vector<char> buffer;
+        return to_user(look_up(name.c_str(), ::getpwnam_r, entry, buffer));
     };
-    accounts.user_by_id = [](uid_t uid) -> std::optional<UserAccount> {
-        std::vector<char> buffer(16384);
+    accounts.user_by_id = [](uid_t uid) {
         passwd entry{};
-        passwd* found = nullptr;
-        ::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
-        return to_user(found);
+        std::vector<char> buffer;
+        return to_user(look_up(uid, ::getpwuid_r, entry, buffer));
     };
-    accounts.group_by_name = [](const std::string& name) -> std::optional<GroupAccount> {
-        std::vector<char> buffer(65536);
+    accounts.group_by_name = [](const std::string& name) {
         group entry{};
-        group* found = nullptr;
-        ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-        return to_group(found);
+        std::vector<char> buffer;
+        return to_group(look_up(name.c_str(), ::getgrnam_r, entry, buffer));
     };
-    accounts.group_by_id = [](gid_t gid) -> std::optional<GroupAccount> {
-        std::vector<char> buffer(65536);
+    accounts.group_by_id = [](gid_t gid) {
         group entry{};
-        group* found = nullptr;
-        ::getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &found);
-        return to_group(found);
+        std::vector<char> buffer;
+        return to_group(look_up(gid, ::getgrgid_r, entry, buffer));
     };
     return accounts;
 }
