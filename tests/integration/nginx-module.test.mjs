@@ -144,6 +144,8 @@ test('nginx -t rejects a bad value naming the directive and file:line, and start
         ['passenger_sticky_sessions maybe;', /invalid value "maybe" in "passenger_sticky_sessions" directive/],
         ['passenger_frobnicate on;', /unknown directive "passenger_frobnicate"/],
         ['passenger_max_pool_size 4;', /"passenger_max_pool_size" directive is not allowed here/],
+        ['passenger_default_user nobody;', /"passenger_default_user" directive is not allowed here/],
+        ['passenger_user_switching maybe;', /invalid value "maybe" in "passenger_user_switching" directive/, 'http'],
     ];
     for (const [line, message, where = 'server'] of cases) {
         const config = nginxConfig(prefix, {

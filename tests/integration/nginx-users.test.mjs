@@ -64,7 +64,12 @@ test('apps run as their owners, started by a root helper; the core is not root',
         alice: { dir: path.join(base, 'alice-node'), fixture: 'echo', owner: alice },
         bob: { dir: path.join(base, 'bob-rack'), fixture: 'rack-app', owner: bob },
         root: { dir: path.join(base, 'root-node'), fixture: 'echo', owner: null },
-        override: { dir: path.join(base, 'override'), fixture: 'echo', owner: alice, lines: 'passenger_user ptest_bob;' },
+        override: {
+            dir: path.join(base, 'override'),
+            fixture: 'echo',
+            owner: alice,
+            lines: 'passenger_user ptest_bob;\n        passenger_group ptest_alice;',
+        },
         unknown: { dir: path.join(base, 'unknown'), fixture: 'echo', owner: alice, lines: 'passenger_user ptest_nosuchuser;' },
     };
     for (const app of Object.values(apps)) await placeApp(app.fixture, app.dir, app.owner);
@@ -85,7 +90,9 @@ test('apps run as their owners, started by a root helper; the core is not root',
         });
     }
     const prefix = await makePrefix(t);
-    const nginx = await startNginx(t, prefix, nginxConfig(prefix, { servers }), { waitPort: apps.alice.port });
+    // Passenger's defaults, spelled out: the http-only directives travel with every app.
+    const http = '    passenger_user_switching on;\n    passenger_default_user nobody;\n    passenger_default_group nogroup;';
+    const nginx = await startNginx(t, prefix, nginxConfig(prefix, { servers, http }), { waitPort: apps.alice.port });
 
     await t.test('each app runs as the owner of its startup file, with its HOME', async () => {
         const node = await env(apps.alice.port);
@@ -110,7 +117,10 @@ test('apps run as their owners, started by a root helper; the core is not root',
     await t.test('a root-owned app runs as nobody; passenger_user overrides the owner', async () => {
         const nobody = Number(run('id', ['-u', 'nobody']).stdout);
         assert.equal((await env(apps.root.port)).uid, nobody);
-        assert.equal((await env(apps.override.port)).uid, bob.uid);
+        const override = await env(apps.override.port);
+        assert.equal(override.uid, bob.uid);
+        assert.equal(override.gid, alice.gid, 'passenger_group');
+        assert.equal(override.home, '/home/ptest_bob');
     });
 
     await t.test('an unknown passenger_user is an error page and a log line, not a crash', async () => {
