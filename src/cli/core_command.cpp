@@ -71,9 +71,13 @@ int run_core_command() {
     // nginx mode with a root master: apps run as their owners, started by a helper that keeps
     // root and does nothing else (spawn/spawn_helper.hpp); the core itself parses requests, so
     // it becomes nginx's worker user like without the helper.
+    // Whether a directive names root (the module says so), so that the helper may run an app as
+    // root; the apps must not see the variable.
+    const bool allow_root_apps = std::getenv(spawn::kAllowRootAppsVariable) != nullptr;
+    ::unsetenv(spawn::kAllowRootAppsVariable);
     if (!options.user.empty() && options.integration_mode == "nginx" && ::geteuid() == 0) {
-        spawn::StartedHelper helper =
-            spawn::start_spawn_helper(options.user, options.log_file, options.log_level);
+        spawn::StartedHelper helper = spawn::start_spawn_helper(options.user, options.log_file,
+                                                                options.log_level, allow_root_apps);
         if (!helper.error.empty()) {
             log::error("{}", helper.error);
             return 1;

@@ -31,7 +31,8 @@ struct Child {
 
 class Helper {
   public:
-    Helper(int socket, gid_t core_gid) : socket_(socket), core_gid_(core_gid) {}
+    Helper(int socket, gid_t core_gid, bool allow_root_apps)
+        : socket_(socket), core_gid_(core_gid), allow_root_apps_(allow_root_apps) {}
 
     std::string open_socket_dir();
     void serve();
@@ -51,6 +52,7 @@ class Helper {
 
     int socket_;
     gid_t core_gid_;
+    bool allow_root_apps_;
     safe_file::Folder socket_dir_;
     std::string socket_dir_name_;
     std::map<pid_t, Child> children_;
@@ -147,6 +149,11 @@ void Helper::on_spawn(const nlohmann::json& request) {
     auto resolved = resolve_app_account(rules, owner, system_accounts());
     if (auto* error = std::get_if<std::string>(&resolved)) return fail(*error);
     const AppAccount& account = std::get<AppAccount>(resolved);
+    if ((account.user.uid == 0 || account.group.gid == 0) && !allow_root_apps_)
+        return fail(fmt::format(
+            "the app would run as {}:{}, but no passenger_user, passenger_group or default named "
+            "root when nginx started; restart nginx (not reload) to allow it",
+            account.user.name, account.group.name));
 
     if (!socket_folder.empty()) {
         if (std::string error = make_socket_folder(socket_folder, account.user.uid); !error.empty())
@@ -270,7 +277,7 @@ void Helper::serve() {
 
 }  // namespace
 
-int run_spawn_helper(int socket_fd, const std::string& core_user) {
+int run_spawn_helper(int socket_fd, const std::string& core_user, bool allow_root_apps) {
     log::set_role("spawn-helper");
     // It lives exactly as long as the core's end of the socket: signals meant for the core's
     // process group (a terminal's ^C, say) must not take the apps down behind the core's back.
@@ -281,7 +288,7 @@ int run_spawn_helper(int socket_fd, const std::string& core_user) {
         log::error("Spawn helper: no such user '{}'", core_user);
         return 1;
     }
-    Helper helper(socket_fd, core->gid);
+    Helper helper(socket_fd, core->gid, allow_root_apps);
     if (std::string error = helper.open_socket_dir(); !error.empty()) {
         log::error("Spawn helper: {}", error);
         send_helper_message(socket_fd, {{"op", "failed"}, {"error", error}});

@@ -28,7 +28,8 @@ inline std::string helper_socket_dir_prefix(int helper_pid) {
 }
 
 // `passenger spawn-helper`: serves the core on `socket_fd` until it closes. `core_user` is the
-// user the core runs as: its primary group may enter the apps' socket folders.
-int run_spawn_helper(int socket_fd, const std::string& core_user);
+// user the core runs as: its primary group may enter the apps' socket folders. Without
+// `allow_root_apps` (no directive named root when nginx started) no app runs as root.
+int run_spawn_helper(int socket_fd, const std::string& core_user, bool allow_root_apps);
 
 }  // namespace passenger::spawn

@@ -32,7 +32,7 @@ std::map<pid_t, uint64_t> memory_sizes(const nlohmann::json& reply) {
 }  // namespace
 
 StartedHelper start_spawn_helper(const std::string& core_user, const std::string& log_file,
-                                 int log_level) {
+                                 int log_level, bool allow_root_apps) {
     StartedHelper result;
     int ends[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
@@ -43,8 +43,10 @@ StartedHelper start_spawn_helper(const std::string& core_user, const std::string
     FileDescriptor core_end(ends[0]), helper_end(ends[1]);
     // Prepared before fork: the child may not allocate.
     std::string level = std::to_string(log_level);
+    const char* root_apps = allow_root_apps ? "root-allowed" : "no-root";
     std::vector<const char*> argv = {"passenger",      "spawn-helper", core_user.c_str(),
-                                     log_file.c_str(), level.c_str(),  nullptr};
+                                     log_file.c_str(), level.c_str(),  root_apps,
+                                     nullptr};
     pid_t pid = ::fork();
     if (pid < 0) {
         result.error = fmt::format("cannot fork the spawn helper: {}", std::strerror(errno));

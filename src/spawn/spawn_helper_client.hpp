@@ -31,10 +31,14 @@ struct StartedHelper {
     std::string error;       // one line when it could not be started
 };
 
+// Set (to 1) by the nginx module when some app's account directive names root: only then may the
+// helper run an app as root (a core taken over cannot ask for root otherwise).
+inline constexpr const char* kAllowRootAppsVariable = "PASSENGER_ALLOW_ROOT_APPS";
+
 // Forks and execs `passenger spawn-helper` (this binary), which stays root; waits for its
 // "ready". Called by the core as root, before it becomes `core_user`.
 StartedHelper start_spawn_helper(const std::string& core_user, const std::string& log_file,
-                                 int log_level);
+                                 int log_level, bool allow_root_apps);
 
 // The helper started for this core process, if any (kept from start_spawn_helper until the
 // Spawner takes it).

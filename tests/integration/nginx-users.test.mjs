@@ -165,6 +165,24 @@ test('apps run as their owners, started by a root helper; the core is not root',
         await waitForGone([before.pid], { timeoutMs: 15000 });
     });
 
+    await t.test('an app as root needs a directive naming root when nginx started, not a reload', async () => {
+        const port = await freePort();
+        const dir = path.join(base, 'as-root');
+        await placeApp('echo', dir, alice);
+        const body = `        root ${dir}/public;\n        passenger_enabled on;\n        passenger_user root;`;
+        await fsp.writeFile(path.join(prefix, 'nginx.conf'), nginxConfig(prefix, { servers: [...servers, { port, body }], http }));
+        assert.equal(runNginx(prefix, ['-s', 'reload']).status, 0);
+        const response = await waitFor(
+            async () => {
+                const answer = await request(port, '/env', { timeoutMs: 5000 });
+                return answer.status >= 500 ? answer : null;
+            },
+            { timeoutMs: 20000, what: () => `the root app's error page\n${nginx.log()}` },
+        );
+        assert.doesNotMatch(response.text, /"uid":0/);
+        assert.match(nginx.log(), /the app would run as root:root, but no passenger_user, passenger_group or default named root/);
+    });
+
     await t.test('nginx -s quit leaves no app process and no socket folder behind', async () => {
         const appPids = [];
         for (const app of [apps.alice, apps.bob, apps.root, apps.override, apps.deploy]) appPids.push((await env(app.port)).pid);
@@ -175,4 +193,18 @@ test('apps run as their owners, started by a root helper; the core is not root',
         for (const pid of appPids) assert.ok(!isAlive(pid), `app ${pid} outlived nginx`);
         assert.deepEqual(fs.readdirSync('/tmp').filter((name) => name.startsWith(`passenger-spawn.${helper}.`)), []);
     });
+});
+
+test('passenger_user root, named when nginx starts, runs the app as root', { skip: !isRoot && 'needs root', timeout: 60000 }, async (t) => {
+    const alice = makeUser(t, 'ptest_alice');
+    const dir = path.join(await makeTempDir(t, 'passenger-users-root-'), 'app');
+    await fsp.chmod(path.dirname(dir), 0o755);
+    await placeApp('echo', dir, alice);
+    const prefix = await makePrefix(t);
+    const port = await freePort();
+    const body = `        root ${dir}/public;\n        passenger_enabled on;\n        passenger_user root;`;
+    await startNginx(t, prefix, nginxConfig(prefix, { servers: [{ port, body }] }), { waitPort: port });
+    const app = await env(port);
+    assert.equal(app.uid, 0);
+    assert.equal(app.home, '/root');
 });

@@ -183,6 +183,10 @@ static char *passenger_set_env_var(ngx_conf_t *cf, ngx_command_t *cmd, void *con
     return NGX_CONF_OK;
 }
 
+static ngx_int_t names_root(ngx_str_t *name) {
+    return name->len == 4 && ngx_strncmp(name->data, "root", 4) == 0;
+}
+
 void *passenger_create_main_conf(ngx_conf_t *cf) {
     passenger_main_conf_t *conf = ngx_pcalloc(cf->pool, sizeof(passenger_main_conf_t));
 
@@ -263,6 +267,10 @@ char *passenger_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) {
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_passenger_module);
     mcf->enabled_somewhere = 1;
+    if (names_root(&conf->user) || names_root(&conf->group) || names_root(&conf->default_user) ||
+        names_root(&conf->default_group)) {
+        mcf->root_apps = 1;
+    }
     clcf->handler = passenger_content_handler;
     return passenger_build_settings_block(cf, conf, clcf);
 }

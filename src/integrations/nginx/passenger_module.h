@@ -19,6 +19,7 @@ typedef struct {
     ngx_int_t pool_idle_time;          /* seconds */
     ngx_str_t instance_registry_dir;   /* for passenger-status */
     ngx_flag_t enabled_somewhere;      /* set while merging: some location has passenger_enabled */
+    ngx_flag_t root_apps;              /* set while merging: an account directive names root */
     ngx_http_upstream_conf_t upstream; /* the channel to the core (fixed, not configurable) */
 } passenger_main_conf_t;
 
