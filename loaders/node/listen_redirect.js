@@ -48,7 +48,8 @@ function callbackOf(args) {
 
 // Keeps the options that still make sense for a Unix socket when the app passed an object.
 function socketOptions(args) {
-    const options = { path: socketPath };
+    // Connectable by the core when it runs as another user: the socket's folder keeps others out.
+    const options = { path: socketPath, readableAll: true, writableAll: true };
     const first = args[0];
     if (first !== null && typeof first === 'object' && !(first instanceof net.Server)) {
         if (first.backlog !== undefined) options.backlog = first.backlog;

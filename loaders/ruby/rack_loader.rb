@@ -110,6 +110,8 @@ module PassengerRackLoader
     def initialize(app, socket_path)
       @app = app
       @listener = UNIXServer.new(socket_path)
+      # Connectable by the core when it runs as another user: the socket's folder keeps others out.
+      File.chmod(0o666, socket_path)
       @connections = []
     end
 

@@ -60,6 +60,7 @@ int dispatch(int argc, char** argv) {
     if (command == "stop") return run_stop_command(args);
     if (command == "core") return run_core_command();
     if (command == "nginx-watchdog") return run_nginx_watchdog_command(args);
+    if (command == "spawn-helper") return run_spawn_helper_command(args);
     if (command.starts_with('-'))
         fmt::print(stderr, "passenger: unknown option {} (see passenger --help)\n", command);
     else

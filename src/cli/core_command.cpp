@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "config/options.hpp"
 #include "server/core.hpp"
+#include "spawn/spawn_helper_client.hpp"
 #include "watchdog/privileges.hpp"
 
 #include <fcntl.h>
@@ -66,6 +67,23 @@ int run_core_command() {
     if (std::string error = log::open(options.log_file, !options.daemonize); !error.empty()) {
         fmt::print(stderr, "passenger core: {}\n", error);
         return 1;
+    }
+    // nginx mode with a root master: apps run as their owners, started by a helper that keeps
+    // root and does nothing else (spawn/spawn_helper.hpp); the core itself parses requests, so
+    // it becomes nginx's worker user like without the helper.
+    // Whether a directive names root (the module says so), so that the helper may run an app as
+    // root; the apps must not see the variable.
+    const bool allow_root_apps = std::getenv(spawn::kAllowRootAppsVariable) != nullptr;
+    ::unsetenv(spawn::kAllowRootAppsVariable);
+    if (!options.user.empty() && options.integration_mode == "nginx" && ::geteuid() == 0) {
+        spawn::StartedHelper helper = spawn::start_spawn_helper(options.user, options.log_file,
+                                                                options.log_level, allow_root_apps);
+        if (!helper.error.empty()) {
+            log::error("{}", helper.error);
+            return 1;
+        }
+        log::notice("Spawn helper {} starts the apps as their owners", helper.pid);
+        spawn::keep_started_helper(std::move(helper));
     }
     // The log file is open (it may be root's); now the core becomes --user. Before the
     // parent-death signal is set: changing credentials clears it.

@@ -9,8 +9,40 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 namespace passenger::cli {
+
+namespace {
+
+// The account settings (passenger_user_switching, passenger_user, ...): nginx mode's only, so
+// not `passenger start` options; taken out of the block before it is parsed as those.
+struct AccountSettings {
+    bool user_switching = true;
+    std::string user, group, default_user = "nobody", default_group;
+};
+
+std::variant<AccountSettings, std::string> take_account_settings(nlohmann::json& settings) {
+    AccountSettings account;
+    auto take = [&settings](const char* name, std::string& field) {
+        if (!settings.contains(name)) return;
+        const nlohmann::json& value = settings[name];
+        field = value.is_string() ? value.get<std::string>() : value.dump();
+        settings.erase(name);
+    };
+    std::string user_switching = "true";
+    take("user_switching", user_switching);  // the block's "true" arrives as a JSON switch
+    if (user_switching != "true" && user_switching != "false")
+        return fmt::format("user_switching: '{}' is not true or false", user_switching);
+    account.user_switching = user_switching == "true";
+    take("user", account.user);
+    take("group", account.group);
+    take("default_user", account.default_user);
+    take("default_group", account.default_group);
+    return account;
+}
+
+}  // namespace
 
 std::variant<config::Options, std::string> module_app_options(const config::Options& core,
                                                               nlohmann::json settings) {
@@ -30,6 +62,8 @@ std::variant<config::Options, std::string> module_app_options(const config::Opti
         base_uri = found->get<std::string>();
         settings.erase(found);
     }
+    auto account = take_account_settings(settings);
+    if (auto* error = std::get_if<std::string>(&account)) return *error;
     StartCommandLine parsed = parse_start_options({}, settings, "passenger_* settings");
     if (!parsed.error.empty()) return parsed.error;
     char resolved[PATH_MAX];
@@ -40,9 +74,18 @@ std::variant<config::Options, std::string> module_app_options(const config::Opti
         return fmt::format("app root {} is not a folder", typed_root);
 
     // Server-wide settings are the core's; what the module can set per app is the app's.
+    // The app root stays as configured: a symlink (current -> releases/N) is resolved anew by
+    // every spawn (spawn/README.md).
     const config::Options& app = parsed.options;
     config::Options options = core;
-    options.app_root = resolved;
+    std::string root = std::filesystem::path(typed_root).lexically_normal().string();
+    while (root.size() > 1 && root.ends_with('/')) root.pop_back();
+    options.app_root = root.starts_with('/') ? root : std::string(resolved);
+    options.user_switching = std::get<AccountSettings>(account).user_switching;
+    options.app_user = std::get<AccountSettings>(account).user;
+    options.app_group = std::get<AccountSettings>(account).group;
+    options.default_user = std::get<AccountSettings>(account).default_user;
+    options.default_group = std::get<AccountSettings>(account).default_group;
     options.environment = app.environment;
     options.app_type = app.app_type;
     options.startup_file = app.startup_file;

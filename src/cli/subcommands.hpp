@@ -14,6 +14,10 @@ int run_stop_command(const std::vector<std::string>& args);
 int run_core_command();
 // Hidden: what the nginx module execs once per nginx master (watchdog/nginx_watchdog.hpp).
 int run_nginx_watchdog_command(const std::vector<std::string>& args);
+// Hidden: what a core that runs apps as their owners starts while still root
+// (spawn/spawn_helper.hpp): `spawn-helper CORE_USER LOG_FILE LOG_LEVEL root-allowed|no-root`,
+// its socket at fd 3.
+int run_spawn_helper_command(const std::vector<std::string>& args);
 
 // The inspection tools, reached through symlinks named after them (argv[0]); `args` are the
 // words after the program name.

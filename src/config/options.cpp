@@ -16,7 +16,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrontEndOptions, client_max_body
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     Options, app_root, address, port, environment, log_file, pid_file, daemonize, user, log_level,
     max_connections, app_type, startup_file, nodejs, rackup, ruby, python, meteor_app_settings,
-    app_start_command, envvars, min_instances, max_pool_size, start_timeout_seconds,
+    app_start_command, envvars, user_switching, app_user, app_group, default_user, default_group,
+    min_instances, max_pool_size, start_timeout_seconds,
     max_request_queue_size, pool_idle_time_seconds, max_requests, max_concurrent_requests,
     max_request_queue_time_seconds, max_request_time_seconds, rolling_restarts,
     resist_deployment_errors, memory_limit_mb, stat_throttle_rate_seconds, saturation_cpu_percent,

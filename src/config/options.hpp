@@ -63,6 +63,13 @@ struct Options {
     // It reaches the app as PASSENGER_BASE_URI (Rack and WSGI: SCRIPT_NAME).
     std::string base_uri;
 
+    // Whose account an app runs as (nginx mode with a root master: spawn/app_account.hpp).
+    bool user_switching = true;           // passenger_user_switching
+    std::string app_user;                 // passenger_user; empty: the startup file's owner
+    std::string app_group;                // passenger_group; empty: the user's primary group
+    std::string default_user = "nobody";  // passenger_default_user
+    std::string default_group;            // passenger_default_group; empty: its primary group
+
     // The pool.
     int min_instances = 1;
     int max_pool_size = 6;

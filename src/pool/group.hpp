@@ -140,7 +140,7 @@ class Group {
 
     // Periodic work (group_maintenance.cpp): CPU and memory sampling, idle reaping, memory limit.
     asio::awaitable<void> maintenance_loop();
-    void sample_metrics(double elapsed_seconds);
+    asio::awaitable<void> sample_metrics(double elapsed_seconds);
     void reap_idle_processes();
     void enforce_memory_limit();
 

@@ -217,7 +217,7 @@ void Group::stop_process(Process& process) {
     process.state = ProcessState::stopping;
     process.idle_connections.clear();
     close_tunnels(process);
-    ::kill(-process.pid, SIGTERM);
+    spawner_.signal_process_group(process.pid, SIGTERM);
     // SIGKILL if it has not exited by the stop timeout. The timer holds the process so its pid
     // is not signalled after it was reaped (and perhaps reused).
     auto timer = std::make_shared<asio::steady_timer>(io_);
@@ -232,7 +232,7 @@ void Group::stop_process(Process& process) {
         if (std::find(processes_.begin(), processes_.end(), process) == processes_.end()) return;
         log::warn("App process {} did not stop within {} s; killing it", process->pid,
                   options_->app_stop_timeout_seconds);
-        ::kill(-process->pid, SIGKILL);
+        spawner_.signal_process_group(process->pid, SIGKILL);
     });
 }
 
@@ -274,7 +274,7 @@ void Group::on_process_unreachable(Process& process) {
     if (process.state != ProcessState::ready) return;
     process.state = ProcessState::gone;
     process.idle_connections.clear();
-    ::kill(-process.pid, SIGKILL);
+    spawner_.signal_process_group(process.pid, SIGKILL);
 }
 
 void Group::on_request_timed_out(Process& process) {
@@ -284,7 +284,7 @@ void Group::on_request_timed_out(Process& process) {
     process.state = ProcessState::stopping;
     process.killed_for_request_time = true;
     process.idle_connections.clear();
-    ::kill(-process.pid, SIGKILL);
+    spawner_.signal_process_group(process.pid, SIGKILL);
     ensure_minimum();
 }
 
@@ -311,7 +311,7 @@ asio::awaitable<void> Group::shutdown() {
     co_await wait_until_gone(std::chrono::seconds(options_->app_stop_timeout_seconds));
     if (!processes_.empty()) {
         log::warn("{} app process(es) did not stop in time; killing them", processes_.size());
-        for (auto& process : processes_) ::kill(-process->pid, SIGKILL);
+        for (auto& process : processes_) spawner_.signal_process_group(process->pid, SIGKILL);
         co_await wait_until_gone(2s);
     }
 }

@@ -21,7 +21,8 @@ asio::awaitable<void> Group::maintenance_loop() {
         co_await maintenance_timer_.async_wait(asio::redirect_error(asio::use_awaitable, error));
         if (shutting_down_) break;
         auto now = Clock::now();
-        sample_metrics(std::chrono::duration<double>(now - last).count());
+        co_await sample_metrics(std::chrono::duration<double>(now - last).count());
+        if (shutting_down_) break;
         last = now;
         enforce_memory_limit();
         reap_idle_processes();
@@ -33,12 +34,19 @@ asio::awaitable<void> Group::maintenance_loop() {
     maintenance_running_ = false;  // the last use of `this` (finished() waits for it)
 }
 
-void Group::sample_metrics(double elapsed_seconds) {
+asio::awaitable<void> Group::sample_metrics(double elapsed_seconds) {
     std::vector<pid_t> pids;
     for (auto& process : processes_) pids.push_back(process->pid);
     auto members = process_group_members(pids);
+    // Apps of other users: their memory is read by the spawn helper (root).
+    std::vector<pid_t> all_members;
+    for (const auto& [leader, group_members] : members)
+        all_members.insert(all_members.end(), group_members.begin(), group_members.end());
+    std::optional<std::map<pid_t, uint64_t>> memory =
+        co_await spawner_.private_memory_kb(std::move(all_members));
     for (auto& process : processes_)
-        sample_process_group(*process, members[process->pid], elapsed_seconds);
+        sample_process_group(*process, members[process->pid], elapsed_seconds,
+                             memory ? &*memory : nullptr);
 }
 
 void Group::enforce_memory_limit() {

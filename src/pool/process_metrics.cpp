@@ -109,7 +109,7 @@ std::unordered_map<pid_t, std::vector<pid_t>> process_group_members(
 }
 
 void sample_process_group(Process& process, const std::vector<pid_t>& members,
-                          double elapsed_seconds) {
+                          double elapsed_seconds, const std::map<pid_t, uint64_t>* memory_kb) {
     std::optional<CpuTimes> cpu;
     std::optional<uint64_t> memory;
     std::map<pid_t, uint64_t> runnable_ns;
@@ -118,7 +118,12 @@ void sample_process_group(Process& process, const std::vector<pid_t>& members,
         if (auto times = read_cpu_times(member)) {
             cpu = CpuTimes{(cpu ? cpu->ticks : 0) + times->ticks};
         }
-        if (auto kb = read_private_memory_kb(member)) memory = memory.value_or(0) + *kb;
+        if (memory_kb != nullptr) {
+            if (auto it = memory_kb->find(member); it != memory_kb->end())
+                memory = memory.value_or(0) + it->second;
+        } else if (auto kb = read_private_memory_kb(member)) {
+            memory = memory.value_or(0) + *kb;
+        }
         auto runnable = read_runnable_ns(member);
         if (!runnable) continue;
         runnable_ns[member] = *runnable;

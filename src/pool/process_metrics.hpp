@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -40,7 +41,9 @@ std::unordered_map<pid_t, std::vector<pid_t>> process_group_members(
 struct Process;
 // Samples `process` as the sum of `members` (its process group): CPU time and private memory
 // add up; busy_percent is the busiest member's (saturation means one event loop is full).
+// `memory_kb`: private memory per member as the spawn helper read it; null: read /proc here.
 void sample_process_group(Process& process, const std::vector<pid_t>& members,
-                          double elapsed_seconds);
+                          double elapsed_seconds,
+                          const std::map<pid_t, uint64_t>* memory_kb = nullptr);
 
 }  // namespace passenger::pool

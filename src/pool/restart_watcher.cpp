@@ -13,6 +13,15 @@ constexpr uint32_t tmp_events =
 // A tmp/ created in, or moved into, the app folder.
 constexpr uint32_t app_root_events = IN_CREATE | IN_MOVED_TO;
 
+// The folder holding an app root that is a symlink (current -> releases/N): a deploy replaces
+// the link there, and the watches must then move to the new release's folders. "" otherwise.
+std::string link_folder(const std::string& app_root) {
+    struct stat info {};
+    if (::lstat(app_root.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return {};
+    auto slash = app_root.find_last_of('/');
+    return slash == std::string::npos || slash == 0 ? std::string("/") : app_root.substr(0, slash);
+}
+
 std::optional<long long> mtime_ns(const std::string& path) {
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) return std::nullopt;
@@ -40,6 +49,8 @@ void RestartWatcher::start() {
         return;
     }
     folders_.start(tmp_dir_, tmp_events);  // a missing tmp/ is watched once it is created
+    if (std::string folder = link_folder(app_root_); !folder.empty())
+        folders_.start(folder, app_root_events | IN_DELETE);
 }
 
 void RestartWatcher::stop() {

@@ -6,7 +6,9 @@
 //
 // Deploy tools delete tmp/ and create it again, or move a new folder into place: the app folder
 // is watched too, and every look at the files renews both watches, so the watch always sits on
-// the tmp/ that is there now.
+// the tmp/ that is there now. An app root that is a symlink has the folder holding the link
+// watched as well: switching the link (ln -sfn releases/N+1 current) moves the watches to the
+// new release at once, so its restart.txt is seen like any other.
 #pragma once
 
 #include "spawn/directory_watch.hpp"

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <grp.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -14,9 +15,24 @@ namespace passenger::spawn {
 namespace {
 
 // Only async-signal-safe calls between fork and exec.
+[[noreturn]] void fail_child(int stderr_fd, const char* message, int code) {
+    (void)!::write(stderr_fd, message, std::strlen(message));
+    _exit(code);
+}
+
 [[noreturn]] void exec_child(pid_t parent, char* const* argv, char* const* envp,
-                             const char* working_directory, int stdout_fd, int stderr_fd) {
+                             const char* working_directory, int stdout_fd, int stderr_fd,
+                             const ChildCredentials* credentials) {
     ::setpgid(0, 0);
+    if (credentials != nullptr) {
+        // Groups first: once the user id is dropped they can no longer be changed.
+        if (::setgroups(credentials->groups.size(), credentials->groups.data()) != 0 ||
+            ::setgid(credentials->gid) != 0 || ::setuid(credentials->uid) != 0)
+            fail_child(stderr_fd, "cannot switch to the app's user\n", 126);
+        if (credentials->uid != 0 && ::setuid(0) == 0)
+            fail_child(stderr_fd, "root privileges could be regained\n", 126);
+    }
+    // After the switch: changing credentials clears the parent-death signal.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) _exit(1);  // the core died before prctl took effect
 
@@ -60,7 +76,8 @@ std::vector<char*> to_pointers(const std::vector<std::string>& strings) {
 
 ChildProcess start_child_process(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& environment,
-                                 const std::string& working_directory) {
+                                 const std::string& working_directory,
+                                 const ChildCredentials* credentials) {
     ChildProcess child;
     int stdout_pipe[2], stderr_pipe[2];
     if (::pipe2(stdout_pipe, O_CLOEXEC) != 0) {
@@ -79,7 +96,7 @@ ChildProcess start_child_process(const std::vector<std::string>& argv,
     pid_t pid = ::fork();
     if (pid == 0) {
         exec_child(parent, argv_pointers.data(), env_pointers.data(), working_directory.c_str(),
-                   stdout_pipe[1], stderr_pipe[1]);
+                   stdout_pipe[1], stderr_pipe[1], credentials);
     }
     ::close(stdout_pipe[1]);
     ::close(stderr_pipe[1]);

@@ -31,16 +31,18 @@ void ChildReaper::wait_for_signal() {
 void ChildReaper::reap() {
     int status = 0;
     pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        auto it = handlers_.find(pid);
-        if (it == handlers_.end()) {
-            unclaimed_[pid] = status;
-            continue;
-        }
-        ExitHandler handler = std::move(it->second);
-        handlers_.erase(it);
-        handler(status);
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) report_exit(pid, status);
+}
+
+void ChildReaper::report_exit(pid_t pid, int wait_status) {
+    auto it = handlers_.find(pid);
+    if (it == handlers_.end()) {
+        unclaimed_[pid] = wait_status;
+        return;
     }
+    ExitHandler handler = std::move(it->second);
+    handlers_.erase(it);
+    handler(wait_status);
 }
 
 }  // namespace passenger::spawn

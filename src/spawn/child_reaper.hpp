@@ -18,6 +18,8 @@ class ChildReaper {
 
     // Calls `handler` once when `pid` exits (at once if it already has). Replaces any handler.
     void watch(pid_t pid, ExitHandler handler);
+    // An exit reaped elsewhere (the spawn helper reaps the app processes it started).
+    void report_exit(pid_t pid, int wait_status);
 
   private:
     void wait_for_signal();

@@ -17,8 +17,10 @@
 #include <asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 
 extern char** environ;
 
@@ -55,6 +57,8 @@ struct ExitState {
 
 Spawner::Spawner(asio::io_context& io, ChildReaper& reaper)
     : io_(io), reaper_(reaper), socket_dir_watch_(io, [this] { on_socket_dir_changed(); }) {
+    if (std::optional<StartedHelper> helper = take_started_helper())
+        helper_ = std::make_unique<SpawnHelperClient>(io, std::move(*helper), reaper);
     std::string pattern =
         fmt::format("{}/{}XXXXXX", socket_dir_parent, socket_dir_prefix(::getpid()));
     if (::mkdtemp(pattern.data()) == nullptr) {
@@ -116,8 +120,53 @@ std::optional<std::string> Spawner::variable(const std::vector<std::string>& env
     return std::nullopt;
 }
 
-asio::awaitable<SpawnResult> Spawner::spawn(const config::Options& options) {
+void Spawner::signal_process_group(pid_t pid, int signal) {
+    if (helper_) {
+        helper_->signal_process_group(pid, signal);
+    } else {
+        ::kill(-pid, signal);
+    }
+}
+
+asio::awaitable<std::optional<std::map<pid_t, uint64_t>>> Spawner::private_memory_kb(
+    std::vector<pid_t> pids) {
+    if (!helper_) co_return std::nullopt;
+    co_return co_await helper_->private_memory_kb(std::move(pids));
+}
+
+asio::awaitable<ChildProcess> Spawner::start_process(const AppCommand& command,
+                                                     const std::vector<std::string>& environment,
+                                                     const config::Options& options,
+                                                     const AppDetection& app, unsigned number) {
+    if (!helper_) co_return start_child_process(command.argv, environment, options.app_root);
+    // The helper decides the account from the app's files; the rules are configuration.
+    nlohmann::json request = {
+        {"argv", command.argv},
+        {"env", environment},
+        {"app_root", options.app_root},
+        {"app_type", app.app_type},
+        {"startup_file", app.startup_file},
+        {"socket_folder", command.app_socket ? fmt::format("app-{}", number) : std::string()},
+        {"rules",
+         {{"user_switching", options.user_switching},
+          {"user", options.app_user},
+          {"group", options.app_group},
+          {"default_user", options.default_user},
+          {"default_group", options.default_group}}}};
+    co_return co_await helper_->spawn(std::move(request));
+}
+
+asio::awaitable<SpawnResult> Spawner::spawn(const config::Options& configured) {
     SpawnResult result;
+    // An app root that is a symlink (current -> releases/N) is resolved anew for every process,
+    // so a deploy that switches the link and touches restart.txt starts the new release.
+    char resolved_root[PATH_MAX];
+    if (::realpath(configured.app_root.c_str(), resolved_root) == nullptr) {
+        result.failure = fmt::format("app root {}: {}", configured.app_root, std::strerror(errno));
+        co_return result;
+    }
+    config::Options options = configured;
+    options.app_root = resolved_root;
     AppDetection app = detect_app(options);
     if (app.app_type.empty()) {
         result.failure = app.error;
@@ -125,9 +174,12 @@ asio::awaitable<SpawnResult> Spawner::spawn(const config::Options& options) {
     }
     unsigned number = next_socket_number_++;
     AppCommandPlaces places;
-    places.socket_path = fmt::format("{}/app-{}.sock", socket_dir_, number);
+    // With the helper, each app's socket is in a folder of its own, made by the helper for the
+    // app's user (spawn/README.md).
+    places.socket_path = helper_ ? fmt::format("{}/app-{}/app.sock", helper_->socket_dir(), number)
+                                 : fmt::format("{}/app-{}.sock", socket_dir_, number);
     places.port = static_cast<unsigned short>(pick_free_port());
-    ::unlink(places.socket_path.c_str());
+    if (!helper_) ::unlink(places.socket_path.c_str());
     AppCommand command = app_command(app, options, places);
     std::vector<std::string> env =
         environment(options, command.app_socket ? places.socket_path : std::string(), places.port);
@@ -149,7 +201,7 @@ asio::awaitable<SpawnResult> Spawner::spawn(const config::Options& options) {
         std::erase_if(waiting_for_sockets_, [](const auto& weak) { return weak.expired(); });
         waiting_for_sockets_.push_back(wait);
     }
-    ChildProcess child = start_child_process(command.argv, env, options.app_root);
+    ChildProcess child = co_await start_process(command, env, options, app, number);
     if (child.pid < 0) {
         result.failure = child.error;
         co_return result;
@@ -190,7 +242,7 @@ asio::awaitable<SpawnResult> Spawner::spawn(const config::Options& options) {
                                      asio::redirect_error(asio::use_awaitable, error));
         if (!error) break;
         if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(-child.pid, SIGKILL);
+            signal_process_group(child.pid, SIGKILL);
             result.failure = fmt::format(
                 "The application process {} did not start listening within {} seconds "
                 "(--start-timeout) and was killed.",

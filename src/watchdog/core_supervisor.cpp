@@ -126,8 +126,14 @@ void CoreSupervisor::on_core_ready() {
 void CoreSupervisor::reap_children() {
     int status = 0;
     pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
-        if (pid == core_pid_) on_core_exited(status);
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == core_pid_) {
+            on_core_exited(status);
+        } else {
+            // An adopted orphan: the spawn helper of a core that was killed leaves its folder.
+            remove_spawn_helper_dirs(pid, spawn::socket_dir_parent);
+        }
+    }
 }
 
 void CoreSupervisor::on_core_exited(int wait_status) {

@@ -18,7 +18,7 @@ import {
     runNginx,
     startNginx,
 } from './lib/nginx.mjs';
-import { isAlive, waitFor, waitForGone } from './lib/proc.mjs';
+import { cmdline, isAlive, waitFor, waitForGone } from './lib/proc.mjs';
 import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
 import { copyFixture, freePort } from './lib/server.mjs';
 
@@ -148,6 +148,8 @@ test('nginx -t rejects a bad value naming the directive and file:line, and start
         ['passenger_pre_start http://127.0.0.1/;', /"passenger_pre_start" directive is not allowed here/],
         ['passenger_base_uri sub;', /"passenger_base_uri" directive must be a path below \/ such as \/app/],
         ['passenger_friendly_error_pages sometimes;', /invalid value "sometimes" in "passenger_friendly_error_pages" directive/],
+        ['passenger_default_user nobody;', /"passenger_default_user" directive is not allowed here/],
+        ['passenger_user_switching maybe;', /invalid value "maybe" in "passenger_user_switching" directive/, 'http'],
     ];
     for (const [line, message, where = 'server'] of cases) {
         const config = nginxConfig(prefix, {
@@ -229,8 +231,10 @@ test('a SIGKILLed core comes back and serves without a reload', { timeout: 90000
     const { port, nginx } = await startEchoBehindNginx(t);
     const app = (await request(port, '/pid')).json().pid;
     const [core] = passengerProcesses(nginx).cores;
+    // As root, a spawn helper starts the apps: killed with the core, its socket folder goes too.
+    const helper = passengerProcesses(nginx).all.find((pid) => cmdline(pid).includes('spawn-helper'));
     process.kill(core, 'SIGKILL');
-    await waitForGone([core, app]);
+    await waitForGone([core, app, ...(helper ? [helper] : [])]);
     const served = await waitFor(
         async () => {
             const response = await request(port, '/pid');
@@ -242,6 +246,10 @@ test('a SIGKILLed core comes back and serves without a reload', { timeout: 90000
     const [newCore] = passengerProcesses(nginx).cores;
     assert.ok(newCore && newCore !== core);
     assert.match(nginx.log(), /Core process \d+ was killed by signal 9 \(Killed\); restarting/);
+    if (helper) {
+        const left = () => fs.readdirSync('/tmp').filter((name) => name.startsWith(`passenger-spawn.${helper}.`));
+        await waitFor(() => left().length === 0, { timeoutMs: 5000, what: () => `no folder of helper ${helper}: ${left()}` });
+    }
 });
 
 test('two apps in two server blocks share one pool: passenger_max_pool_size 1 makes the idle one give way', { timeout: 120000 }, async (t) => {

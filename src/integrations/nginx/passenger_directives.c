@@ -36,6 +36,13 @@ static passenger_range_t log_levels = {0, 4, "must be a log level (0-4)"};
         ngx_string(name), PASSENGER_MAIN_CONTEXT | take, setter, NGX_HTTP_MAIN_CONF_OFFSET, \
             MAIN_OFFSET(field), post                                                        \
     }
+/* Settings of every app that Passenger allows in http only: kept per location all the same, so
+ * that they travel in each app's settings block. */
+#define PASSENGER_APP_MAIN(name, take, setter, field, post)                                \
+    {                                                                                      \
+        ngx_string(name), PASSENGER_MAIN_CONTEXT | take, setter, NGX_HTTP_LOC_CONF_OFFSET, \
+            LOC_OFFSET(field), post                                                        \
+    }
 #define PASSENGER_APP(name, take, setter, field, post)                                    \
     {                                                                                     \
         ngx_string(name), PASSENGER_APP_CONTEXT | take, setter, NGX_HTTP_LOC_CONF_OFFSET, \
@@ -91,6 +98,14 @@ ngx_command_t passenger_commands[] = {
                   NULL),
     PASSENGER_APP("passenger_max_request_time", NGX_CONF_TAKE1, passenger_set_number,
                   max_request_time, NULL),
+    PASSENGER_APP_MAIN("passenger_user_switching", NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+                       user_switching, NULL),
+    PASSENGER_APP_MAIN("passenger_default_user", NGX_CONF_TAKE1, passenger_set_word, default_user,
+                       NULL),
+    PASSENGER_APP_MAIN("passenger_default_group", NGX_CONF_TAKE1, passenger_set_word, default_group,
+                       NULL),
+    PASSENGER_APP("passenger_user", NGX_CONF_TAKE1, passenger_set_word, user, NULL),
+    PASSENGER_APP("passenger_group", NGX_CONF_TAKE1, passenger_set_word, group, NULL),
     ngx_null_command};
 
 static char* passenger_set_number(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) {
@@ -216,6 +231,10 @@ static char* passenger_set_env_var(ngx_conf_t* cf, ngx_command_t* cmd, void* con
     return NGX_CONF_OK;
 }
 
+static ngx_int_t names_root(ngx_str_t* name) {
+    return name->len == 4 && ngx_strncmp(name->data, "root", 4) == 0;
+}
+
 void* passenger_create_main_conf(ngx_conf_t* cf) {
     passenger_main_conf_t* conf = ngx_pcalloc(cf->pool, sizeof(passenger_main_conf_t));
 
@@ -257,6 +276,7 @@ void* passenger_create_loc_conf(ngx_conf_t* cf) {
     conf->start_timeout = NGX_CONF_UNSET;
     conf->memory_limit = NGX_CONF_UNSET;
     conf->max_request_time = NGX_CONF_UNSET;
+    conf->user_switching = NGX_CONF_UNSET;
     return conf;
 }
 
@@ -294,12 +314,21 @@ char* passenger_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) {
     ngx_conf_merge_value(conf->start_timeout, prev->start_timeout, NGX_CONF_UNSET);
     ngx_conf_merge_value(conf->memory_limit, prev->memory_limit, NGX_CONF_UNSET);
     ngx_conf_merge_value(conf->max_request_time, prev->max_request_time, NGX_CONF_UNSET);
+    ngx_conf_merge_value(conf->user_switching, prev->user_switching, NGX_CONF_UNSET);
+    ngx_conf_merge_str_value(conf->default_user, prev->default_user, "");
+    ngx_conf_merge_str_value(conf->default_group, prev->default_group, "");
+    ngx_conf_merge_str_value(conf->user, prev->user, "");
+    ngx_conf_merge_str_value(conf->group, prev->group, "");
 
     if (!conf->enabled) return NGX_CONF_OK;
     /* The core module merged this location before us: its root is final. */
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_passenger_module);
     mcf->enabled_somewhere = 1;
+    if (names_root(&conf->user) || names_root(&conf->group) || names_root(&conf->default_user) ||
+        names_root(&conf->default_group)) {
+        mcf->root_apps = 1;
+    }
     clcf->handler = passenger_content_handler;
     if (passenger_build_settings_block(cf, conf, clcf) != NGX_CONF_OK) return NGX_CONF_ERROR;
     /* For the configuration message (passenger_configuration.c); the core skips repeats. */

@@ -21,6 +21,7 @@ typedef struct {
     ngx_flag_t enabled_somewhere;      /* set while merging: some location has passenger_enabled */
     ngx_array_t* pre_start;            /* passenger_pre_start URLs (ngx_str_t) */
     ngx_array_t* app_blocks;           /* every enabled location's settings block (ngx_str_t) */
+    ngx_flag_t root_apps;              /* set while merging: an account directive names root */
     ngx_http_upstream_conf_t upstream; /* the channel to the core (fixed, not configurable) */
 } passenger_main_conf_t;
 
@@ -49,6 +50,12 @@ typedef struct {
     ngx_int_t start_timeout;
     ngx_int_t memory_limit;
     ngx_int_t max_request_time;
+    /* Whose account the app runs as (automatic user switching; the spawn helper decides). */
+    ngx_flag_t user_switching; /* http only, like the two defaults */
+    ngx_str_t default_user;
+    ngx_str_t default_group;
+    ngx_str_t user;
+    ngx_str_t group;
     /* The settings block sent before each request of this location, built at configuration
      * time (passenger_settings.c); empty unless enabled. */
     ngx_str_t settings_block;

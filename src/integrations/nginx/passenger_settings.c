@@ -133,6 +133,11 @@ char* passenger_build_settings_block(ngx_conf_t* cf, passenger_loc_conf_t* conf,
     append_switch(&writer, "friendly_error_pages", conf->friendly_error_pages);
     append_number(&writer, "memory_limit", conf->memory_limit);
     append_number(&writer, "max_request_time", conf->max_request_time);
+    append_switch(&writer, "user_switching", conf->user_switching);
+    append_text(&writer, "default_user", &conf->default_user);
+    append_text(&writer, "default_group", &conf->default_group);
+    append_text(&writer, "user", &conf->user);
+    append_text(&writer, "group", &conf->group);
     if (conf->env_vars != NULL) {
         env_var = conf->env_vars->elts;
         for (i = 0; i < conf->env_vars->nelts; i++) {

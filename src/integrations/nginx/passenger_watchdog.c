@@ -88,7 +88,7 @@ static int move_fd(int fd, int target) {
     return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-static void exec_watchdog(char** argv, int lifeline_reader, int report_writer) {
+static void exec_watchdog(char** argv, int lifeline_reader, int report_writer, int root_apps) {
     sigset_t all;
 
     /* nginx's signal mask and handlers are not the watchdog's; neither are its other fds
@@ -107,6 +107,9 @@ static void exec_watchdog(char** argv, int lifeline_reader, int report_writer) {
         int fd;
         for (fd = 5; fd < 1024; fd++) close(fd);
     }
+    /* The spawn helper runs no app as root unless the configuration named root: a core taken
+     * over cannot ask for it (src/spawn/README.md). Read and removed by the core. */
+    if (root_apps) setenv("PASSENGER_ALLOW_ROOT_APPS", "1", 1);
     execv(argv[0], argv);
     dprintf(4, "error cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -148,7 +151,7 @@ ngx_int_t passenger_start_watchdog(ngx_cycle_t* cycle, passenger_main_conf_t* mc
         return NGX_ERROR;
     }
     pid = fork();
-    if (pid == 0) exec_watchdog(argv, lifeline_pipe[0], report_pipe[1]);
+    if (pid == 0) exec_watchdog(argv, lifeline_pipe[0], report_pipe[1], mcf->root_apps);
     close(lifeline_pipe[0]);
     close(report_pipe[1]);
     if (pid < 0) {

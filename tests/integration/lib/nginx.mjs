@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 import { request } from './http.mjs';
-import { cmdline, descendantsOf, isAlive, killRecorded, procStat, waitFor, waitForGone } from './proc.mjs';
+import { cmdline, descendantsOf, isAlive, killRecorded, procStat, waitFor, waitForGone, withTimeout } from './proc.mjs';
 import { makeTempDir, onCleanup, repoRoot } from './server.mjs';
 
 export const nginxBin = '/usr/sbin/nginx';
@@ -113,7 +113,8 @@ export async function startNginx(t, prefix, config, { waitPort } = {}) {
         remember();
         if (isAlive(child.pid)) {
             child.kill('SIGQUIT');
-            await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15000))]);
+            // withTimeout clears its timer: a pending 15 s timer kept the test file alive that long.
+            await withTimeout(exited, 15000);
             if (isAlive(child.pid)) child.kill('SIGKILL');
         }
         for (const record of seen.values()) killRecorded(record);

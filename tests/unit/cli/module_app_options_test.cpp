@@ -60,6 +60,37 @@ TEST_F(ModuleAppOptionsTest, BadValuesAreRefusedNamingTheSetting) {
               std::string::npos);
 }
 
+TEST_F(ModuleAppOptionsTest, AccountSettingsAreTheApps) {
+    auto defaults = parse({});
+    ASSERT_TRUE(std::holds_alternative<config::Options>(defaults));
+    EXPECT_TRUE(std::get<config::Options>(defaults).user_switching);
+    EXPECT_EQ(std::get<config::Options>(defaults).default_user, "nobody");
+    auto result = parse({{"user_switching", "false"},
+                         {"user", "alice"},
+                         {"group", "staff"},
+                         {"default_user", "daemon"},
+                         {"default_group", "daemon"}});
+    ASSERT_TRUE(std::holds_alternative<config::Options>(result)) << std::get<std::string>(result);
+    const auto& options = std::get<config::Options>(result);
+    EXPECT_FALSE(options.user_switching);
+    EXPECT_EQ(options.app_user, "alice");
+    EXPECT_EQ(options.app_group, "staff");
+    EXPECT_EQ(options.default_user, "daemon");
+    EXPECT_EQ(options.default_group, "daemon");
+    auto bad = parse({{"user_switching", "maybe"}});
+    ASSERT_TRUE(std::holds_alternative<std::string>(bad));
+    EXPECT_EQ(std::get<std::string>(bad), "user_switching: 'maybe' is not true or false");
+}
+
+// A deploy switches the link: each spawn resolves it (spawn/Spawner), so the group keeps the link.
+TEST_F(ModuleAppOptionsTest, ASymlinkedAppRootStaysTheLink) {
+    std::filesystem::create_directory(dir_ + "/release-1");
+    std::filesystem::create_directory_symlink("release-1", dir_ + "/current");
+    auto result = module_app_options(core_, {{"app_root", dir_ + "/current/"}});
+    ASSERT_TRUE(std::holds_alternative<config::Options>(result)) << std::get<std::string>(result);
+    EXPECT_EQ(std::get<config::Options>(result).app_root, dir_ + "/current");
+}
+
 TEST_F(ModuleAppOptionsTest, TheAppRootMustBeAFolder) {
     auto result = module_app_options(core_, {{"app_root", dir_ + "/missing"}});
     ASSERT_TRUE(std::holds_alternative<std::string>(result));

@@ -101,25 +101,38 @@ TEST_F(RestartWatcherTest, TmpCreatedAfterTheStartIsWatched) {
     EXPECT_EQ(restarts_, 1);
 }
 
-// What no watch sees: the app folder is a symlink (as deploy tools keep `current`) switched to
-// another release whose restart.txt is newer. The throttled check on requests notices.
-TEST_F(RestartWatcherTest, RequestsCheckTheFilesWhereNoEventArrives) {
+// The app folder is a symlink (as deploy tools keep `current`) switched to another release whose
+// restart.txt is newer: the folder holding the link is watched, so no request is needed.
+TEST_F(RestartWatcherTest, ASwitchedSymlinkAppRootIsNoticedWithoutARequest) {
     fs::create_directories(base_ + "/release-2/tmp");
     touch(app_ + "/tmp/restart.txt");
     touch(base_ + "/release-2/tmp/restart.txt", 60s);
     fs::create_directory_symlink(app_, base_ + "/current");
-    RestartWatcher watcher(io_, base_ + "/current", 0, [&] { ++restarts_; });
+    RestartWatcher watcher(io_, base_ + "/current", 10, [&] { ++restarts_; });
     watcher.start();
     fs::create_directory_symlink(base_ + "/release-2", base_ + "/current.new");
     fs::rename(base_ + "/current.new", base_ + "/current");
-    settle();
-    EXPECT_EQ(restarts_, 0);
-    watcher.on_request();
+    run_until(1);
     EXPECT_EQ(restarts_, 1);
     // And the watch moved to the new release.
     touch(base_ + "/release-2/tmp/restart.txt", 120s);
     run_until(2);
     EXPECT_EQ(restarts_, 2);
+}
+
+// What no watch sees (a link switched where nothing watches, or no inotify): the throttled
+// check on requests notices.
+TEST_F(RestartWatcherTest, RequestsCheckTheFilesWhereNoEventArrives) {
+    fs::create_directories(base_ + "/release-2/tmp");
+    touch(app_ + "/tmp/restart.txt");
+    RestartWatcher watcher(io_, app_, 0, [&] { ++restarts_; });
+    watcher.start();
+    watcher.stop();  // no more events: only on_request looks
+    touch(app_ + "/tmp/restart.txt", 60s);
+    settle();
+    EXPECT_EQ(restarts_, 0);
+    watcher.on_request();
+    EXPECT_EQ(restarts_, 1);
 }
 
 TEST_F(RestartWatcherTest, NothingAfterStop) {
