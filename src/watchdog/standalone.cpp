@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/log_file.hpp"
+#include "common/sd_notify.hpp"
 #include "watchdog/banner.hpp"
 #include "watchdog/core_supervisor.hpp"
 #include "watchdog/daemon.hpp"
@@ -67,7 +68,10 @@ class StartupReporter {
 
 int run_standalone(const config::Options& options, std::string_view error_prefix) {
     log::set_role("watchdog");
+    take_notify_socket_from_environment();  // systemd's Type=notify: ours, not the apps'
+
     log::set_level(static_cast<log::Level>(options.log_level));
+    log::set_json(options.operations.log_format == "json");
     auto fail_early = [&](const std::string& error) {
         fmt::print(stderr, "{}: {}\n", error_prefix, error);
         return 1;
@@ -110,10 +114,16 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
                     std::fflush(stdout);
                 }
                 reporter.ready();
+                if (std::string error = notify_systemd("READY=1"); !error.empty())
+                    log::error("{}", error);
             },
         .on_stopping =
             [&] {
                 stopping = true;
+                // The core holds its own copy; once it closes that, new connections are
+                // refused instead of waiting in a backlog nobody accepts from.
+                listener.socket.reset();
+                (void)notify_systemd("STOPPING=1");
                 if (options.daemonize) return;
                 fmt::print("Stopping web server...");
                 std::fflush(stdout);
