@@ -103,13 +103,17 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
     log::notice("Watchdog {} listening on {} for {}", ::getpid(),
                 format_host_port(options.address, options.port), options.app_root);
 
+    // JSON lines on standard output are read by machines (journald, docker logs): the banner and
+    // "Stopping web server..." for the terminal would be the only lines that are not JSON.
+    const bool terminal_text =
+        !options.daemonize && !(options.log_file == "-" && options.operations.log_format == "json");
     CoreSupervisor supervisor(options, listener.socket.get(), signals);
     bool stopping = false;
     int exit_code = supervisor.run({
         .on_first_ready =
             [&] {
                 log::write_to_file(banner);
-                if (!options.daemonize) {
+                if (terminal_text) {
                     fmt::print("{}", banner);
                     std::fflush(stdout);
                 }
@@ -124,7 +128,7 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
                 // refused instead of waiting in a backlog nobody accepts from.
                 listener.socket.reset();
                 (void)notify_systemd("STOPPING=1");
-                if (options.daemonize) return;
+                if (!terminal_text) return;
                 fmt::print("Stopping web server...");
                 std::fflush(stdout);
             },
@@ -133,7 +137,7 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
     if (!supervisor.startup_error().empty()) {
         return reporter.report(supervisor.startup_error());
     }
-    if (stopping && !options.daemonize) fmt::print(" done\n");
+    if (stopping && terminal_text) fmt::print(" done\n");
     log::notice("Watchdog {} exiting", ::getpid());
     return exit_code;
 }

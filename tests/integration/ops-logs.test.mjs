@@ -76,12 +76,20 @@ test('JSON logs, access logs and reopening', async (t) => {
         await waitFor(() => read(accessLog).includes('/pid?after=usr1'), { what: 'a request after SIGUSR1' });
     });
 
-    await t.test('--log-file - and a combined access log on standard output', async () => {
-        const onStdout = await startServer(t, { fixture: 'echo', args: ['--log-file', '-', '--access-log', '-'], readyPath: '/pid' });
+    await t.test('--log-file - with JSON: standard output is JSON lines only', async () => {
+        const onStdout = await startServer(t, {
+            fixture: 'echo',
+            args: ['--log-file', '-', '--log-format', 'json', '--access-log', '-', '--access-log-format', 'json'],
+            readyPath: '/pid',
+        });
         await onStdout.get('/status?code=201', { headers: { 'User-Agent': 'ua' } });
-        const line = await onStdout.waitForOutput(/^127\.0\.0\.1 - - \[.+\] "GET \/status\?code=201 HTTP\/1\.1" 201 \d+ "-" "ua" queue=\d+\.\d{3} app=\d+\.\d{3} total=\d+\.\d{3} pid=\d+$/m, { stream: 'stdout' });
-        assert.ok(line);
-        assert.match(onStdout.stdout(), /core ]: Starting the application in /);
+        await onStdout.waitForOutput(/"uri":"\/status\?code=201"/, { stream: 'stdout' });
+        const lines = jsonLines(onStdout.stdout()); // throws on a line that is not JSON (a banner)
+        assert.ok(lines.some((l) => l.component === 'core' && /Starting the application/.test(l.message)));
+        assert.ok(lines.some((l) => l.component === 'app' && l.stream === 'stdout'));
+        assert.equal(lines.find((l) => l.uri === '/status?code=201').user_agent, 'ua');
         assert.equal(fs.existsSync(path.join(onStdout.appDir, `passenger.${onStdout.port}.log`)), false);
+        await onStdout.stop();
+        assert.doesNotThrow(() => jsonLines(onStdout.stdout()));
     });
 });
