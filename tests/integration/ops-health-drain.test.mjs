@@ -1,14 +1,15 @@
 // --health-check-path and --drain-timeout (issue 16): the health check is answered by the core
 // (the app never sees it, it is not counted), 503 when the app cannot get a process; and two
 // instances behind a real HAProxy (examples/deploy/haproxy.cfg) with a client loop running while
-// one drains and stops: no request fails.
+// one drains and stops: no request fails, and SockJS sessions that HAProxy's cookie pins to the
+// surviving instance keep working throughout.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { adminGet } from './lib/admin.mjs';
-import { request } from './lib/http.mjs';
 import { startHaproxy } from './lib/haproxy.mjs';
 import { clientLoops } from './lib/pool.mjs';
+import { copyRealtimeFixture, sockjsEchoSession } from './lib/realtime.mjs';
 import { isAlive, waitFor } from './lib/proc.mjs';
 import { makeTempDir, runPassenger, startServer } from './lib/server.mjs';
 
@@ -16,13 +17,12 @@ const opsArgs = ['--health-check-path', '/health', '--drain-timeout', '3'];
 
 test('health check and drain behind HAProxy', async (t) => {
     const [first, second] = await Promise.all([
-        startServer(t, { fixture: 'echo', args: opsArgs, readyPath: '/pid' }),
-        startServer(t, { fixture: 'echo', args: opsArgs, readyPath: '/pid' }),
+        startServer(t, { appDir: await copyRealtimeFixture(t), args: opsArgs, readyPath: '/pid' }),
+        startServer(t, { appDir: await copyRealtimeFixture(t), args: opsArgs, readyPath: '/pid' }),
     ]);
 
     await t.test('the health check is answered by the core, not the app', async () => {
-        const before = (await adminGet(first, '/pool')).requests_total;
-        const appBefore = (await first.get('/pid')).json().requests;
+        const pool = await adminGet(first, '/pool');
         const ok = await first.get('/health');
         assert.equal(ok.status, 200);
         assert.equal(ok.text, 'ok\n');
@@ -30,11 +30,13 @@ test('health check and drain behind HAProxy', async (t) => {
         const head = await first.get('/health?probe=1', { method: 'HEAD' });
         assert.equal(head.status, 200);
         assert.equal(head.text, '');
-        // The app saw only the two /pid requests; the pool counted only them.
-        assert.equal((await first.get('/pid')).json().requests, appBefore + 1);
-        assert.equal((await adminGet(first, '/pool')).requests_total, before + 2);
-        // Another path, or a POST to it, is the app's.
-        assert.equal((await first.get('/health/x')).status, 404);
+        // Neither the front end nor the app counted them.
+        const after = await adminGet(first, '/pool');
+        assert.equal(after.requests_total, pool.requests_total);
+        assert.equal(after.groups[0].requests_total, pool.groups[0].requests_total);
+        // Another path is the app's.
+        await first.get('/health/x');
+        assert.equal((await adminGet(first, '/pool')).groups[0].requests_total, pool.groups[0].requests_total + 1);
         assert.doesNotMatch(first.logText(), /\/health/);
     });
 
@@ -48,6 +50,13 @@ test('health check and drain behind HAProxy', async (t) => {
 
         let stop = false;
         const loop = clientLoops(haproxy.port, '/pid', { clients: 2, shouldStop: () => stop, timeoutMs: 20000 });
+        // SockJS (xhr-polling: a new request per message) pinned to the survivor by HAProxy's
+        // cookie, one short session after another across the drain.
+        const sockjs = (async () => {
+            const sessions = [];
+            while (!stop) sessions.push(await sockjsEchoSession(haproxy.port, 'xhr-polling', 5, { cookies: { HAPROXY_SERVER: 'passenger2' } }));
+            return sessions;
+        })();
         const firstPids = new Set();
         await waitFor(async () => {
             const stats = await haproxy.stats();
@@ -82,6 +91,13 @@ test('health check and drain behind HAProxy', async (t) => {
         });
         stop = true;
         const results = await loop;
+        const sessions = await sockjs;
+        assert.ok(sessions.length >= 2, `${sessions.length} SockJS sessions`);
+        const secondPid = (await second.get('/pid')).json().pid;
+        for (const session of sessions) {
+            assert.deepEqual(session.failures, []);
+            assert.ok(session.replies.every((reply) => reply.pid === secondPid), 'every reply from the pinned instance');
+        }
         const failed = results.filter((r) => r.status !== 200);
         assert.deepEqual(failed, [], `${failed.length} of ${results.length} requests failed`);
         for (const r of results) firstPids.add(r.pid);
