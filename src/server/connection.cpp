@@ -11,6 +11,7 @@
 #include "server/integration_channel.hpp"
 #include "server/parked_connection.hpp"
 #include "server/request_body.hpp"
+#include "server/request_report.hpp"
 
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
@@ -117,8 +118,6 @@ class ClientConnection {
     asio::awaitable<bool> begin_channel();
     asio::awaitable<bool> serve_request();
     asio::awaitable<bool> answer_request(admin::RequestRecord& record, bool keep_alive);
-    void report_request_end(const admin::RequestRecord& record,
-                            std::chrono::system_clock::time_point arrived, uint64_t written_before);
     asio::awaitable<bool> read_body(bool expects_continue);
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
     asio::awaitable<void> linger();
@@ -261,38 +260,11 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     const auto arrived = std::chrono::system_clock::now();
     const uint64_t written_before = writer_.bytes_accepted();
     const bool continues = co_await answer_request(*record, keep_alive);
-    report_request_end(*record, arrived, written_before);
+    // The access log and the metrics hear of every request the front end answered.
+    const RequestTraffic traffic{arrived, writer_.bytes_accepted() - written_before,
+                                 request_body_.size()};
+    server_.on_request_done(request_report(head, *record, outcome_, traffic), record->app_root);
     co_return continues;
-}
-
-// The access log and the metrics hear of every request the front end answered.
-void ClientConnection::report_request_end(const admin::RequestRecord& record,
-                                          std::chrono::system_clock::time_point arrived,
-                                          uint64_t written_before) {
-    using Seconds = std::chrono::duration<double>;
-    const http::MessageHead& head = reader_.parser().head();
-    const auto now = Clock::now();
-    const proxy::ForwardOutcome& o = outcome_;
-    const bool got_process = o.got_process != Clock::time_point{};
-    const bool answered = o.answered != Clock::time_point{};
-    AccessLogEntry entry{
-        .time = arrived,
-        .client = record.client,
-        .method = head.method,
-        .target = record.uri,
-        .http_major = head.http_major,
-        .http_minor = head.http_minor,
-        .status = o.status,
-        .bytes_out = writer_.bytes_accepted() - written_before + o.error_page_bytes,
-        .bytes_in = request_body_.size(),
-        .referer = header_or_empty(head, "referer"),
-        .user_agent = header_or_empty(head, "user-agent"),
-        .queue_seconds = got_process ? Seconds(o.got_process - o.asked).count() : 0.0,
-        .app_seconds = got_process && answered ? Seconds(o.answered - o.got_process).count() : 0.0,
-        .total_seconds = Seconds(now - record.started).count(),
-        .pid = record.pid,
-    };
-    server_.on_request_done(entry, record.app_root);
 }
 
 // Answers one request (checks, static file, body, app); returns whether the connection
