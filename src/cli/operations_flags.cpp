@@ -7,7 +7,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cerrno>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <map>
 
 namespace passenger::cli {
 namespace {
@@ -27,6 +34,22 @@ std::string add_trusted_proxies(const std::string& text, std::vector<std::string
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
+    return {};
+}
+
+// "HOST=DIR": the host as a request's Host names it (no port, any case).
+std::string add_host_app(const std::string& text, std::map<std::string, std::string>& apps) {
+    const size_t equals = text.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+        return fmt::format("'{}' is not HOST=DIR", text);
+    std::string host = text.substr(0, equals);
+    for (char& c : host) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-')
+            return fmt::format("'{}' is not a host name (letters, digits, . and -)", host);
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (!apps.emplace(host, text.substr(equals + 1)).second)
+        return fmt::format("host '{}' is given twice", host);
     return {};
 }
 
@@ -56,6 +79,12 @@ void declare_operations_flags(CLI::App& app, RawOperationsFlags& raw) {
                    "Believe X-Forwarded-For/-Proto/-Host from peers in this block (repeatable; "
                    "IPv4 or IPv6 CIDR)")
         ->type_name("CIDR")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--app", raw.apps,
+                   "Serve the app in DIR for requests whose Host is HOST (repeatable); other "
+                   "hosts get APP_DIR's app; all share --max-pool-size")
+        ->type_name("HOST=DIR")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_option("--metrics-address", raw.metrics_address,
@@ -103,6 +132,9 @@ std::string apply_operations_flags(const CLI::App& app, const RawOperationsFlags
     for (const std::string& text : raw.trusted_proxies)
         if (std::string reason = add_trusted_proxies(text, ops.trusted_proxies); !reason.empty())
             return "--trusted-proxy: " + reason;
+    for (const std::string& text : raw.apps)
+        if (std::string reason = add_host_app(text, ops.host_apps); !reason.empty())
+            return "--app: " + reason;
     if (given("--metrics-address")) {
         std::string host;
         int port = 0;
@@ -133,6 +165,15 @@ std::string apply_operations_flags(const CLI::App& app, const RawOperationsFlags
 std::string resolve_operations_paths(config::OperationsOptions& options, const std::string& cwd) {
     if (!options.access_log.empty() && options.access_log != "-")
         options.access_log = config::absolute_path(options.access_log, cwd);
+    for (auto& [host, dir] : options.host_apps) {
+        char resolved[PATH_MAX];
+        if (::realpath(config::absolute_path(dir, cwd).c_str(), resolved) == nullptr)
+            return fmt::format("--app {}={}: {}", host, dir, std::strerror(errno));
+        struct stat info {};
+        if (::stat(resolved, &info) != 0 || !S_ISDIR(info.st_mode))
+            return fmt::format("--app {}={}: not a folder", host, dir);
+        dir = resolved;
+    }
     return {};
 }
 

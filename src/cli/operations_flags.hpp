@@ -16,6 +16,7 @@ struct RawOperationsFlags {
     std::string health_check_path, drain_timeout, metrics_address, log_format, access_log,
         access_log_format;
     std::vector<std::string> trusted_proxies;
+    std::vector<std::string> apps;  // --app HOST=DIR
 };
 
 void declare_operations_flags(CLI::App& app, RawOperationsFlags& raw);
@@ -23,7 +24,8 @@ void declare_operations_flags(CLI::App& app, RawOperationsFlags& raw);
 // address is checked against --port); returns an error line or "".
 std::string apply_operations_flags(const CLI::App& app, const RawOperationsFlags& raw,
                                    config::Options& options);
-// Makes --access-log absolute (unless it is "-"); returns an error line or "".
+// Makes --access-log (unless it is "-") and the --app folders absolute, checking that those are
+// folders; returns an error line or "".
 std::string resolve_operations_paths(config::OperationsOptions& options, const std::string& cwd);
 
 // HOST:PORT or [IPv6]:PORT into its parts; returns the reason it is not one, or "".

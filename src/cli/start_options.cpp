@@ -278,6 +278,15 @@ const CLI::Option* option_for_setting(const CLI::App& app, const std::string& ke
 std::string settings_as_words(const CLI::App& app, const nlohmann::json& settings,
                               std::vector<std::string>& words) {
     for (const auto& [key, value] : settings.items()) {
+        if (key == "apps") {  // {"HOST": "DIR"}: --app HOST=DIR each
+            if (!value.is_object()) return "'apps' must be an object of HOST: DIR";
+            if (app.count("--app") > 0) continue;  // the command line's apps win
+            for (const auto& [host, dir] : value.items()) {
+                if (!dir.is_string()) return fmt::format("apps: '{}' must be a string", host);
+                words.insert(words.end(), {"--app", host + "=" + dir.get<std::string>()});
+            }
+            continue;
+        }
         if (key == "envvars") {
             if (!value.is_object()) return "'envvars' must be an object of NAME: VALUE";
             for (const auto& [name, text] : value.items()) {

@@ -16,7 +16,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FrontEndOptions, client_max_body
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OperationsOptions, health_check_path,
                                                 drain_timeout_seconds, trusted_proxies,
                                                 metrics_address, log_format, access_log,
-                                                access_log_format)
+                                                access_log_format, host_apps)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     Options, app_root, address, port, environment, log_file, pid_file, daemonize, user, log_level,
     max_connections, app_type, startup_file, nodejs, rackup, ruby, python, meteor_app_settings,

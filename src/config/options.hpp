@@ -40,6 +40,9 @@ struct OperationsOptions {
     std::string log_format = "text";             // --log-format: text or json
     std::string access_log;                      // --access-log FILE (absolute) or "-"; empty: off
     std::string access_log_format = "combined";  // --access-log-format: combined or json
+    // --app HOST=DIR: more apps in a Standalone instance, chosen by the request's Host (lower
+    // case, no port); absolute folders. Other hosts get the main app (app_root).
+    std::map<std::string, std::string> host_apps;
 };
 
 struct Options {

@@ -40,9 +40,9 @@ std::string_view header_or_empty(const http::MessageHead& head, std::string_view
 }
 
 // Serves the request from public/ when it names a file there; returns false when it does not.
-asio::awaitable<bool> try_static(const Server& server, proxy::ClientWriter& writer,
-                                 const http::MessageHead& head, bool keep_alive, bool& written,
-                                 int& status) {
+asio::awaitable<bool> try_static(const static_files::StaticFiles& files,
+                                 proxy::ClientWriter& writer, const http::MessageHead& head,
+                                 bool keep_alive, bool& written, int& status) {
     if (head.has_body() || (head.method != "GET" && head.method != "HEAD")) co_return false;
     std::string_view target = head.target;
     if (!target.starts_with('/')) co_return false;
@@ -54,7 +54,7 @@ asio::awaitable<bool> try_static(const Server& server, proxy::ClientWriter& writ
         .range = header_or_empty(head, "range"),
         .if_range = header_or_empty(head, "if-range"),
     };
-    auto response = server.static_files().lookup(request);
+    auto response = files.lookup(request);
     if (!response) co_return false;
     status = response->head.status;
     response->head.add("Date", std::string(http::http_date_now()));
@@ -136,7 +136,8 @@ class ClientConnection {
     std::string scratch_;
     // Integration mode: the app the module's settings block named (or why there is none).
     IntegrationApps::App app_;
-    proxy::ForwardOutcome outcome_;  // of the request being answered
+    const HostApp* host_app_ = nullptr;  // Standalone: the request's app (--app by Host)
+    proxy::ForwardOutcome outcome_;      // of the request being answered
 };
 
 asio::awaitable<void> ClientConnection::run() {
@@ -253,9 +254,11 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     std::string client = peer_trusted_
                              ? server_.trusted_proxies().real_client(forwarded_for(head), address_)
                              : address_;
+    host_app_ = integration ? nullptr : &server_.host_apps().for_request(head);
     auto record = server_.requests().track(
         head.method, head.target, std::move(client),
-        integration && app_.options ? app_.options->app_root : server_.options().app_root);
+        integration ? (app_.options ? app_.options->app_root : server_.options().app_root)
+                    : host_app_->options->app_root);
     outcome_ = {};
     const auto arrived = std::chrono::system_clock::now();
     const uint64_t written_before = writer_.bytes_accepted();
@@ -289,8 +292,8 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
     record.state = admin::RequestState::serving_static_file;
     bool written = false;
     // Behind nginx, nginx serves the files.
-    if (!integration &&
-        co_await try_static(server_, writer_, head, keep_alive, written, outcome_.status))
+    if (!integration && co_await try_static(*host_app_->static_files, writer_, head, keep_alive,
+                                            written, outcome_.status))
         co_return written&& keep_alive;
 
     // Upgrade requests too (they have no body: check_request_head).
@@ -305,7 +308,7 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
     if (integration && !app_.options)
         co_return co_await reject(500, "The app's settings are not usable: " + app_.error);
     bool continues = co_await proxy::forward(
-        context, server_.pool().group_for(integration ? app_.options : server_.app_options()));
+        context, server_.pool().group_for(integration ? app_.options : host_app_->options));
     record.state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
     continues = co_await writer_.finish() && continues;

@@ -10,7 +10,9 @@ namespace {
 
 bool healthy(Server& server) {
     if (server.shutting_down() || server.draining()) return false;
-    return server.pool().group_for(server.app_options()).can_take_requests();
+    for (const HostApp* app : server.host_apps().all())
+        if (!server.pool().group_for(app->options).can_take_requests()) return false;
+    return true;
 }
 
 }  // namespace

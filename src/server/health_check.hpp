@@ -1,6 +1,6 @@
 // --health-check-path: the answer a load balancer polls. Given by the core itself, never by the
 // app, and not counted or logged as an app request: 200 while the instance takes work, 503 while
-// it drains, stops or its app can have no process (server/README.md "Operations").
+// it drains, stops or one of its apps can have no process (server/README.md "Operations").
 #pragma once
 
 #include "http/message_parser.hpp"

@@ -40,7 +40,7 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       spawner_(io, reaper_),
       app_options_(std::make_shared<const config::Options>(options)),
       pool_(io, options.max_pool_size, spawner_, reaper_),
-      static_files_(options.app_root + "/public"),
+      host_apps_(app_options_),
       front_end_(options.front_end),
       trusted_proxies_(options.operations.trusted_proxies),
       access_log_(options.operations.access_log, options.operations.access_log_format),
@@ -56,7 +56,9 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       accepting_resumes_(io) {}
 
 void Server::start() {
-    if (!integration_apps_) pool_.group_for(app_options_);  // integration: on first request
+    if (!integration_apps_) {  // integration: on first request
+        for (const HostApp* app : host_apps_.all()) pool_.group_for(app->options);
+    }
     admin_.start();  // a failure is logged; the server serves anyway
     start_metrics();
     asio::co_spawn(io_, accept_loop(), asio::detached);

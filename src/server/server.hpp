@@ -11,6 +11,7 @@
 #include "pool/pool.hpp"
 #include "server/access_log.hpp"
 #include "server/front_end_settings.hpp"
+#include "server/host_apps.hpp"
 #include "server/integration_apps.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
@@ -49,7 +50,8 @@ class Server {
     pool::Pool& pool() { return pool_; }
     // Standalone mode's one app: the command line's Options, as its group's settings.
     const std::shared_ptr<const config::Options>& app_options() const { return app_options_; }
-    const static_files::StaticFiles& static_files() const { return static_files_; }
+    // Standalone's apps: the main one and those --app names, each with its public/.
+    const HostApps& host_apps() const { return host_apps_; }
     const FrontEndSettings& front_end() const { return front_end_; }
     // --trusted-proxy: peers whose X-Forwarded-* headers are believed.
     const http::TrustedProxies& trusted_proxies() const { return trusted_proxies_; }
@@ -87,7 +89,7 @@ class Server {
     spawn::Spawner spawner_;
     std::shared_ptr<const config::Options> app_options_;
     pool::Pool pool_;
-    static_files::StaticFiles static_files_;
+    HostApps host_apps_;
     FrontEndSettings front_end_;
     http::TrustedProxies trusted_proxies_;
     admin::RequestRegistry requests_;

@@ -150,6 +150,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--metrics-address", "127.0.0.1:3000"},
                  "--metrics-address: port 3000 is the app's port; choose another"},
         BadInput{{"--log-format", "xml"}, "--log-format: 'xml' is not one of: text, json"},
+        BadInput{{"--app", "example.com"}, "--app: 'example.com' is not HOST=DIR"},
+        BadInput{{"--app", "a b=/srv"},
+                 "--app: 'a b' is not a host name (letters, digits, . and -)"},
+        BadInput{{"--app", "a.example=/x", "--app", "A.example=/y"},
+                 "--app: host 'a.example' is given twice"},
         BadInput{{"--access-log-format", "common"},
                  "--access-log-format: 'common' is not one of: combined, json"}));
 
@@ -173,6 +178,15 @@ TEST(StartOptions, ReadsTheOperationsFlags) {
     EXPECT_EQ(ops.log_format, "json");
     EXPECT_EQ(ops.access_log, "-");
     EXPECT_EQ(ops.access_log_format, "json");
+    StartCommandLine apps = parse({"--app", "Shop.Example=/srv/shop", "--app", "b.example=b"});
+    ASSERT_EQ(apps.error, "");
+    EXPECT_EQ(
+        apps.options.operations.host_apps,
+        (std::map<std::string, std::string>{{"shop.example", "/srv/shop"}, {"b.example", "b"}}));
+    StartCommandLine apps_from_file = parse_start_options(
+        {}, nlohmann::json::parse(R"({"apps": {"shop.example": "/srv/shop"}})"));
+    ASSERT_EQ(apps_from_file.error, "");
+    EXPECT_EQ(apps_from_file.options.operations.host_apps.at("shop.example"), "/srv/shop");
     // Passengerfile.json lists repeatable options as arrays.
     StartCommandLine from_file = parse_start_options(
         {}, nlohmann::json::parse(R"({"trusted_proxy": ["10.0.0.0/8", "::1"]})"));
