@@ -12,6 +12,7 @@ packages=(
     ruby ruby-rack python3
     chromium
     nginx nginx-dev
+    haproxy
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -29,6 +29,8 @@ InstanceProperties properties_of(const config::Options& options) {
     properties.address = options.address;
     properties.port = options.port;
     properties.app_roots = {options.app_root};
+    for (const auto& [host, dir] : options.operations.host_apps)
+        properties.app_roots.push_back(dir);
     properties.log_file = options.log_file;
     properties.pid_file = options.pid_file;
     return properties;

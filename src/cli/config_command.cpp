@@ -8,6 +8,10 @@
 #include "config/standalone_paths.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <climits>
 #include <cstdlib>
@@ -123,6 +127,34 @@ int list_instances(const ConfigCommandLine& command_line, const std::string& reg
     return 0;
 }
 
+// SIGUSR1 to each instance's watchdog: it reopens its log file and has the core reopen its own
+// and the access log (logrotate's postrotate).
+int reopen_logs(const ConfigCommandLine& command_line, const std::string& registry) {
+    std::vector<admin::Instance> instances = admin::list_instances(registry);
+    int signalled = 0, exit_code = 0;
+    for (const admin::Instance& instance : instances) {
+        if (!command_line.instance.empty() && instance.properties.name != command_line.instance)
+            continue;
+        const pid_t pid = static_cast<pid_t>(instance.properties.watchdog_pid);
+        if (::kill(pid, SIGUSR1) != 0) {
+            fmt::print(stderr, "{} reopen-logs: cannot signal instance {} (pid {}): {}\n", kProgram,
+                       instance.properties.name, pid, std::strerror(errno));
+            exit_code = 1;
+            continue;
+        }
+        fmt::print("Reopening the logs of instance {} (pid {})\n", instance.properties.name, pid);
+        ++signalled;
+    }
+    if (signalled == 0 && exit_code == 0) {
+        fmt::print(stderr, "{} reopen-logs: {}\n", kProgram,
+                   command_line.instance.empty()
+                       ? not_running_message(registry)
+                       : fmt::format("no instance named {}", command_line.instance));
+        return 1;
+    }
+    return exit_code;
+}
+
 }  // namespace
 
 int run_config_command(const std::vector<std::string>& args) {
@@ -148,6 +180,7 @@ int run_config_command(const std::vector<std::string>& args) {
     }
     std::string registry = admin::registry_dir(command_line.registry_dir);
     if (command_line.command == "restart-app") return restart_app(command_line, registry);
+    if (command_line.command == "reopen-logs") return reopen_logs(command_line, registry);
     return list_instances(command_line, registry);
 }
 

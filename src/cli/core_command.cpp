@@ -64,6 +64,7 @@ int run_core_command() {
         return 1;
     }
     log::set_level(static_cast<log::Level>(options.log_level));
+    log::set_json(options.operations.log_format == "json");
     if (std::string error = log::open(options.log_file, !options.daemonize); !error.empty()) {
         fmt::print(stderr, "passenger core: {}\n", error);
         return 1;

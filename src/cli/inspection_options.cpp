@@ -22,6 +22,8 @@ constexpr std::string_view kConfigUsage =
     "  restart-app [APP_ROOT]  Restart the app in APP_ROOT (or the only app being served);\n"
     "                          rolling when the server runs with --rolling-restarts\n"
     "  list-instances          List the running Passenger instances\n"
+    "  reopen-logs             Reopen the log files and access logs (after logrotate moved\n"
+    "                          them); the same as SIGUSR1 to each server\n"
     "  about root              The value for nginx's passenger_root\n"
     "  about nginx-module      The nginx module to load (load_module PATH;)\n"
     "\n"
@@ -124,7 +126,7 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
             result.about = args[1];
         return result;
     }
-    if (first != "restart-app" && first != "list-instances") {
+    if (first != "restart-app" && first != "list-instances" && first != "reopen-logs") {
         result.error =
             first.starts_with('-')
                 ? fmt::format("unknown option {} (see passenger-config --help)", first)
@@ -135,6 +137,8 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     CLI::App app(first == "restart-app"
                      ? "Restarts an app: rolling when the server runs with --rolling-restarts."
+                 : first == "reopen-logs"
+                     ? "Makes every running instance (or the one named) reopen its log files."
                      : "Lists the running Passenger instances.",
                  fmt::format("passenger-config {}", first));
     app.allow_extras();
@@ -144,6 +148,8 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
             ->type_name("");
         app.add_option("--instance", result.instance, "The instance, when several are running")
             ->type_name("NAME");
+    } else if (first == "reopen-logs") {
+        app.add_option("--instance", result.instance, "Only this instance")->type_name("NAME");
     } else {
         app.add_flag("--json", result.json, "Print JSON");
     }

@@ -2,6 +2,7 @@
 
 #include "cli/command_line_errors.hpp"
 #include "cli/front_end_flags.hpp"
+#include "cli/operations_flags.hpp"
 #include "config/option_values.hpp"
 #include "config/passengerfile.hpp"
 #include "config/standalone_paths.hpp"
@@ -214,6 +215,7 @@ struct RawStartFlags {
     std::vector<Value> values = std::vector<Value>(option_specs().size());
     std::vector<std::string> envvars;
     RawFrontEndFlags front_end;
+    RawOperationsFlags operations;
 };
 
 void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
@@ -234,8 +236,10 @@ void declare_flags(CLI::App& app, RawStartFlags& raw, std::string& app_dir) {
                 ->allow_extra_args(false)
                 ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
         }
-        if (std::string_view(spec.flags) == "--no-abort-websockets-on-process-shutdown")
+        if (std::string_view(spec.flags) == "--no-abort-websockets-on-process-shutdown") {
             declare_front_end_flags(app, raw.front_end);
+            declare_operations_flags(app, raw.operations);
+        }
     }
 }
 
@@ -248,6 +252,8 @@ std::string apply_flags(const CLI::App& app, const RawStartFlags& raw, config::O
             return fmt::format("--{}: {}", value.option->get_lnames().front(), reason);
     }
     if (auto error = apply_front_end_flags(app, raw.front_end, options.front_end); !error.empty())
+        return error;
+    if (auto error = apply_operations_flags(app, raw.operations, options); !error.empty())
         return error;
     for (const std::string& text : raw.envvars) {
         auto envvar = config::parse_envvar(text);
@@ -272,6 +278,15 @@ const CLI::Option* option_for_setting(const CLI::App& app, const std::string& ke
 std::string settings_as_words(const CLI::App& app, const nlohmann::json& settings,
                               std::vector<std::string>& words) {
     for (const auto& [key, value] : settings.items()) {
+        if (key == "apps") {  // {"HOST": "DIR"}: --app HOST=DIR each
+            if (!value.is_object()) return "'apps' must be an object of HOST: DIR";
+            if (app.count("--app") > 0) continue;  // the command line's apps win
+            for (const auto& [host, dir] : value.items()) {
+                if (!dir.is_string()) return fmt::format("apps: '{}' must be a string", host);
+                words.insert(words.end(), {"--app", host + "=" + dir.get<std::string>()});
+            }
+            continue;
+        }
         if (key == "envvars") {
             if (!value.is_object()) return "'envvars' must be an object of NAME: VALUE";
             for (const auto& [name, text] : value.items()) {
@@ -291,6 +306,12 @@ std::string settings_as_words(const CLI::App& app, const nlohmann::json& setting
             words.insert(words.end(), {name, value.get<std::string>()});
         } else if (value.is_number_integer()) {
             words.insert(words.end(), {name, value.dump()});
+        } else if (value.is_array() && option->get_multi_option_policy() ==
+                                           CLI::MultiOptionPolicy::TakeAll) {  // repeatable
+            for (const auto& item : value) {
+                if (!item.is_string()) return fmt::format("'{}' must be a list of strings", key);
+                words.insert(words.end(), {name, item.get<std::string>()});
+            }
         } else {
             return fmt::format("'{}' must be a string or a whole number", key);
         }
@@ -374,13 +395,17 @@ std::string resolve_start_paths(StartCommandLine& command_line, const std::strin
     options.pid_file = options.pid_file.empty()
                            ? config::default_pid_file(options.app_root, options.port)
                            : config::absolute_path(options.pid_file, cwd);
+    // "-": standard output.
     options.log_file = options.log_file.empty()
                            ? config::default_log_file(options.app_root, options.port)
-                           : config::absolute_path(options.log_file, cwd);
+                       : options.log_file == "-" ? options.log_file
+                                                 : config::absolute_path(options.log_file, cwd);
     if (!options.meteor_app_settings.empty())
         options.meteor_app_settings = config::absolute_path(options.meteor_app_settings, cwd);
     if (!options.instance_registry_dir.empty())
         options.instance_registry_dir = config::absolute_path(options.instance_registry_dir, cwd);
+    if (auto error = resolve_operations_paths(options.operations, cwd); !error.empty())
+        return error;
     return resolve_front_end_paths(options.front_end, cwd);
 }
 

@@ -3,6 +3,7 @@
 #include "watchdog/remote_stop.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 
 namespace passenger::cli {
 namespace {
@@ -10,6 +11,9 @@ namespace {
 // Longer than the server's own worst case (graceful shutdown + app stop timeout + kill margin
 // with the defaults), so a healthy server always finishes first.
 constexpr std::chrono::seconds kStopTimeout{60};
+// With --drain the server's own deadline (its drain timeout plus the above) bounds the stop;
+// this only keeps a hung server from holding the command forever.
+constexpr std::chrono::hours kDrainStopTimeout{24};
 
 }  // namespace
 
@@ -22,7 +26,10 @@ int run_stop_command(const std::vector<std::string>& args) {
     std::string error = command_line.error;
     std::string pid_file;
     if (error.empty()) pid_file = resolve_stop_pid_file(command_line, current_directory(), error);
-    if (error.empty()) error = watchdog::stop_server(pid_file, kStopTimeout);
+    if (error.empty()) {
+        error = command_line.drain ? watchdog::stop_server(pid_file, kDrainStopTimeout, SIGTERM)
+                                   : watchdog::stop_server(pid_file, kStopTimeout, SIGINT);
+    }
     if (!error.empty()) {
         fmt::print(stderr, "passenger stop: {}\n", error);
         return 1;

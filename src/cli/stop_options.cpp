@@ -29,6 +29,9 @@ StopCommandLine parse_stop_options(const std::vector<std::string>& args) {
         ->type_name("PORT");
     app.add_option("--pid-file", result.pid_file, "The server's pid file, if it was given at start")
         ->type_name("FILE");
+    app.add_flag("--drain", result.drain,
+                 "Let the server drain first (fail its health check, serve for its "
+                 "--drain-timeout), as SIGTERM does");
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());
         app.parse(reversed);

@@ -12,6 +12,7 @@ struct StopCommandLine {
     int port = 3000;
     bool port_given = false;  // else a Passengerfile.json in the app folder may name it
     std::string pid_file;     // as typed; wins over APP_DIR and --port when given
+    bool drain = false;       // --drain: SIGTERM (the server drains for its --drain-timeout)
     std::string help;         // usage text when --help was given
     std::string error;        // one line naming the option
 };

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -16,6 +17,7 @@ namespace {
 
 int log_fd = -1;
 bool echo = true;
+bool json_format = false;
 Level max_level = Level::notice;
 std::string role_name = "passenger";
 
@@ -40,27 +42,58 @@ char level_letter(Level level) {
     return letters[static_cast<int>(level)];
 }
 
+void close_log_fd() {
+    if (log_fd > STDERR_FILENO) ::close(log_fd);
+    log_fd = -1;
+}
+
+std::string iso_now() {
+    timeval now{};
+    gettimeofday(&now, nullptr);
+    tm utc{};
+    gmtime_r(&now.tv_sec, &utc);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    return fmt::format("{}.{:03}Z", stamp, now.tv_usec / 1000);
+}
+
+constexpr std::string_view level_names[] = {"error", "warn", "notice", "info", "debug"};
+
 }  // namespace
 
 std::string open(const std::string& path, bool echo_to_stderr) {
     echo = echo_to_stderr;
     if (path.empty()) return {};
+    if (path == "-") {  // the terminal or the container runtime reads it: no second copy
+        close_log_fd();
+        log_fd = STDOUT_FILENO;
+        echo = false;
+        return {};
+    }
     // Root opens it too (the watchdog, the core before it drops privileges), often in the app
     // user's folder: no link is followed there, and a new file is that user's.
     safe_file::OpenedFile file =
         safe_file::open_file(path, safe_file::Access::append, safe_file::Creator::folder_owner);
     if (!file.ok()) return safe_file::describe("log file", path, file.error);
-    if (log_fd >= 0) ::close(log_fd);
+    close_log_fd();
     log_fd = file.fd.release();
     return {};
 }
 
 void write_to_file(std::string_view text) {
-    if (log_fd >= 0) write_all(log_fd, text);
+    // On standard output the terminal has its own copy already.
+    if (log_fd >= 0 && log_fd != STDOUT_FILENO && !json_format) write_all(log_fd, text);
+}
+
+bool echoes() {
+    return echo;
 }
 
 void set_level(Level level) {
     max_level = level;
+}
+void set_json(bool json) {
+    json_format = json;
 }
 void set_role(std::string_view role) {
     role_name = role;
@@ -69,7 +102,25 @@ bool enabled(Level level) {
     return level <= max_level;
 }
 
+std::string json_line(std::string_view time, std::string_view level, long pid,
+                      std::string_view component, std::string_view message,
+                      std::string_view stream) {
+    nlohmann::json line = {{"time", time},
+                           {"level", level},
+                           {"pid", pid},
+                           {"component", component},
+                           {"message", message}};
+    if (!stream.empty()) line["stream"] = stream;
+    // An app's output may be any bytes: invalid UTF-8 becomes U+FFFD, never an exception.
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 void write_line(Level level, std::string_view message) {
+    if (json_format) {
+        emit(json_line(iso_now(), level_names[static_cast<int>(level)], getpid(), role_name,
+                       message));
+        return;
+    }
     timeval now{};
     gettimeofday(&now, nullptr);
     tm local{};
@@ -78,6 +129,14 @@ void write_line(Level level, std::string_view message) {
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
     emit(fmt::format("[ {} {}.{:04} {}/{} ]: {}\n", level_letter(level), stamp, now.tv_usec / 100,
                      getpid(), role_name, message));
+}
+
+void write_app_output(long pid, std::string_view stream, std::string_view line) {
+    if (json_format) {
+        emit(json_line(iso_now(), "info", pid, "app", line, stream));
+        return;
+    }
+    emit(fmt::format("App {} {}: {}\n", pid, stream, line));
 }
 
 void write_raw(std::string_view line) {

@@ -28,6 +28,23 @@ struct FrontEndOptions {
     int send_timeout_seconds = 60;                  // between two writes to a client: closed
 };
 
+// Running behind load balancers, under init systems and monitoring (server/README.md
+// "Operations"). Everything here is off by default.
+struct OperationsOptions {
+    std::string health_check_path;  // --health-check-path: answered by the core, never the app
+    // --drain-timeout: on SIGTERM, the health check fails at once while requests are served this
+    // long; then the listener closes. 0: stop at once (as before).
+    int drain_timeout_seconds = 0;
+    std::vector<std::string> trusted_proxies;    // --trusted-proxy CIDRs (checked at parse time)
+    std::string metrics_address;                 // --metrics-address HOST:PORT; empty: off
+    std::string log_format = "text";             // --log-format: text or json
+    std::string access_log;                      // --access-log FILE (absolute) or "-"; empty: off
+    std::string access_log_format = "combined";  // --access-log-format: combined or json
+    // --app HOST=DIR: more apps in a Standalone instance, chosen by the request's Host (lower
+    // case, no port); absolute folders. Other hosts get the main app (app_root).
+    std::map<std::string, std::string> host_apps;
+};
+
 struct Options {
     // Where and how the server listens and runs.
     std::string app_root;  // absolute path
@@ -100,6 +117,7 @@ struct Options {
     bool abort_websockets_on_process_shutdown = true;
 
     FrontEndOptions front_end;
+    OperationsOptions operations;
 
     // Shutdown: how long requests in flight may take, and how long apps get after SIGTERM.
     int graceful_shutdown_seconds = 10;
@@ -118,6 +136,8 @@ struct Options {
 
 void to_json(nlohmann::json& json, const FrontEndOptions& options);
 void from_json(const nlohmann::json& json, FrontEndOptions& options);
+void to_json(nlohmann::json& json, const OperationsOptions& options);
+void from_json(const nlohmann::json& json, OperationsOptions& options);
 void to_json(nlohmann::json& json, const Options& options);
 void from_json(const nlohmann::json& json, Options& options);
 

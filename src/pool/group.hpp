@@ -80,6 +80,9 @@ class Group {
     int live_count() const { return ready_count() + spawning_; }
     // Requests wait that only a new process can take, and none is being spawned.
     bool needs_process() const;
+    // A request would be served: a process is ready, one is starting, or one may be started now
+    // (not stopping, not backing off after a failed start, room in the pool). The health check.
+    bool can_take_requests() const;
     // The ready process without requests that has been idle the longest, if any (for eviction).
     std::shared_ptr<Process> longest_idle_process() const;
     // The pool is full and another app needs a process: this one drains.

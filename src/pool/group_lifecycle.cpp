@@ -43,6 +43,11 @@ bool Group::in_failure_backoff() const {
     return Clock::now() < backoff_until_;
 }
 
+bool Group::can_take_requests() const {
+    if (shutting_down_) return false;
+    return ready_count() > 0 || spawning_ > 0 || (!in_failure_backoff() && pool_.has_room());
+}
+
 void Group::ensure_minimum() {
     if (shutting_down_) return;
     int missing = wanted_minimum() - ready_count() - spawning_;

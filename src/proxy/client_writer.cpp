@@ -20,6 +20,7 @@ ClientWriter::ClientWriter(asio::ip::tcp::socket& socket,
 
 void ClientWriter::queue(std::string& data) {
     if (failed_) return data.clear();
+    bytes_accepted_ += data.size();
     if (!held_.empty()) {
         held_.append(data);  // behind what waits already
         data.clear();
@@ -169,6 +170,7 @@ asio::awaitable<bool> ClientWriter::finish() {
 
 asio::awaitable<bool> ClientWriter::send_file(int fd, uint64_t offset, uint64_t length) {
     if (!co_await finish()) co_return false;
+    bytes_accepted_ += length;
     asio::error_code error = co_await proxy::send_file(
         socket_, FileSpan{fd, offset, length}, [this] { deadline_.expires_after(send_timeout_); });
     deadline_.disarm();

@@ -49,6 +49,9 @@ class ClientWriter {
     asio::awaitable<void> wait_until_buffered();
 
     bool failed() const { return failed_; }
+    // Bytes handed to the writer since it was made (responses' heads and bodies), for the
+    // access log and the metrics.
+    uint64_t bytes_accepted() const { return bytes_accepted_; }
     uint64_t queued() const { return buffer_.size() + held_.size() + in_flight_.size(); }
     // Called once when the client fails while a response is being relayed (the proxy stops
     // reading the app then). Cleared by finish().
@@ -77,6 +80,7 @@ class ClientWriter {
     bool hold_logged_ = false;
     bool writing_ = false;
     bool failed_ = false;
+    uint64_t bytes_accepted_ = 0;
     bool waiting_ = false;
     asio::steady_timer wake_;  // a waiting coroutine sleeps on it; notify() cancels it
     std::function<void()> on_failure_;

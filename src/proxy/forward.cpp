@@ -33,8 +33,17 @@ bool is_idempotent(std::string_view method) {
 }
 
 asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_view detail_html) {
-    co_await write_all(client.reader.stream(), http::error_response(status, detail_html, false));
+    std::string page = http::error_response(status, detail_html, false);
+    if (client.outcome) {
+        client.outcome->status = status;
+        client.outcome->error_page_bytes = page.size();
+    }
+    co_await write_all(client.reader.stream(), page);
     co_return false;
+}
+
+void mark(ClientContext& client, ForwardOutcome::Clock::time_point ForwardOutcome::*when) {
+    if (client.outcome) client.outcome->*when = ForwardOutcome::Clock::now();
 }
 
 // The pool says why it has no process for the request; the page says it to the user.
@@ -57,7 +66,8 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     // The body the front end buffered reaches the app with a Content-Length.
     const http::BodyBuffer& body = client.request_body;
     std::string request_head =
-        app_request_head(request, client.client_address, body.size(), client.https);
+        app_request_head(request, client.client_address, body.size(),
+                         {.https = client.https, .trusted_peer = client.trusted_peer});
     const bool idempotent = is_idempotent(request.method);
     const std::string sticky_id =
         options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)
@@ -66,6 +76,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     // A process that just died may still be listed until its exit is reaped; one that cannot be
     // reached is taken out of rotation and the request goes to another.
     constexpr int max_unreachable = 3;
+    mark(client, &ForwardOutcome::asked);
     for (int unreachable = 0;;) {
         ClientWatch client_watch(client.reader.stream());
         pool::SessionResult acquired =
@@ -78,6 +89,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         }
         pool::Session& session = acquired.session;
         if (client.process_pid) *client.process_pid = session.process().pid;
+        mark(client, &ForwardOutcome::got_process);
         // A browser without the cookie, or whose process is gone, learns its (new) process.
         client.extra_response_headers.clear();
         if (options.sticky_sessions && sticky_id != session.process().sticky_id) {
@@ -139,6 +151,13 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                                : Relay::app_failed_before_response;
             if (gone_watch) gone_watch->stop();
             deadline.disarm();
+            if (client.outcome && state.response_started) {
+                client.outcome->status = app_reader.head().status;
+                mark(client, &ForwardOutcome::answered);
+            } else if (client.outcome && relay == Relay::upgraded) {
+                client.outcome->status = 101;
+                mark(client, &ForwardOutcome::answered);
+            }
             if (gone_watch && gone_watch->gone()) {
                 log::debug("The client of {} {} went away; closed its app connection",
                            request.method, request.target);

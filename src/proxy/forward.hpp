@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -17,10 +18,21 @@ namespace passenger::proxy {
 
 using ClientReader = http::MessageReader<asio::ip::tcp::socket>;
 
+// What became of a forwarded request, for the access log and the metrics.
+struct ForwardOutcome {
+    using Clock = std::chrono::steady_clock;
+    int status = 0;                   // the app's status, or the proxy's error page's; 0: none sent
+    uint64_t error_page_bytes = 0;    // an error page written past the client's writer
+    Clock::time_point asked{};        // forward() began asking the pool for a process
+    Clock::time_point got_process{};  // a process took it (unset: none did)
+    Clock::time_point answered{};     // the app's response was complete (or became a tunnel)
+};
+
 struct ClientContext {
     ClientReader& reader;        // the request's head and body have been read
-    std::string client_address;  // for X-Forwarded-For
-    bool https = false;          // X-Forwarded-Proto: nginx got the request over TLS
+    std::string client_address;  // the peer, for X-Forwarded-For
+    bool https = false;          // X-Forwarded-Proto: the client used TLS (behind nginx: nginx did)
+    bool trusted_peer = false;   // --trusted-proxy: the client's X-Forwarded-* are kept
     // The whole body (empty for a bodiless request, upgrades included), read by the front end
     // before the app is involved.
     const http::BodyBuffer& request_body;
@@ -30,6 +42,7 @@ struct ClientContext {
     ClientWriter* writer = nullptr;
     // When set, receives the pid of the process given the request (passenger-status).
     pid_t* process_pid = nullptr;
+    ForwardOutcome* outcome = nullptr;  // when set, filled in
     // Called when the request became a tunnel (an upgrade the app accepted): the connection
     // stays open as long as the tunnel, and server shutdown need not wait for it.
     std::function<void()> on_tunnel = {};

@@ -71,8 +71,8 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection) {
            (!connection.empty() && connection_names(connection, name));
 }
 
-std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
-                             uint64_t body_length, bool https) {
+std::string app_request_head(const http::MessageHead& request, std::string_view peer_address,
+                             uint64_t body_length, ClientOrigin origin) {
     std::string out;
     out.reserve(256 + request.target.size() + request.headers.size() * 48);
     out.append(request.method);
@@ -80,17 +80,31 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
     out.append(request.target);
     out.append(" HTTP/1.1\r\n");
     const std::string* host = nullptr;
+    std::string forwarded_for;  // a trusted peer's chain, its lines joined
+    bool has_proto = false, has_forwarded_host = false;
     const std::string_view connection = connection_header(request);
     for (const auto& [name, value] : request.headers) {
-        if (is_hop_by_hop(name, connection) || http::is_untrusted_request_header(name) ||
-            http::iequals(name, "expect"))
-            continue;
+        if (is_hop_by_hop(name, connection) || http::iequals(name, "expect")) continue;
+        if (http::is_untrusted_request_header(name)) {
+            if (!origin.trusted_peer || name.find('_') != std::string::npos) continue;
+            if (http::iequals(name, "x-forwarded-for")) {
+                if (!forwarded_for.empty()) forwarded_for.append(", ");
+                forwarded_for.append(value);
+                continue;
+            }
+            has_proto = has_proto || http::iequals(name, "x-forwarded-proto");
+            has_forwarded_host = has_forwarded_host || http::iequals(name, "x-forwarded-host");
+        }
         if (host == nullptr && http::iequals(name, "host")) host = &value;
         append_header(out, name, value);
     }
-    append_header(out, "X-Forwarded-For", client_address);
-    append_header(out, "X-Forwarded-Proto", https ? "https" : "http");
-    if (host != nullptr) append_header(out, "X-Forwarded-Host", *host);
+    if (forwarded_for.empty()) {
+        append_header(out, "X-Forwarded-For", peer_address);
+    } else {
+        append_header(out, "X-Forwarded-For", forwarded_for + ", " + std::string(peer_address));
+    }
+    if (!has_proto) append_header(out, "X-Forwarded-Proto", origin.https ? "https" : "http");
+    if (host != nullptr && !has_forwarded_host) append_header(out, "X-Forwarded-Host", *host);
     if (body_length > 0 || request.has_body() || request.content_length)
         append_header(out, "Content-Length", std::to_string(body_length));
     // An upgrade (WebSocket) keeps asking for the protocol switch; anything else asks the app to

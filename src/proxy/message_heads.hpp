@@ -21,10 +21,15 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection);
 // from the connection (never trusted from the client), no header whose name has an underscore,
 // the body framing, and Connection: keep-alive (for an upgrade: its Upgrade and Connection:
 // Upgrade). The body, which the front end buffered (`body_length` bytes), goes with a
-// Content-Length whatever its framing was. `https`: the client used TLS (behind nginx: nginx's
-// `https` request field), so X-Forwarded-Proto says https.
-std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
-                             uint64_t body_length, bool https = false);
+// Content-Length whatever its framing was. X-Forwarded-Proto says https when the client used TLS
+// (behind nginx: nginx's `https` request field). From a trusted peer (--trusted-proxy) the
+// client's X-Forwarded-* are kept instead, `peer_address` appended to its X-Forwarded-For chain.
+struct ClientOrigin {
+    bool https = false;
+    bool trusted_peer = false;
+};
+std::string app_request_head(const http::MessageHead& request, std::string_view peer_address,
+                             uint64_t body_length, ClientOrigin origin = {});
 
 enum class BodyFraming { none, content_length, chunked, until_close };
 

@@ -7,9 +7,11 @@
 #include "http/write_helpers.hpp"
 #include "proxy/client_writer.hpp"
 #include "proxy/forward.hpp"
+#include "server/health_check.hpp"
 #include "server/integration_channel.hpp"
 #include "server/parked_connection.hpp"
 #include "server/request_body.hpp"
+#include "server/request_report.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,8 +42,9 @@ std::string_view header_or_empty(const http::MessageHead& head, std::string_view
 }
 
 // Serves the request from public/ when it names a file there; returns false when it does not.
-asio::awaitable<bool> try_static(const Server& server, proxy::ClientWriter& writer,
-                                 const http::MessageHead& head, bool keep_alive, bool& written) {
+asio::awaitable<bool> try_static(const static_files::StaticFiles& files,
+                                 proxy::ClientWriter& writer, const http::MessageHead& head,
+                                 bool keep_alive, bool& written, int& status) {
     if (head.has_body() || (head.method != "GET" && head.method != "HEAD")) co_return false;
     std::string_view target = head.target;
     if (!target.starts_with('/')) co_return false;
@@ -53,8 +56,9 @@ asio::awaitable<bool> try_static(const Server& server, proxy::ClientWriter& writ
         .range = header_or_empty(head, "range"),
         .if_range = header_or_empty(head, "if-range"),
     };
-    auto response = server.static_files().lookup(request);
+    auto response = files.lookup(request);
     if (!response) co_return false;
+    status = response->head.status;
     response->head.add("Date", std::string(http::http_date_now()));
     if (!keep_alive) response->head.add("Connection", "close");
     std::string out = response->head.serialize();
@@ -66,6 +70,17 @@ asio::awaitable<bool> try_static(const Server& server, proxy::ClientWriter& writ
                                          static_cast<uint64_t>(response->offset), response->length)
                                    : co_await writer.finish();
     co_return true;
+}
+
+// Every X-Forwarded-For line of the head, joined as one list.
+std::string forwarded_for(const http::MessageHead& head) {
+    std::string joined;
+    for (const auto& [name, value] : head.headers) {
+        if (!http::iequals(name, "x-forwarded-for")) continue;
+        if (!joined.empty()) joined.append(", ");
+        joined.append(value);
+    }
+    return joined;
 }
 
 std::string client_address(const asio::ip::tcp::socket& socket) {
@@ -89,6 +104,8 @@ class ClientConnection {
           settings_(server.front_end()),
           socket_(std::move(socket)),
           address_(client_address(socket_)),
+          peer_trusted_(server.integration_apps() == nullptr &&
+                        server.trusted_proxies().trusts(address_)),
           registration_(registration),
           deadline_(socket_, settings_.timer_granularity),
           reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
@@ -103,6 +120,7 @@ class ClientConnection {
     asio::awaitable<bool> begin_channel();
     void apply_configuration(const std::string& payload);
     asio::awaitable<bool> serve_request();
+    asio::awaitable<bool> answer_request(admin::RequestRecord& record, bool keep_alive);
     asio::awaitable<bool> read_body(bool expects_continue);
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
     asio::awaitable<void> linger();
@@ -113,6 +131,7 @@ class ClientConnection {
     asio::ip::tcp::socket socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
     bool https_ = false;   // in integration mode, nginx's client used TLS
+    bool peer_trusted_;    // --trusted-proxy: its X-Forwarded-For names the real client
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
     proxy::ClientReader reader_;
@@ -121,6 +140,8 @@ class ClientConnection {
     std::string scratch_;
     // Integration mode: the app the module's settings block named (or why there is none).
     IntegrationApps::App app_;
+    const HostApp* host_app_ = nullptr;  // Standalone: the request's app (--app by Host)
+    proxy::ForwardOutcome outcome_;      // of the request being answered
 };
 
 asio::awaitable<void> ClientConnection::run() {
@@ -247,16 +268,46 @@ void ClientConnection::release_idle_memory() {
 // Answers one request whose head has been read; returns whether the connection continues.
 asio::awaitable<bool> ClientConnection::serve_request() {
     http::MessageHead& head = reader_.parser().head();
+    // Draining: every response closes its connection, so none is left idle when the listener
+    // closes (a balancer's request on it then would fail).
+    const bool keep_alive = head.keep_alive && !server_.shutting_down() && !server_.draining();
+    if (is_health_check(server_, head)) {  // not an app request: not listed, not logged
+        scratch_.clear();
+        reader_.read_buffered_body(scratch_);
+        co_return co_await write_all(socket_, health_check_response(server_, head, keep_alive)) &&
+            keep_alive;
+    }
     // Listed by passenger-status --show=requests until answered.
     const bool integration = server_.integration_apps() != nullptr;
+    std::string client = peer_trusted_
+                             ? server_.trusted_proxies().real_client(forwarded_for(head), address_)
+                             : address_;
+    host_app_ = integration ? nullptr : &server_.host_apps().for_request(head);
     auto record = server_.requests().track(
-        head.method, head.target, address_,
-        integration && app_.options ? app_.options->app_root : server_.options().app_root);
+        head.method, head.target, std::move(client),
+        integration ? (app_.options ? app_.options->app_root : server_.options().app_root)
+                    : host_app_->options->app_root);
+    outcome_ = {};
+    const auto arrived = std::chrono::system_clock::now();
+    const uint64_t written_before = writer_.bytes_accepted();
+    const bool continues = co_await answer_request(*record, keep_alive);
+    // The access log and the metrics hear of every request the front end answered.
+    const RequestTraffic traffic{arrived, writer_.bytes_accepted() - written_before,
+                                 request_body_.size()};
+    server_.on_request_done(request_report(head, *record, outcome_, traffic), record->app_root);
+    co_return continues;
+}
+
+// Answers one request (checks, static file, body, app); returns whether the connection
+// continues. `record` is its passenger-status entry.
+asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& record,
+                                                       bool keep_alive) {
+    http::MessageHead& head = reader_.parser().head();
+    const bool integration = server_.integration_apps() != nullptr;
     if (http::Rejection rejection = http::check_request_head(head))
         co_return co_await reject(rejection.status, std::string(rejection.reason), head.has_body());
     if (http::Rejection rejection = http::normalize_request_target(head))
         co_return co_await reject(rejection.status, std::string(rejection.reason));
-    const bool keep_alive = head.keep_alive && !server_.shutting_down();
     bool expects_continue = false;
     if (const std::string* expect = head.find("expect")) {
         if (!http::iequals(*expect, "100-continue"))
@@ -266,29 +317,33 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     if (settings_.max_body_size != 0 && head.content_length.value_or(0) > settings_.max_body_size)
         co_return co_await reject(413, "The request body is larger than the server accepts.", true);
 
-    record->state = admin::RequestState::serving_static_file;
+    record.state = admin::RequestState::serving_static_file;
     bool written = false;
     // Behind nginx, nginx serves the files.
-    if (!integration && co_await try_static(server_, writer_, head, keep_alive, written))
+    if (!integration && co_await try_static(*host_app_->static_files, writer_, head, keep_alive,
+                                            written, outcome_.status))
         co_return written&& keep_alive;
 
     // Upgrade requests too (they have no body: check_request_head).
-    record->state = admin::RequestState::reading_body;
+    record.state = admin::RequestState::reading_body;
     if (!co_await read_body(expects_continue)) co_return false;
-    proxy::ClientContext context{reader_, address_, https_, request_body_, keep_alive};
+    proxy::ClientContext context{reader_,       address_,      https_,
+                                 peer_trusted_, request_body_, keep_alive};
     context.writer = &writer_;
     context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
-    record->state = admin::RequestState::for_app;
-    context.process_pid = &record->pid;
+    record.state = admin::RequestState::for_app;
+    context.process_pid = &record.pid;
+    context.outcome = &outcome_;
     if (integration && !app_.options)
         co_return co_await reject(500, "The app's settings are not usable: " + app_.error);
     bool continues = co_await proxy::forward(
-        context, server_.pool().group_for(integration ? app_.options : server_.app_options()));
-    record->state = admin::RequestState::sending_response;
+        context, server_.pool().group_for(integration ? app_.options : host_app_->options));
+    record.state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
     continues = co_await writer_.finish() && continues;
     // A request whose body was not read completely leaves the connection unusable.
-    co_return continues&& reader_.parser().message_complete() && !server_.shutting_down();
+    co_return continues&& reader_.parser().message_complete() && keep_alive &&
+        !server_.shutting_down();
 }
 
 // Reads the whole request body into request_body_ (nothing for a bodiless request), or answers
@@ -329,8 +384,10 @@ asio::awaitable<bool> ClientConnection::read_body(bool expects_continue) {
 asio::awaitable<bool> ClientConnection::reject(int status, std::string why, bool linger_after) {
     log::notice("Rejected request from {}: {} ({})", address_, status, why);
     deadline_.expires_after(settings_.send_timeout);
-    bool written = co_await write_all(
-        socket_, http::error_response(status, "<p>" + http::html_escape(why) + "</p>", false));
+    std::string page = http::error_response(status, "<p>" + http::html_escape(why) + "</p>", false);
+    outcome_.status = status;
+    outcome_.error_page_bytes = page.size();
+    bool written = co_await write_all(socket_, page);
     if (written && linger_after) co_await linger();
     deadline_.disarm();
     co_return false;

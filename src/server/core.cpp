@@ -14,6 +14,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 namespace passenger::server {
@@ -61,12 +62,28 @@ int run_core(const config::Options& options, int listen_fd, AppOptionsParser app
     asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);
     Server server(io, options, listen_fd, std::move(app_options_parser));
 
+    // SIGTERM drains first when --drain-timeout is set (what balancers and init systems send);
+    // SIGINT (Ctrl-C, plain `passenger stop`, or a second signal) stops at once.
     asio::signal_set stop_signals(io, SIGTERM, SIGINT);
-    stop_signals.async_wait([&](const asio::error_code& error, int signal) {
+    std::function<void(const asio::error_code&, int)> on_stop_signal =
+        [&](const asio::error_code& error, int signal) {
+            if (error) return;
+            log::notice("Received signal {}; {}", signal,
+                        server.shutting_down() ? "already shutting down" : "shutting down");
+            const bool drain = signal == SIGTERM && options.operations.drain_timeout_seconds > 0;
+            asio::co_spawn(io, drain ? server.drain_and_shut_down() : server.shut_down(),
+                           asio::detached);
+            stop_signals.async_wait(on_stop_signal);
+        };
+    stop_signals.async_wait(on_stop_signal);
+    asio::signal_set reopen_signal(io, SIGUSR1);  // logrotate, via the watchdog
+    std::function<void(const asio::error_code&, int)> on_reopen = [&](const asio::error_code& error,
+                                                                      int) {
         if (error) return;
-        log::notice("Received signal {}; shutting down", signal);
-        asio::co_spawn(io, server.shut_down(), asio::detached);
-    });
+        server.reopen_logs();
+        reopen_signal.async_wait(on_reopen);
+    };
+    reopen_signal.async_wait(on_reopen);
 
     server.start();
     report_ready();

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include "admin/metrics.hpp"
 #include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/connection.hpp"
@@ -42,8 +43,15 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       spawner_(io, reaper_),
       app_options_(std::make_shared<const config::Options>(options)),
       pool_(io, options.max_pool_size, spawner_, reaper_),
-      static_files_(options.app_root + "/public"),
+      host_apps_(app_options_),
       front_end_(options.front_end),
+      trusted_proxies_(options.operations.trusted_proxies),
+      access_log_(options.operations.access_log, options.operations.access_log_format),
+      metrics_(io,
+               [this] {
+                   return admin::prometheus_metrics(admin_.pool()) +
+                          admin::prometheus_traffic(traffic_);
+               }),
       admin_(io, options, pool_, requests_),
       integration_apps_(app_options_parser ? std::make_unique<IntegrationApps>(
                                                  options, std::move(app_options_parser))
@@ -51,8 +59,11 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       accepting_resumes_(io) {}
 
 void Server::start() {
-    if (!integration_apps_) pool_.group_for(app_options_);  // integration: on first request
+    if (!integration_apps_) {  // integration: on first request
+        for (const HostApp* app : host_apps_.all()) pool_.group_for(app->options);
+    }
     admin_.start();  // a failure is logged; the server serves anyway
+    start_metrics();
     asio::co_spawn(io_, accept_loop(), asio::detached);
 }
 
@@ -79,6 +90,34 @@ void Server::apply_module_configuration(const config::ModuleConfiguration& confi
     // After every cycle (Passenger does the same): an app already running just serves one more
     // request; one new or restarted starts now.
     for (const std::string& url : configuration.pre_start) pre_start(io_, url);
+}
+
+void Server::start_metrics() {
+    const std::string& address = options_.operations.metrics_address;
+    if (address.empty()) return;
+    // Checked at parse time (cli/operations_flags): "HOST:PORT" or "[V6]:PORT".
+    const size_t colon = address.rfind(':');
+    std::string host = address.substr(0, colon);
+    if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
+    if (std::string error = metrics_.listen(host, std::stoi(address.substr(colon + 1)));
+        !error.empty()) {
+        log::error("{}", error);
+        return;
+    }
+    log::notice("Serving metrics at http://{}/metrics", address);
+}
+
+void Server::on_request_done(const AccessLogEntry& entry, std::string_view app_root) {
+    traffic_.record(app_root, entry.status, entry.total_seconds, entry.bytes_in, entry.bytes_out);
+    access_log_.write(entry);
+}
+
+void Server::reopen_logs() {
+    if (std::string error = log::open(options_.log_file, log::echoes()); !error.empty())
+        log::error("Cannot reopen the log file: {}", error);
+    if (std::string error = access_log_.reopen(); !error.empty())
+        log::error("Cannot reopen the access log: {}", error);
+    log::notice("Reopened the log files");
 }
 
 asio::awaitable<void> Server::accept_loop() {
@@ -150,6 +189,21 @@ void Server::on_tunnel_opened(asio::ip::tcp::socket& socket) {
     }
 }
 
+asio::awaitable<void> Server::drain_and_shut_down() {
+    if (draining_ || shutting_down_) co_return;
+    draining_ = true;
+    const int seconds = options_.operations.drain_timeout_seconds;
+    log::notice(
+        "Draining: the health check fails from now on; serving for {} s more, then "
+        "shutting down",
+        seconds);
+    asio::steady_timer timer(io_);
+    timer.expires_after(std::chrono::seconds(seconds));
+    asio::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    co_await shut_down();
+}
+
 asio::awaitable<void> Server::shut_down() {
     if (shutting_down_) co_return;
     shutting_down_ = true;
@@ -177,6 +231,7 @@ asio::awaitable<void> Server::shut_down() {
         for (auto& entry : connections_) entry.socket->close(ignored);
     }
     co_await pool_.shutdown();
+    metrics_.stop();
     admin_.stop();  // removes the registry entry
     log::notice("Shutdown complete");
     io_.stop();

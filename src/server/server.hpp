@@ -3,10 +3,15 @@
 #pragma once
 
 #include "admin/instance_admin.hpp"
+#include "admin/metrics_listener.hpp"
 #include "admin/request_registry.hpp"
+#include "admin/traffic_stats.hpp"
 #include "config/options.hpp"
+#include "http/trusted_proxies.hpp"
 #include "pool/pool.hpp"
+#include "server/access_log.hpp"
 #include "server/front_end_settings.hpp"
+#include "server/host_apps.hpp"
 #include "server/integration_apps.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
@@ -35,13 +40,21 @@ class Server {
     // then stops the event loop.
     asio::awaitable<void> shut_down();
 
+    // SIGTERM with --drain-timeout: the health check fails at once, requests are served (each
+    // response closing its connection) for that long, then shut_down().
+    asio::awaitable<void> drain_and_shut_down();
+
     bool shutting_down() const { return shutting_down_; }
+    bool draining() const { return draining_; }
     const config::Options& options() const { return options_; }
     pool::Pool& pool() { return pool_; }
     // Standalone mode's one app: the command line's Options, as its group's settings.
     const std::shared_ptr<const config::Options>& app_options() const { return app_options_; }
-    const static_files::StaticFiles& static_files() const { return static_files_; }
+    // Standalone's apps: the main one and those --app names, each with its public/.
+    const HostApps& host_apps() const { return host_apps_; }
     const FrontEndSettings& front_end() const { return front_end_; }
+    // --trusted-proxy: peers whose X-Forwarded-* headers are believed.
+    const http::TrustedProxies& trusted_proxies() const { return trusted_proxies_; }
     // Integration mode's apps; null in Standalone mode.
     IntegrationApps* integration_apps() { return integration_apps_.get(); }
     // nginx completed a configuration cycle: apps no longer configured stop, running ones whose
@@ -49,6 +62,10 @@ class Server {
     void apply_module_configuration(const config::ModuleConfiguration& configuration);
     // Requests being answered, for passenger-status --show=requests (admin/).
     admin::RequestRegistry& requests() { return requests_; }
+    // A request was answered (or its client left): the access log and the metrics hear of it.
+    void on_request_done(const AccessLogEntry& entry, std::string_view app_root);
+    // SIGUSR1 (logrotate): the log file and the access log are opened again.
+    void reopen_logs();
 
     // Connections register themselves so shutdown can close idle ones and wait for busy ones.
     struct ConnectionEntry {
@@ -64,6 +81,7 @@ class Server {
 
   private:
     asio::awaitable<void> accept_loop();
+    void start_metrics();
     // At --max-connections, waits until a connection closes (or shutdown begins).
     asio::awaitable<void> wait_below_connection_limit();
 
@@ -74,10 +92,14 @@ class Server {
     spawn::Spawner spawner_;
     std::shared_ptr<const config::Options> app_options_;
     pool::Pool pool_;
-    static_files::StaticFiles static_files_;
+    HostApps host_apps_;
     FrontEndSettings front_end_;
+    http::TrustedProxies trusted_proxies_;
     admin::RequestRegistry requests_;
-    admin::InstanceAdmin admin_;  // the registry entry and the admin socket
+    admin::TrafficStats traffic_;
+    AccessLog access_log_;
+    admin::MetricsListener metrics_;  // --metrics-address
+    admin::InstanceAdmin admin_;      // the registry entry and the admin socket
     std::unique_ptr<IntegrationApps> integration_apps_;
     std::list<ConnectionEntry> connections_;
     // Accepted connections whose coroutine has not registered yet: with connections_ (registered
@@ -86,6 +108,7 @@ class Server {
     asio::steady_timer accepting_resumes_;  // the accept loop sleeps on it at the limit
     bool connection_limit_logged_ = false;
     bool shutting_down_ = false;
+    bool draining_ = false;
 };
 
 }  // namespace passenger::server

@@ -42,12 +42,12 @@ void OutputForwarder::emit_lines(const char* name, std::string& pending, bool fl
          start = newline + 1) {
         std::string_view line(pending.data() + start, newline - start);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        log::write_raw(fmt::format("App {} {}: {}", pid_, name, line));
+        log::write_app_output(pid_, name, line);
     }
     pending.erase(0, start);
     // A very long line without a newline is logged in pieces rather than held forever.
     if ((flush_partial && !pending.empty()) || pending.size() > 8192) {
-        log::write_raw(fmt::format("App {} {}: {}", pid_, name, pending));
+        log::write_app_output(pid_, name, pending);
         pending.clear();
     }
 }

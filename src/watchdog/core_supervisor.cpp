@@ -96,6 +96,8 @@ void CoreSupervisor::wait_for_events() {
         if (!signal_number) break;
         if (*signal_number == SIGCHLD)
             reap_children();
+        else if (*signal_number == SIGUSR1)
+            reopen_logs();
         else
             on_stop_signal(*signal_number);
     }
@@ -180,12 +182,22 @@ void CoreSupervisor::on_core_failed(const std::string& what) {
 
 void CoreSupervisor::on_stop_signal(int signal_number) {
     if (stopping_) {
-        log::notice("Received SIG{} again; still waiting for the core to stop",
+        // Impatience: a core that is draining stops now.
+        log::notice("Received SIG{} again; stopping the core without draining",
                     sigabbrev_np(signal_number));
+        if (core_pid_ != 0) ::kill(core_pid_, SIGINT);
         return;
     }
     log::notice("Received SIG{}; stopping", sigabbrev_np(signal_number));
-    begin_stop();
+    begin_stop(signal_number == SIGTERM ? SIGTERM : SIGINT);
+}
+
+// SIGUSR1 (logrotate, `passenger-config reopen-logs`): this process's log file, then the
+// core's (which reopens the access log too).
+void CoreSupervisor::reopen_logs() {
+    if (std::string error = log::open(options_.log_file, log::echoes()); !error.empty())
+        log::error("Cannot reopen the log file: {}", error);
+    if (core_pid_ != 0) ::kill(core_pid_, SIGUSR1);
 }
 
 void CoreSupervisor::on_lifeline_readable() {
@@ -226,7 +238,7 @@ void CoreSupervisor::send_configuration() {
         log::error("Cannot give the core nginx's configuration: {}", error);
 }
 
-void CoreSupervisor::begin_stop() {
+void CoreSupervisor::begin_stop(int core_signal) {
     stopping_ = true;
     if (hooks_.on_stopping) hooks_.on_stopping();
     restart_at_.reset();
@@ -235,9 +247,10 @@ void CoreSupervisor::begin_stop() {
         finish(0);
         return;
     }
-    ::kill(core_pid_, SIGTERM);
+    ::kill(core_pid_, core_signal);
+    const int drain = core_signal == SIGTERM ? options_.operations.drain_timeout_seconds : 0;
     kill_at_ = Clock::now() +
-               std::chrono::seconds(options_.graceful_shutdown_seconds +
+               std::chrono::seconds(drain + options_.graceful_shutdown_seconds +
                                     options_.app_stop_timeout_seconds) +
                kKillMargin;
 }

@@ -1,6 +1,7 @@
 // Keeps one core process running: starts it, notices when it is ready, restarts it with backoff
-// when it dies unexpectedly, and stops it (SIGTERM, then SIGKILL after a deadline) on SIGINT,
-// SIGTERM or SIGHUP. One blocking poll loop over a signalfd; no threads, no handlers.
+// when it dies unexpectedly, and stops it on SIGINT, SIGTERM or SIGHUP (SIGTERM is passed on, so
+// the core drains with --drain-timeout; the others become SIGINT, a stop without draining; SIGKILL
+// after a deadline). One blocking poll loop over a signalfd; no threads, no handlers.
 #pragma once
 
 #include "common/file_descriptor.hpp"
@@ -8,6 +9,7 @@
 #include "watchdog/core_process.hpp"
 #include "watchdog/signal_receiver.hpp"
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -49,7 +51,8 @@ class CoreSupervisor {
     void on_lifeline_readable();
     void on_configuration_message();
     void send_configuration();
-    void begin_stop();
+    void reopen_logs();
+    void begin_stop(int core_signal = SIGTERM);
     void reap_children();
     void check_deadlines();
     void finish(int exit_code);

@@ -52,7 +52,8 @@ std::string remove_stale_pid_file(pid_t pid, const std::string& pid_file) {
 
 }  // namespace
 
-std::string stop_server(const std::string& pid_file, std::chrono::milliseconds timeout) {
+std::string stop_server(const std::string& pid_file, std::chrono::milliseconds timeout,
+                        int signal_number) {
     PidFileContents contents = read_pid_file(pid_file);
     switch (contents.state) {
         case PidFileContents::State::missing:
@@ -71,9 +72,9 @@ std::string stop_server(const std::string& pid_file, std::chrono::milliseconds t
     if (!process_is_alive(pid)) return remove_stale_pid_file(pid, pid_file);
     // Whoever can write the pid file's folder (the app user) could name any process in it.
     if (std::string error = check_pid_file_holder(pid_file, contents); !error.empty()) return error;
-    bool signalled = pidfd.valid()
-                         ? ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0) == 0
-                         : ::kill(pid, SIGTERM) == 0;
+    bool signalled = pidfd.valid() ? ::syscall(SYS_pidfd_send_signal, pidfd.get(), signal_number,
+                                               nullptr, 0) == 0
+                                   : ::kill(pid, signal_number) == 0;
     if (!signalled) {
         if (errno == ESRCH) return remove_stale_pid_file(pid, pid_file);
         return fmt::format("cannot signal process {}: {}", pid, std::strerror(errno));

@@ -3,6 +3,8 @@
 // means the whole tree is gone.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <string>
 
@@ -10,6 +12,9 @@ namespace passenger::watchdog {
 
 // Returns "" once the process has exited (and the pid file is removed), else one error line.
 // A stale pid file (no such process) is removed and reported as an error.
-std::string stop_server(const std::string& pid_file, std::chrono::milliseconds timeout);
+// `signal_number`: SIGTERM lets a server with --drain-timeout drain first; SIGINT stops it at
+// once (plain `passenger stop`).
+std::string stop_server(const std::string& pid_file, std::chrono::milliseconds timeout,
+                        int signal_number = SIGTERM);
 
 }  // namespace passenger::watchdog

@@ -12,7 +12,8 @@ namespace passenger::watchdog {
 SignalReceiver::SignalReceiver() {
     sigset_t handled;
     sigemptyset(&handled);
-    for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&handled, signal_number);
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGUSR1})
+        sigaddset(&handled, signal_number);
     sigprocmask(SIG_BLOCK, &handled, &original_mask_);
     // A daemon writing its status to a parent that has gone must get EPIPE, not die.
     struct sigaction ignore {};

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/log_file.hpp"
+#include "common/sd_notify.hpp"
 #include "watchdog/banner.hpp"
 #include "watchdog/core_supervisor.hpp"
 #include "watchdog/daemon.hpp"
@@ -67,7 +68,10 @@ class StartupReporter {
 
 int run_standalone(const config::Options& options, std::string_view error_prefix) {
     log::set_role("watchdog");
+    take_notify_socket_from_environment();  // systemd's Type=notify: ours, not the apps'
+
     log::set_level(static_cast<log::Level>(options.log_level));
+    log::set_json(options.operations.log_format == "json");
     auto fail_early = [&](const std::string& error) {
         fmt::print(stderr, "{}: {}\n", error_prefix, error);
         return 1;
@@ -99,22 +103,32 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
     log::notice("Watchdog {} listening on {} for {}", ::getpid(),
                 format_host_port(options.address, options.port), options.app_root);
 
+    // JSON lines on standard output are read by machines (journald, docker logs): the banner and
+    // "Stopping web server..." for the terminal would be the only lines that are not JSON.
+    const bool terminal_text =
+        !options.daemonize && !(options.log_file == "-" && options.operations.log_format == "json");
     CoreSupervisor supervisor(options, listener.socket.get(), signals);
     bool stopping = false;
     int exit_code = supervisor.run({
         .on_first_ready =
             [&] {
                 log::write_to_file(banner);
-                if (!options.daemonize) {
+                if (terminal_text) {
                     fmt::print("{}", banner);
                     std::fflush(stdout);
                 }
                 reporter.ready();
+                if (std::string error = notify_systemd("READY=1"); !error.empty())
+                    log::error("{}", error);
             },
         .on_stopping =
             [&] {
                 stopping = true;
-                if (options.daemonize) return;
+                // The core holds its own copy; once it closes that, new connections are
+                // refused instead of waiting in a backlog nobody accepts from.
+                listener.socket.reset();
+                (void)notify_systemd("STOPPING=1");
+                if (!terminal_text) return;
                 fmt::print("Stopping web server...");
                 std::fflush(stdout);
             },
@@ -123,7 +137,7 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
     if (!supervisor.startup_error().empty()) {
         return reporter.report(supervisor.startup_error());
     }
-    if (stopping && !options.daemonize) fmt::print(" done\n");
+    if (stopping && terminal_text) fmt::print(" done\n");
     log::notice("Watchdog {} exiting", ::getpid());
     return exit_code;
 }

@@ -83,10 +83,12 @@ function useCookieJar(port, jar) {
 // one at a time. Never throws for what the server does: resolves what happened,
 //   {opened, transport, replies: [{pid, data}], failures: [text], closed: {code, reason} | null,
 //    cookies: CookieJar}
-// `useCookies` false: no cookie jar (a client that ignores cookies).
-export async function sockjsEchoSession(port, transport, count, { useCookies = true, replyTimeoutMs = 5000, openTimeoutMs = 10000 } = {}) {
+// `useCookies` false: no cookie jar (a client that ignores cookies); `cookies`: what the jar
+// holds at first ({name: value}, e.g. a load balancer's stickiness cookie).
+export async function sockjsEchoSession(port, transport, count, { useCookies = true, replyTimeoutMs = 5000, openTimeoutMs = 10000, cookies = {} } = {}) {
     const SockJS = require('sockjs-client');
     const jar = new CookieJar();
+    for (const [name, value] of Object.entries(cookies)) jar.cookies.set(name, value);
     const release = useCookies ? useCookieJar(port, jar) : () => {};
     const result = { opened: false, transport: null, replies: [], failures: [], closed: null, cookies: jar };
     let sock;

@@ -136,7 +136,64 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--min-instances", "-1"}, "--min-instances: '-1' is not a whole number >= 0"},
         BadInput{{"--start-timeout", "soon"},
                  "--start-timeout: 'soon' is not a number of seconds >= 1"},
-        BadInput{{"--environment", ""}, "--environment: must not be empty"}));
+        BadInput{{"--environment", ""}, "--environment: must not be empty"},
+        BadInput{{"--health-check-path", "health"},
+                 "--health-check-path: 'health' must start with /"},
+        BadInput{{"--drain-timeout", "-1"},
+                 "--drain-timeout: '-1' is not a number of seconds >= 0"},
+        BadInput{{"--trusted-proxy", "10.0.0.0/40"},
+                 "--trusted-proxy: '10.0.0.0/40' has no valid prefix length (IPv4: /0-32, "
+                 "IPv6: /0-128)"},
+        BadInput{{"--trusted-proxy", "10.0.0.1,proxy"},
+                 "--trusted-proxy: 'proxy' is not an IPv4 or IPv6 address or CIDR block"},
+        BadInput{{"--metrics-address", "9100"}, "--metrics-address: '9100' is not HOST:PORT"},
+        BadInput{{"--metrics-address", "127.0.0.1:3000"},
+                 "--metrics-address: port 3000 is the app's port; choose another"},
+        BadInput{{"--log-format", "xml"}, "--log-format: 'xml' is not one of: text, json"},
+        BadInput{{"--app", "example.com"}, "--app: 'example.com' is not HOST=DIR"},
+        BadInput{{"--app", "a b=/srv"},
+                 "--app: 'a b' is not a host name (letters, digits, . and -)"},
+        BadInput{{"--app", "a.example=/x", "--app", "A.example=/y"},
+                 "--app: host 'a.example' is given twice"},
+        BadInput{{"--access-log-format", "common"},
+                 "--access-log-format: 'common' is not one of: combined, json"}));
+
+TEST(StartOptions, ReadsTheOperationsFlags) {
+    StartCommandLine defaults = parse({});
+    EXPECT_EQ(defaults.options.operations.health_check_path, "");
+    EXPECT_EQ(defaults.options.operations.drain_timeout_seconds, 0);
+    EXPECT_EQ(defaults.options.operations.log_format, "text");
+    EXPECT_EQ(defaults.options.operations.access_log_format, "combined");
+    StartCommandLine result = parse(
+        {"--health-check-path", "/healthz", "--drain-timeout", "5", "--trusted-proxy", "10.0.0.0/8",
+         "--trusted-proxy", "::1, 192.168.0.0/16", "--metrics-address", "[::1]:9100",
+         "--log-format", "json", "--access-log", "-", "--access-log-format", "json"});
+    ASSERT_EQ(result.error, "");
+    const config::OperationsOptions& ops = result.options.operations;
+    EXPECT_EQ(ops.health_check_path, "/healthz");
+    EXPECT_EQ(ops.drain_timeout_seconds, 5);
+    EXPECT_EQ(ops.trusted_proxies,
+              (std::vector<std::string>{"10.0.0.0/8", "::1", "192.168.0.0/16"}));
+    EXPECT_EQ(ops.metrics_address, "[::1]:9100");
+    EXPECT_EQ(ops.log_format, "json");
+    EXPECT_EQ(ops.access_log, "-");
+    EXPECT_EQ(ops.access_log_format, "json");
+    StartCommandLine apps = parse({"--app", "Shop.Example=/srv/shop", "--app", "b.example=b"});
+    ASSERT_EQ(apps.error, "");
+    EXPECT_EQ(
+        apps.options.operations.host_apps,
+        (std::map<std::string, std::string>{{"shop.example", "/srv/shop"}, {"b.example", "b"}}));
+    StartCommandLine apps_from_file = parse_start_options(
+        {}, nlohmann::json::parse(R"({"apps": {"shop.example": "/srv/shop"}})"));
+    ASSERT_EQ(apps_from_file.error, "");
+    EXPECT_EQ(apps_from_file.options.operations.host_apps.at("shop.example"), "/srv/shop");
+    // Passengerfile.json lists repeatable options as arrays.
+    StartCommandLine from_file = parse_start_options(
+        {}, nlohmann::json::parse(R"({"trusted_proxy": ["10.0.0.0/8", "::1"]})"));
+    ASSERT_EQ(from_file.error, "");
+    EXPECT_EQ(from_file.options.operations.trusted_proxies,
+              (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+}
 
 TEST(StartOptions, ReadsThePolyglotFlags) {
     StartCommandLine result = parse(

@@ -48,7 +48,7 @@ TEST(AppRequestHead, ReplacesForwardingHeadersAndDropsHopByHop) {
 
     // Behind nginx over TLS (the channel's https field): the scheme is ours to say, never the
     // client's header.
-    out = app_request_head(head, "10.0.0.7", 5, true);
+    out = app_request_head(head, "10.0.0.7", 5, {.https = true});
     EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos);
     EXPECT_EQ(out.find("X-Forwarded-Proto: http\r\n"), std::string::npos);
 }

@@ -55,6 +55,16 @@ TEST_F(RemoteStop, SignalsTheProcessAndWaitsForIt) {
     EXPECT_FALSE(std::filesystem::exists(path_));
 }
 
+// Plain `passenger stop` sends SIGINT (no drain); `passenger stop --drain` SIGTERM.
+TEST_F(RemoteStop, SendsTheSignalItIsGiven) {
+    pid_t child = start_server(false);
+    EXPECT_EQ(stop_server(path_, 5s, SIGINT), "");
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, WNOHANG), child);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGINT);
+}
+
 TEST_F(RemoteStop, GivesUpOnAProcessThatIgnoresSigterm) {
     pid_t child = start_server(true);
     EXPECT_EQ(stop_server(path_, 100ms),
