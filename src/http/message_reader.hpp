@@ -11,8 +11,11 @@
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -153,6 +156,21 @@ class MessageReader {
                                     asio::redirect_error(asio::use_awaitable, error));
         error_ = error;
         co_return !error;
+    }
+
+    // Reads exactly `out.size()` bytes that come before the first message and are not HTTP (the
+    // nginx module's preamble), from what is buffered first, then from the stream; the bytes past
+    // them stay buffered for read_head(). False on EOF or error.
+    asio::awaitable<bool> read_raw(std::span<char> out) {
+        size_t copied = 0;
+        for (;;) {
+            size_t count = std::min(out.size() - copied, end_ - begin_);
+            if (count > 0) std::memcpy(out.data() + copied, buffer_.get() + begin_, count);
+            begin_ += count;
+            copied += count;
+            if (copied == out.size()) co_return true;
+            if (!co_await fill()) co_return false;
+        }
     }
 
     // Forgets the completed message; buffered bytes of the next one are kept.

@@ -103,7 +103,8 @@ class ClientConnection {
         : server_(server),
           settings_(server.front_end()),
           socket_(std::move(socket)),
-          address_(client_address(socket_)),
+          // From the nginx module, the client's address comes in the preamble (begin_channel).
+          address_(server.integration_apps() ? std::string() : client_address(socket_)),
           peer_trusted_(server.integration_apps() == nullptr &&
                         server.trusted_proxies().trusts(address_)),
           registration_(registration),
@@ -153,7 +154,9 @@ asio::awaitable<void> ClientConnection::run() {
     }
     auto registration = *registration_;
     asio::error_code ignored;
-    if (!resumed) socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // (The nginx module's connections are Unix sockets: no Nagle to turn off.)
+    if (!resumed && server_.integration_apps() == nullptr)
+        socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
 
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
@@ -222,7 +225,7 @@ asio::awaitable<bool> ClientConnection::begin_channel() {
     IntegrationApps* apps = server_.integration_apps();
     if (apps == nullptr) co_return true;
     ChannelPreamble preamble;
-    std::string error = co_await read_channel_preamble(socket_, preamble);
+    std::string error = co_await read_channel_preamble(reader_, preamble);
     if (!error.empty()) {
         if (error != "closed") log::error("Refused a connection from the nginx module: {}", error);
         co_return false;

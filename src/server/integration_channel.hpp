@@ -7,6 +7,7 @@
 #include "config/module_configuration.hpp"
 #include "config/module_settings.hpp"
 #include "config/options.hpp"
+#include "http/message_reader.hpp"
 #include "server/integration_apps.hpp"
 
 #include <asio/awaitable.hpp>
@@ -29,10 +30,13 @@ struct ChannelPreamble {
 inline constexpr size_t kMaxSettingsBlock = 256 * 1024;
 inline constexpr size_t kMaxRequestFields = 4 * 1024;
 
-// Reads the two blocks (or a configuration message) right after the connection was accepted
-// (nothing else has read from `socket`). Returns "" or why the preamble is unusable ("closed" when
-// the peer sent nothing).
-asio::awaitable<std::string> read_channel_preamble(asio::ip::tcp::socket& socket,
+using ChannelReader = http::MessageReader<asio::ip::tcp::socket>;
+
+// Reads the two blocks (or a configuration message) right after the connection was accepted,
+// through the reader of the connection's requests: the preamble and the request head usually
+// arrive together and take one read, and what follows the preamble stays buffered for
+// read_head(). Returns "" or why the preamble is unusable ("closed" when the peer sent nothing).
+asio::awaitable<std::string> read_channel_preamble(ChannelReader& reader,
                                                    ChannelPreamble& preamble);
 
 }  // namespace passenger::server
