@@ -22,7 +22,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     resist_deployment_errors, memory_limit_mb, stat_throttle_rate_seconds, saturation_cpu_percent,
     saturation_sessions, sticky_sessions, sticky_sessions_cookie_name,
     sticky_sessions_cookie_attributes, abort_websockets_on_process_shutdown, front_end,
-    graceful_shutdown_seconds, app_stop_timeout_seconds, instance_registry_dir, integration_mode)
+    graceful_shutdown_seconds, app_stop_timeout_seconds, instance_registry_dir, integration_mode,
+    ssl, ssl_certificate, ssl_certificate_key, ssl_port, ssl_protocols, ssl_redirect)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const FrontEndOptions& options) {

@@ -55,7 +55,8 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
     const http::MessageHead& request = client.reader.head();
     // The body the front end buffered reaches the app with a Content-Length.
     const http::BodyBuffer& body = client.request_body;
-    std::string request_head = app_request_head(request, client.client_address, body.size());
+    std::string request_head =
+        app_request_head(request, client.client_address, body.size(), client.https);
     const bool idempotent = is_idempotent(request.method);
     const std::string sticky_id =
         options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)
@@ -81,7 +82,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         if (options.sticky_sessions && sticky_id != session.process().sticky_id) {
             client.extra_response_headers = sticky_set_cookie_line(
                 options.sticky_sessions_cookie_name, session.process().sticky_id,
-                options.sticky_sessions_cookie_attributes);
+                options.sticky_sessions_cookie_attributes, client.https);
         }
 
         // A kept-alive connection may have been closed by the app just now. A request that must

@@ -24,6 +24,7 @@ struct ClientContext {
     // before the app is involved.
     const http::BodyBuffer& request_body;
     bool keep_alive = false;  // whether the client connection may continue after this request
+    bool https = false;       // came over TLS: X-Forwarded-Proto https, the sticky cookie Secure
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
     ClientWriter* writer = nullptr;

@@ -72,7 +72,7 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection) {
 }
 
 std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
-                             uint64_t body_length) {
+                             uint64_t body_length, bool https) {
     std::string out;
     out.reserve(256 + request.target.size() + request.headers.size() * 48);
     out.append(request.method);
@@ -89,7 +89,7 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
         append_header(out, name, value);
     }
     append_header(out, "X-Forwarded-For", client_address);
-    append_header(out, "X-Forwarded-Proto", "http");
+    append_header(out, "X-Forwarded-Proto", https ? "https" : "http");
     if (host != nullptr) append_header(out, "X-Forwarded-Host", *host);
     if (body_length > 0 || request.has_body() || request.content_length)
         append_header(out, "Content-Length", std::to_string(body_length));

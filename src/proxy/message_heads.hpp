@@ -23,7 +23,7 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection);
 // Upgrade). The body, which the front end buffered (`body_length` bytes), goes with a
 // Content-Length whatever its framing was.
 std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
-                             uint64_t body_length);
+                             uint64_t body_length, bool https = false);
 
 enum class BodyFraming { none, content_length, chunked, until_close };
 

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/socket_deadline.hpp"
 #include "http/error_page.hpp"
+#include "http/https_redirect.hpp"
 #include "http/request_sanitizer.hpp"
 #include "http/write_helpers.hpp"
 #include "proxy/client_writer.hpp"
@@ -66,27 +67,19 @@ asio::awaitable<bool> try_static(const Server& server, proxy::ClientWriter& writ
     co_return true;
 }
 
-std::string client_address(const asio::ip::tcp::socket& socket) {
-    asio::error_code error;
-    auto endpoint = socket.remote_endpoint(error);
-    if (error) return "unknown";
-    auto address = endpoint.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
-    return address.to_string();
-}
-
 // One client connection: its socket, its one deadline timer, the reader of its requests, the
 // writer of its responses and the buffer of a request body.
 class ClientConnection {
   public:
-    // `registration`: a parked connection's, which continues (its first head is not the first).
-    ClientConnection(asio::ip::tcp::socket socket, Server& server,
+    // `registration`: a parked connection's, which continues (its first head is not the first)
+    // and keeps its origin.
+    ClientConnection(asio::ip::tcp::socket socket, Server& server, ConnectionOrigin origin,
                      std::optional<Server::ConnectionHandle> registration = std::nullopt)
         : server_(server),
           settings_(server.front_end()),
           socket_(std::move(socket)),
-          address_(client_address(socket_)),
+          address_(origin.address.empty() ? peer_address(socket_) : origin.address),
+          https_(origin.https),
           registration_(registration),
           deadline_(socket_, settings_.timer_granularity),
           reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
@@ -109,6 +102,7 @@ class ClientConnection {
     const FrontEndSettings& settings_;
     asio::ip::tcp::socket socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
+    bool https_;           // the client came over TLS
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
     proxy::ClientReader reader_;
@@ -124,7 +118,8 @@ asio::awaitable<void> ClientConnection::run() {
     if (resumed) {
         (*registration_)->socket = &socket_;
     } else {
-        registration_ = server_.register_connection(socket_);
+        registration_ = server_.register_connection(
+            socket_, https_ ? ConnectionOrigin{address_, true} : ConnectionOrigin{});
     }
     auto registration = *registration_;
     asio::error_code ignored;
@@ -238,6 +233,15 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     if (settings_.max_body_size != 0 && head.content_length.value_or(0) > settings_.max_body_size)
         co_return co_await reject(413, "The request body is larger than the server accepts.", true);
 
+    // --ssl-redirect: plain HTTP only says where HTTPS is.
+    if (!https_ && server_.options().ssl_redirect && !integration) {
+        std::string response =
+            http::https_redirect_response(head, server_.options().ssl_port, keep_alive);
+        if (response.empty()) co_return co_await reject(400, "no Host header to redirect with");
+        writer_.queue(response);
+        co_return co_await writer_.finish() && keep_alive;
+    }
+
     record->state = admin::RequestState::serving_static_file;
     bool written = false;
     // Behind nginx, nginx serves the files.
@@ -248,6 +252,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     record->state = admin::RequestState::reading_body;
     if (!co_await read_body(expects_continue)) co_return false;
     proxy::ClientContext context{reader_, address_, request_body_, keep_alive};
+    context.https = https_;
     context.writer = &writer_;
     context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
     record->state = admin::RequestState::for_app;
@@ -322,13 +327,25 @@ asio::awaitable<void> ClientConnection::linger() {
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server) {
-    ClientConnection connection(std::move(socket), server);
+std::string peer_address(const asio::ip::tcp::socket& socket) {
+    asio::error_code error;
+    auto endpoint = socket.remote_endpoint(error);
+    if (error) return "unknown";
+    auto address = endpoint.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+    return address.to_string();
+}
+
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,
+                                       ConnectionOrigin origin) {
+    ClientConnection connection(std::move(socket), server, std::move(origin));
     co_await connection.run();
 }
 
 asio::awaitable<void> serve_parked_connection(std::unique_ptr<ParkedConnection> parked) {
-    ClientConnection connection(std::move(parked->socket), parked->server, parked->registration);
+    ClientConnection connection(std::move(parked->socket), parked->server,
+                                parked->registration->origin, parked->registration);
     parked.reset();
     co_await connection.run();
 }

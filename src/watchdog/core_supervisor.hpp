@@ -1,10 +1,12 @@
 // Keeps one core process running: starts it, notices when it is ready, restarts it with backoff
 // when it dies unexpectedly, and stops it (SIGTERM, then SIGKILL after a deadline) on SIGINT,
-// SIGTERM or SIGHUP. One blocking poll loop over a signalfd; no threads, no handlers.
+// SIGTERM or SIGHUP (with --ssl, SIGHUP reloads the certificate and key instead). One blocking
+// poll loop over a signalfd; no threads, no handlers.
 #pragma once
 
 #include "common/file_descriptor.hpp"
 #include "config/options.hpp"
+#include "tls/credentials.hpp"
 #include "watchdog/core_process.hpp"
 #include "watchdog/signal_receiver.hpp"
 
@@ -33,6 +35,13 @@ class CoreSupervisor {
     // The nginx module's lifeline (watchdog/nginx_watchdog.hpp): "q" or end of file stops like
     // SIGTERM, "s" stops at once (the core and its apps are killed).
     void watch_lifeline(FileDescriptor lifeline) { lifeline_ = std::move(lifeline); }
+    // --ssl: each core gets `credentials` (and those of each reload on SIGHUP) over a channel,
+    // and the HTTPS listening socket `ssl_listen_fd` (-1: the one at listen_fd serves HTTPS).
+    void serve_tls(tls::Credentials credentials, int ssl_listen_fd) {
+        tls_credentials_ = std::move(credentials);
+        ssl_listen_fd_ = ssl_listen_fd;
+        tls_ = true;
+    }
     const std::string& startup_error() const { return startup_error_; }
 
   private:
@@ -45,6 +54,7 @@ class CoreSupervisor {
     void on_core_exited(int wait_status);
     void on_core_failed(const std::string& what);
     void on_stop_signal(int signal_number);
+    void reload_tls();
     void on_lifeline_readable();
     void begin_stop();
     void reap_children();
@@ -61,6 +71,10 @@ class CoreSupervisor {
     Clock::time_point core_started_at_;
     FileDescriptor ready_reader_;
     FileDescriptor lifeline_;
+    bool tls_ = false;
+    tls::Credentials tls_credentials_;  // the last good pair: what a (re)started core gets
+    int ssl_listen_fd_ = -1;
+    FileDescriptor tls_channel_;  // the watchdog's end of the running core's channel
     bool first_ready_reported_ = false;
     bool stopping_ = false;
     int quick_failures_ = 0;
