@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 
 import { patternBytes, request, sha256 } from './lib/http.mjs';
-import { withTimeout } from './lib/proc.mjs';
+import { descendantsOf, withTimeout } from './lib/proc.mjs';
 import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
 import { copyFixture, freePort, makeTempDir, runPassenger, serverEnv, startServer } from './lib/server.mjs';
 
@@ -60,6 +60,18 @@ function peerSerial(port, ca) {
     });
 }
 
+// Where each open descriptor of process `pid` leads ("socket:[123]", "/path", "/memfd:name").
+function descriptorTargets(pid) {
+    const dir = `/proc/${pid}/fd`;
+    return fs.readdirSync(dir).map((fd) => {
+        try {
+            return fs.readlinkSync(path.join(dir, fd));
+        } catch {
+            return '';
+        }
+    });
+}
+
 // Sends `text` on a plain TCP connection and reads until the server closes it.
 function plainExchange(port, text, timeoutMs = 10000) {
     return new Promise((resolve, reject) => {
@@ -97,6 +109,22 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         const download = await httpsRequest(sslPort, '/bytes?n=2000000&seed=5', { ca: first.ca });
         assert.equal(download.body.length, 2000000);
         assert.equal(sha256(download.body), download.headers['x-body-sha256']);
+    });
+
+    await t.test('no app process holds the key, its file or the credentials channel', { timeout: 20000 }, async () => {
+        const appPid = JSON.parse((await httpsRequest(sslPort, '/pid', { ca: first.ca })).body).pid;
+        const core = descendantsOf(server.pid).find((record) => record.ppid === server.pid);
+        assert.ok(core, 'the core runs below the watchdog');
+        for (const pid of [appPid, core.pid]) {
+            const targets = descriptorTargets(pid);
+            assert.ok(!targets.some((target) => target.includes('passenger-tls')), `no credentials memfd in ${pid}: ${targets}`);
+            assert.ok(!targets.includes(first.key) && !targets.includes(first.cert), `no key or certificate file in ${pid}`);
+        }
+        // The core's end of the channel and its HTTPS socket are its own: the app has no socket
+        // but its own listening one and its connections from the core.
+        const appSockets = descriptorTargets(appPid).filter((target) => target.startsWith('socket:'));
+        const coreSockets = new Set(descriptorTargets(core.pid).filter((target) => target.startsWith('socket:')));
+        for (const socket of appSockets) assert.ok(!coreSockets.has(socket), `the app shares no socket with the core (${socket})`);
     });
 
     await t.test('plain HTTP on --port still works and says X-Forwarded-Proto http', { timeout: 20000 }, async () => {
@@ -211,12 +239,32 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
     const site = await makeCertificate(dir, 'site', '3003');
     const appDir = await copyRealtimeFixture(t);
     // The readiness check speaks plain HTTP: the 400 it gets says the server is up.
-    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key] });
+    const server = await startServer(t, {
+        appDir,
+        readyPath: '/pid',
+        args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key, '--client-header-timeout', '2'],
+    });
 
     await t.test('the banner shows the https URL; plain HTTP on the port gets 400', { timeout: 20000 }, async () => {
         assert.equal(server.banner().accessibleVia, `https://0.0.0.0:${server.port}/`);
         const answer = await plainExchange(server.port, 'GET /pid HTTP/1.1\r\nHost: localhost\r\n\r\n');
         assert.match(answer, /^HTTP\/1\.1 400 /);
+    });
+
+    await t.test('a TLS handshake that stalls is closed after --client-header-timeout', { timeout: 20000 }, async () => {
+        // The first bytes of a TLS record header, then nothing.
+        const outcome = await new Promise((resolve) => {
+            const socket = net.connect({ host: '127.0.0.1', port: server.port }, () => socket.write(Buffer.from([0x16, 0x03, 0x01])));
+            let received = 0;
+            socket.on('data', (chunk) => (received += chunk.length));
+            socket.on('close', () => resolve({ closed: true, received }));
+            socket.on('error', () => {});
+            setTimeout(() => {
+                socket.destroy();
+                resolve({ closed: false, received });
+            }, 15000);
+        });
+        assert.deepEqual(outcome, { closed: true, received: 0 });
     });
 
     await t.test('WebSocket over wss: echo both ways, a large binary frame', { timeout: 30000 }, async (sub) => {
