@@ -302,6 +302,25 @@ test('--ssl-redirect: plain HTTP gets 308 to the HTTPS URL', { timeout: 60000 },
     });
 });
 
+test('--ssl --user nobody: the watchdog reads a root-only key; the core and the app run as nobody', { timeout: 60000 }, async (t) => {
+    if (process.getuid() !== 0) {
+        t.skip('needs root: switching users');
+        return;
+    }
+    const dir = await makeTempDir(t, 'passenger-it-tls-'); // root's alone (0700)
+    const site = await makeCertificate(dir, 'site', '7007');
+    fs.chmodSync(site.key, 0o600);
+    const appDir = await copyFixture(t, 'echo');
+    fs.chmodSync(appDir, 0o755); // the user must read the app
+    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key, '--user', 'nobody'] });
+    const response = await httpsRequest(server.port, '/env', { ca: site.ca });
+    assert.equal(response.status, 200);
+    assert.equal(JSON.parse(response.body).env.USER, 'nobody');
+    assert.equal(response.serial, '7007');
+    const uidOf = (pid) => Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    for (const { pid } of descendantsOf(server.pid)) assert.notEqual(uidOf(pid), 0, `process ${pid} is not root`);
+});
+
 test('bad TLS options: one line naming the option (and file), exit 1, before binding', { timeout: 120000 }, async (t) => {
     const dir = await makeTempDir(t, 'passenger-it-tls-');
     const good = await makeCertificate(dir, 'good', '5005');
