@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 
 import { patternBytes, request, sha256 } from './lib/http.mjs';
-import { descendantsOf, withTimeout } from './lib/proc.mjs';
+import { descendantsOf, waitFor, withTimeout } from './lib/proc.mjs';
 import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
 import { copyFixture, freePort, makeTempDir, runPassenger, serverEnv, startServer } from './lib/server.mjs';
 
@@ -231,6 +231,20 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         assert.equal(sha256(body), response.headers['x-body-sha256']);
         assert.match(server.output() + server.logText(), /Watchdog/, 'the same server throughout');
         assert.equal(server.exitInfo, null);
+
+        // A core that crashes is restarted with the pair last loaded, not the one of the start.
+        const core = descendantsOf(server.pid).find((record) => record.ppid === server.pid);
+        process.kill(core.pid, 'SIGKILL');
+        await server.waitForLog(new RegExp(`Core process ${core.pid} was killed by signal 9.*restarting`));
+        const restarted = await waitFor(
+            async () => {
+                const next = descendantsOf(server.pid).find((record) => record.ppid === server.pid && record.pid !== core.pid);
+                if (!next) return null;
+                return peerSerial(sslPort, second.ca).catch(() => null);
+            },
+            { timeoutMs: 15000, what: 'a new core serving HTTPS' },
+        );
+        assert.equal(restarted, '2002');
     });
 });
 
