@@ -74,6 +74,8 @@ class Server {
                                          ConnectionOrigin origin = {});
     // An accepted connection ended before it registered (a TLS handshake that failed).
     void forget_accepted();
+    // A connection that was not accepted is about to register (an HTTP/2 stream's).
+    void expect_registration() { ++accepted_unregistered_; }
     void unregister_connection(ConnectionHandle handle);
     // The connection became a tunnel (WebSocket): shutdown closes it at once like an idle one
     // instead of waiting for it to end.

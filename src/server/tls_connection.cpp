@@ -5,6 +5,8 @@
 #include "http/error_page.hpp"
 #include "http/write_helpers.hpp"
 #include "server/connection.hpp"
+#include "server/http2_session.hpp"
+#include "server/tls_stream.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -45,7 +47,7 @@ using Ssl = std::unique_ptr<SSL, decltype(&SSL_free)>;
 // The TLS side of a connection and the socket pair whose other end serve_connection() serves.
 // Two directions run at once: from the client (SSL_read, then the pair) in its own coroutine,
 // and to the client (the pair, then SSL_write) in run(), which ends the connection.
-class TlsConnection : public std::enable_shared_from_this<TlsConnection> {
+class TlsConnection final : public TlsStream, public std::enable_shared_from_this<TlsConnection> {
   public:
     TlsConnection(asio::ip::tcp::socket socket, Server& server)
         : server_(server),
@@ -57,8 +59,11 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection> {
           pair_end_(socket_.get_executor()) {}
 
     asio::awaitable<void> run();
+    asio::awaitable<size_t> read_some(char* buffer, size_t size) override;
+    asio::awaitable<bool> write_all(const char* data, size_t length) override;
 
   private:
+    bool chose_http2() const;
     asio::awaitable<bool> handshake();
     asio::awaitable<void> answer_plain_http();
     asio::awaitable<bool> start_serving();
@@ -126,11 +131,23 @@ asio::awaitable<void> TlsConnection::run() {
         server_.forget_accepted();
         co_return close();
     }
-    if (!ssl_ || !co_await handshake() || !co_await start_serving()) {
+    if (!ssl_ || !co_await handshake()) {
         server_.forget_accepted();
         co_return close();
     }
     deadline_.disarm();
+    if (chose_http2()) {
+        server_.forget_accepted();  // each stream counts as a connection of its own
+        co_await serve_http2(*this, server_, address_);
+        ERR_clear_error();
+        SSL_shutdown(ssl_.get());
+        ERR_clear_error();
+        co_return close();
+    }
+    if (!co_await start_serving()) {
+        server_.forget_accepted();
+        co_return close();
+    }
     asio::co_spawn(
         socket_.get_executor(), [self]() { return self->relay_from_client(); }, asio::detached);
 
@@ -250,25 +267,44 @@ asio::awaitable<bool> TlsConnection::send_to_client(const char* data, size_t len
 
 // From the client to the connection code. Waits for readability before reading, holding no
 // buffer while the client is quiet.
+bool TlsConnection::chose_http2() const {
+    const unsigned char* protocol = nullptr;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &protocol, &length);
+    return length == 2 && std::memcmp(protocol, "h2", 2) == 0;
+}
+
+// A record that arrived in part is pending too, but reading it wants more bytes: only a
+// want_read answer says to wait (else this would spin on the part).
+asio::awaitable<size_t> TlsConnection::read_some(char* buffer, size_t size) {
+    auto self = shared_from_this();
+    bool wait_first = SSL_has_pending(ssl_.get()) == 0;
+    for (;;) {
+        if (wait_first && !co_await wait_for(Step::want_read)) co_return 0;
+        size_t length = 0;
+        int result = SSL_read_ex(ssl_.get(), buffer, size, &length);
+        if (result == 1) co_return length;
+        Step step = step_of(result);
+        wait_first = step == Step::want_read;
+        if (step == Step::want_read) continue;
+        if (step != Step::want_write || !co_await wait_for(step)) co_return 0;
+    }
+}
+
+asio::awaitable<bool> TlsConnection::write_all(const char* data, size_t length) {
+    auto self = shared_from_this();
+    co_return co_await send_to_client(data, length);
+}
+
+// From the client to the connection code. Waits for readability before reading, holding no
+// buffer while the client is quiet.
 asio::awaitable<void> TlsConnection::relay_from_client() {
     auto self = shared_from_this();
     asio::error_code error;
-    // A record that arrived in part is pending too, but reading it wants more bytes: only a
-    // want_read answer says to wait (else this would spin on the part).
-    bool wait_first = SSL_has_pending(ssl_.get()) == 0;
     for (;;) {
-        if (wait_first && !co_await wait_for(Step::want_read)) break;
         auto& buffer = relay_buffer();
-        size_t length = 0;
-        int result = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &length);
-        if (result != 1) {
-            Step step = step_of(result);
-            wait_first = step == Step::want_read;
-            if (step == Step::want_read) continue;
-            if (step != Step::want_write || !co_await wait_for(step)) break;
-            continue;
-        }
-        wait_first = SSL_has_pending(ssl_.get()) == 0;
+        size_t length = co_await read_some(buffer.data(), buffer.size());
+        if (length == 0) break;
         size_t sent = pair_end_.write_some(asio::buffer(buffer.data(), length), error);
         if (error && error != asio::error::would_block) break;
         if (sent < length) {

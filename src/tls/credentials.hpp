@@ -29,7 +29,7 @@ struct ContextResult {
 };
 
 // The context for `credentials`: TLS 1.2 and/or 1.3 as `protocols` says, modern ciphers only,
-// no renegotiation, ALPN http/1.1.
+// no renegotiation, ALPN h2 and http/1.1.
 ContextResult make_server_context(const Credentials& credentials,
                                   const config::SslProtocols& protocols);
 

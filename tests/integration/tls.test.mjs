@@ -156,7 +156,7 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         assert.equal(connects, '0', 'the second request reused the connection');
     });
 
-    await t.test('openssl s_client: TLS 1.3 and 1.2 handshake, ALPN http/1.1, TLS 1.1 refused', { timeout: 20000 }, async () => {
+    await t.test('openssl s_client: TLS 1.3 and 1.2 handshake, ALPN h2 or http/1.1, TLS 1.1 refused', { timeout: 20000 }, async () => {
         // s_client ends at the end of its input, right after the handshake.
         const sClient = (args) =>
             new Promise((resolve) => {
@@ -174,7 +174,9 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         const modern = await sClient(['-alpn', 'h2,http/1.1']);
         assert.ok(modern.ok, modern.text);
         assert.match(modern.text, /New, TLSv1\.3/);
-        assert.match(modern.text, /ALPN protocol: http\/1\.1/);
+        assert.match(modern.text, /ALPN protocol: h2/);
+        const http11 = await sClient(['-alpn', 'http/1.1']);
+        assert.match(http11.text, /ALPN protocol: http\/1\.1/);
         const tls12 = await sClient(['-tls1_2', '-brief']);
         assert.ok(tls12.ok, tls12.text);
         assert.match(tls12.text, /Protocol version: TLSv1\.2/);
