@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build nginx-module test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module install test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -31,6 +31,23 @@ build: $(DEPS_STAMP)
 # The nginx module (build/ngx_http_passenger_module.so; `bin/passenger-config about nginx-module`).
 nginx-module: build
 	cmake --build $(BUILD_DIR) --target nginx_module
+
+# Installs the binaries, the loaders and the nginx module under $(DESTDIR)$(PREFIX):
+# bin/passenger (+ its tool names), lib/passenger/loaders/, lib/passenger/ngx_http_passenger_module.so.
+# nginx's passenger_root is then $(PREFIX); the binary finds the rest from where it runs.
+PREFIX ?= /usr/local
+LIBDIR = $(DESTDIR)$(PREFIX)/lib/passenger
+install: $(DEPS_STAMP)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target passenger nginx_module
+	install -d $(DESTDIR)$(PREFIX)/bin $(LIBDIR)/loaders/node $(LIBDIR)/loaders/ruby $(LIBDIR)/loaders/python
+	install -m 755 $(BUILD_DIR)/passenger $(DESTDIR)$(PREFIX)/bin/passenger
+	for tool in passenger-status passenger-memory-stats passenger-config; do \
+		ln -sf passenger $(DESTDIR)$(PREFIX)/bin/$$tool; done
+	install -m 644 loaders/node/*.js $(LIBDIR)/loaders/node/
+	install -m 644 loaders/ruby/*.rb $(LIBDIR)/loaders/ruby/
+	install -m 644 loaders/python/*.py $(LIBDIR)/loaders/python/
+	install -m 644 $(BUILD_DIR)/ngx_http_passenger_module.so $(LIBDIR)/
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120

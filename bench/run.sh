@@ -19,7 +19,7 @@ ROUNDS=${ROUNDS:-5}                  # interleaved repetitions
 CONNECTIONS=${CONNECTIONS:-"50 1"}   # wrk -c values
 PROCESSES=${PROCESSES:-"1 2"}        # app process counts for ours / passenger / nginx
 WRK_THREADS=${WRK_THREADS:-1}
-TARGETS=${TARGETS:-"node ours passenger nginx"}
+TARGETS=${TARGETS:-"node ours passenger nginx module"}
 START_TIMEOUT=${START_TIMEOUT:-60}   # seconds for a target to answer its first request
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 INSTALL_DEPS=${INSTALL_DEPS:-1}      # apt-get install wrk/nginx/passenger when missing (root only)
@@ -268,8 +268,42 @@ start_passenger() {
     fi
 }
 
+# nginx_conf_head PREFIX: the start of an nginx.conf (up to inside http{}) for a target's prefix.
+nginx_conf_head() {
+    local prefix=$1 user=""
+    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
+    cat <<EOF
+$user
+worker_processes $NGINX_WORKERS;
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+EOF
+}
+
+# run_nginx_target TARGET PREFIX PORT APPDIR: starts nginx on PREFIX/nginx.conf, waits for PORT.
+run_nginx_target() {
+    local t=$1 prefix=$2 port=$3 dir=$4 pid
+    spawn "$t" "$prefix" "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" \
+        -c "$prefix/nginx.conf" -g 'daemon off;'
+    pid=$SPAWNED
+    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
+        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
+        ACTIVE+=("$t")
+    else
+        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
+    fi
+}
+
 start_nginx() {
-    local n=$1 t="nginx-$1" port dir pid i upstreams="" user=""
+    local n=$1 t="nginx-$1" port dir i upstreams=""
     register "$t" "$n" "nginx $NGINX_VERSION proxy_pass → node"
     if [[ ! -x $NGINX ]]; then
         fail_target "$t" "$NGINX is not installed (apt-get install nginx)"
@@ -293,20 +327,8 @@ start_nginx() {
     local prefix="$WORK/nginx-$n"
     mkdir -p "$prefix/logs"
     chmod 755 "$prefix"
-    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
     cat >"$prefix/nginx.conf" <<EOF
-$user
-worker_processes $NGINX_WORKERS;
-pid $prefix/nginx.pid;
-error_log $prefix/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
+$(nginx_conf_head "$prefix")
     upstream app {
 $upstreams        keepalive 32;
     }
@@ -323,15 +345,41 @@ $upstreams        keepalive 32;
     }
 }
 EOF
-    spawn "$t" "$prefix" "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" \
-        -c "$prefix/nginx.conf" -g 'daemon off;'
-    pid=$SPAWNED
-    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
-        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
-        ACTIVE+=("$t")
-    else
-        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
+    run_nginx_target "$t" "$prefix" "$port" "$dir"
+}
+
+# nginx with our module (src/integrations/nginx/): the same nginx, `passenger_enabled on` instead
+# of proxy_pass; the module's core spawns the N app processes (`passenger_min_instances N`).
+start_module() {
+    local n=$1 t="module-$1" port dir module
+    register "$t" "$n" "nginx $NGINX_VERSION + our module"
+    module=$("$REPO/bin/passenger-config" about nginx-module 2>/dev/null || true)
+    if [[ ! -x $NGINX || ! -f $module ]]; then
+        fail_target "$t" "nginx or the module is missing (make nginx-module)"
+        return
     fi
+    dir=$(copy_app "$t")
+    free_port
+    port=$FREE_PORT
+    local prefix="$WORK/module-$n"
+    mkdir -p "$prefix/logs"
+    chmod 755 "$prefix"
+    cat >"$prefix/nginx.conf" <<EOF
+load_module $module;
+$(nginx_conf_head "$prefix")
+    passenger_root $("$REPO/bin/passenger-config" about root);
+    passenger_max_pool_size $n;
+    passenger_instance_registry_dir $prefix;
+    server {
+        listen 127.0.0.1:$port;
+        root $dir/public;
+        passenger_enabled on;
+        passenger_nodejs $NODE;
+        passenger_min_instances $n;
+    }
+}
+EOF
+    run_nginx_target "$t" "$prefix" "$port" "$dir"
 }
 
 # classify_pids TARGET: splits the target's processes into APP_PIDS (node running the target's
@@ -402,13 +450,14 @@ for n in $PROCESSES; do
     want ours && start_ours "$n"
     want passenger && start_passenger "$n"
     want nginx && start_nginx "$n"
+    want module && start_module "$n"
 done
 log "up: ${ACTIVE[*]}"
 
 ORDER=()
 printf 'target\tprocs\tlabel\n' >"$WORK/targets.tsv"
-for t in node ours-1 ours-2 passenger-1 passenger-2 nginx-1 nginx-2 \
-    $(for n in $PROCESSES; do echo "ours-$n passenger-$n nginx-$n"; done); do
+for t in node ours-1 ours-2 passenger-1 passenger-2 nginx-1 nginx-2 module-1 module-2 \
+    $(for n in $PROCESSES; do echo "ours-$n passenger-$n nginx-$n module-$n"; done); do
     [[ " ${ORDER[*]:-} " == *" $t "* ]] && continue
     [[ -n ${LABEL[$t]:-} ]] || continue
     ORDER+=("$t")
@@ -546,7 +595,7 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
 # written up by hand), the issue-8 target summary, memory.sh's and connections.sh's sections and the
 # notes on the latter.
 # extended.sh rewrites its own section below.
-for block in targets profile memory.sh connections.sh connections-notes; do
+for block in targets nginx-module profile memory.sh connections.sh connections-notes; do
     if [[ -f $RESULTS ]] && grep -q "^<!-- $block: begin -->\$" "$RESULTS"; then
         echo >>"$RESULTS.tmp"
         awk -v b="$block" '$0 == "<!-- " b ": begin -->" {on = 1} on {print} $0 == "<!-- " b ": end -->" {on = 0}' \

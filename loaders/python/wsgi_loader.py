@@ -25,6 +25,8 @@ from http import HTTPStatus
 MAX_HEAD = 64 * 1024
 SPOOL_THRESHOLD = 1024 * 1024  # request bodies larger than this go to a temp file
 HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding'}
+# nginx's passenger_base_uri: the app lives under this path, which becomes SCRIPT_NAME.
+BASE_URI = os.environ.get('PASSENGER_BASE_URI', '')
 
 
 class BadRequest(Exception):
@@ -191,6 +193,9 @@ def environ_for(request, body, size, has_body):
         slash = target.find('/', target.find('//') + 2)
         target = target[slash:] if slash >= 0 else '/'
     path, _, query = target.partition('?')
+    script_name = ''
+    if BASE_URI and (path == BASE_URI or path.startswith(BASE_URI + '/')):
+        script_name, path = BASE_URI, path[len(BASE_URI):]
     forwarded_proto = request.all('x-forwarded-proto')
     scheme = 'https' if forwarded_proto and forwarded_proto[-1].lower() == 'https' else 'http'
     hosts = request.all('host')
@@ -199,7 +204,7 @@ def environ_for(request, body, size, has_body):
     remote = forwarded_for[-1].split(',')[-1].strip() if forwarded_for else ''
     environ = {
         'REQUEST_METHOD': request.method,
-        'SCRIPT_NAME': '',
+        'SCRIPT_NAME': script_name,
         'PATH_INFO': urllib.parse.unquote(path, encoding='latin-1'),
         'QUERY_STRING': query,
         'REQUEST_URI': target,

@@ -23,6 +23,8 @@ module PassengerRackLoader
   MAX_HEAD = 64 * 1024
   SPOOL_THRESHOLD = 1024 * 1024 # request bodies larger than this go to a temp file
   HOP_BY_HOP = %w[connection keep-alive transfer-encoding].freeze
+  # nginx's passenger_base_uri: the app lives under this path, which becomes SCRIPT_NAME.
+  BASE_URI = ENV.fetch('PASSENGER_BASE_URI', '').freeze
 
   class BadRequest < StandardError; end
 
@@ -215,11 +217,19 @@ module PassengerRackLoader
       raise BadRequest, 'malformed body framing'
     end
 
+    # [SCRIPT_NAME, PATH_INFO]: a path under the base URI is split there (Rack's rule).
+    def split_base_uri(path)
+      return ['', path] if BASE_URI.empty?
+      return [BASE_URI, path[BASE_URI.length..]] if path == BASE_URI || path.start_with?("#{BASE_URI}/")
+      ['', path]
+    end
+
     def env_for(request, input)
       target = request[:target]
       target = target.sub(%r{\Ahttps?://[^/]*}i, '') if target =~ %r{\Ahttps?://}i
       target = '/' if target.empty?
       path, query = target.split('?', 2)
+      script_name, path = split_base_uri(path)
       find = request[:find]
       scheme = find.call('x-forwarded-proto').last.to_s.casecmp?('https') ? 'https' : 'http'
       server_name, server_port = split_host(find.call('host').first, scheme)
@@ -227,7 +237,7 @@ module PassengerRackLoader
       input ||= StringIO.new(String.new(encoding: Encoding::BINARY))
       env = {
         'REQUEST_METHOD' => request[:method],
-        'SCRIPT_NAME' => '',
+        'SCRIPT_NAME' => script_name,
         'PATH_INFO' => path,
         'QUERY_STRING' => query || '',
         'REQUEST_URI' => target,

@@ -4,6 +4,7 @@
 #include "cli/instance_selection.hpp"
 #include "cli/status_format.hpp"
 #include "cli/subcommands.hpp"
+#include "common/install_paths.hpp"
 #include "config/standalone_paths.hpp"
 
 #include <fmt/format.h>
@@ -140,10 +141,9 @@ int run_config_command(const std::vector<std::string>& args) {
         return 0;
     }
     if (command_line.command == "about") {
-        // The checkout this binary was built from holds bin/passenger: it is passenger_root.
-        fmt::print("{}\n", command_line.about == "root" ? PASSENGER_SOURCE_ROOT
-                                                        : PASSENGER_BUILD_DIR
-                               "/ngx_http_passenger_module.so");
+        // The tree that holds this bin/passenger (the checkout or PREFIX) is passenger_root.
+        const InstallPaths& paths = install_paths();
+        fmt::print("{}\n", command_line.about == "root" ? paths.root : paths.nginx_module);
         return 0;
     }
     std::string registry = admin::registry_dir(command_line.registry_dir);

@@ -89,9 +89,7 @@ int run_core_command() {
     }
     keep_from_app_processes(*listen_fd, options);
     if (options.integration_mode.empty()) return server::run_core(options, *listen_fd);
-    return server::run_core(options, *listen_fd, [&options](const nlohmann::json& settings) {
-        return module_app_options(options, settings);
-    });
+    return server::run_core(options, *listen_fd, module_app_options);
 }
 
 }  // namespace passenger::cli

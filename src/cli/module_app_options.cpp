@@ -16,6 +16,20 @@ std::variant<config::Options, std::string> module_app_options(const config::Opti
                                                               nlohmann::json settings) {
     const std::string typed_root = settings.value("app_root", "");
     settings.erase("app_root");
+    // Not a `passenger start` option: Standalone follows the environment.
+    int friendly_error_pages = -1;
+    if (auto found = settings.find("friendly_error_pages"); found != settings.end()) {
+        if (!found->is_boolean()) return std::string("friendly_error_pages must be true or false");
+        friendly_error_pages = found->get<bool>() ? 1 : 0;
+        settings.erase(found);
+    }
+    std::string base_uri;
+    if (auto found = settings.find("base_uri"); found != settings.end()) {
+        if (!found->is_string() || !found->get<std::string>().starts_with('/'))
+            return std::string("base_uri must be a path starting with /");
+        base_uri = found->get<std::string>();
+        settings.erase(found);
+    }
     StartCommandLine parsed = parse_start_options({}, settings, "passenger_* settings");
     if (!parsed.error.empty()) return parsed.error;
     char resolved[PATH_MAX];
@@ -48,6 +62,8 @@ std::variant<config::Options, std::string> module_app_options(const config::Opti
     options.memory_limit_mb = app.memory_limit_mb;
     options.sticky_sessions = app.sticky_sessions;
     options.sticky_sessions_cookie_name = app.sticky_sessions_cookie_name;
+    options.friendly_error_pages = friendly_error_pages;
+    options.base_uri = base_uri;
     return options;
 }
 

@@ -5,10 +5,8 @@
 #include <functional>
 
 namespace passenger::config {
-namespace {
 
-// Calls on_pair(name, value) for each pair; returns why the block is malformed, or "".
-std::string for_each_pair(
+std::string for_each_setting_pair(
     std::string_view block,
     const std::function<std::string(std::string_view, std::string_view)>& on_pair) {
     while (!block.empty()) {
@@ -25,28 +23,27 @@ std::string for_each_pair(
     return {};
 }
 
-}  // namespace
-
 std::variant<nlohmann::json, std::string> parse_settings_block(std::string_view block) {
     nlohmann::json settings = nlohmann::json::object();
-    std::string error = for_each_pair(block, [&](std::string_view name, std::string_view value) {
-        std::string key(name);
-        if (key == "envvar") {
-            size_t equals = value.find('=');
-            if (equals == 0 || equals == std::string_view::npos)
-                return fmt::format("envvar '{}' is not NAME=VALUE", value);
-            settings["envvars"][std::string(value.substr(0, equals))] =
-                std::string(value.substr(equals + 1));
+    std::string error =
+        for_each_setting_pair(block, [&](std::string_view name, std::string_view value) {
+            std::string key(name);
+            if (key == "envvar") {
+                size_t equals = value.find('=');
+                if (equals == 0 || equals == std::string_view::npos)
+                    return fmt::format("envvar '{}' is not NAME=VALUE", value);
+                settings["envvars"][std::string(value.substr(0, equals))] =
+                    std::string(value.substr(equals + 1));
+                return std::string();
+            }
+            if (key == "envvars" || settings.contains(key))
+                return fmt::format("'{}' appears twice", key);
+            if (value == "true" || value == "false")
+                settings[key] = value == "true";
+            else
+                settings[key] = std::string(value);
             return std::string();
-        }
-        if (key == "envvars" || settings.contains(key))
-            return fmt::format("'{}' appears twice", key);
-        if (value == "true" || value == "false")
-            settings[key] = value == "true";
-        else
-            settings[key] = std::string(value);
-        return std::string();
-    });
+        });
     if (!error.empty()) return error;
     if (!settings.contains("app_root") || !settings["app_root"].is_string() ||
         !settings["app_root"].get<std::string>().starts_with('/'))
@@ -56,14 +53,15 @@ std::variant<nlohmann::json, std::string> parse_settings_block(std::string_view 
 
 std::variant<RequestFields, std::string> parse_request_fields(std::string_view block) {
     RequestFields fields;
-    std::string error = for_each_pair(block, [&](std::string_view name, std::string_view value) {
-        if (name == "client_address")
-            fields.client_address = value;
-        else if (name == "https")
-            fields.https = value == "on";
-        // Names a newer module sends are ignored.
-        return std::string();
-    });
+    std::string error =
+        for_each_setting_pair(block, [&](std::string_view name, std::string_view value) {
+            if (name == "client_address")
+                fields.client_address = value;
+            else if (name == "https")
+                fields.https = value == "on";
+            // Names a newer module sends are ignored.
+            return std::string();
+        });
     if (!error.empty()) return error;
     if (fields.client_address.empty()) return std::string("no client_address");
     return fields;

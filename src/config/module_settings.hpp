@@ -6,11 +6,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 namespace passenger::config {
+
+// Calls on_pair(name, value) for each NAME NUL VALUE NUL pair; stops at the first error it
+// returns. Returns why the block is malformed (or on_pair's error), or "".
+std::string for_each_setting_pair(
+    std::string_view block,
+    const std::function<std::string(std::string_view, std::string_view)>& on_pair);
 
 // "app_root" (required), the Passengerfile.json settings ("min_instances": "2"; a switch is
 // "true" or "false"), and "envvar" pairs whose value is NAME=VALUE (into "envvars"). Returns the

@@ -23,7 +23,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     saturation_sessions, sticky_sessions, sticky_sessions_cookie_name,
     sticky_sessions_cookie_attributes, abort_websockets_on_process_shutdown, front_end,
     graceful_shutdown_seconds, app_stop_timeout_seconds, instance_registry_dir, integration_mode,
-    ssl, ssl_certificate, ssl_certificate_key, ssl_port, ssl_protocols, ssl_redirect)
+    friendly_error_pages, base_uri, ssl, ssl_certificate, ssl_certificate_key, ssl_port,
+    ssl_protocols, ssl_redirect)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const FrontEndOptions& options) {

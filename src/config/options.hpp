@@ -59,6 +59,9 @@ struct Options {
     std::string meteor_app_settings;  // --meteor-app-settings: absolute path
     std::string app_start_command;    // --app-start-command: a generic app, run by /bin/sh -c
     std::map<std::string, std::string> envvars;  // --envvar NAME=VALUE
+    // nginx's passenger_base_uri: the app serves the URIs under this path ("/sub"); empty: all.
+    // It reaches the app as PASSENGER_BASE_URI (Rack and WSGI: SCRIPT_NAME).
+    std::string base_uri;
 
     // The pool.
     int min_instances = 1;
@@ -104,7 +107,15 @@ struct Options {
     int graceful_shutdown_seconds = 10;
     int app_stop_timeout_seconds = 5;
 
+    // The page for an app that could not start shows its output and the reason: 1 yes, 0 no,
+    // -1 by the environment (in development only: Passenger's rule). nginx:
+    // passenger_friendly_error_pages.
+    int friendly_error_pages = -1;
+
     bool production() const { return environment == "production"; }
+    bool shows_friendly_error_pages() const {
+        return friendly_error_pages < 0 ? environment == "development" : friendly_error_pages == 1;
+    }
 };
 
 void to_json(nlohmann::json& json, const FrontEndOptions& options);

@@ -42,16 +42,16 @@ std::string error_page(int status, std::string_view detail_html) {
 
 std::string app_start_failure_html(std::string_view app_root, std::string_view failure,
                                    std::string_view output, std::string_view environment,
-                                   bool production) {
-    if (production) {
+                                   bool friendly) {
+    if (!friendly) {
         return "<p>We're sorry, but something went wrong. The application could not be "
                "started; the server log says why.</p>";
     }
     return fmt::format(
         "<p>The application in {} could not be started.</p>\n<p>{}</p>\n"
         "<h2>Application output</h2>\n<pre>{}</pre>\n"
-        "<p>This detailed page is shown because the environment is '{}'; in production a "
-        "generic page is shown instead.</p>",
+        "<p>This detailed page is shown because friendly error pages are on (the default in "
+        "development; the environment is '{}'); otherwise a generic page is shown.</p>",
         html_escape(app_root), html_escape(failure), html_escape(output), html_escape(environment));
 }
 

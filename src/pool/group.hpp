@@ -65,6 +65,11 @@ class Group {
     // New settings for the app (a reload changed them): later spawns use them, and the processes
     // are replaced by a restart (rolling with --rolling-restarts).
     void change_options(std::shared_ptr<const config::Options> options);
+    // Settings whose app_settings_fingerprint is the group's (only server-wide ones differ, such
+    // as --pool-idle-time): taken as they are, nothing restarts.
+    void adopt_options(std::shared_ptr<const config::Options> options) {
+        if (!shutting_down_) options_ = std::move(options);
+    }
     // Stops every process (SIGTERM, then SIGKILL after the stop timeout) and waits until gone.
     asio::awaitable<void> shutdown();
     // After shutdown(): nothing refers to this group any more (no spawn, timer, request or

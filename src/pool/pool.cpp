@@ -21,6 +21,12 @@ Pool::Pool(asio::io_context& io, int max_pool_size, spawn::Spawner& spawner,
 
 Pool::~Pool() = default;
 
+void Pool::set_max_pool_size(int max_pool_size) {
+    if (max_pool_size == max_pool_size_) return;
+    max_pool_size_ = max_pool_size;
+    serve_waiting_groups();  // a larger cap may let waiting apps spawn
+}
+
 Group& Pool::group_for(const std::shared_ptr<const config::Options>& app_options) {
     // The same settings object as last time (every request in Standalone mode): found by the
     // pointer alone, with no key built and nothing compared, on the per-request path.
@@ -46,6 +52,9 @@ Group& Pool::group_for(const std::shared_ptr<const config::Options>& app_options
     if (fingerprint != entry->fingerprint) {
         entry->fingerprint = std::move(fingerprint);
         group.change_options(app_options);
+    } else {
+        // Only server-wide settings differ: no restart, and the next lookup by pointer hits.
+        group.adopt_options(app_options);
     }
     return group;
 }

@@ -43,6 +43,8 @@ class Pool {
     asio::awaitable<void> shutdown();
 
     int max_pool_size() const { return max_pool_size_; }
+    // A new cap (nginx reload): spawns beyond it wait; processes over it leave as they idle out.
+    void set_max_pool_size(int max_pool_size);
     // Processes that count against the cap: ready ones and spawns in flight, across all apps.
     int live_count() const;
 

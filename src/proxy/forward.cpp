@@ -41,7 +41,8 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
 std::string pool_error_html(const pool::SessionError& error, const config::Options& options) {
     if (error.kind == pool::SessionErrorKind::spawn_failed)
         return http::app_start_failure_html(error.app_root, error.message, error.app_output,
-                                            options.environment, options.production());
+                                            options.environment,
+                                            options.shows_friendly_error_pages());
     return fmt::format("<p>{}</p>", http::html_escape(error.message));
 }
 

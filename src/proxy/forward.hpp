@@ -20,11 +20,13 @@ using ClientReader = http::MessageReader<asio::ip::tcp::socket>;
 struct ClientContext {
     ClientReader& reader;        // the request's head and body have been read
     std::string client_address;  // for X-Forwarded-For
+    // The client used TLS (--ssl, or nginx got the request over TLS): X-Forwarded-Proto https,
+    // and the sticky cookie is Secure.
+    bool https = false;
     // The whole body (empty for a bodiless request, upgrades included), read by the front end
     // before the app is involved.
     const http::BodyBuffer& request_body;
     bool keep_alive = false;  // whether the client connection may continue after this request
-    bool https = false;       // came over TLS: X-Forwarded-Proto https, the sticky cookie Secure
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
     ClientWriter* writer = nullptr;

@@ -21,7 +21,8 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection);
 // from the connection (never trusted from the client), no header whose name has an underscore,
 // the body framing, and Connection: keep-alive (for an upgrade: its Upgrade and Connection:
 // Upgrade). The body, which the front end buffered (`body_length` bytes), goes with a
-// Content-Length whatever its framing was.
+// Content-Length whatever its framing was. `https`: the client used TLS (behind nginx: nginx's
+// `https` request field), so X-Forwarded-Proto says https.
 std::string app_request_head(const http::MessageHead& request, std::string_view client_address,
                              uint64_t body_length, bool https = false);
 

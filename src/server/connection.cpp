@@ -12,6 +12,8 @@
 #include "server/parked_connection.hpp"
 #include "server/request_body.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -92,6 +94,7 @@ class ClientConnection {
 
   private:
     asio::awaitable<bool> begin_channel();
+    void apply_configuration(const std::string& payload);
     asio::awaitable<bool> serve_request();
     asio::awaitable<bool> read_body(bool expects_continue);
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
@@ -102,7 +105,7 @@ class ClientConnection {
     const FrontEndSettings& settings_;
     asio::ip::tcp::socket socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
-    bool https_;           // the client came over TLS
+    bool https_;  // the client came over TLS (--ssl), or nginx's client did (integration mode)
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
     proxy::ClientReader reader_;
@@ -197,9 +200,33 @@ asio::awaitable<bool> ClientConnection::begin_channel() {
         if (error != "closed") log::error("Refused a connection from the nginx module: {}", error);
         co_return false;
     }
+    if (preamble.is_configuration) {
+        apply_configuration(preamble.configuration);
+        co_return false;
+    }
     address_ = std::move(preamble.fields.client_address);
+    https_ = preamble.fields.https;
     app_ = apps->app_for(preamble.settings_block);
     co_return true;
+}
+
+// nginx's configuration message, relayed by the watchdog: only the watchdog (this core's parent)
+// may send one; nginx's workers can open the socket too, but they only carry requests.
+void ClientConnection::apply_configuration(const std::string& payload) {
+    ucred peer{};
+    socklen_t length = sizeof peer;
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 ||
+        peer.pid != ::getppid()) {
+        log::error("Refused a configuration message from process {}: only the watchdog sends them",
+                   peer.pid);
+        return;
+    }
+    auto configuration = config::parse_module_configuration(payload);
+    if (auto* reason = std::get_if<std::string>(&configuration)) {
+        log::error("Refused nginx's configuration message: {}", *reason);
+        return;
+    }
+    server_.apply_module_configuration(std::get<config::ModuleConfiguration>(configuration));
 }
 
 // While a connection waits for its next request it holds no buffer and no head storage; they
@@ -251,8 +278,7 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     // Upgrade requests too (they have no body: check_request_head).
     record->state = admin::RequestState::reading_body;
     if (!co_await read_body(expects_continue)) co_return false;
-    proxy::ClientContext context{reader_, address_, request_body_, keep_alive};
-    context.https = https_;
+    proxy::ClientContext context{reader_, address_, https_, request_body_, keep_alive};
     context.writer = &writer_;
     context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
     record->state = admin::RequestState::for_app;

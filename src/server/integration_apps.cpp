@@ -13,7 +13,7 @@ IntegrationApps::App IntegrationApps::app_for(const std::string& settings_block)
     if (auto* reason = std::get_if<std::string>(&settings)) {
         app.error = "malformed settings block: " + *reason;
     } else {
-        auto options = parser_(std::get<nlohmann::json>(settings));
+        auto options = parser_(server_wide_, std::get<nlohmann::json>(settings));
         if (auto* reason = std::get_if<std::string>(&options))
             app.error = *reason;
         else
@@ -25,6 +25,21 @@ IntegrationApps::App IntegrationApps::app_for(const std::string& settings_block)
         return app;
     }
     return apps_.emplace(settings_block, std::move(app)).first->second;
+}
+
+std::vector<IntegrationApps::App> IntegrationApps::configure(
+    const config::ModuleConfiguration& configuration) {
+    if (configuration.log_level) server_wide_.log_level = *configuration.log_level;
+    if (configuration.max_pool_size) server_wide_.max_pool_size = *configuration.max_pool_size;
+    if (configuration.pool_idle_time)
+        server_wide_.pool_idle_time_seconds = *configuration.pool_idle_time;
+    apps_.clear();
+    std::vector<App> apps;
+    for (const std::string& block : configuration.app_blocks) {
+        App app = app_for(block);
+        if (app.options) apps.push_back(std::move(app));
+    }
+    return apps;
 }
 
 }  // namespace passenger::server

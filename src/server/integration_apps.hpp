@@ -1,9 +1,11 @@
-// The apps the nginx module has named so far, by settings block: each distinct block is parsed
-// and checked once (the module sends the same bytes for every request of a location), into the
-// shared Options that pool::Pool::group_for finds its group by. A block that failed is tried
-// again on its next request (its app folder may exist by then).
+// The apps the nginx module names, by settings block: each distinct block is parsed and checked
+// once (the module sends the same bytes for every request of a location), into the shared
+// Options that pool::Pool::group_for finds its group by. A block that failed is tried again on
+// its next request (its app folder may exist by then). nginx's configuration message (after each
+// configuration cycle) replaces the server-wide settings and the list of configured apps.
 #pragma once
 
+#include "config/module_configuration.hpp"
 #include "config/options.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,17 +15,19 @@
 #include <string>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 namespace passenger::server {
 
-// Settings object (config::parse_settings_block) → the app's Options, or why not. cli/ provides
-// it (module_app_options), so that the rules of `passenger start` apply.
-using AppOptionsParser =
-    std::function<std::variant<config::Options, std::string>(const nlohmann::json& settings)>;
+// (server-wide Options, settings object of config::parse_settings_block) → the app's Options, or
+// why not. cli/ provides it (module_app_options), so that the rules of `passenger start` apply.
+using AppOptionsParser = std::function<std::variant<config::Options, std::string>(
+    const config::Options& server_wide, const nlohmann::json& settings)>;
 
 class IntegrationApps {
   public:
-    explicit IntegrationApps(AppOptionsParser parser) : parser_(std::move(parser)) {}
+    IntegrationApps(const config::Options& server_wide, AppOptionsParser parser)
+        : server_wide_(server_wide), parser_(std::move(parser)) {}
 
     struct App {
         std::shared_ptr<const config::Options> options;  // null when `error` says why
@@ -31,7 +35,14 @@ class IntegrationApps {
     };
     App app_for(const std::string& settings_block);
 
+    // A configuration cycle of nginx: its http{} settings become the server-wide ones, every
+    // block is parsed anew with them (what an earlier cycle parsed is forgotten), and the apps
+    // that are usable are returned (the others are logged).
+    std::vector<App> configure(const config::ModuleConfiguration& configuration);
+    const config::Options& server_wide() const { return server_wide_; }
+
   private:
+    config::Options server_wide_;
     AppOptionsParser parser_;
     std::unordered_map<std::string, App> apps_;
 };

@@ -25,6 +25,18 @@ asio::awaitable<std::string> read_channel_preamble(asio::ip::tcp::socket& socket
     co_await asio::async_read(socket, asio::buffer(length), token);
     if (error) co_return error == asio::error::eof ? "closed" : "the settings block is truncated";
     uint32_t settings_length = big_endian_length(length);
+    if (settings_length == config::kConfigurationMarker) {
+        co_await asio::async_read(socket, asio::buffer(length), token);
+        if (error) co_return "the configuration message is truncated";
+        uint32_t configuration_length = big_endian_length(length);
+        if (configuration_length > config::kMaxConfiguration)
+            co_return "the configuration message is too large";
+        preamble.is_configuration = true;
+        preamble.configuration.resize(configuration_length);
+        co_await asio::async_read(socket, asio::buffer(preamble.configuration), token);
+        if (error) co_return "the configuration message is truncated";
+        co_return "";
+    }
     if (settings_length > kMaxSettingsBlock) co_return "the settings block is too large";
 
     // The settings and the next length in one read.

@@ -4,6 +4,7 @@
 // controls nothing before the request line, so no client header can pass for a setting.
 #pragma once
 
+#include "config/module_configuration.hpp"
 #include "config/module_settings.hpp"
 #include "config/options.hpp"
 #include "server/integration_apps.hpp"
@@ -18,14 +19,19 @@ namespace passenger::server {
 struct ChannelPreamble {
     std::string settings_block;  // as sent: the key of the app in IntegrationApps
     config::RequestFields fields;
+    // A configuration connection (config::kConfigurationMarker) carries this instead, and no
+    // request: the watchdog relays nginx's configuration message.
+    bool is_configuration = false;
+    std::string configuration;
 };
 
 // Limits: a settings block beyond this is refused (nginx configurations stay far below).
 inline constexpr size_t kMaxSettingsBlock = 256 * 1024;
 inline constexpr size_t kMaxRequestFields = 4 * 1024;
 
-// Reads the two blocks right after the connection was accepted (nothing else has read from
-// `socket`). Returns "" or why the preamble is unusable ("closed" when the peer sent nothing).
+// Reads the two blocks (or a configuration message) right after the connection was accepted
+// (nothing else has read from `socket`). Returns "" or why the preamble is unusable ("closed" when
+// the peer sent nothing).
 asio::awaitable<std::string> read_channel_preamble(asio::ip::tcp::socket& socket,
                                                    ChannelPreamble& preamble);
 

@@ -3,6 +3,7 @@
 #include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/connection.hpp"
+#include "server/pre_start.hpp"
 #include "server/tls_connection.hpp"
 
 #include <sys/socket.h>
@@ -11,6 +12,8 @@
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 namespace passenger::server {
 namespace {
@@ -42,9 +45,9 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       static_files_(options.app_root + "/public"),
       front_end_(options.front_end),
       admin_(io, options, pool_, requests_),
-      integration_apps_(app_options_parser
-                            ? std::make_unique<IntegrationApps>(std::move(app_options_parser))
-                            : nullptr) {
+      integration_apps_(app_options_parser ? std::make_unique<IntegrationApps>(
+                                                 options, std::move(app_options_parser))
+                                           : nullptr) {
     listeners_.push_back(std::make_unique<Listener>(io, listen_fd, false));
 }
 
@@ -63,6 +66,31 @@ void Server::start() {
     if (!integration_apps_) pool_.group_for(app_options_);  // integration: on first request
     admin_.start();  // a failure is logged; the server serves anyway
     for (auto& listener : listeners_) asio::co_spawn(io_, accept_loop(*listener), asio::detached);
+}
+
+void Server::apply_module_configuration(const config::ModuleConfiguration& configuration) {
+    if (!integration_apps_) return;
+    std::vector<IntegrationApps::App> apps = integration_apps_->configure(configuration);
+    const config::Options& server_wide = integration_apps_->server_wide();
+    log::set_level(static_cast<log::Level>(server_wide.log_level));
+    pool_.set_max_pool_size(server_wide.max_pool_size);
+    std::vector<std::string> keys;
+    for (const IntegrationApps::App& app : apps) {
+        std::string key = pool::group_key(*app.options);
+        // Two locations of one app folder with different settings share a group: the first one
+        // counts here (requests pick theirs), so a reload restarts such an app at most once.
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+        keys.push_back(std::move(key));
+        // A running app gets its new settings now (a restart if they changed); one not running
+        // starts on its first request, as Passenger's do.
+        if (pool_.find_group(keys.back()) != nullptr) pool_.group_for(app.options);
+    }
+    pool_.retain_only(keys);
+    log::notice("nginx configuration: {} app(s), --max-pool-size {}, --pool-idle-time {}",
+                apps.size(), server_wide.max_pool_size, server_wide.pool_idle_time_seconds);
+    // After every cycle (Passenger does the same): an app already running just serves one more
+    // request; one new or restarted starts now.
+    for (const std::string& url : configuration.pre_start) pre_start(io_, url);
 }
 
 asio::awaitable<void> Server::accept_loop(Listener& listener) {

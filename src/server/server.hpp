@@ -60,6 +60,9 @@ class Server {
     const FrontEndSettings& front_end() const { return front_end_; }
     // Integration mode's apps; null in Standalone mode.
     IntegrationApps* integration_apps() { return integration_apps_.get(); }
+    // nginx completed a configuration cycle: apps no longer configured stop, running ones whose
+    // settings changed restart, and the http{} settings (pool size, idle time, log level) apply.
+    void apply_module_configuration(const config::ModuleConfiguration& configuration);
     // Requests being answered, for passenger-status --show=requests (admin/).
     admin::RequestRegistry& requests() { return requests_; }
 

@@ -1,5 +1,7 @@
 #include "spawn/app_command.hpp"
 
+#include "common/install_paths.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,7 +14,7 @@ namespace passenger::spawn {
 namespace {
 
 std::string loader(const char* relative_path) {
-    return std::string(PASSENGER_SOURCE_ROOT) + "/loaders/" + relative_path;
+    return install_paths().support + "/loaders/" + relative_path;
 }
 
 }  // namespace

@@ -95,6 +95,7 @@ std::vector<std::string> Spawner::environment(const config::Options& options,
     };
     for (const char* name : {"NODE_ENV", "PASSENGER_APP_ENV", "RAILS_ENV", "RACK_ENV"})
         set(name, options.environment);
+    if (!options.base_uri.empty()) set("PASSENGER_BASE_URI", options.base_uri);
     for (const auto& [name, value] : options.envvars) set(name, value);
     set("PORT", std::to_string(port));
     if (socket_path.empty()) {

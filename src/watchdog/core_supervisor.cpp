@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "spawn/socket_dir.hpp"
 #include "tls/credentials_channel.hpp"
+#include "watchdog/core_configuration.hpp"
 #include "watchdog/core_leftovers.hpp"
 #include "watchdog/core_process.hpp"
 #include "watchdog/orphans.hpp"
@@ -83,6 +84,7 @@ void CoreSupervisor::start_core() {
     core_pid_ = launch.pid;
     core_started_at_ = Clock::now();
     log::info("Started core process {}", core_pid_);
+    send_configuration();
     if (want_readiness) {
         ready_reader_ = std::move(launch.ready_reader);
         readiness_deadline_ = core_started_at_ + kReadinessFallback;
@@ -226,6 +228,10 @@ void CoreSupervisor::on_lifeline_readable() {
     char command = 0;
     ssize_t length = ::read(lifeline_.get(), &command, 1);
     if (length < 0 && errno == EINTR) return;
+    if (length == 1 && command == 'c') {
+        on_configuration_message();
+        return;
+    }
     lifeline_.reset();
     if (stopping_) return;
     const bool at_once = length == 1 && command == 's';
@@ -236,6 +242,24 @@ void CoreSupervisor::on_lifeline_readable() {
         ::kill(core_pid_, SIGKILL);  // its apps are killed once it is reaped
         kill_at_.reset();
     }
+}
+
+// nginx built a configuration cycle: the core gets its apps and http{} settings (kept for the
+// cores started later). A broken frame leaves everything as it was.
+void CoreSupervisor::on_configuration_message() {
+    std::string payload;
+    if (std::string error = read_configuration_frame(lifeline_.get(), payload); !error.empty()) {
+        log::error("Ignored nginx's configuration: {}", error);
+        return;
+    }
+    configuration_ = std::move(payload);
+    send_configuration();
+}
+
+void CoreSupervisor::send_configuration() {
+    if (configuration_.empty() || core_pid_ == 0 || stopping_) return;
+    if (std::string error = send_configuration_to_core(listen_fd_, configuration_); !error.empty())
+        log::error("Cannot give the core nginx's configuration: {}", error);
 }
 
 void CoreSupervisor::begin_stop() {

@@ -33,7 +33,8 @@ class CoreSupervisor {
     // ready (see startup_error()) or the core kept crashing.
     int run(SupervisorHooks hooks);
     // The nginx module's lifeline (watchdog/nginx_watchdog.hpp): "q" or end of file stops like
-    // SIGTERM, "s" stops at once (the core and its apps are killed).
+    // SIGTERM, "s" stops at once (the core and its apps are killed), "c" + frame is nginx's
+    // configuration (core_configuration.hpp), handed to this core and every later one.
     void watch_lifeline(FileDescriptor lifeline) { lifeline_ = std::move(lifeline); }
     // --ssl: each core gets `credentials` (and those of each reload on SIGHUP) over a channel,
     // and the HTTPS listening socket `ssl_listen_fd` (-1: the one at listen_fd serves HTTPS).
@@ -56,6 +57,8 @@ class CoreSupervisor {
     void on_stop_signal(int signal_number);
     void reload_tls();
     void on_lifeline_readable();
+    void on_configuration_message();
+    void send_configuration();
     void begin_stop();
     void reap_children();
     void check_deadlines();
@@ -71,6 +74,7 @@ class CoreSupervisor {
     Clock::time_point core_started_at_;
     FileDescriptor ready_reader_;
     FileDescriptor lifeline_;
+    std::string configuration_;  // the latest from nginx (integration mode), else empty
     bool tls_ = false;
     tls::Credentials tls_credentials_;  // the last good pair: what a (re)started core gets
     int ssl_listen_fd_ = -1;

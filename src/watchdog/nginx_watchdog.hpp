@@ -4,7 +4,8 @@
 //
 // The module's descriptors:
 //   fd 3, the lifeline: "q" (nginx -s quit) or end of file stops gracefully, "s" (nginx -s stop)
-//         stops at once;
+//         stops at once, "c" + frame is a configuration cycle's apps and settings
+//         (core_configuration.hpp);
 //   fd 4, the report: one line, "listening PATH" once the socket is bound, or "error MESSAGE".
 #pragma once
 

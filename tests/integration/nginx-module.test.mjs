@@ -144,6 +144,10 @@ test('nginx -t rejects a bad value naming the directive and file:line, and start
         ['passenger_sticky_sessions maybe;', /invalid value "maybe" in "passenger_sticky_sessions" directive/],
         ['passenger_frobnicate on;', /unknown directive "passenger_frobnicate"/],
         ['passenger_max_pool_size 4;', /"passenger_max_pool_size" directive is not allowed here/],
+        ['passenger_pre_start https://example.org/;', /"passenger_pre_start" directive must be an http:\/\/ URL/, 'http'],
+        ['passenger_pre_start http://127.0.0.1/;', /"passenger_pre_start" directive is not allowed here/],
+        ['passenger_base_uri sub;', /"passenger_base_uri" directive must be a path below \/ such as \/app/],
+        ['passenger_friendly_error_pages sometimes;', /invalid value "sometimes" in "passenger_friendly_error_pages" directive/],
     ];
     for (const [line, message, where = 'server'] of cases) {
         const config = nginxConfig(prefix, {

@@ -5,9 +5,9 @@
  */
 #include "passenger_module.h"
 
-static ngx_int_t passenger_postconfiguration(ngx_conf_t *cf);
-static ngx_int_t passenger_init_module(ngx_cycle_t *cycle);
-static void passenger_exit_master(ngx_cycle_t *cycle);
+static ngx_int_t passenger_postconfiguration(ngx_conf_t* cf);
+static ngx_int_t passenger_init_module(ngx_cycle_t* cycle);
+static void passenger_exit_master(ngx_cycle_t* cycle);
 
 static ngx_http_module_t passenger_module_ctx = {
     NULL,                        /* preconfiguration */
@@ -34,8 +34,8 @@ ngx_module_t ngx_http_passenger_module = {NGX_MODULE_V1,
                                           NGX_MODULE_V1_PADDING};
 
 /* Runs for `nginx -t` too: what would stop the core from starting is a configuration error. */
-static ngx_int_t passenger_postconfiguration(ngx_conf_t *cf) {
-    passenger_main_conf_t *mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_passenger_module);
+static ngx_int_t passenger_postconfiguration(ngx_conf_t* cf) {
+    passenger_main_conf_t* mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_passenger_module);
     u_char path[NGX_MAX_PATH];
 
     if (!mcf->enabled_somewhere) return NGX_OK;
@@ -46,7 +46,7 @@ static ngx_int_t passenger_postconfiguration(ngx_conf_t *cf) {
         return NGX_ERROR;
     }
     ngx_snprintf(path, sizeof(path) - 1, "%V/bin/passenger%Z", &mcf->root);
-    if (access((char *)path, X_OK) != 0) {
+    if (access((char*)path, X_OK) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno, "passenger_root \"%V\": cannot run %s",
                            &mcf->root, path);
         return NGX_ERROR;
@@ -54,16 +54,23 @@ static ngx_int_t passenger_postconfiguration(ngx_conf_t *cf) {
     return NGX_OK;
 }
 
-static ngx_int_t passenger_init_module(ngx_cycle_t *cycle) {
-    passenger_main_conf_t *mcf =
+/* Runs in the master once a configuration cycle is complete: at start and after each reload
+ * that succeeded (a failed reload keeps the old cycle and never gets here). */
+static ngx_int_t passenger_init_module(ngx_cycle_t* cycle) {
+    passenger_main_conf_t* mcf =
         ngx_http_cycle_get_module_main_conf(cycle, ngx_http_passenger_module);
 
     /* `nginx -t` and `nginx -s ...` load the configuration too; they start nothing. */
     if (ngx_test_config || ngx_process == NGX_PROCESS_SIGNALLER) return NGX_OK;
-    if (mcf == NULL || !mcf->enabled_somewhere) return NGX_OK;
-    return passenger_start_watchdog(cycle, mcf);
+    if (mcf != NULL && mcf->enabled_somewhere && passenger_start_watchdog(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    /* Kept from an earlier cycle, the watchdog learns this one's apps (maybe none any more). A
+     * failure here is logged and leaves the apps as they were: not worth failing nginx for. */
+    if (passenger_watchdog_running()) (void)passenger_send_configuration(cycle, mcf);
+    return NGX_OK;
 }
 
-static void passenger_exit_master(ngx_cycle_t *cycle) {
+static void passenger_exit_master(ngx_cycle_t* cycle) {
     passenger_stop_watchdog(cycle);
 }

@@ -10,21 +10,25 @@ typedef struct {
     ngx_http_status_t status;
 } passenger_request_ctx_t;
 
-static ngx_int_t create_request(ngx_http_request_t *r);
-static ngx_int_t reinit_request(ngx_http_request_t *r);
-static ngx_int_t process_status_line(ngx_http_request_t *r);
-static ngx_int_t process_header(ngx_http_request_t *r);
-static void abort_request(ngx_http_request_t *r);
-static void finalize_request(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t create_request(ngx_http_request_t* r);
+static ngx_int_t reinit_request(ngx_http_request_t* r);
+static ngx_int_t process_status_line(ngx_http_request_t* r);
+static ngx_int_t process_header(ngx_http_request_t* r);
+static void abort_request(ngx_http_request_t* r);
+static void finalize_request(ngx_http_request_t* r, ngx_int_t rc);
 
 /* Headers the module frames itself (or that describe the nginx-client connection only). */
-static ngx_str_t own_headers[] = {ngx_string("Connection"),        ngx_string("Keep-Alive"),
-                                  ngx_string("Transfer-Encoding"), ngx_string("Content-Length"),
-                                  ngx_string("Expect"),            ngx_string("Upgrade"),
-                                  ngx_string("TE"),                ngx_string("Proxy-Connection"),
+static ngx_str_t own_headers[] = {ngx_string("Connection"),
+                                  ngx_string("Keep-Alive"),
+                                  ngx_string("Transfer-Encoding"),
+                                  ngx_string("Content-Length"),
+                                  ngx_string("Expect"),
+                                  ngx_string("Upgrade"),
+                                  ngx_string("TE"),
+                                  ngx_string("Proxy-Connection"),
                                   ngx_null_string};
 
-ngx_int_t passenger_init_upstream_conf(ngx_conf_t *cf, ngx_http_upstream_conf_t *upstream) {
+ngx_int_t passenger_init_upstream_conf(ngx_conf_t* cf, ngx_http_upstream_conf_t* upstream) {
     static ngx_str_t hidden[] = {ngx_null_string};
     ngx_http_upstream_conf_t parent;
     ngx_hash_init_t hash;
@@ -54,10 +58,10 @@ ngx_int_t passenger_init_upstream_conf(ngx_conf_t *cf, ngx_http_upstream_conf_t 
 }
 
 /* A GET or HEAD for a file (or a folder's index.html) under root is nginx's to serve. */
-static ngx_int_t names_static_file(ngx_http_request_t *r) {
+static ngx_int_t names_static_file(ngx_http_request_t* r) {
     ngx_str_t path;
     size_t root_length;
-    u_char *last;
+    u_char* last;
     ngx_file_info_t info;
 
     if (!(r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))) return 0;
@@ -70,12 +74,12 @@ static ngx_int_t names_static_file(ngx_http_request_t *r) {
     return ngx_file_info(path.data, &info) != NGX_FILE_ERROR && ngx_is_file(&info);
 }
 
-ngx_int_t passenger_content_handler(ngx_http_request_t *r) {
-    passenger_main_conf_t *mcf = ngx_http_get_module_main_conf(r, ngx_http_passenger_module);
-    passenger_request_ctx_t *ctx;
-    ngx_http_upstream_t *u;
+ngx_int_t passenger_content_handler(ngx_http_request_t* r) {
+    passenger_main_conf_t* mcf = ngx_http_get_module_main_conf(r, ngx_http_passenger_module);
+    passenger_request_ctx_t* ctx;
+    ngx_http_upstream_t* u;
     socklen_t address_length;
-    struct sockaddr *address;
+    struct sockaddr* address;
     ngx_int_t rc;
 
     if (names_static_file(r)) return NGX_DECLINED; /* the static and index modules follow */
@@ -111,8 +115,8 @@ ngx_int_t passenger_content_handler(ngx_http_request_t *r) {
     return NGX_DONE;
 }
 
-static ngx_int_t is_own_header(ngx_str_t *name) {
-    ngx_str_t *own;
+static ngx_int_t is_own_header(ngx_str_t* name) {
+    ngx_str_t* own;
 
     for (own = own_headers; own->len; own++) {
         if (own->len == name->len && ngx_strncasecmp(own->data, name->data, name->len) == 0) {
@@ -125,9 +129,9 @@ static ngx_int_t is_own_header(ngx_str_t *name) {
 /* An upgrade (WebSocket) keeps HTTP/1.1 and its Upgrade; anything else goes as HTTP/1.0, so
  * the core answers with a Content-Length or until close, never chunked. (nginx 1.22 does not
  * keep a pointer to the Connection header: the list is searched.) */
-static ngx_int_t is_upgrade(ngx_http_request_t *r) {
-    ngx_list_part_t *part = &r->headers_in.headers.part;
-    ngx_table_elt_t *header;
+static ngx_int_t is_upgrade(ngx_http_request_t* r) {
+    ngx_list_part_t* part = &r->headers_in.headers.part;
+    ngx_table_elt_t* header;
     ngx_uint_t i;
 
     if (r->headers_in.upgrade == NULL) return 0;
@@ -135,10 +139,10 @@ static ngx_int_t is_upgrade(ngx_http_request_t *r) {
         header = part->elts;
         for (i = 0; i < part->nelts; i++) {
             if (header[i].key.len == sizeof("Connection") - 1 &&
-                ngx_strncasecmp(header[i].key.data, (u_char *)"Connection", header[i].key.len) ==
+                ngx_strncasecmp(header[i].key.data, (u_char*)"Connection", header[i].key.len) ==
                     0 &&
                 ngx_strlcasestrn(header[i].value.data, header[i].value.data + header[i].value.len,
-                                 (u_char *)"upgrade", sizeof("upgrade") - 2) != NULL) {
+                                 (u_char*)"upgrade", sizeof("upgrade") - 2) != NULL) {
                 return 1;
             }
         }
@@ -147,26 +151,19 @@ static ngx_int_t is_upgrade(ngx_http_request_t *r) {
     }
 }
 
-static u_char *put_length(u_char *p, size_t length) {
-    *p++ = (u_char)(length >> 24);
-    *p++ = (u_char)(length >> 16);
-    *p++ = (u_char)(length >> 8);
-    *p++ = (u_char)length;
-    return p;
-}
-
-static ngx_int_t create_request(ngx_http_request_t *r) {
-    passenger_loc_conf_t *lcf = ngx_http_get_module_loc_conf(r, ngx_http_passenger_module);
-    ngx_http_upstream_t *u = r->upstream;
+static ngx_int_t create_request(ngx_http_request_t* r) {
+    passenger_loc_conf_t* lcf = ngx_http_get_module_loc_conf(r, ngx_http_passenger_module);
+    ngx_str_t* settings_block = passenger_settings_block_for(r, lcf);
+    ngx_http_upstream_t* u = r->upstream;
     ngx_int_t upgrade = is_upgrade(r);
     off_t body_length = 0;
     size_t request_fields, length;
-    ngx_list_part_t *part;
-    ngx_table_elt_t *header;
+    ngx_list_part_t* part;
+    ngx_table_elt_t* header;
     ngx_chain_t *body, *cl;
     ngx_uint_t i;
-    ngx_buf_t *b;
-    u_char *fields_start;
+    ngx_buf_t* b;
+    u_char* fields_start;
 
     if (r->request_body != NULL) {
         for (body = r->request_body->bufs; body != NULL; body = body->next) {
@@ -177,10 +174,10 @@ static ngx_int_t create_request(ngx_http_request_t *r) {
 #if (NGX_HTTP_SSL)
     if (r->connection->ssl) request_fields += sizeof("https") + sizeof("on");
 #endif
-    length = 4 + lcf->settings_block.len + 4 + request_fields + r->method_name.len + 1 +
+    length = 4 + settings_block->len + 4 + request_fields + r->method_name.len + 1 +
              r->unparsed_uri.len + sizeof(" HTTP/1.1\r\n") - 1 +
-             sizeof("Connection: upgrade\r\nUpgrade: \r\n") - 1 +
-             sizeof("Content-Length: \r\n") - 1 + NGX_OFF_T_LEN + sizeof("\r\n") - 1;
+             sizeof("Connection: upgrade\r\nUpgrade: \r\n") - 1 + sizeof("Content-Length: \r\n") -
+             1 + NGX_OFF_T_LEN + sizeof("\r\n") - 1;
     if (upgrade) length += r->headers_in.upgrade->value.len;
     part = &r->headers_in.headers.part;
     for (;;) {
@@ -195,9 +192,9 @@ static ngx_int_t create_request(ngx_http_request_t *r) {
     b = ngx_create_temp_buf(r->pool, length);
     if (b == NULL) return NGX_ERROR;
 
-    b->last = put_length(b->last, lcf->settings_block.len);
-    b->last = ngx_cpymem(b->last, lcf->settings_block.data, lcf->settings_block.len);
-    b->last = put_length(b->last, request_fields);
+    b->last = passenger_put_length(b->last, settings_block->len);
+    b->last = ngx_cpymem(b->last, settings_block->data, settings_block->len);
+    b->last = passenger_put_length(b->last, request_fields);
     fields_start = b->last;
     b->last = ngx_cpymem(b->last, "client_address", sizeof("client_address"));
     b->last = ngx_cpymem(b->last, r->connection->addr_text.data, r->connection->addr_text.len);
@@ -250,8 +247,8 @@ static ngx_int_t create_request(ngx_http_request_t *r) {
     return NGX_OK;
 }
 
-static ngx_int_t reinit_request(ngx_http_request_t *r) {
-    passenger_request_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_passenger_module);
+static ngx_int_t reinit_request(ngx_http_request_t* r) {
+    passenger_request_ctx_t* ctx = ngx_http_get_module_ctx(r, ngx_http_passenger_module);
 
     if (ctx == NULL) return NGX_OK;
     ngx_memzero(&ctx->status, sizeof(ctx->status));
@@ -260,9 +257,9 @@ static ngx_int_t reinit_request(ngx_http_request_t *r) {
     return NGX_OK;
 }
 
-static ngx_int_t process_status_line(ngx_http_request_t *r) {
-    passenger_request_ctx_t *ctx = ngx_http_get_module_ctx(r, ngx_http_passenger_module);
-    ngx_http_upstream_t *u = r->upstream;
+static ngx_int_t process_status_line(ngx_http_request_t* r) {
+    passenger_request_ctx_t* ctx = ngx_http_get_module_ctx(r, ngx_http_passenger_module);
+    ngx_http_upstream_t* u = r->upstream;
     ngx_int_t rc;
 
     rc = ngx_http_parse_status_line(r, &u->buffer, &ctx->status);
@@ -277,18 +274,17 @@ static ngx_int_t process_status_line(ngx_http_request_t *r) {
     u->headers_in.status_line.len = ctx->status.end - ctx->status.start;
     u->headers_in.status_line.data = ngx_pnalloc(r->pool, u->headers_in.status_line.len);
     if (u->headers_in.status_line.data == NULL) return NGX_ERROR;
-    ngx_memcpy(u->headers_in.status_line.data, ctx->status.start,
-               u->headers_in.status_line.len);
+    ngx_memcpy(u->headers_in.status_line.data, ctx->status.start, u->headers_in.status_line.len);
     u->process_header = process_header;
     return process_header(r);
 }
 
-static ngx_int_t process_header(ngx_http_request_t *r) {
-    ngx_http_upstream_main_conf_t *umcf =
+static ngx_int_t process_header(ngx_http_request_t* r) {
+    ngx_http_upstream_main_conf_t* umcf =
         ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
-    ngx_http_upstream_t *u = r->upstream;
-    ngx_http_upstream_header_t *hh;
-    ngx_table_elt_t *h;
+    ngx_http_upstream_t* u = r->upstream;
+    ngx_http_upstream_header_t* hh;
+    ngx_table_elt_t* h;
     ngx_int_t rc;
 
     for (;;) {
@@ -332,11 +328,11 @@ static ngx_int_t process_header(ngx_http_request_t *r) {
     }
 }
 
-static void abort_request(ngx_http_request_t *r) {
+static void abort_request(ngx_http_request_t* r) {
     (void)r;
 }
 
-static void finalize_request(ngx_http_request_t *r, ngx_int_t rc) {
+static void finalize_request(ngx_http_request_t* r, ngx_int_t rc) {
     (void)r;
     (void)rc;
 }

@@ -22,16 +22,16 @@ static int lifeline = -1;
 static struct sockaddr_un core_address;
 static int core_address_set;
 
-struct sockaddr *passenger_core_address(socklen_t *length) {
+struct sockaddr* passenger_core_address(socklen_t* length) {
     if (!core_address_set) return NULL;
     *length = sizeof(core_address);
-    return (struct sockaddr *)&core_address;
+    return (struct sockaddr*)&core_address;
 }
 
-static char *copy_string(ngx_pool_t *pool, const char *format, ...) {
+static char* copy_string(ngx_pool_t* pool, const char* format, ...) {
     u_char buffer[NGX_MAX_PATH + 64], *last;
     va_list args;
-    char *copy;
+    char* copy;
 
     va_start(args, format);
     last = ngx_vslprintf(buffer, buffer + sizeof(buffer) - 1, format, args);
@@ -43,10 +43,10 @@ static char *copy_string(ngx_pool_t *pool, const char *format, ...) {
 }
 
 /* argv of `passenger nginx-watchdog`: the http{}-level settings as `passenger start` flags. */
-static char **watchdog_argv(ngx_cycle_t *cycle, passenger_main_conf_t *mcf, char *executable) {
-    ngx_core_conf_t *ccf = (ngx_core_conf_t *)ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-    char **argv = ngx_pcalloc(cycle->pool, 20 * sizeof(char *));
-    ngx_str_t *log_file = &mcf->log_file;
+static char** watchdog_argv(ngx_cycle_t* cycle, passenger_main_conf_t* mcf, char* executable) {
+    ngx_core_conf_t* ccf = (ngx_core_conf_t*)ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+    char** argv = ngx_pcalloc(cycle->pool, 20 * sizeof(char*));
+    ngx_str_t* log_file = &mcf->log_file;
     int n = 0;
 
     if (argv == NULL) return NULL;
@@ -73,7 +73,7 @@ static char **watchdog_argv(ngx_cycle_t *cycle, passenger_main_conf_t *mcf, char
      * requests runs as that user too, never as root. */
     if (geteuid() == 0 && ccf != NULL && ccf->username != NULL) {
         argv[n++] = "--user";
-        argv[n++] = (char *)ccf->username;
+        argv[n++] = (char*)ccf->username;
     }
     argv[n] = NULL;
     while (n-- > 0) {
@@ -88,7 +88,7 @@ static int move_fd(int fd, int target) {
     return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-static void exec_watchdog(char **argv, int lifeline_reader, int report_writer) {
+static void exec_watchdog(char** argv, int lifeline_reader, int report_writer) {
     sigset_t all;
 
     /* nginx's signal mask and handlers are not the watchdog's; neither are its other fds
@@ -113,7 +113,7 @@ static void exec_watchdog(char **argv, int lifeline_reader, int report_writer) {
 }
 
 /* Reads the watchdog's one report line into `line` (NUL-terminated). */
-static ngx_int_t read_report(int fd, char *line, size_t size) {
+static ngx_int_t read_report(int fd, char* line, size_t size) {
     struct pollfd poller = {fd, POLLIN, 0};
     size_t used = 0;
     ssize_t n;
@@ -130,11 +130,11 @@ static ngx_int_t read_report(int fd, char *line, size_t size) {
     return used > 0 ? NGX_OK : NGX_ERROR;
 }
 
-ngx_int_t passenger_start_watchdog(ngx_cycle_t *cycle, passenger_main_conf_t *mcf) {
+ngx_int_t passenger_start_watchdog(ngx_cycle_t* cycle, passenger_main_conf_t* mcf) {
     int lifeline_pipe[2], report_pipe[2];
     char line[NGX_MAX_PATH + 128];
-    char *executable;
-    char **argv;
+    char* executable;
+    char** argv;
     ngx_pid_t pid;
 
     if (watchdog_pid != NGX_INVALID_PID && kill(watchdog_pid, 0) == 0) return NGX_OK;
@@ -158,7 +158,7 @@ ngx_int_t passenger_start_watchdog(ngx_cycle_t *cycle, passenger_main_conf_t *mc
         return NGX_ERROR;
     }
     if (read_report(report_pipe[0], line, sizeof(line)) != NGX_OK) {
-        ngx_cpystrn((u_char *)line, (u_char *)"error it exited or did not answer", sizeof(line));
+        ngx_cpystrn((u_char*)line, (u_char*)"error it exited or did not answer", sizeof(line));
     }
     close(report_pipe[0]);
     if (ngx_strncmp(line, "listening /", 11) != 0 ||
@@ -170,8 +170,7 @@ ngx_int_t passenger_start_watchdog(ngx_cycle_t *cycle, passenger_main_conf_t *mc
     }
     ngx_memzero(&core_address, sizeof(core_address));
     core_address.sun_family = AF_UNIX;
-    ngx_cpystrn((u_char *)core_address.sun_path, (u_char *)line + 10,
-                sizeof(core_address.sun_path));
+    ngx_cpystrn((u_char*)core_address.sun_path, (u_char*)line + 10, sizeof(core_address.sun_path));
     core_address_set = 1;
     watchdog_pid = pid;
     lifeline = lifeline_pipe[1];
@@ -180,9 +179,9 @@ ngx_int_t passenger_start_watchdog(ngx_cycle_t *cycle, passenger_main_conf_t *mc
     return NGX_OK;
 }
 
-void passenger_stop_watchdog(ngx_cycle_t *cycle) {
+void passenger_stop_watchdog(ngx_cycle_t* cycle) {
     /* ngx_terminate: nginx -s stop (or SIGTERM/SIGINT); otherwise a graceful quit. */
-    const char *how = ngx_terminate ? "s" : "q";
+    const char* how = ngx_terminate ? "s" : "q";
 
     if (lifeline < 0) return;
     if (write(lifeline, how, 1) != 1) {
@@ -190,4 +189,26 @@ void passenger_stop_watchdog(ngx_cycle_t *cycle) {
     }
     close(lifeline);
     lifeline = -1;
+}
+
+ngx_int_t passenger_watchdog_running(void) {
+    return lifeline >= 0;
+}
+
+ngx_int_t passenger_tell_watchdog(ngx_cycle_t* cycle, const u_char* message, size_t length) {
+    ssize_t written;
+
+    /* A blocking pipe: the watchdog reads each message whole as soon as it starts. */
+    while (length > 0) {
+        written = write(lifeline, message, length);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                          "passenger: cannot send the configuration to the watchdog");
+            return NGX_ERROR;
+        }
+        message += written;
+        length -= written;
+    }
+    return NGX_OK;
 }

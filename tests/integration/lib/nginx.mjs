@@ -32,12 +32,14 @@ export async function makeAppReadable(dir) {
 }
 
 // The nginx.conf of a test: `servers` are server{} bodies (each gets `listen 127.0.0.1:PORT;`
-// from its `port`), `http` lines go into http{}.
-export function nginxConfig(prefix, { servers, http = '' }) {
+// from its `port`, plus ` ssl` with `ssl: true`), `http` lines go into http{}. `root`: another
+// installation's passenger_root (its module is ROOT/lib/passenger/...), default this checkout.
+export function nginxConfig(prefix, { servers, http = '', root = null }) {
     const serverBlocks = servers
-        .map(({ port, body }) => `    server {\n        listen 127.0.0.1:${port};\n${body}\n    }`)
+        .map(({ port, body, ssl }) => `    server {\n        listen 127.0.0.1:${port}${ssl ? ' ssl' : ''};\n${body}\n    }`)
         .join('\n');
-    return `load_module ${aboutValue('nginx-module')};
+    const module = root ? path.join(root, 'lib', 'passenger', 'ngx_http_passenger_module.so') : aboutValue('nginx-module');
+    return `load_module ${module};
 error_log ${prefix}/logs/error.log info;
 pid ${prefix}/nginx.pid;
 worker_processes 1;
@@ -49,7 +51,7 @@ http {
     fastcgi_temp_path ${prefix}/fastcgi;
     uwsgi_temp_path ${prefix}/uwsgi;
     scgi_temp_path ${prefix}/scgi;
-    passenger_root ${aboutValue('root')};
+    passenger_root ${root ?? aboutValue('root')};
     passenger_instance_registry_dir ${prefix}/registry;
 ${http}
 ${serverBlocks}
