@@ -7,6 +7,7 @@ packages=(
     build-essential cmake pkg-config clang-format
     clang libclang-rt-14-dev
     libasio-dev node-llhttp nlohmann-json3-dev libcli11-dev libfmt-dev
+    libssl-dev openssl libnghttp2-dev
     googletest libgtest-dev libgmock-dev
     curl procps
     ruby ruby-rack python3

@@ -31,10 +31,14 @@ std::optional<int> read_number_variable(const char* name) {
     return value;
 }
 
-// App processes are forked from the core: they must inherit neither the listening socket nor
-// the readiness pipe, nor the watchdog's private variables.
-void keep_from_app_processes(int listen_fd) {
+// App processes are forked from the core: they must inherit neither the listening sockets nor
+// the readiness pipe nor the TLS channel, nor the watchdog's private variables.
+void keep_from_app_processes(int listen_fd, const config::Options& options) {
     ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+    if (options.ssl) {
+        ::fcntl(kCoreTlsChannelFd, F_SETFD, FD_CLOEXEC);
+        if (options.ssl_port != 0) ::fcntl(kCoreSslListenFd, F_SETFD, FD_CLOEXEC);
+    }
     if (std::optional<int> ready_fd = read_number_variable(kReadyFdVariable))
         ::fcntl(*ready_fd, F_SETFD, FD_CLOEXEC);
     ::unsetenv(kCoreOptionsVariable);
@@ -102,7 +106,7 @@ int run_core_command() {
         log::error("The watchdog (process {}) is already gone; exiting", *watchdog_pid);
         return 1;
     }
-    keep_from_app_processes(*listen_fd);
+    keep_from_app_processes(*listen_fd, options);
     if (options.integration_mode.empty()) return server::run_core(options, *listen_fd);
     return server::run_core(options, *listen_fd, module_app_options);
 }

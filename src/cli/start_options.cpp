@@ -64,10 +64,18 @@ std::string set_switch(const std::string&, config::Options& options) {
         return set_number<&config::Options::field, min, max>(text, options, what); \
     }
 
+template <int config::Options::*field>
 std::string set_port(const std::string& text, config::Options& options) {
     auto port = config::parse_port(text);
     if (auto* reason = std::get_if<std::string>(&port)) return *reason;
-    options.port = std::get<int>(port);
+    options.*field = std::get<int>(port);
+    return {};
+}
+
+std::string set_ssl_protocols(const std::string& text, config::Options& options) {
+    auto protocols = config::parse_ssl_protocols(text);
+    if (auto* reason = std::get_if<std::string>(&protocols)) return *reason;
+    options.ssl_protocols = std::get<config::SslProtocols>(protocols).text();
     return {};
 }
 
@@ -96,8 +104,24 @@ using O = config::Options;
 // and --envvar follows --app-start-command; both are declared apart).
 const std::vector<OptionSpec>& option_specs() {
     static const std::vector<OptionSpec> specs = {
-        {"-p,--port", "PORT", "Port to listen on (default: 3000)", set_port},
+        {"-p,--port", "PORT", "Port to listen on (default: 3000)", set_port<&O::port>},
         {"-a,--address", "HOST", "Address to listen on (default: 0.0.0.0)", set_text<&O::address>},
+        {"--ssl", nullptr,
+         "Serve HTTPS (with --ssl-certificate and --ssl-certificate-key): on --port, or on "
+         "--ssl-port besides plain HTTP on --port",
+         set_switch<&O::ssl>},
+        {"--ssl-certificate", "PATH",
+         "The TLS certificate in PEM; intermediate certificates may follow it in the file",
+         set_text<&O::ssl_certificate>},
+        {"--ssl-certificate-key", "PATH", "The certificate's private key in PEM (unencrypted)",
+         set_text<&O::ssl_certificate_key>},
+        {"--ssl-port", "PORT", "Serve HTTPS on this port, and plain HTTP on --port",
+         set_port<&O::ssl_port>},
+        {"--ssl-protocols", "'LIST'", "TLS versions to offer (default: 'TLSv1.2 TLSv1.3')",
+         set_ssl_protocols},
+        {"--ssl-redirect", nullptr,
+         "Answer plain HTTP requests on --port with a redirect (308) to HTTPS on --ssl-port",
+         set_switch<&O::ssl_redirect>},
         {"-e,--environment", "ENV",
          "Framework environment: development or production (default: development)",
          set_text<&O::environment>},
@@ -321,6 +345,25 @@ std::string settings_as_words(const CLI::App& app, const nlohmann::json& setting
 
 }  // namespace
 
+// Checked once every source is merged (the flags alone may lack what Passengerfile.json gives).
+std::string check_ssl_options(const config::Options& options) {
+    if (!options.ssl) {
+        for (auto [given, name] : {std::pair{!options.ssl_certificate.empty(), "--ssl-certificate"},
+                                   {!options.ssl_certificate_key.empty(), "--ssl-certificate-key"},
+                                   {options.ssl_port != 0, "--ssl-port"},
+                                   {options.ssl_redirect, "--ssl-redirect"}})
+            if (given) return fmt::format("{}: needs --ssl", name);
+        return {};
+    }
+    if (options.ssl_certificate.empty()) return "--ssl: needs --ssl-certificate";
+    if (options.ssl_certificate_key.empty()) return "--ssl: needs --ssl-certificate-key";
+    if (options.ssl_port != 0 && options.ssl_port == options.port)
+        return fmt::format("--ssl-port: must differ from --port ({})", options.port);
+    if (options.ssl_redirect && options.ssl_port == 0)
+        return "--ssl-redirect: needs --ssl-port (without it, --port serves HTTPS only)";
+    return {};
+}
+
 StartCommandLine parse_start_options(const std::vector<std::string>& args,
                                      const nlohmann::json& settings, std::string_view source) {
     StartCommandLine result;
@@ -406,6 +449,11 @@ std::string resolve_start_paths(StartCommandLine& command_line, const std::strin
         options.instance_registry_dir = config::absolute_path(options.instance_registry_dir, cwd);
     if (auto error = resolve_operations_paths(options.operations, cwd); !error.empty())
         return error;
+    if (std::string error = check_ssl_options(options); !error.empty()) return error;
+    if (options.ssl) {
+        options.ssl_certificate = config::absolute_path(options.ssl_certificate, cwd);
+        options.ssl_certificate_key = config::absolute_path(options.ssl_certificate_key, cwd);
+    }
     return resolve_front_end_paths(options.front_end, cwd);
 }
 

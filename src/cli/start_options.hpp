@@ -34,8 +34,13 @@ StartCommandLine parse_start_options(const std::vector<std::string>& args,
 // PASSENGER_* variables that name no option (the server's own), are ignored.
 nlohmann::json settings_from_environment(char** environment);
 
+// The TLS options together: --ssl needs a certificate and key, the others need --ssl,
+// --ssl-redirect needs --ssl-port (which differs from --port). An error line or "".
+std::string check_ssl_options(const config::Options& options);
+
 // Turns app_dir into options.app_root (absolute, symlinks resolved; must be a folder) and fills in
-// absolute pid/log file paths, defaulting as Passenger does. Returns an error line or "".
+// absolute pid/log file paths, defaulting as Passenger does; checks the TLS options together and
+// makes their paths absolute. Returns an error line or "".
 std::string resolve_start_paths(StartCommandLine& command_line, const std::string& cwd);
 
 }  // namespace passenger::cli

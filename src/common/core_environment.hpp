@@ -20,6 +20,11 @@ inline constexpr const char* kWatchdogPidVariable = "PASSENGER_WATCHDOG_PID";
 
 inline constexpr int kCoreListenFd = 3;
 inline constexpr int kCoreReadyFd = 4;
+// With --ssl and --ssl-port: the HTTPS listening socket (fd 3 is then plain HTTP; without
+// --ssl-port, fd 3 is HTTPS).
+inline constexpr int kCoreSslListenFd = 5;
+// With --ssl: the core's end of the TLS credentials channel (tls/credentials_channel.hpp).
+inline constexpr int kCoreTlsChannelFd = 6;
 
 // Whether an environment entry ("NAME=value") is one of the variables above.
 inline bool is_core_variable(std::string_view entry) {

@@ -106,4 +106,35 @@ std::string cookie_attributes_error(std::string_view text) {
     return {};
 }
 
+std::string SslProtocols::text() const {
+    if (tls1_2 && tls1_3) return "TLSv1.2 TLSv1.3";
+    return tls1_2 ? "TLSv1.2" : tls1_3 ? "TLSv1.3" : "";
+}
+
+ParsedValue<SslProtocols> parse_ssl_protocols(std::string_view text) {
+    SslProtocols protocols;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find(' ', start);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view word = text.substr(start, end - start);
+        start = end + 1;
+        if (word.empty()) continue;
+        if (word == "TLSv1.2") {
+            protocols.tls1_2 = true;
+        } else if (word == "TLSv1.3") {
+            protocols.tls1_3 = true;
+        } else if (word == "TLSv1" || word == "TLSv1.1" || word == "SSLv3" || word == "SSLv2") {
+            return std::string(word) +
+                   " is not supported (it is insecure); use TLSv1.2 and/or TLSv1.3";
+        } else {
+            return "unknown protocol '" + std::string(word) +
+                   "' (expected TLSv1.2 and/or TLSv1.3, separated by spaces)";
+        }
+    }
+    if (!protocols.tls1_2 && !protocols.tls1_3)
+        return std::string("expected TLSv1.2 and/or TLSv1.3, separated by spaces");
+    return protocols;
+}
+
 }  // namespace passenger::config

@@ -23,6 +23,14 @@ ParsedValue<int> parse_int_in_range(std::string_view text, int min, int max, std
 ParsedValue<uint64_t> parse_size(std::string_view text, uint64_t min, uint64_t max);
 // NAME=VALUE, where NAME is a shell-style variable name; VALUE may be empty or contain '='.
 ParsedValue<std::pair<std::string, std::string>> parse_envvar(std::string_view text);
+// TLS protocol versions as nginx's ssl_protocols lists them ("TLSv1.2 TLSv1.3"), separated by
+// spaces; only TLSv1.2 and TLSv1.3 are offered.
+struct SslProtocols {
+    bool tls1_2 = false;
+    bool tls1_3 = false;
+    std::string text() const;  // the canonical list: "TLSv1.2 TLSv1.3"
+};
+ParsedValue<SslProtocols> parse_ssl_protocols(std::string_view text);
 // Checks of text taken as it is: "" when valid, else the reason.
 // A cookie name: an RFC 6265 token (visible ASCII except separators such as ; = , and space).
 std::string cookie_name_error(std::string_view text);

@@ -28,7 +28,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     sticky_sessions_cookie_name, sticky_sessions_cookie_attributes,
     abort_websockets_on_process_shutdown, front_end, graceful_shutdown_seconds,
     app_stop_timeout_seconds, instance_registry_dir, integration_mode, friendly_error_pages,
-    base_uri, operations)
+    base_uri, operations, ssl, ssl_certificate, ssl_certificate_key, ssl_port, ssl_protocols,
+    ssl_redirect)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const FrontEndOptions& options) {

@@ -119,6 +119,15 @@ struct Options {
     FrontEndOptions front_end;
     OperationsOptions operations;
 
+    // TLS (Passenger Standalone's names). With ssl, --port serves HTTPS only, unless ssl_port is
+    // set: then HTTPS is there and --port stays plain HTTP (which ssl_redirect sends to HTTPS).
+    bool ssl = false;
+    std::string ssl_certificate;      // absolute path; PEM, the chain may follow the certificate
+    std::string ssl_certificate_key;  // absolute path; PEM, unencrypted
+    int ssl_port = 0;                 // 0: none
+    std::string ssl_protocols = "TLSv1.2 TLSv1.3";
+    bool ssl_redirect = false;
+
     // Shutdown: how long requests in flight may take, and how long apps get after SIGTERM.
     int graceful_shutdown_seconds = 10;
     int app_stop_timeout_seconds = 5;

@@ -12,20 +12,30 @@
 namespace passenger::config {
 namespace {
 
-// Settings that name files the root watchdog writes: another user's file must not choose them
-// (`"pid_file": "/etc/shadow"` would have root replace that file).
-constexpr const char* kRootWrittenFiles[] = {"log_file", "pid_file"};
+// Settings that name files root opens for the server: another user's file must not choose them
+// (`"pid_file": "/etc/shadow"` would have root replace that file; `"ssl_certificate_key"` naming
+// another site's key would hand it to the app's user).
+struct RootOpenedFile {
+    const char* key;
+    const char* how;
+};
+constexpr RootOpenedFile kRootOpenedFiles[] = {
+    {"log_file", "writes"},
+    {"pid_file", "writes"},
+    {"ssl_certificate", "reads for the server"},
+    {"ssl_certificate_key", "reads for the server"},
+};
 
 std::string check_settings_for_root(const nlohmann::json& settings, uid_t file_owner) {
     if (::geteuid() != 0 || file_owner == 0) return {};
-    for (const char* key : kRootWrittenFiles) {
+    for (const auto& [key, how] : kRootOpenedFiles) {
         if (!settings.contains(key)) continue;
         passwd* entry = ::getpwuid(file_owner);
         std::string owner = entry ? entry->pw_name : std::to_string(file_owner);
         return fmt::format(
-            "{}: '{}' names a file root writes, and this file belongs to user {}; give it on the "
+            "{}: '{}' names a file root {}, and this file belongs to user {}; give it on the "
             "command line instead",
-            passengerfile_name, key, owner);
+            passengerfile_name, key, how, owner);
     }
     return {};
 }

@@ -95,7 +95,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         if (options.sticky_sessions && sticky_id != session.process().sticky_id) {
             client.extra_response_headers = sticky_set_cookie_line(
                 options.sticky_sessions_cookie_name, session.process().sticky_id,
-                options.sticky_sessions_cookie_attributes);
+                options.sticky_sessions_cookie_attributes, client.https);
         }
 
         // A kept-alive connection may have been closed by the app just now. A request that must

@@ -31,8 +31,10 @@ struct ForwardOutcome {
 struct ClientContext {
     ClientReader& reader;        // the request's head and body have been read
     std::string client_address;  // the peer, for X-Forwarded-For
-    bool https = false;          // X-Forwarded-Proto: the client used TLS (behind nginx: nginx did)
-    bool trusted_peer = false;   // --trusted-proxy: the client's X-Forwarded-* are kept
+    // The client used TLS (--ssl, or nginx got the request over TLS): X-Forwarded-Proto https,
+    // and the sticky cookie is Secure.
+    bool https = false;
+    bool trusted_peer = false;  // --trusted-proxy: the client's X-Forwarded-* are kept
     // The whole body (empty for a bodiless request, upgrades included), read by the front end
     // before the app is involved.
     const http::BodyBuffer& request_body;

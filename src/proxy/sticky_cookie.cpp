@@ -11,6 +11,15 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
+bool has_secure_attribute(std::string_view attributes) {
+    for (;;) {
+        size_t end = attributes.find(';');
+        if (http::iequals(trim(attributes.substr(0, end)), "secure")) return true;
+        if (end == std::string_view::npos) return false;
+        attributes.remove_prefix(end + 1);
+    }
+}
+
 }  // namespace
 
 std::string sticky_cookie_value(const http::MessageHead& request, std::string_view name) {
@@ -34,7 +43,7 @@ std::string sticky_cookie_value(const http::MessageHead& request, std::string_vi
 }
 
 std::string sticky_set_cookie_line(std::string_view name, std::string_view value,
-                                   std::string_view attributes) {
+                                   std::string_view attributes, bool secure) {
     std::string line = "Set-Cookie: ";
     line.append(name);
     line.push_back('=');
@@ -43,6 +52,7 @@ std::string sticky_set_cookie_line(std::string_view name, std::string_view value
         line.append("; ");
         line.append(attributes);
     }
+    if (secure && !has_secure_attribute(attributes)) line.append("; Secure");
     line.append("\r\n");
     return line;
 }

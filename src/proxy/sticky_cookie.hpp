@@ -14,8 +14,10 @@ namespace passenger::proxy {
 // browser sent several); empty when absent.
 std::string sticky_cookie_value(const http::MessageHead& request, std::string_view name);
 
-// "Set-Cookie: NAME=VALUE; ATTRIBUTES\r\n" (no "; " when there are no attributes).
+// "Set-Cookie: NAME=VALUE; ATTRIBUTES\r\n" (no "; " when there are no attributes). `secure`
+// (the request came over HTTPS) adds "; Secure" unless the attributes have it: a browser would
+// not send a Secure cookie over plain HTTP, so it is only set where it can come back.
 std::string sticky_set_cookie_line(std::string_view name, std::string_view value,
-                                   std::string_view attributes);
+                                   std::string_view attributes, bool secure = false);
 
 }  // namespace passenger::proxy

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/socket_deadline.hpp"
 #include "http/error_page.hpp"
+#include "http/https_redirect.hpp"
 #include "http/request_sanitizer.hpp"
 #include "http/write_helpers.hpp"
 #include "proxy/client_writer.hpp"
@@ -83,28 +84,22 @@ std::string forwarded_for(const http::MessageHead& head) {
     return joined;
 }
 
-std::string client_address(const asio::ip::tcp::socket& socket) {
-    asio::error_code error;
-    auto endpoint = socket.remote_endpoint(error);
-    if (error) return "unknown";
-    auto address = endpoint.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
-    return address.to_string();
-}
-
 // One client connection: its socket, its one deadline timer, the reader of its requests, the
 // writer of its responses and the buffer of a request body.
 class ClientConnection {
   public:
-    // `registration`: a parked connection's, which continues (its first head is not the first).
-    ClientConnection(asio::ip::tcp::socket socket, Server& server,
+    // `registration`: a parked connection's, which continues (its first head is not the first)
+    // and keeps its origin.
+    ClientConnection(asio::ip::tcp::socket socket, Server& server, ConnectionOrigin origin,
                      std::optional<Server::ConnectionHandle> registration = std::nullopt)
         : server_(server),
           settings_(server.front_end()),
           socket_(std::move(socket)),
           // From the nginx module, the client's address comes in the preamble (begin_channel).
-          address_(server.integration_apps() ? std::string() : client_address(socket_)),
+          address_(!origin.address.empty()     ? origin.address
+                   : server.integration_apps() ? std::string()
+                                               : peer_address(socket_)),
+          https_(origin.https),
           peer_trusted_(server.integration_apps() == nullptr &&
                         server.trusted_proxies().trusts(address_)),
           registration_(registration),
@@ -131,8 +126,8 @@ class ClientConnection {
     const FrontEndSettings& settings_;
     asio::ip::tcp::socket socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
-    bool https_ = false;   // in integration mode, nginx's client used TLS
-    bool peer_trusted_;    // --trusted-proxy: its X-Forwarded-For names the real client
+    bool https_;  // the client came over TLS (--ssl), or nginx's client did (integration mode)
+    bool peer_trusted_;  // --trusted-proxy: its X-Forwarded-For names the real client
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
     proxy::ClientReader reader_;
@@ -150,7 +145,8 @@ asio::awaitable<void> ClientConnection::run() {
     if (resumed) {
         (*registration_)->socket = &socket_;
     } else {
-        registration_ = server_.register_connection(socket_);
+        registration_ = server_.register_connection(
+            socket_, https_ ? ConnectionOrigin{address_, true} : ConnectionOrigin{});
     }
     auto registration = *registration_;
     asio::error_code ignored;
@@ -320,6 +316,15 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
     if (settings_.max_body_size != 0 && head.content_length.value_or(0) > settings_.max_body_size)
         co_return co_await reject(413, "The request body is larger than the server accepts.", true);
 
+    // --ssl-redirect: plain HTTP only says where HTTPS is.
+    if (!https_ && server_.options().ssl_redirect && !integration) {
+        std::string response =
+            http::https_redirect_response(head, server_.options().ssl_port, keep_alive);
+        if (response.empty()) co_return co_await reject(400, "no Host header to redirect with");
+        writer_.queue(response);
+        co_return co_await writer_.finish() && keep_alive;
+    }
+
     record.state = admin::RequestState::serving_static_file;
     bool written = false;
     // Behind nginx, nginx serves the files.
@@ -410,13 +415,25 @@ asio::awaitable<void> ClientConnection::linger() {
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server) {
-    ClientConnection connection(std::move(socket), server);
+std::string peer_address(const asio::ip::tcp::socket& socket) {
+    asio::error_code error;
+    auto endpoint = socket.remote_endpoint(error);
+    if (error) return "unknown";
+    auto address = endpoint.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+    return address.to_string();
+}
+
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,
+                                       ConnectionOrigin origin) {
+    ClientConnection connection(std::move(socket), server, std::move(origin));
     co_await connection.run();
 }
 
 asio::awaitable<void> serve_parked_connection(std::unique_ptr<ParkedConnection> parked) {
-    ClientConnection connection(std::move(parked->socket), parked->server, parked->registration);
+    ClientConnection connection(std::move(parked->socket), parked->server,
+                                parked->registration->origin, parked->registration);
     parked.reset();
     co_await connection.run();
 }

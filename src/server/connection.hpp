@@ -8,10 +8,16 @@
 #include <asio/ip/tcp.hpp>
 
 #include <memory>
+#include <string>
 
 namespace passenger::server {
 
-asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server);
+// `origin`: for a connection whose socket is not the client's (TLS, served over a socket pair).
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,
+                                       ConnectionOrigin origin = {});
+
+// The peer's address as X-Forwarded-For shows it (IPv4-mapped IPv6 as IPv4), or "unknown".
+std::string peer_address(const asio::ip::tcp::socket& socket);
 
 struct ParkedConnection;
 // A parked connection whose next request is arriving (parked_connection.hpp).

@@ -4,7 +4,9 @@
 #include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/server.hpp"
+#include "server/tls_credentials_watch.hpp"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <asio/co_spawn.hpp>
@@ -15,6 +17,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace passenger::server {
@@ -61,6 +64,24 @@ int run_core(const config::Options& options, int listen_fd, AppOptionsParser app
     // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
     asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);
     Server server(io, options, listen_fd, std::move(app_options_parser));
+    std::optional<TlsCredentialsWatch> tls_watch;
+    if (options.ssl) {
+        // The private key lives in this process's memory: an app process running as the same
+        // user must not be able to read it through /proc/PID/mem or ptrace.
+        ::prctl(PR_SET_DUMPABLE, 0);
+        auto protocols = config::parse_ssl_protocols(options.ssl_protocols);
+        if (auto* reason = std::get_if<std::string>(&protocols)) {
+            log::error("--ssl-protocols: {}", *reason);
+            return 1;
+        }
+        tls_watch.emplace(io, kCoreTlsChannelFd, server, std::get<config::SslProtocols>(protocols));
+        std::string error = tls_watch->receive_first(options.ssl_port != 0 ? kCoreSslListenFd : -1);
+        if (!error.empty()) {
+            log::error("{}", error);
+            return 1;
+        }
+        tls_watch->watch();
+    }
 
     // SIGTERM drains first when --drain-timeout is set (what balancers and init systems send);
     // SIGINT (Ctrl-C, plain `passenger stop`, or a second signal) stops at once.

@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "server/connection.hpp"
 #include "server/pre_start.hpp"
+#include "server/tls_connection.hpp"
 
 #include <sys/socket.h>
 #include <asio/co_spawn.hpp>
@@ -38,7 +39,6 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
                AppOptionsParser app_options_parser)
     : io_(io),
       options_(options),
-      acceptor_(io, protocol_of(listen_fd), listen_fd),
       reaper_(io),
       spawner_(io, reaper_),
       app_options_(std::make_shared<const config::Options>(options)),
@@ -55,8 +55,20 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       admin_(io, options, pool_, requests_),
       integration_apps_(app_options_parser ? std::make_unique<IntegrationApps>(
                                                  options, std::move(app_options_parser))
-                                           : nullptr),
-      accepting_resumes_(io) {}
+                                           : nullptr) {
+    listeners_.push_back(std::make_unique<Listener>(io, listen_fd, false));
+}
+
+Server::Listener::Listener(asio::io_context& io, int fd, bool tls)
+    : acceptor(io, protocol_of(fd), fd), tls(tls), resumes(io) {}
+
+void Server::serve_tls(tls::ServerContext context, int tls_listen_fd) {
+    tls_context_ = std::move(context);
+    if (tls_listen_fd < 0)
+        listeners_.front()->tls = true;
+    else
+        listeners_.push_back(std::make_unique<Listener>(io_, tls_listen_fd, true));
+}
 
 void Server::start() {
     if (!integration_apps_) {  // integration: on first request
@@ -64,7 +76,7 @@ void Server::start() {
     }
     admin_.start();  // a failure is logged; the server serves anyway
     start_metrics();
-    asio::co_spawn(io_, accept_loop(), asio::detached);
+    for (auto& listener : listeners_) asio::co_spawn(io_, accept_loop(*listener), asio::detached);
 }
 
 void Server::apply_module_configuration(const config::ModuleConfiguration& configuration) {
@@ -120,15 +132,15 @@ void Server::reopen_logs() {
     log::notice("Reopened the log files");
 }
 
-asio::awaitable<void> Server::accept_loop() {
+asio::awaitable<void> Server::accept_loop(Listener& listener) {
     asio::steady_timer pause(io_);
     int failures = 0;  // in a row
     while (!shutting_down_) {
-        co_await wait_below_connection_limit();
+        co_await wait_below_connection_limit(listener);
         if (shutting_down_) break;
         asio::error_code error;
-        asio::ip::tcp::socket socket =
-            co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
+        asio::ip::tcp::socket socket = co_await listener.acceptor.async_accept(
+            asio::redirect_error(asio::use_awaitable, error));
         if (error == asio::error::operation_aborted || shutting_down_) break;
         if (error) {
             // Out of descriptors or memory: the connection waits in the listen backlog while we
@@ -148,14 +160,17 @@ asio::awaitable<void> Server::accept_loop() {
             failures = 0;
         }
         ++accepted_unregistered_;
-        asio::co_spawn(io_, serve_connection(std::move(socket), *this), asio::detached);
+        if (listener.tls)
+            asio::co_spawn(io_, serve_tls_connection(std::move(socket), *this), asio::detached);
+        else
+            asio::co_spawn(io_, serve_connection(std::move(socket), *this), asio::detached);
     }
 }
 
 // Not accepting leaves new connections in the kernel's listen backlog (and, past it, the
 // clients' SYNs unanswered until they retry), instead of running out of descriptors or memory
 // here. The admin socket has its own acceptor and keeps answering.
-asio::awaitable<void> Server::wait_below_connection_limit() {
+asio::awaitable<void> Server::wait_below_connection_limit(Listener& listener) {
     const auto limit = static_cast<size_t>(options_.max_connections);
     while (accepted_unregistered_ + connections_.size() >= limit && !shutting_down_) {
         if (!connection_limit_logged_) {
@@ -165,22 +180,28 @@ asio::awaitable<void> Server::wait_below_connection_limit() {
                 "(logged once)",
                 limit);
         }
-        accepting_resumes_.expires_at(asio::steady_timer::time_point::max());
+        listener.resumes.expires_at(asio::steady_timer::time_point::max());
         asio::error_code ignored;
-        co_await accepting_resumes_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+        co_await listener.resumes.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     }
 }
 
-Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& socket) {
+Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& socket,
+                                                     ConnectionOrigin origin) {
     // A parked connection that resumes keeps its registration; only a new one registers.
     if (accepted_unregistered_ > 0) --accepted_unregistered_;
-    connections_.push_back({&socket, false});
+    connections_.push_back({&socket, false, std::move(origin)});
     return std::prev(connections_.end());
+}
+
+void Server::forget_accepted() {
+    if (accepted_unregistered_ > 0) --accepted_unregistered_;
+    for (auto& listener : listeners_) listener->resumes.cancel();  // below the limit again
 }
 
 void Server::unregister_connection(ConnectionHandle handle) {
     connections_.erase(handle);
-    accepting_resumes_.cancel();  // below --max-connections again
+    for (auto& listener : listeners_) listener->resumes.cancel();  // below --max-connections again
 }
 
 void Server::on_tunnel_opened(asio::ip::tcp::socket& socket) {
@@ -209,8 +230,10 @@ asio::awaitable<void> Server::shut_down() {
     shutting_down_ = true;
     log::notice("Shutting down: no new connections; waiting for requests in flight");
     asio::error_code ignored;
-    acceptor_.close(ignored);
-    accepting_resumes_.cancel();
+    for (auto& listener : listeners_) {
+        listener->acceptor.close(ignored);
+        listener->resumes.cancel();
+    }
 
     auto close_idle = [this, &ignored] {
         for (auto& entry : connections_) {

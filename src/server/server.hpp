@@ -16,6 +16,7 @@
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
 #include "static/static_files.hpp"
+#include "tls/credentials.hpp"
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -24,8 +25,16 @@
 
 #include <list>
 #include <memory>
+#include <vector>
 
 namespace passenger::server {
+
+// Where a client connection came from, when its socket cannot say: a TLS connection is served
+// over a socket pair (server/tls_connection.hpp), so its address and scheme travel with it.
+struct ConnectionOrigin {
+    std::string address;  // empty: the socket's peer
+    bool https = false;
+};
 
 class Server {
   public:
@@ -33,6 +42,13 @@ class Server {
     // apps come from the settings each connection starts with, not from `options`.
     Server(asio::io_context& io, const config::Options& options, int listen_fd,
            AppOptionsParser app_options_parser = {});
+
+    // --ssl, before start(): HTTPS with `context` on the listening socket `tls_listen_fd`, or
+    // (-1) on the one given to the constructor.
+    void serve_tls(tls::ServerContext context, int tls_listen_fd);
+    // What new TLS handshakes use; a reload replaces it, connections keep the one they began with.
+    const tls::ServerContext& tls_context() const { return tls_context_; }
+    void set_tls_context(tls::ServerContext context) { tls_context_ = std::move(context); }
 
     // Spawns the minimum number of app processes and starts accepting.
     void start();
@@ -71,23 +87,36 @@ class Server {
     struct ConnectionEntry {
         asio::ip::tcp::socket* socket;
         bool busy = false;
+        ConnectionOrigin origin;  // kept while the connection is parked
     };
     using ConnectionHandle = std::list<ConnectionEntry>::iterator;
-    ConnectionHandle register_connection(asio::ip::tcp::socket& socket);
+    ConnectionHandle register_connection(asio::ip::tcp::socket& socket,
+                                         ConnectionOrigin origin = {});
+    // An accepted connection ended before it registered (a TLS handshake that failed).
+    void forget_accepted();
+    // A connection that was not accepted is about to register (an HTTP/2 stream's).
+    void expect_registration() { ++accepted_unregistered_; }
     void unregister_connection(ConnectionHandle handle);
     // The connection became a tunnel (WebSocket): shutdown closes it at once like an idle one
     // instead of waiting for it to end.
     void on_tunnel_opened(asio::ip::tcp::socket& socket);
 
   private:
-    asio::awaitable<void> accept_loop();
+    struct Listener {
+        Listener(asio::io_context& io, int fd, bool tls);
+        asio::ip::tcp::acceptor acceptor;
+        bool tls;
+        asio::steady_timer resumes;  // the accept loop sleeps on it at the limit
+    };
+    asio::awaitable<void> accept_loop(Listener& listener);
     void start_metrics();
     // At --max-connections, waits until a connection closes (or shutdown begins).
-    asio::awaitable<void> wait_below_connection_limit();
+    asio::awaitable<void> wait_below_connection_limit(Listener& listener);
 
     asio::io_context& io_;
     const config::Options& options_;
-    asio::ip::tcp::acceptor acceptor_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    tls::ServerContext tls_context_;
     spawn::ChildReaper reaper_;
     spawn::Spawner spawner_;
     std::shared_ptr<const config::Options> app_options_;
@@ -105,7 +134,6 @@ class Server {
     // Accepted connections whose coroutine has not registered yet: with connections_ (registered
     // ones, parked included), what --max-connections counts.
     size_t accepted_unregistered_ = 0;
-    asio::steady_timer accepting_resumes_;  // the accept loop sleeps on it at the limit
     bool connection_limit_logged_ = false;
     bool shutting_down_ = false;
     bool draining_ = false;

@@ -35,8 +35,15 @@ std::string format_banner(const config::Options& options, const std::string& sto
     banner += fmt::format("PID file: {}\n", options.pid_file);
     banner += fmt::format("Log file: {}\n", options.log_file);
     banner += fmt::format("Environment: {}\n", options.environment);
-    banner += fmt::format("Accessible via: http://{}/\n\n",
-                          format_host_port(options.address, options.port));
+    if (!options.ssl || options.ssl_port != 0)
+        banner += fmt::format("Accessible via: http://{}/\n",
+                              format_host_port(options.address, options.port));
+    if (options.ssl)
+        banner +=
+            fmt::format("Accessible via: https://{}/\n",
+                        format_host_port(options.address,
+                                         options.ssl_port != 0 ? options.ssl_port : options.port));
+    banner += "\n";
     if (options.daemonize) {
         banner += "Serving in the background as a daemon.\n";
         banner += fmt::format("You can stop it with: {}\n", stop_command);

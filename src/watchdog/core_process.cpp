@@ -29,19 +29,30 @@ std::vector<std::string> core_environment(const config::Options& options, bool w
     return entries;
 }
 
-// Runs in the forked child: only async-signal-safe calls until execve.
-[[noreturn]] void exec_core(const char* executable, int listen_fd, int ready_writer,
+// Runs in the forked child: only async-signal-safe calls until execve. `placements` pairs each
+// inherited fd (-1: none) with the number it gets in the core.
+[[noreturn]] void exec_core(const char* executable, const int (&placements)[4][2],
                             int exec_error_writer, const sigset_t& child_mask, char* const argv[],
                             char* const envp[]) {
-    // Move both fds out of the way first, so placing one at 3 cannot clobber the other.
-    int high_listen = ::fcntl(listen_fd, F_DUPFD_CLOEXEC, 10);
-    int high_ready = ready_writer >= 0 ? ::fcntl(ready_writer, F_DUPFD_CLOEXEC, 10) : -1;
-    bool placed = high_listen >= 0 && ::dup2(high_listen, kCoreListenFd) == kCoreListenFd;
-    if (placed && high_ready >= 0) placed = ::dup2(high_ready, kCoreReadyFd) == kCoreReadyFd;
+    // Move every fd out of the way first, so placing one cannot clobber another.
+    int high[4];
+    bool placed = true;
+    for (int i = 0; i < 4; ++i) {
+        high[i] = placements[i][0] >= 0 ? ::fcntl(placements[i][0], F_DUPFD_CLOEXEC, 10) : -1;
+        if (placements[i][0] >= 0 && high[i] < 0) placed = false;
+    }
+    for (int i = 0; placed && i < 4; ++i) {
+        int target = placements[i][1];
+        // A number left empty must not carry something this process inherited.
+        if (high[i] < 0)
+            ::close(target);
+        else
+            placed = ::dup2(high[i], target) == target;
+    }
     if (placed) {
         // Fds this process inherited from whoever started `passenger start` must not reach the
         // core or its apps either. CLOEXEC rather than close: the exec error pipe must survive.
-        ::close_range(kCoreReadyFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+        ::close_range(kCoreTlsChannelFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
         struct sigaction default_action {};
         default_action.sa_handler = SIG_DFL;
         ::sigaction(SIGPIPE, &default_action, nullptr);
@@ -55,8 +66,9 @@ std::vector<std::string> core_environment(const config::Options& options, bool w
 
 }  // namespace
 
-CoreLaunch launch_core(const CoreCommand& command, const config::Options& options, int listen_fd,
-                       bool want_readiness, const sigset_t& child_mask) {
+CoreLaunch launch_core(const CoreCommand& command, const config::Options& options,
+                       const CoreSockets& sockets, bool want_readiness,
+                       const sigset_t& child_mask) {
     CoreLaunch result;
     // Everything the child needs is prepared before fork: it may not allocate afterwards.
     std::vector<std::string> environment = core_environment(options, want_readiness);
@@ -83,9 +95,14 @@ CoreLaunch launch_core(const CoreCommand& command, const config::Options& option
         result.error = fmt::format("cannot fork the core process: {}", std::strerror(errno));
         return result;
     }
-    if (pid == 0)
-        exec_core(command.executable.c_str(), listen_fd, ready_writer.get(),
-                  exec_error_writer.get(), child_mask, argv.data(), envp.data());
+    if (pid == 0) {
+        const int placements[4][2] = {{sockets.listen, kCoreListenFd},
+                                      {ready_writer.get(), kCoreReadyFd},
+                                      {sockets.ssl_listen, kCoreSslListenFd},
+                                      {sockets.tls_channel, kCoreTlsChannelFd}};
+        exec_core(command.executable.c_str(), placements, exec_error_writer.get(), child_mask,
+                  argv.data(), envp.data());
+    }
 
     // The parent must not hold the write ends, or it would never see EOF on them.
     ready_writer.reset();

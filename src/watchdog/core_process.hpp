@@ -1,5 +1,6 @@
 // Starting one core process: fork, then exec this same binary as `passenger core` with the
-// listening socket at fd 3, the readiness pipe at fd 4, and the variables of
+// listening socket at fd 3, the readiness pipe at fd 4, the HTTPS listening socket at fd 5 and
+// the TLS credentials channel at fd 6 (when there are), and the variables of
 // common/core_environment.hpp.
 #pragma once
 
@@ -26,9 +27,16 @@ struct CoreLaunch {
     std::string error;            // one line when fork or exec failed
 };
 
+// The sockets the core inherits (-1: none).
+struct CoreSockets {
+    int listen = -1;       // becomes fd 3
+    int ssl_listen = -1;   // becomes fd 5 (--ssl-port)
+    int tls_channel = -1;  // becomes fd 6 (--ssl)
+};
+
 // `child_mask` is the signal mask the core runs with (the watchdog blocks the ones it handles).
 // Returns once the exec has succeeded or failed.
-CoreLaunch launch_core(const CoreCommand& command, const config::Options& options, int listen_fd,
-                       bool want_readiness, const sigset_t& child_mask);
+CoreLaunch launch_core(const CoreCommand& command, const config::Options& options,
+                       const CoreSockets& sockets, bool want_readiness, const sigset_t& child_mask);
 
 }  // namespace passenger::watchdog

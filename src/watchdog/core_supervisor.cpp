@@ -3,6 +3,7 @@
 #include "common/exit_status.hpp"
 #include "common/log.hpp"
 #include "spawn/socket_dir.hpp"
+#include "tls/credentials_channel.hpp"
 #include "watchdog/core_configuration.hpp"
 #include "watchdog/core_leftovers.hpp"
 #include "watchdog/core_process.hpp"
@@ -12,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,8 +57,26 @@ int CoreSupervisor::run(SupervisorHooks hooks) {
 void CoreSupervisor::start_core() {
     // Only the first core reports readiness: it decides when the banner appears.
     bool want_readiness = !first_ready_reported_;
+    CoreSockets sockets{.listen = listen_fd_, .ssl_listen = ssl_listen_fd_};
+    FileDescriptor core_end;
+    if (tls_) {
+        // The first handover waits in the channel until the core reads it.
+        int pair[2];
+        std::string error;
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+            error = fmt::format("cannot create the TLS channel: {}", strerror(errno));
+        tls_channel_.reset(error.empty() ? pair[0] : -1);
+        core_end.reset(error.empty() ? pair[1] : -1);
+        if (error.empty()) error = tls::send_credentials(tls_channel_.get(), tls_credentials_);
+        if (!error.empty()) {
+            on_core_failed(error);
+            return;
+        }
+        sockets.tls_channel = core_end.get();
+    }
     CoreLaunch launch =
-        launch_core(command_, options_, listen_fd_, want_readiness, signals_.original_mask());
+        launch_core(command_, options_, sockets, want_readiness, signals_.original_mask());
+    core_end.reset();  // only the core holds it
     if (!launch.error.empty()) {
         on_core_failed(launch.error);
         return;
@@ -98,6 +118,8 @@ void CoreSupervisor::wait_for_events() {
             reap_children();
         else if (*signal_number == SIGUSR1)
             reopen_logs();
+        else if (*signal_number == SIGHUP && tls_ && !stopping_)
+            reload_tls();
         else
             on_stop_signal(*signal_number);
     }
@@ -198,6 +220,26 @@ void CoreSupervisor::reopen_logs() {
     if (std::string error = log::open(options_.log_file, log::echoes()); !error.empty())
         log::error("Cannot reopen the log file: {}", error);
     if (core_pid_ != 0) ::kill(core_pid_, SIGUSR1);
+}
+
+// Read here, as the watchdog (root with --user), by the same rules as at start; a pair that does
+// not load leaves the current one in place.
+void CoreSupervisor::reload_tls() {
+    auto loaded = tls::load_credentials(options_.ssl_certificate, options_.ssl_certificate_key);
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+        log::error(
+            "Received SIGHUP; cannot reload the TLS certificate and key: {}; keeping the "
+            "current ones",
+            *error);
+        return;
+    }
+    tls_credentials_ = std::move(std::get<tls::Credentials>(loaded));
+    log::notice("Received SIGHUP; reloading the TLS certificate and key");
+    if (core_pid_ == 0 || !tls_channel_.valid()) return;  // the next core gets them
+    if (std::string error = tls::send_credentials(tls_channel_.get(), tls_credentials_);
+        !error.empty())
+        log::error("Cannot hand the TLS certificate and key to core process {}: {}", core_pid_,
+                   error);
 }
 
 void CoreSupervisor::on_lifeline_readable() {

@@ -1,11 +1,13 @@
 // Keeps one core process running: starts it, notices when it is ready, restarts it with backoff
 // when it dies unexpectedly, and stops it on SIGINT, SIGTERM or SIGHUP (SIGTERM is passed on, so
 // the core drains with --drain-timeout; the others become SIGINT, a stop without draining; SIGKILL
-// after a deadline). One blocking poll loop over a signalfd; no threads, no handlers.
+// after a deadline). With --ssl, SIGHUP reloads the certificate and key instead. One blocking
+// poll loop over a signalfd; no threads, no handlers.
 #pragma once
 
 #include "common/file_descriptor.hpp"
 #include "config/options.hpp"
+#include "tls/credentials.hpp"
 #include "watchdog/core_process.hpp"
 #include "watchdog/signal_receiver.hpp"
 
@@ -36,6 +38,13 @@ class CoreSupervisor {
     // SIGTERM, "s" stops at once (the core and its apps are killed), "c" + frame is nginx's
     // configuration (core_configuration.hpp), handed to this core and every later one.
     void watch_lifeline(FileDescriptor lifeline) { lifeline_ = std::move(lifeline); }
+    // --ssl: each core gets `credentials` (and those of each reload on SIGHUP) over a channel,
+    // and the HTTPS listening socket `ssl_listen_fd` (-1: the one at listen_fd serves HTTPS).
+    void serve_tls(tls::Credentials credentials, int ssl_listen_fd) {
+        tls_credentials_ = std::move(credentials);
+        ssl_listen_fd_ = ssl_listen_fd;
+        tls_ = true;
+    }
     const std::string& startup_error() const { return startup_error_; }
 
   private:
@@ -48,6 +57,7 @@ class CoreSupervisor {
     void on_core_exited(int wait_status);
     void on_core_failed(const std::string& what);
     void on_stop_signal(int signal_number);
+    void reload_tls();
     void on_lifeline_readable();
     void on_configuration_message();
     void send_configuration();
@@ -68,6 +78,10 @@ class CoreSupervisor {
     FileDescriptor ready_reader_;
     FileDescriptor lifeline_;
     std::string configuration_;  // the latest from nginx (integration mode), else empty
+    bool tls_ = false;
+    tls::Credentials tls_credentials_;  // the last good pair: what a (re)started core gets
+    int ssl_listen_fd_ = -1;
+    FileDescriptor tls_channel_;  // the watchdog's end of the running core's channel
     bool first_ready_reported_ = false;
     bool stopping_ = false;
     int quick_failures_ = 0;

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/log_file.hpp"
 #include "common/sd_notify.hpp"
+#include "tls/credentials.hpp"
 #include "watchdog/banner.hpp"
 #include "watchdog/core_supervisor.hpp"
 #include "watchdog/daemon.hpp"
@@ -78,8 +79,21 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
     };
     if (std::string error = check_pid_file_is_free(options.pid_file); !error.empty())
         return fail_early(error);
+    // Read before any port is bound, and as the caller (root with --user): the core, which may
+    // run as the app's user, gets the text over a channel, never the files.
+    tls::Credentials tls_credentials;
+    if (options.ssl) {
+        auto loaded = tls::load_credentials(options.ssl_certificate, options.ssl_certificate_key);
+        if (auto* error = std::get_if<std::string>(&loaded)) return fail_early(*error);
+        tls_credentials = std::move(std::get<tls::Credentials>(loaded));
+    }
     Listener listener = bind_listener(options.address, options.port);
     if (!listener.error.empty()) return fail_early(listener.error);
+    Listener ssl_listener;
+    if (options.ssl && options.ssl_port != 0) {
+        ssl_listener = bind_listener(options.address, options.ssl_port);
+        if (!ssl_listener.error.empty()) return fail_early(ssl_listener.error);
+    }
     if (std::string error = log::open(options.log_file, !options.daemonize); !error.empty())
         return fail_early(error);
     std::string banner = format_banner(options, stop_command_for(options, working_directory()));
@@ -108,6 +122,9 @@ int run_standalone(const config::Options& options, std::string_view error_prefix
     const bool terminal_text =
         !options.daemonize && !(options.log_file == "-" && options.operations.log_format == "json");
     CoreSupervisor supervisor(options, listener.socket.get(), signals);
+    if (options.ssl)
+        supervisor.serve_tls(std::move(tls_credentials),
+                             ssl_listener.socket.valid() ? ssl_listener.socket.get() : -1);
     bool stopping = false;
     int exit_code = supervisor.run({
         .on_first_ready =

@@ -345,5 +345,57 @@ TEST(StartOptionsEnvironment, CommandLineThenEnvironmentThenPassengerfile) {
               0u);
 }
 
+// Passenger Standalone's TLS options, from flags, Passengerfile.json and PASSENGER_* alike.
+TEST(StartOptions, SslFlags) {
+    StartCommandLine result =
+        parse({"--ssl", "--ssl-certificate", "c.pem", "--ssl-certificate-key", "k.pem",
+               "--ssl-port", "3443", "--ssl-protocols", "TLSv1.3", "--ssl-redirect"});
+    ASSERT_EQ(result.error, "");
+    EXPECT_TRUE(result.options.ssl);
+    EXPECT_EQ(result.options.ssl_certificate, "c.pem");
+    EXPECT_EQ(result.options.ssl_certificate_key, "k.pem");
+    EXPECT_EQ(result.options.ssl_port, 3443);
+    EXPECT_EQ(result.options.ssl_protocols, "TLSv1.3");
+    EXPECT_TRUE(result.options.ssl_redirect);
+    EXPECT_EQ(parse({}).options.ssl_protocols, "TLSv1.2 TLSv1.3");
+    EXPECT_EQ(parse({"--ssl-port", "0"}).error, "--ssl-port: '0' is not a port number (1-65535)");
+    EXPECT_EQ(parse({"--ssl-protocols", "SSLv3"}).error,
+              "--ssl-protocols: SSLv3 is not supported (it is insecure); use TLSv1.2 and/or "
+              "TLSv1.3");
+    auto from_file = parse_start_options(
+        {}, nlohmann::json::parse(R"({"ssl": true, "ssl_certificate": "a", "ssl_port": 8443})"));
+    EXPECT_TRUE(from_file.options.ssl);
+    EXPECT_EQ(from_file.options.ssl_port, 8443);
+    std::string entry = "PASSENGER_SSL_CERTIFICATE_KEY=/k";
+    std::string flag = "PASSENGER_SSL=1";
+    char* environment[] = {entry.data(), flag.data(), nullptr};
+    EXPECT_EQ(settings_from_environment(environment),
+              nlohmann::json::parse(R"({"ssl_certificate_key": "/k", "ssl": true})"));
+}
+
+TEST(StartOptions, SslOptionsTogether) {
+    auto options = [](std::vector<std::string> args) { return parse(std::move(args)).options; };
+    EXPECT_EQ(check_ssl_options(options({})), "");
+    EXPECT_EQ(check_ssl_options(options({"--ssl", "--ssl-certificate", "c"})),
+              "--ssl: needs --ssl-certificate-key");
+    EXPECT_EQ(check_ssl_options(options({"--ssl", "--ssl-certificate-key", "k"})),
+              "--ssl: needs --ssl-certificate");
+    EXPECT_EQ(check_ssl_options(options({"--ssl-port", "3443"})), "--ssl-port: needs --ssl");
+    EXPECT_EQ(check_ssl_options(options({"--ssl-certificate", "c"})),
+              "--ssl-certificate: needs --ssl");
+    const std::vector<std::string> full = {"--ssl", "--ssl-certificate", "c",
+                                           "--ssl-certificate-key", "k"};
+    EXPECT_EQ(check_ssl_options(options(full)), "");
+    auto with = [&](std::vector<std::string> more) {
+        std::vector<std::string> args = full;
+        args.insert(args.end(), more.begin(), more.end());
+        return check_ssl_options(options(args));
+    };
+    EXPECT_EQ(with({"--ssl-redirect"}),
+              "--ssl-redirect: needs --ssl-port (without it, --port serves HTTPS only)");
+    EXPECT_EQ(with({"--ssl-port", "3000"}), "--ssl-port: must differ from --port (3000)");
+    EXPECT_EQ(with({"--ssl-port", "3443", "--ssl-redirect"}), "");
+}
+
 }  // namespace
 }  // namespace passenger::cli

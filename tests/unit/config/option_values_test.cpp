@@ -48,5 +48,18 @@ TEST(OptionValues, CookieAttributesCannotBreakTheHeader) {
         EXPECT_NE(cookie_attributes_error(text).find("cannot carry"), std::string::npos) << text;
 }
 
+TEST(OptionValues, SslProtocolsAsNginxListsThem) {
+    auto both = parse_ssl_protocols("TLSv1.3  TLSv1.2");
+    ASSERT_TRUE(std::holds_alternative<SslProtocols>(both));
+    EXPECT_EQ(std::get<SslProtocols>(both).text(), "TLSv1.2 TLSv1.3");
+    EXPECT_EQ(std::get<SslProtocols>(parse_ssl_protocols("TLSv1.3")).text(), "TLSv1.3");
+    EXPECT_EQ(std::get<std::string>(parse_ssl_protocols("TLSv1.1 TLSv1.2")),
+              "TLSv1.1 is not supported (it is insecure); use TLSv1.2 and/or TLSv1.3");
+    EXPECT_EQ(std::get<std::string>(parse_ssl_protocols("TLSv9")),
+              "unknown protocol 'TLSv9' (expected TLSv1.2 and/or TLSv1.3, separated by spaces)");
+    EXPECT_EQ(std::get<std::string>(parse_ssl_protocols(" ")),
+              "expected TLSv1.2 and/or TLSv1.3, separated by spaces");
+}
+
 }  // namespace
 }  // namespace passenger::config

@@ -44,5 +44,16 @@ TEST(StickyCookie, SetCookieLineCarriesTheAttributes) {
     EXPECT_EQ(sticky_set_cookie_line("r", "1", ""), "Set-Cookie: r=1\r\n");
 }
 
+// Secure only on HTTPS, once, whatever case the configured attributes spell it in.
+TEST(StickyCookie, SecureOnHttpsOnly) {
+    EXPECT_EQ(sticky_set_cookie_line("r", "1", "SameSite=Lax; Path=/", true),
+              "Set-Cookie: r=1; SameSite=Lax; Path=/; Secure\r\n");
+    EXPECT_EQ(sticky_set_cookie_line("r", "1", "SameSite=Lax; Path=/", false),
+              "Set-Cookie: r=1; SameSite=Lax; Path=/\r\n");
+    EXPECT_EQ(sticky_set_cookie_line("r", "1", "Path=/; secure ", true),
+              "Set-Cookie: r=1; Path=/; secure \r\n");
+    EXPECT_EQ(sticky_set_cookie_line("r", "1", "", true), "Set-Cookie: r=1; Secure\r\n");
+}
+
 }  // namespace
 }  // namespace passenger::proxy

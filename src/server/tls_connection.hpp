@@ -1,0 +1,17 @@
+// One client connection on an HTTPS listener. It peeks at the first byte (plain HTTP gets a
+// clear-text 400, as nginx answers it), does the TLS handshake within --client-header-timeout,
+// and then serves the connection with the very same code as plain HTTP (serve_connection) over
+// a Unix socket pair, relaying bytes between the pair and TLS. So every limit, timeout, static
+// file, buffer, tunnel and the pool apply unchanged, and plain HTTP pays nothing for TLS.
+#pragma once
+
+#include "server/server.hpp"
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+namespace passenger::server {
+
+asio::awaitable<void> serve_tls_connection(asio::ip::tcp::socket socket, Server& server);
+
+}  // namespace passenger::server

@@ -1,0 +1,132 @@
+// HTTP/2 on the --ssl port (ALPN h2, HTTP/1.1 for clients that do not offer it) with Node's
+// http2 client: each stream is one request through the same front end, pool and proxy. One
+// server for every subtest.
+import assert from 'node:assert/strict';
+import { execFile as execFileCallback } from 'node:child_process';
+import fs from 'node:fs';
+import http2 from 'node:http2';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+import { patternBytes, sha256 } from './lib/http.mjs';
+import { descendantsOf } from './lib/proc.mjs';
+import { copyFixture, makeTempDir, startServer } from './lib/server.mjs';
+
+const execFile = promisify(execFileCallback);
+
+function connect(port, ca) {
+    return new Promise((resolve, reject) => {
+        const session = http2.connect(`https://localhost:${port}`, { ca, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+        session.once('connect', () => resolve(session));
+        session.once('error', reject);
+    });
+}
+
+// One stream; resolves {status, headers, body}.
+function h2request(session, urlPath, { method = 'GET', body, headers = {}, timeoutMs = 15000 } = {}) {
+    return new Promise((resolve, reject) => {
+        const stream = session.request({ ':method': method, ':path': urlPath, ...headers });
+        const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
+        let responseHeaders;
+        const chunks = [];
+        stream.on('response', (received) => (responseHeaders = received));
+        stream.on('data', (chunk) => chunks.push(chunk));
+        stream.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: responseHeaders?.[':status'], headers: responseHeaders, body: Buffer.concat(chunks) });
+        });
+        stream.on('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+        });
+        stream.end(body);
+    });
+}
+
+test('HTTP/2 on the TLS port', { timeout: 120000 }, async (t) => {
+    const dir = await makeTempDir(t, 'passenger-it-h2-');
+    const cert = path.join(dir, 'site.crt');
+    const key = path.join(dir, 'site.key');
+    await execFile('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+    const ca = fs.readFileSync(cert);
+    const appDir = await copyFixture(t, 'echo');
+    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--ssl', '--ssl-certificate', cert, '--ssl-certificate-key', key, '--sticky-sessions'] });
+    const session = await connect(server.port, ca);
+    t.after(() => session.destroy());
+
+    await t.test('ALPN h2; round trips with bodies both ways; what the app sees', async () => {
+        assert.equal(session.alpnProtocol, 'h2');
+        const upload = patternBytes(500 * 1024, 8);
+        const echoed = await h2request(session, '/echo?q=1', { method: 'POST', body: upload, headers: { cookie: 'a=1', 'x-custom': 'v' } });
+        assert.equal(echoed.status, 200);
+        const seen = JSON.parse(echoed.body);
+        assert.equal(seen.method, 'POST');
+        assert.equal(seen.url, '/echo?q=1');
+        assert.equal(seen.bodyLength, upload.length);
+        assert.equal(seen.bodySha256, sha256(upload));
+        assert.equal(seen.headers.host, `localhost:${server.port}`);
+        assert.equal(seen.headers['x-forwarded-proto'], 'https');
+        assert.equal(seen.headers['x-custom'], 'v');
+        assert.equal(seen.headers.cookie, 'a=1');
+        assert.match([].concat(echoed.headers['set-cookie']).join('\n'), /_passenger_route=.*; Secure/);
+
+        const download = await h2request(session, '/bytes?n=3000000&seed=2');
+        assert.equal(download.body.length, 3000000);
+        assert.equal(sha256(download.body), download.headers['x-body-sha256']);
+        const head = await h2request(session, '/bytes?n=10', { method: 'HEAD' });
+        assert.equal(head.status, 200);
+        assert.equal(head.body.length, 0);
+    });
+
+    await t.test('static files, errors and the sanitizer per stream', async () => {
+        const file = await h2request(session, '/hello.txt');
+        assert.equal(file.status, 200);
+        assert.equal(file.body.toString(), 'echo fixture static file\n');
+        const traversal = await h2request(session, '/../../etc/passwd');
+        assert.equal(traversal.status, 400);
+        const longTarget = await h2request(session, `/echo?${'a'.repeat(9000)}`);
+        assert.equal(longTarget.status, 414);
+        assert.equal((await h2request(session, '/pid')).status, 200, 'the connection carries on after rejected streams');
+    });
+
+    await t.test('at most 100 concurrent streams; 150 at once all complete', async () => {
+        assert.equal(session.remoteSettings.maxConcurrentStreams, 100);
+        const results = await Promise.all(Array.from({ length: 150 }, (_, i) => h2request(session, `/echo?i=${i}`)));
+        results.forEach((result, i) => {
+            assert.equal(result.status, 200);
+            assert.equal(JSON.parse(result.body).url, `/echo?i=${i}`);
+        });
+    });
+
+    await t.test('a rapid-reset flood (CVE-2023-44487) leaves the server serving others', async () => {
+        const coreBefore = descendantsOf(server.pid).find((record) => record.ppid === server.pid).pid;
+        const flooder = await connect(server.port, ca);
+        flooder.on('error', () => {});
+        let sent = 0;
+        for (; sent < 3000 && !flooder.destroyed && !flooder.closed; sent++) {
+            try {
+                const stream = flooder.request({ ':path': '/slow?ms=2000' });
+                stream.on('error', () => {});
+                stream.close(http2.constants.NGHTTP2_CANCEL);
+            } catch {
+                break;
+            }
+            if (sent % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+        }
+        // Others are served meanwhile and afterwards, by the same core.
+        assert.equal((await h2request(session, '/pid')).status, 200);
+        flooder.destroy();
+        const fresh = await connect(server.port, ca);
+        assert.equal((await h2request(fresh, '/echo')).status, 200);
+        fresh.destroy();
+        assert.equal(descendantsOf(server.pid).find((record) => record.ppid === server.pid).pid, coreBefore);
+    });
+
+    await t.test('a client without h2 gets HTTP/1.1 on the same port', async () => {
+        const { stdout } = await execFile('curl', ['-sS', '--http1.1', '--cacert', cert, '--resolve', `localhost:${server.port}:127.0.0.1`, '-w', '\n%{http_version}', `https://localhost:${server.port}/hello.txt`]);
+        assert.equal(stdout, 'echo fixture static file\n\n1.1');
+        const { stdout: h2 } = await execFile('curl', ['-sS', '--http2', '--cacert', cert, '--resolve', `localhost:${server.port}:127.0.0.1`, '-w', '\n%{http_version}', `https://localhost:${server.port}/hello.txt`]);
+        assert.equal(h2, 'echo fixture static file\n\n2');
+    });
+});

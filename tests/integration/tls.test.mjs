@@ -1,0 +1,379 @@
+// TLS in Standalone (--ssl & co): HTTPS through the same front end, pool and proxy as plain HTTP,
+// with curl, `openssl s_client`, Node's https and ws clients against the real binary. The
+// certificates are made here with `openssl req` (EC P-256: fast), never committed. Three servers
+// cover the three listener layouts; each is shared by the subtests of its test.
+import assert from 'node:assert/strict';
+import { execFile as execFileCallback, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { test } from 'node:test';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+
+import { patternBytes, request, sha256 } from './lib/http.mjs';
+import { descendantsOf, waitFor, withTimeout } from './lib/proc.mjs';
+import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
+import { copyFixture, freePort, makeTempDir, runPassenger, serverEnv, startServer } from './lib/server.mjs';
+
+const execFile = promisify(execFileCallback);
+
+// A self-signed certificate for localhost and 127.0.0.1 with the given serial (hex).
+async function makeCertificate(dir, name, serial) {
+    const cert = path.join(dir, `${name}.crt`);
+    const key = path.join(dir, `${name}.key`);
+    await execFile('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
+        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-set_serial', `0x${serial}`,
+    ]);
+    return { cert, key, ca: fs.readFileSync(cert) };
+}
+
+// One HTTPS request with Node's client, verifying the certificate against `ca`. Resolves
+// {status, headers, body (Buffer), serial (of the certificate the server showed), alpn}.
+function httpsRequest(port, urlPath, { ca, method = 'GET', body, headers = {}, timeoutMs = 10000 } = {}) {
+    return new Promise((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port, path: urlPath, method, ca, servername: 'localhost', agent: false, headers }, (res) => {
+            const serial = res.socket.getPeerCertificate().serialNumber;
+            const alpn = res.socket.alpnProtocol;
+            const chunks = [];
+            res.on('data', (chunk) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), serial, alpn }));
+            res.on('error', reject);
+        });
+        req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(body);
+    });
+}
+
+// The serial of the certificate a fresh TLS connection gets.
+function peerSerial(port, ca) {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
+            resolve(socket.getPeerCertificate().serialNumber);
+            socket.end();
+        });
+        socket.on('error', reject);
+    });
+}
+
+// Where each open descriptor of process `pid` leads ("socket:[123]", "/path", "/memfd:name").
+function descriptorTargets(pid) {
+    const dir = `/proc/${pid}/fd`;
+    return fs.readdirSync(dir).map((fd) => {
+        try {
+            return fs.readlinkSync(path.join(dir, fd));
+        } catch {
+            return '';
+        }
+    });
+}
+
+// Sends `text` on a plain TCP connection and reads until the server closes it.
+function plainExchange(port, text, timeoutMs = 10000) {
+    return new Promise((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(text));
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk));
+        socket.on('end', () => resolve(received));
+        socket.on('error', reject);
+        socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no close within ${timeoutMs} ms; got ${received}`)));
+    });
+}
+
+test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 150000 }, async (t) => {
+    const dir = await makeTempDir(t, 'passenger-it-tls-');
+    const first = await makeCertificate(dir, 'site', '1001');
+    const sslPort = await freePort();
+    const appDir = await copyFixture(t, 'echo');
+    const server = await startServer(t, {
+        appDir,
+        readyPath: '/pid',
+        args: ['--ssl', '--ssl-certificate', first.cert, '--ssl-certificate-key', first.key, '--ssl-port', String(sslPort), '--sticky-sessions'],
+    });
+
+    await t.test('HTTPS round trip with bodies both ways; the app sees X-Forwarded-Proto https', { timeout: 30000 }, async () => {
+        const upload = patternBytes(300 * 1024, 3);
+        const echoed = await httpsRequest(sslPort, '/echo?x=1', { ca: first.ca, method: 'POST', body: upload });
+        assert.equal(echoed.status, 200);
+        const seen = JSON.parse(echoed.body);
+        assert.equal(seen.bodyLength, upload.length);
+        assert.equal(seen.bodySha256, sha256(upload));
+        assert.equal(seen.headers['x-forwarded-proto'], 'https');
+        assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+        assert.equal(echoed.alpn, false, 'no ALPN asked, none given');
+
+        const download = await httpsRequest(sslPort, '/bytes?n=2000000&seed=5', { ca: first.ca });
+        assert.equal(download.body.length, 2000000);
+        assert.equal(sha256(download.body), download.headers['x-body-sha256']);
+    });
+
+    await t.test('no app process holds the key, its file or the credentials channel', { timeout: 20000 }, async () => {
+        const appPid = JSON.parse((await httpsRequest(sslPort, '/pid', { ca: first.ca })).body).pid;
+        const core = descendantsOf(server.pid).find((record) => record.ppid === server.pid);
+        assert.ok(core, 'the core runs below the watchdog');
+        for (const pid of [appPid, core.pid]) {
+            const targets = descriptorTargets(pid);
+            assert.ok(!targets.some((target) => target.includes('passenger-tls')), `no credentials memfd in ${pid}: ${targets}`);
+            assert.ok(!targets.includes(first.key) && !targets.includes(first.cert), `no key or certificate file in ${pid}`);
+        }
+        // The core's end of the channel and its HTTPS socket are its own: the app has no socket
+        // but its own listening one and its connections from the core.
+        const appSockets = descriptorTargets(appPid).filter((target) => target.startsWith('socket:'));
+        const coreSockets = new Set(descriptorTargets(core.pid).filter((target) => target.startsWith('socket:')));
+        for (const socket of appSockets) assert.ok(!coreSockets.has(socket), `the app shares no socket with the core (${socket})`);
+    });
+
+    await t.test('plain HTTP on --port still works and says X-Forwarded-Proto http', { timeout: 20000 }, async () => {
+        const response = await request(server.port, '/echo');
+        assert.equal(response.status, 200);
+        assert.equal(JSON.parse(response.body).headers['x-forwarded-proto'], 'http');
+    });
+
+    await t.test('the sticky-session cookie is Secure on HTTPS only', { timeout: 20000 }, async () => {
+        const overTls = await httpsRequest(sslPort, '/pid', { ca: first.ca });
+        const secureCookie = [].concat(overTls.headers['set-cookie']).find((line) => line.startsWith('_passenger_route='));
+        assert.match(secureCookie, /; Secure$/);
+        const plain = await request(server.port, '/pid');
+        const plainCookie = [].concat(plain.headers['set-cookie']).find((line) => line.startsWith('_passenger_route='));
+        assert.ok(plainCookie, 'a cookie over plain HTTP too');
+        assert.doesNotMatch(plainCookie, /Secure/);
+    });
+
+    await t.test('curl: a static file and a POST over HTTPS, keep-alive on one connection', { timeout: 20000 }, async () => {
+        const { stdout } = await execFile('curl', [
+            '-sS', '--cacert', first.cert, '--resolve', `localhost:${sslPort}:127.0.0.1`,
+            `https://localhost:${sslPort}/hello.txt`,
+            '--next', '--cacert', first.cert, '--resolve', `localhost:${sslPort}:127.0.0.1`,
+            '--data-binary', 'posted body', '-w', '\n%{num_connects}', `https://localhost:${sslPort}/echo`,
+        ]);
+        const [staticBody, echoLine, connects] = stdout.split('\n');
+        assert.equal(staticBody, 'echo fixture static file');
+        assert.equal(JSON.parse(echoLine).bodyText, 'posted body');
+        assert.equal(connects, '0', 'the second request reused the connection');
+    });
+
+    await t.test('openssl s_client: TLS 1.3 and 1.2 handshake, ALPN h2 or http/1.1, TLS 1.1 refused', { timeout: 20000 }, async () => {
+        // s_client ends at the end of its input, right after the handshake.
+        const sClient = (args) =>
+            new Promise((resolve) => {
+                const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${sslPort}`, '-CAfile', first.cert, '-verify_return_error', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+                let text = '';
+                child.stdout.on('data', (chunk) => (text += chunk));
+                child.stderr.on('data', (chunk) => (text += chunk));
+                const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+                child.on('close', (code) => {
+                    clearTimeout(timer);
+                    resolve({ ok: code === 0, text });
+                });
+                child.stdin.end();
+            });
+        const modern = await sClient(['-alpn', 'h2,http/1.1']);
+        assert.ok(modern.ok, modern.text);
+        assert.match(modern.text, /New, TLSv1\.3/);
+        assert.match(modern.text, /ALPN protocol: h2/);
+        const http11 = await sClient(['-alpn', 'http/1.1']);
+        assert.match(http11.text, /ALPN protocol: http\/1\.1/);
+        const tls12 = await sClient(['-tls1_2', '-brief']);
+        assert.ok(tls12.ok, tls12.text);
+        assert.match(tls12.text, /Protocol version: TLSv1\.2/);
+        const tls11 = await sClient(['-tls1_1', '-brief']);
+        assert.equal(tls11.ok, false, `TLS 1.1 must fail:\n${tls11.text}`);
+    });
+
+    await t.test('plain HTTP sent to the HTTPS port gets a clear-text 400; the server keeps serving', { timeout: 20000 }, async () => {
+        const answer = await plainExchange(sslPort, 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+        assert.match(answer, /^HTTP\/1\.1 400 /);
+        assert.match(answer, /The plain HTTP request was sent to HTTPS port/);
+        assert.equal((await httpsRequest(sslPort, '/pid', { ca: first.ca })).status, 200);
+    });
+
+    await t.test('SIGHUP reloads the certificate: a download in progress completes, new connections get the new one', { timeout: 60000 }, async () => {
+        // A download that stays in progress: the client reads nothing until the reload is done.
+        const size = 24 * 1024 * 1024;
+        let downloadSocket;
+        const download = new Promise((resolve, reject) => {
+            const req = https.request({ host: '127.0.0.1', port: sslPort, path: `/bytes?n=${size}&seed=9`, ca: first.ca, servername: 'localhost', agent: false }, (res) => {
+                res.pause();
+                resolve(res);
+            });
+            req.on('socket', (socket) => (downloadSocket = socket));
+            req.on('error', reject);
+            req.end();
+        });
+        const response = await withTimeout(download, 15000, null);
+        assert.ok(response, 'the download started');
+        assert.equal(downloadSocket.getPeerCertificate().serialNumber, '1001');
+
+        // A broken pair is refused and the current one stays.
+        fs.writeFileSync(first.key, 'not a key\n');
+        process.kill(server.pid, 'SIGHUP');
+        await server.waitForLog(/cannot reload the TLS certificate and key: --ssl-certificate-key .*: not a PEM private key/);
+        assert.equal(await peerSerial(sslPort, first.ca), '1001');
+
+        const second = await makeCertificate(dir, 'site', '2002');
+        process.kill(server.pid, 'SIGHUP');
+        await server.waitForLog(/Reloaded the TLS certificate and key: new connections get the certificate with serial 2002/);
+        assert.equal(await peerSerial(sslPort, second.ca), '2002');
+        assert.equal((await httpsRequest(sslPort, '/pid', { ca: second.ca })).status, 200);
+
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        const ended = new Promise((resolve, reject) => {
+            response.on('end', resolve);
+            response.on('error', reject);
+        });
+        response.resume();
+        await withTimeout(ended, 30000, 'timeout');
+        const body = Buffer.concat(chunks);
+        assert.equal(body.length, size);
+        assert.equal(sha256(body), response.headers['x-body-sha256']);
+        assert.match(server.output() + server.logText(), /Watchdog/, 'the same server throughout');
+        assert.equal(server.exitInfo, null);
+
+        // A core that crashes is restarted with the pair last loaded, not the one of the start.
+        const core = descendantsOf(server.pid).find((record) => record.ppid === server.pid);
+        process.kill(core.pid, 'SIGKILL');
+        await server.waitForLog(new RegExp(`Core process ${core.pid} was killed by signal 9.*restarting`));
+        const restarted = await waitFor(
+            async () => {
+                const next = descendantsOf(server.pid).find((record) => record.ppid === server.pid && record.pid !== core.pid);
+                if (!next) return null;
+                return peerSerial(sslPort, second.ca).catch(() => null);
+            },
+            { timeoutMs: 15000, what: 'a new core serving HTTPS' },
+        );
+        assert.equal(restarted, '2002');
+    });
+});
+
+test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
+    const dir = await makeTempDir(t, 'passenger-it-tls-');
+    const site = await makeCertificate(dir, 'site', '3003');
+    const appDir = await copyRealtimeFixture(t);
+    // The readiness check speaks plain HTTP: the 400 it gets says the server is up.
+    const server = await startServer(t, {
+        appDir,
+        readyPath: '/pid',
+        args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key, '--client-header-timeout', '2'],
+    });
+
+    await t.test('the banner shows the https URL; plain HTTP on the port gets 400', { timeout: 20000 }, async () => {
+        assert.equal(server.banner().accessibleVia, `https://0.0.0.0:${server.port}/`);
+        const answer = await plainExchange(server.port, 'GET /pid HTTP/1.1\r\nHost: localhost\r\n\r\n');
+        assert.match(answer, /^HTTP\/1\.1 400 /);
+    });
+
+    await t.test('a TLS handshake that stalls is closed after --client-header-timeout', { timeout: 20000 }, async () => {
+        // The first bytes of a TLS record header, then nothing.
+        const outcome = await new Promise((resolve) => {
+            const socket = net.connect({ host: '127.0.0.1', port: server.port }, () => socket.write(Buffer.from([0x16, 0x03, 0x01])));
+            let received = 0;
+            socket.on('data', (chunk) => (received += chunk.length));
+            socket.on('close', () => resolve({ closed: true, received }));
+            socket.on('error', () => {});
+            setTimeout(() => {
+                socket.destroy();
+                resolve({ closed: false, received });
+            }, 15000);
+        });
+        assert.deepEqual(outcome, { closed: true, received: 0 });
+    });
+
+    await t.test('WebSocket over wss: echo both ways, a large binary frame', { timeout: 30000 }, async (sub) => {
+        const socket = await openWebSocket(`wss://localhost:${server.port}/ws`, { ca: site.ca, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+        sub.after(() => socket.terminate());
+        socket.send('hello');
+        assert.equal((await socket.next()).data.toString(), 'hello');
+        const large = patternBytes(3 * 1024 * 1024, 4);
+        socket.send(large, { binary: true });
+        const reply = await socket.next(20000);
+        assert.equal(sha256(reply.data), sha256(large));
+        socket.close();
+        assert.equal((await withTimeout(socket.closed, 10000, { code: 'timeout' })).code, 1005);
+    });
+});
+
+test('--ssl-redirect: plain HTTP gets 308 to the HTTPS URL', { timeout: 60000 }, async (t) => {
+    const dir = await makeTempDir(t, 'passenger-it-tls-');
+    const site = await makeCertificate(dir, 'site', '4004');
+    const sslPort = await freePort();
+    const appDir = await copyFixture(t, 'echo');
+    const server = await startServer(t, {
+        appDir,
+        readyPath: '/pid',
+        args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key, '--ssl-port', String(sslPort), '--ssl-redirect'],
+    });
+
+    await t.test('308 with the Host, the HTTPS port and the target; HTTPS serves the app', { timeout: 20000 }, async () => {
+        const response = await request(server.port, '/echo?a=1', { method: 'POST', body: 'x', headers: { Host: 'example.test:8080' } });
+        assert.equal(response.status, 308);
+        assert.equal(response.headers.location, `https://example.test:${sslPort}/echo?a=1`);
+        const served = await httpsRequest(sslPort, '/echo?a=1', { ca: site.ca });
+        assert.equal(served.status, 200);
+        assert.equal(JSON.parse(served.body).headers['x-forwarded-proto'], 'https');
+    });
+});
+
+test('--ssl --user nobody: the watchdog reads a root-only key; the core and the app run as nobody', { timeout: 60000 }, async (t) => {
+    if (process.getuid() !== 0) {
+        t.skip('needs root: switching users');
+        return;
+    }
+    const dir = await makeTempDir(t, 'passenger-it-tls-'); // root's alone (0700)
+    const site = await makeCertificate(dir, 'site', '7007');
+    fs.chmodSync(site.key, 0o600);
+    const appDir = await copyFixture(t, 'echo');
+    fs.chmodSync(appDir, 0o755); // the user must read the app
+    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key, '--user', 'nobody'] });
+    const response = await httpsRequest(server.port, '/env', { ca: site.ca });
+    assert.equal(response.status, 200);
+    assert.equal(JSON.parse(response.body).env.USER, 'nobody');
+    assert.equal(response.serial, '7007');
+    const uidOf = (pid) => Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    for (const { pid } of descendantsOf(server.pid)) assert.notEqual(uidOf(pid), 0, `process ${pid} is not root`);
+});
+
+test('bad TLS options: one line naming the option (and file), exit 1, before binding', { timeout: 120000 }, async (t) => {
+    const dir = await makeTempDir(t, 'passenger-it-tls-');
+    const good = await makeCertificate(dir, 'good', '5005');
+    const other = await makeCertificate(dir, 'other', '6006');
+    fs.writeFileSync(path.join(dir, 'garbage.pem'), 'this is not PEM\n');
+    const appDir = await copyFixture(t, 'echo');
+
+    const cases = [
+        ['a missing certificate', () => ['--ssl', '--ssl-certificate', path.join(dir, 'missing.crt'), '--ssl-certificate-key', good.key], () => new RegExp(`^passenger start: --ssl-certificate ${path.join(dir, 'missing.crt')}: No such file or directory$`)],
+        ['a certificate that is not PEM', () => ['--ssl', '--ssl-certificate', path.join(dir, 'garbage.pem'), '--ssl-certificate-key', good.key], () => new RegExp(`^passenger start: --ssl-certificate ${path.join(dir, 'garbage.pem')}: not a PEM certificate`)],
+        ['a key that is not PEM', () => ['--ssl', '--ssl-certificate', good.cert, '--ssl-certificate-key', path.join(dir, 'garbage.pem')], () => new RegExp(`^passenger start: --ssl-certificate-key ${path.join(dir, 'garbage.pem')}: not a PEM private key`)],
+        ['a key of another certificate', () => ['--ssl', '--ssl-certificate', good.cert, '--ssl-certificate-key', other.key], () => new RegExp(`^passenger start: --ssl-certificate-key ${other.key}: does not match the certificate in ${good.cert}$`)],
+        ['--ssl without a key', () => ['--ssl', '--ssl-certificate', good.cert], () => /^passenger start: --ssl: needs --ssl-certificate-key$/],
+        ['--ssl-redirect without --ssl-port', () => ['--ssl', '--ssl-certificate', good.cert, '--ssl-certificate-key', good.key, '--ssl-redirect'], () => /^passenger start: --ssl-redirect: needs --ssl-port/],
+        ['--ssl-protocols TLSv1.1', () => ['--ssl', '--ssl-certificate', good.cert, '--ssl-certificate-key', good.key, '--ssl-protocols', 'TLSv1.1'], () => /^passenger start: --ssl-protocols: TLSv1\.1 is not supported/],
+    ];
+    for (const [what, args, expected] of cases) {
+        await t.test(what, { timeout: 20000 }, async () => {
+            const port = await freePort();
+            const result = await runPassenger(['start', '--port', String(port), ...args()], { cwd: appDir, timeoutMs: 15000 });
+            assert.equal(result.code, 1, result.stdout + result.stderr);
+            const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
+            assert.equal(lines.length, 1, result.stderr);
+            assert.match(lines[0], expected());
+            assert.doesNotMatch(result.stdout, /PID file:/);
+        });
+    }
+
+    await t.test('PASSENGER_SSL_* variables set the same options (a missing key file named)', { timeout: 20000 }, async () => {
+        const port = await freePort();
+        const missingKey = path.join(dir, 'missing.key');
+        const result = await runPassenger(['start', '--port', String(port)], {
+            cwd: appDir,
+            timeoutMs: 15000,
+            env: serverEnv({ PASSENGER_SSL: 'true', PASSENGER_SSL_CERTIFICATE: good.cert, PASSENGER_SSL_CERTIFICATE_KEY: missingKey }),
+        });
+        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.stderr.trim(), `passenger start: --ssl-certificate-key ${missingKey}: No such file or directory`);
+    });
+});
