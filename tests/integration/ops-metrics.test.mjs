@@ -6,6 +6,7 @@ import { test } from 'node:test';
 
 import { request } from './lib/http.mjs';
 import { parseMetrics } from './lib/inspection.mjs';
+import { waitFor } from './lib/proc.mjs';
 import { freePort, startServer } from './lib/server.mjs';
 
 const sum = (samples, name, match = () => true) =>
@@ -52,7 +53,11 @@ test('metrics over HTTP', async (t) => {
         // What passenger-status --show=metrics prints is there too.
         assert.ok(sum(after, 'passenger_spawns_total') >= 1);
         assert.ok(sum(after, 'passenger_processes') >= 1);
-        assert.ok(after.some((s) => s.name === 'passenger_process_private_memory_bytes' && s.value > 0));
+        // Memory is sampled once a second by the pool's maintenance: wait for the first sample.
+        await waitFor(
+            async () => (await scrape()).some((s) => s.name === 'passenger_process_private_memory_bytes' && s.value > 0),
+            { timeoutMs: 10000, what: 'a private memory sample in /metrics' },
+        );
         assert.ok(after.some((s) => s.name === 'passenger_process_cpu_percent'));
         assert.ok(after.some((s) => s.name === 'passenger_process_crashes_total'));
     });
