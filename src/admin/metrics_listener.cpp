@@ -20,13 +20,13 @@ namespace passenger::admin {
 namespace {
 
 using namespace std::chrono_literals;
-using Socket = asio::ip::tcp::socket;
-constexpr size_t kMaxHead = 16 * 1024;
+using TcpSocket = asio::ip::tcp::socket;
+constexpr size_t kMaxMetricsHead = 16 * 1024;
 constexpr size_t kMaxConnections = 32;
 constexpr auto kConnectionTimeout = 10s;
 
-std::string response(int status, std::string_view content_type, std::string_view body,
-                     bool head_only) {
+std::string metrics_response(int status, std::string_view content_type, std::string_view body,
+                             bool head_only) {
     return fmt::format(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: "
         "no-store\r\nConnection: close\r\n\r\n{}",
@@ -70,7 +70,7 @@ asio::awaitable<void> MetricsListener::accept_loop() {
     asio::steady_timer pause(io_);
     while (!stopped_) {
         asio::error_code error;
-        Socket socket =
+        TcpSocket socket =
             co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, error));
         if (stopped_ || error == asio::error::operation_aborted) break;
         if (error) {  // out of descriptors: pause instead of spinning
@@ -80,21 +80,22 @@ asio::awaitable<void> MetricsListener::accept_loop() {
         }
         if (connections_ >= kMaxConnections) continue;  // closed as `socket` goes
         ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-        asio::co_spawn(io_, serve(std::make_shared<Socket>(std::move(socket))), asio::detached);
+        asio::co_spawn(io_, serve(std::make_shared<TcpSocket>(std::move(socket))), asio::detached);
     }
 }
 
-asio::awaitable<void> MetricsListener::serve(std::shared_ptr<Socket> shared) {
+asio::awaitable<void> MetricsListener::serve(std::shared_ptr<TcpSocket> shared) {
     ++connections_;
-    Socket& socket = *shared;
+    TcpSocket& socket = *shared;
     // The handler may run after this coroutine ended: it holds the socket weakly.
     asio::steady_timer deadline(io_);
     deadline.expires_after(kConnectionTimeout);
-    deadline.async_wait([weak = std::weak_ptr<Socket>(shared)](const asio::error_code& error) {
+    deadline.async_wait([weak = std::weak_ptr<TcpSocket>(shared)](const asio::error_code& error) {
         asio::error_code ignored;
         if (auto open = weak.lock(); open && !error) open->cancel(ignored);
     });
-    http::MessageReader<Socket> reader(socket, http::MessageParser::Kind::request, kMaxHead);
+    http::MessageReader<TcpSocket> reader(socket, http::MessageParser::Kind::request,
+                                          kMaxMetricsHead);
     const http::ReadStatus status = co_await reader.read_head();
     std::string out;
     if (status == http::ReadStatus::ok) {
@@ -103,20 +104,20 @@ asio::awaitable<void> MetricsListener::serve(std::shared_ptr<Socket> shared) {
             std::string_view(head.target).substr(0, head.target.find('?'));
         const bool get = head.method == "GET" || head.method == "HEAD";
         if (path != "/metrics")
-            out = response(404, "text/plain", "Not found: try /metrics\n", false);
+            out = metrics_response(404, "text/plain", "Not found: try /metrics\n", false);
         else if (!get)
-            out = response(405, "text/plain", "GET only\n", false);
+            out = metrics_response(405, "text/plain", "GET only\n", false);
         else
-            out = response(200, kMetricsContentType, render_(), head.method == "HEAD");
+            out = metrics_response(200, kMetricsContentType, render_(), head.method == "HEAD");
     } else if (status == http::ReadStatus::parse_error || status == http::ReadStatus::too_large) {
-        out = response(400, "text/plain", "Bad request\n", false);
+        out = metrics_response(400, "text/plain", "Bad request\n", false);
     }
     asio::error_code error;
     if (!out.empty())
         co_await asio::async_write(socket, asio::buffer(out),
                                    asio::redirect_error(asio::use_awaitable, error));
     deadline.cancel();
-    socket.shutdown(Socket::shutdown_both, error);
+    socket.shutdown(TcpSocket::shutdown_both, error);
     socket.close(error);
     --connections_;
 }

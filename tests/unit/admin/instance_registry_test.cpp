@@ -13,7 +13,7 @@
 namespace passenger::admin {
 namespace {
 
-class InstanceRegistry : public testing::Test {
+class InstanceRegistry : public ::testing::Test {
   protected:
     void SetUp() override {
         char pattern[] = "/tmp/instance_registry_XXXXXX";

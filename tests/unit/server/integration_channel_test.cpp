@@ -31,16 +31,16 @@ const std::string fields = std::string(
     33);
 const std::string request = "GET /after HTTP/1.0\r\nHost: a\r\n\r\n";
 
-struct Outcome {
+struct PreambleOutcome {
     std::string error;
     ChannelPreamble preamble;
     std::string target;  // of the request head read after the preamble, or why not
 };
 
 // Reads the preamble, then the request head, on the near side; `meanwhile` may write later.
-Outcome read_preamble_then_head(testing::SocketPair& pair, ChannelReader& reader,
-                                const std::function<void()>& meanwhile = {}) {
-    Outcome outcome;
+PreambleOutcome read_preamble_then_head(testing::SocketPair& pair, ChannelReader& reader,
+                                        const std::function<void()>& meanwhile = {}) {
+    PreambleOutcome outcome;
     bool done = false;
     asio::co_spawn(
         pair.io,
@@ -64,7 +64,7 @@ TEST(IntegrationChannel, PreambleAndRequestInOneWriteLeaveTheHeadBuffered) {
     ChannelReader reader(pair.near, http::MessageParser::Kind::request, 8192);
     asio::write(pair.far, asio::buffer(with_length(settings) + with_length(fields) + request));
     pair.far.shutdown(asio::ip::tcp::socket::shutdown_send);
-    Outcome outcome = read_preamble_then_head(pair, reader);
+    PreambleOutcome outcome = read_preamble_then_head(pair, reader);
     EXPECT_EQ(outcome.error, "");
     EXPECT_EQ(outcome.preamble.settings_block, settings);
     EXPECT_EQ(outcome.preamble.fields.client_address, "10.0.0.7");
@@ -88,7 +88,7 @@ TEST(IntegrationChannel, PreambleInPiecesIsReassembled) {
             if (sent < bytes.size()) send_next();
         });
     };
-    Outcome outcome = read_preamble_then_head(pair, reader, send_next);
+    PreambleOutcome outcome = read_preamble_then_head(pair, reader, send_next);
     EXPECT_EQ(outcome.error, "");
     EXPECT_EQ(outcome.preamble.settings_block, settings);
     EXPECT_EQ(outcome.preamble.fields.client_address, "10.0.0.7");
@@ -99,7 +99,7 @@ TEST(IntegrationChannel, AConfigurationMessageCarriesNoRequest) {
     testing::SocketPair pair;
     ChannelReader reader(pair.near, http::MessageParser::Kind::request, 8192);
     asio::write(pair.far, asio::buffer(std::string("\xff\xff\xff\xff", 4) + with_length("abc")));
-    Outcome outcome = read_preamble_then_head(pair, reader);
+    PreambleOutcome outcome = read_preamble_then_head(pair, reader);
     EXPECT_EQ(outcome.error, "");
     EXPECT_TRUE(outcome.preamble.is_configuration);
     EXPECT_EQ(outcome.preamble.configuration, "abc");
