@@ -2,12 +2,32 @@
 
 #include "common/log.hpp"
 #include "config/module_settings.hpp"
+#include "pool/app_settings.hpp"
 
 namespace passenger::server {
 
 IntegrationApps::App IntegrationApps::app_for(const std::string& settings_block) {
     auto found = apps_.find(settings_block);
     if (found != apps_.end()) return found->second;
+    App app = parse(settings_block);
+    if (!app.error.empty()) {
+        log::error("nginx settings refused: {}", app.error);
+        return app;
+    }
+    // Not a block of the latest configuration (configure() parsed all of those): a worker of an
+    // earlier cycle sent it. The app's current settings win if it is still configured.
+    if (auto current = configured_.find(pool::group_key(*app.options));
+        current != configured_.end()) {
+        log::debug(
+            "A request with the settings of an earlier nginx configuration for {}: "
+            "served with the current ones",
+            current->first);
+        app = current->second;
+    }
+    return apps_.emplace(settings_block, std::move(app)).first->second;
+}
+
+IntegrationApps::App IntegrationApps::parse(const std::string& settings_block) const {
     App app;
     auto settings = config::parse_settings_block(settings_block);
     if (auto* reason = std::get_if<std::string>(&settings)) {
@@ -20,11 +40,7 @@ IntegrationApps::App IntegrationApps::app_for(const std::string& settings_block)
             app.options = std::make_shared<const config::Options>(
                 std::move(std::get<config::Options>(options)));
     }
-    if (!app.error.empty()) {
-        log::error("nginx settings refused: {}", app.error);
-        return app;
-    }
-    return apps_.emplace(settings_block, std::move(app)).first->second;
+    return app;
 }
 
 std::vector<IntegrationApps::App> IntegrationApps::configure(
@@ -34,10 +50,13 @@ std::vector<IntegrationApps::App> IntegrationApps::configure(
     if (configuration.pool_idle_time)
         server_wide_.pool_idle_time_seconds = *configuration.pool_idle_time;
     apps_.clear();
+    configured_.clear();
     std::vector<App> apps;
     for (const std::string& block : configuration.app_blocks) {
         App app = app_for(block);
-        if (app.options) apps.push_back(std::move(app));
+        if (!app.options) continue;
+        configured_.emplace(pool::group_key(*app.options), app);
+        apps.push_back(std::move(app));
     }
     return apps;
 }

@@ -3,6 +3,10 @@
 // Options that pool::Pool::group_for finds its group by. A block that failed is tried again on
 // its next request (its app folder may exist by then). nginx's configuration message (after each
 // configuration cycle) replaces the server-wide settings and the list of configured apps.
+//
+// After a reload, nginx's old workers may still send a request or two with the blocks of the
+// cycle before. Such a block, for an app the latest configuration also has, is served with the
+// latest settings: an old worker must not switch (and so restart) the app back to its old ones.
 #pragma once
 
 #include "config/module_configuration.hpp"
@@ -44,7 +48,11 @@ class IntegrationApps {
   private:
     config::Options server_wide_;
     AppOptionsParser parser_;
+    App parse(const std::string& settings_block) const;
+
     std::unordered_map<std::string, App> apps_;
+    // The latest configuration's apps by pool group key; empty before the first configuration.
+    std::unordered_map<std::string, App> configured_;
 };
 
 }  // namespace passenger::server

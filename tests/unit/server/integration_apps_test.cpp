@@ -15,6 +15,8 @@ std::variant<config::Options, std::string> parse(const config::Options& server_w
                                                  const nlohmann::json& settings) {
     config::Options options = server_wide;
     options.app_root = settings.at("app_root").get<std::string>();
+    if (settings.contains("environment"))
+        options.environment = settings.at("environment").get<std::string>();
     if (options.app_root == "/refused") return std::string("app root /refused is not a folder");
     return options;
 }
@@ -52,6 +54,24 @@ TEST(IntegrationApps, ConfigureWithoutHttpSettingsKeepsTheServerWideOnes) {
     IntegrationApps apps(core, parse);
     EXPECT_TRUE(apps.configure({}).empty());
     EXPECT_EQ(apps.server_wide().max_pool_size, 5);
+}
+
+TEST(IntegrationApps, AnOldWorkersBlockForAConfiguredAppGetsTheCurrentSettings) {
+    IntegrationApps apps(config::Options{}, parse);
+    config::ModuleConfiguration configuration;
+    configuration.app_blocks = {"app_root\0/srv/a\0environment\0staging\0"s};
+    auto configured = apps.configure(configuration);
+    ASSERT_EQ(configured.size(), 1u);
+    // The block of the cycle before the reload (an old nginx worker's request).
+    auto old = apps.app_for("app_root\0/srv/a\0environment\0production\0"s);
+    ASSERT_TRUE(old.options);
+    EXPECT_EQ(old.options, configured[0].options) << "the app is not switched back";
+    EXPECT_EQ(old.options->environment, "staging");
+    // An app the latest configuration does not have is still served with its own block.
+    auto other = apps.app_for("app_root\0/srv/b\0environment\0production\0"s);
+    ASSERT_TRUE(other.options);
+    EXPECT_EQ(other.options->app_root, "/srv/b");
+    EXPECT_EQ(other.options->environment, "production");
 }
 
 }  // namespace
