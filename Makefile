@@ -50,12 +50,12 @@ install: $(DEPS_STAMP)
 	install -m 644 $(BUILD_DIR)/ngx_http_passenger_module.so $(LIBDIR)/
 
 unit-test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120 -j$(JOBS)
 
 asan-test: $(DEPS_STAMP)
 	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DPASSENGER_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target unit_tests
-	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300
+	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS)
 
 integration-test: build nginx-module
 	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
