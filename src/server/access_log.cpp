@@ -95,18 +95,25 @@ std::string format_json(const AccessLogEntry& e) {
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-AccessLog::AccessLog(std::string path, std::string format)
-    : path_(std::move(path)), format_(std::move(format)) {
+namespace {
+constexpr size_t kFlushBytes = 64 * 1024;
+constexpr auto kFlushDelay = std::chrono::seconds(1);
+}  // namespace
+
+AccessLog::AccessLog(asio::io_context& io, std::string path, std::string format)
+    : path_(std::move(path)), format_(std::move(format)), flush_timer_(io) {
     if (!enabled()) return;
     if (std::string error = reopen(); !error.empty()) log::error("{}", error);
 }
 
 AccessLog::~AccessLog() {
+    flush();
     if (fd_ > STDERR_FILENO) ::close(fd_);
 }
 
 std::string AccessLog::reopen() {
     if (!enabled()) return {};
+    flush();  // into the file the lines were meant for (logrotate moved it)
     if (path_ == "-") {
         fd_ = STDOUT_FILENO;
         return {};
@@ -121,7 +128,23 @@ std::string AccessLog::reopen() {
 
 void AccessLog::write(const AccessLogEntry& entry) {
     if (fd_ < 0) return;
-    write_all(fd_, format_ == "json" ? format_json(entry) : format_combined(entry));
+    const bool first = pending_.empty();
+    pending_ += format_ == "json" ? format_json(entry) : format_combined(entry);
+    if (pending_.size() >= kFlushBytes) {
+        flush();
+    } else if (first) {
+        flush_timer_.expires_after(kFlushDelay);
+        flush_timer_.async_wait([this](const asio::error_code& error) {
+            if (!error) flush();  // cancelled: flush() already ran, or the log is gone
+        });
+    }
+}
+
+void AccessLog::flush() {
+    if (pending_.empty()) return;
+    flush_timer_.cancel();
+    if (fd_ >= 0) write_all(fd_, pending_);
+    pending_.clear();
 }
 
 }  // namespace passenger::server

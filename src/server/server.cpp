@@ -46,7 +46,7 @@ Server::Server(asio::io_context& io, const config::Options& options, int listen_
       host_apps_(app_options_),
       front_end_(options.front_end),
       trusted_proxies_(options.operations.trusted_proxies),
-      access_log_(options.operations.access_log, options.operations.access_log_format),
+      access_log_(io, options.operations.access_log, options.operations.access_log_format),
       metrics_(io,
                [this] {
                    return admin::prometheus_metrics(admin_.pool()) +
@@ -256,6 +256,7 @@ asio::awaitable<void> Server::shut_down() {
     co_await pool_.shutdown();
     metrics_.stop();
     admin_.stop();  // removes the registry entry
+    access_log_.flush();
     log::notice("Shutdown complete");
     io_.stop();
 }
