@@ -25,6 +25,8 @@ HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 source "$BENCH_DIR/lib.sh"
 
 log() { echo "[ops.sh] $*" >&2; }
+# Taken before the run: during it, wrk, the server and the app load the machine themselves.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/passenger-bench-ops-XXXXXX)
 PIDS=()
 cleanup() {
@@ -110,11 +112,11 @@ section=$(
     echo "<!-- ops.sh: begin -->"
     echo "## Operations (bench/ops.sh)"
     echo
-    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs; load average: $(cut -d' ' -f1-3 /proc/loadavg);" \
+    echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs; load average before the run: $LOAD_BEFORE;" \
         "ours at commit \`$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)\`"
     echo "- Hello world, 1 process, \`wrk -t2 -c50 -d${DURATION}s\`, median of $ROUNDS interleaved rounds."
     echo "  The access log wrote $access_lines lines to a file; the metrics listeners were scraped every second."
-    if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN {exit !(l > n)}'; then
+    if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN {exit !(l > n)}'; then
         echo "  **The machine was busy (load above its CPU count): differences of this size are noise, not"
         echo "  the cost of the feature; rerun on an idle machine before reading them against the 5 % target.**"
     fi
