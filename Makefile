@@ -22,7 +22,7 @@ deps:
 
 build: $(DEPS_STAMP)
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(BUILD_DIR) -j$(JOBS)
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target passenger
 	mkdir -p bin
 	ln -sf ../$(BUILD_DIR)/passenger bin/passenger
 	for tool in passenger-status passenger-memory-stats passenger-config; do \
@@ -49,7 +49,9 @@ install: $(DEPS_STAMP)
 	install -m 644 loaders/python/*.py $(LIBDIR)/loaders/python/
 	install -m 644 $(BUILD_DIR)/ngx_http_passenger_module.so $(LIBDIR)/
 
+# `make build` (and so `make start`) builds only bin/passenger; the tests are built here.
 unit-test: build
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target unit_tests
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120 -j$(JOBS)
 
 asan-test: $(DEPS_STAMP)
