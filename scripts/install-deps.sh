@@ -14,6 +14,7 @@ packages=(
     chromium
     nginx nginx-dev
     haproxy
+    systemd  # systemd-analyze verify checks examples/deploy's unit (ops-init test)
 )
 missing=()
 for package in "${packages[@]}"; do
