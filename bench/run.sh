@@ -169,6 +169,20 @@ wait_ready() {
     return 1
 }
 
+# activate_when_ready TARGET PORT APPDIR PID: once PORT answers, TARGET takes part in the runs;
+# else it is marked failed (PID gone: the server exited; alive: it never answered in time).
+activate_when_ready() {
+    local t=$1 port=$2 dir=$3 pid=$4
+    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
+        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
+        ACTIVE+=("$t")
+    elif ! kill -0 "$pid" 2>/dev/null; then
+        fail_target "$t" "the server exited (an option may be unsupported)"
+    else
+        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
+    fi
+}
+
 # fail_target TARGET WHY: records why TARGET is not measured, keeps its logs (outside the temp dir,
 # which is removed on exit) and stops whatever it left running.
 fail_target() {
@@ -202,23 +216,17 @@ register() { # register TARGET PROCS LABEL
 # Targets
 
 start_node() {
-    local t=node port dir pid
+    local t=node port dir
     register $t 1 'bare `node app.js`'
     free_port
     port=$FREE_PORT
     dir=$(copy_app $t)
     spawn $t "$dir" env PORT="$port" HOST=127.0.0.1 "$NODE" app.js
-    pid=$SPAWNED
-    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
-        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
-        ACTIVE+=("$t")
-    else
-        fail_target $t "did not answer within ${START_TIMEOUT}s"
-    fi
+    activate_when_ready "$t" "$port" "$dir" "$SPAWNED"
 }
 
 start_ours() {
-    local n=$1 t="ours-$1" port dir pid
+    local n=$1 t="ours-$1" port dir
     register "$t" "$n" 'ours (`bin/passenger start`)'
     if [[ ! -x $OURS ]]; then
         fail_target "$t" "$OURS does not exist yet (run \`make build\`)"
@@ -229,19 +237,11 @@ start_ours() {
     dir=$(copy_app "$t")
     spawn "$t" "$dir" "$OURS" start --port "$port" --address 127.0.0.1 \
         --environment production --nodejs "$NODE" --min-instances "$n" --max-pool-size "$n"
-    pid=$SPAWNED
-    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
-        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
-        ACTIVE+=("$t")
-    elif ! kill -0 "$pid" 2>/dev/null; then
-        fail_target "$t" "the server exited (an option may be unsupported)"
-    else
-        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
-    fi
+    activate_when_ready "$t" "$port" "$dir" "$SPAWNED"
 }
 
 start_passenger() {
-    local n=$1 t="passenger-$1" port dir pid
+    local n=$1 t="passenger-$1" port dir
     register "$t" "$n" "Debian Passenger $PASSENGER_VERSION (builtin engine)"
     if [[ ! -x $DEBIAN_PASSENGER ]]; then
         fail_target "$t" "$DEBIAN_PASSENGER is not installed (apt-get install passenger)"
@@ -259,13 +259,7 @@ start_passenger() {
         --instance-registry-dir "$WORK/passenger-registry-$n" \
         --pid-file "$WORK/$t.pid" --log-file "$WORK/logs/$t.core.log" \
         --disable-security-update-check --disable-anonymous-telemetry
-    pid=$SPAWNED
-    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
-        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
-        ACTIVE+=("$t")
-    else
-        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
-    fi
+    activate_when_ready "$t" "$port" "$dir" "$SPAWNED"
 }
 
 # nginx_conf_head PREFIX: the start of an nginx.conf (up to inside http{}) for a target's prefix.
@@ -290,16 +284,10 @@ EOF
 
 # run_nginx_target TARGET PREFIX PORT APPDIR: starts nginx on PREFIX/nginx.conf, waits for PORT.
 run_nginx_target() {
-    local t=$1 prefix=$2 port=$3 dir=$4 pid
+    local t=$1 prefix=$2 port=$3 dir=$4
     spawn "$t" "$prefix" "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" \
         -c "$prefix/nginx.conf" -g 'daemon off;'
-    pid=$SPAWNED
-    if wait_ready "http://127.0.0.1:$port/" "$pid"; then
-        PORT[$t]=$port APPDIR[$t]=$dir MAINPID[$t]=$pid
-        ACTIVE+=("$t")
-    else
-        fail_target "$t" "did not answer within ${START_TIMEOUT}s"
-    fi
+    activate_when_ready "$t" "$port" "$dir" "$SPAWNED"
 }
 
 start_nginx() {
