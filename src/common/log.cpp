@@ -47,16 +47,6 @@ void close_log_fd() {
     log_fd = -1;
 }
 
-std::string iso_now() {
-    timeval now{};
-    gettimeofday(&now, nullptr);
-    tm utc{};
-    gmtime_r(&now.tv_sec, &utc);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-    return fmt::format("{}.{:03}Z", stamp, now.tv_usec / 1000);
-}
-
 constexpr std::string_view level_names[] = {"error", "warn", "notice", "info", "debug"};
 
 }  // namespace
@@ -102,6 +92,18 @@ bool enabled(Level level) {
     return level <= max_level;
 }
 
+std::string iso_time(std::chrono::system_clock::time_point time) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        time - std::chrono::system_clock::from_time_t(seconds))
+                        .count();
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    return fmt::format("{}.{:03}Z", text, ms);
+}
+
 std::string json_line(std::string_view time, std::string_view level, long pid,
                       std::string_view component, std::string_view message,
                       std::string_view stream) {
@@ -117,8 +119,8 @@ std::string json_line(std::string_view time, std::string_view level, long pid,
 
 void write_line(Level level, std::string_view message) {
     if (json_format) {
-        emit(json_line(iso_now(), level_names[static_cast<int>(level)], getpid(), role_name,
-                       message));
+        emit(json_line(iso_time(std::chrono::system_clock::now()),
+                       level_names[static_cast<int>(level)], getpid(), role_name, message));
         return;
     }
     timeval now{};
@@ -133,7 +135,8 @@ void write_line(Level level, std::string_view message) {
 
 void write_app_output(long pid, std::string_view stream, std::string_view line) {
     if (json_format) {
-        emit(json_line(iso_now(), "info", pid, "app", line, stream));
+        emit(json_line(iso_time(std::chrono::system_clock::now()), "info", pid, "app", line,
+                       stream));
         return;
     }
     emit(fmt::format("App {} {}: {}\n", pid, stream, line));

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,8 @@ void write_raw(std::string_view line);
 // A line an app process printed: "App <pid> <stream>: <line>", or its JSON object.
 void write_app_output(long pid, std::string_view stream, std::string_view line);
 // One line as --log-format json writes it (exposed for tests).
+// `2026-12-06T03:04:05.123Z`: the time of JSON log lines and JSON access-log entries.
+std::string iso_time(std::chrono::system_clock::time_point time);
 std::string json_line(std::string_view time, std::string_view level, long pid,
                       std::string_view component, std::string_view message,
                       std::string_view stream = {});

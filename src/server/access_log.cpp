@@ -40,18 +40,6 @@ std::string clf_time(std::chrono::system_clock::time_point time) {
     return text;
 }
 
-std::string iso_time(std::chrono::system_clock::time_point time) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        time - std::chrono::system_clock::from_time_t(seconds))
-                        .count();
-    std::tm utc{};
-    ::gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    return fmt::format("{}.{:03}Z", text, ms);
-}
-
 void write_all(int fd, std::string_view data) {
     while (!data.empty()) {
         ssize_t n = ::write(fd, data.data(), data.size());
@@ -76,7 +64,7 @@ std::string format_combined(const AccessLogEntry& e) {
 
 std::string format_json(const AccessLogEntry& e) {
     nlohmann::json line = {
-        {"time", iso_time(e.time)},
+        {"time", log::iso_time(e.time)},
         {"client", e.client},
         {"method", e.method},
         {"uri", e.target},
