@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build nginx-module install test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module apache2-module install test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -31,6 +31,11 @@ build: $(DEPS_STAMP)
 # The nginx module (build/ngx_http_passenger_module.so; `bin/passenger-config about nginx-module`).
 nginx-module: build
 	cmake --build $(BUILD_DIR) --target nginx_module
+
+# The Apache module (src/integrations/apache2/mod_passenger.so; `bin/passenger-config about
+# apache2-module`).
+apache2-module: build
+	cmake --build $(BUILD_DIR) --target apache2_module
 
 # Installs the binaries, the loaders and the nginx module under $(DESTDIR)$(PREFIX):
 # bin/passenger (+ its tool names), lib/passenger/loaders/, lib/passenger/ngx_http_passenger_module.so.
@@ -59,7 +64,7 @@ asan-test: $(DEPS_STAMP)
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-integration-test: build nginx-module
+integration-test: build nginx-module apache2-module
 	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
 
 # Fault injection under load (tests/chaos/README.md): one file at a time, since each loads the

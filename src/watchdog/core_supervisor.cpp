@@ -253,7 +253,7 @@ void CoreSupervisor::on_lifeline_readable() {
     lifeline_.reset();
     if (stopping_) return;
     const bool at_once = length == 1 && command == 's';
-    log::notice("nginx is {}; stopping{}", length == 1 ? "stopping" : "gone",
+    log::notice("The web server is {}; stopping{}", length == 1 ? "stopping" : "gone",
                 at_once ? " at once" : "");
     begin_stop();
     if (at_once && core_pid_ != 0) {
