@@ -170,6 +170,24 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         assert.deepEqual([...(await socket.next()).data], [0, 1, 2, 255]);
         socket.close();
         await socket.closed;
+        // The app's first frame in the same write as its 101 arrives; a refused upgrade is an
+        // ordinary answer.
+        const hello = await openWebSocket(`ws://127.0.0.1:${ports.realtime}/ws-hello`);
+        t.after(() => hello.terminate());
+        assert.match((await hello.next()).data.toString(), /^hello \d+$/);
+        const refused = await openWebSocket(`ws://127.0.0.1:${ports.realtime}/ws-refused`).then(() => null, (error) => error);
+        assert.equal(refused?.status, 403);
+    });
+
+    await t.test('a client that leaves a long poll closes its app connection at once', async () => {
+        const url = '/stream?quiet=1&id=apache';
+        const req = http.get({ port: ports.realtime, host: '127.0.0.1', path: url, agent: false });
+        req.on('error', () => {});
+        await waitFor(() => apache.log().includes(`stream waiting: ${url}`), { what: 'the long poll in the app' });
+        req.destroy();
+        await waitFor(() => apache.log().includes(`stream abandoned by its client: ${url}`), {
+            what: () => `the app to see its client leave\n${apache.log().slice(-2000)}`,
+        });
     });
 
     await t.test('passenger-status and passenger-memory-stats show the Apache instance and processes', async () => {

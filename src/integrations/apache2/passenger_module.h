@@ -93,10 +93,11 @@ unsigned char* passenger_put_length(unsigned char* p, apr_size_t length);
 apr_status_t passenger_ensure_watchdog(apr_pool_t* pconf, server_rec* main_server);
 apr_status_t passenger_tell_watchdog(server_rec* server, const unsigned char* message,
                                      apr_size_t length);
-/* The core's socket path ("" until the watchdog reported it). */
-const char* passenger_core_socket_path(server_rec* server);
-/* In each Apache child: the lifeline is the parent's alone. */
-void passenger_forget_lifeline(server_rec* server);
+/* In each Apache child, at its start: the core's socket path for its requests; the lifeline is
+ * the parent's alone. */
+void passenger_init_child(server_rec* server);
+/* The core's socket path ("" when no watchdog runs). */
+const char* passenger_core_socket_path(void);
 
 /* passenger_request.c: the handler. */
 int passenger_handler(request_rec* r);

@@ -8,6 +8,7 @@
 #include "passenger_module.h"
 
 #include "apr_lib.h"
+#include "apr_portable.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_ssl.h"
@@ -61,7 +62,7 @@ static int is_upgrade(request_rec* r) {
 }
 
 static int connect_to_core(request_rec* r) {
-    const char* path = passenger_core_socket_path(r->server);
+    const char* path = passenger_core_socket_path();
     struct sockaddr_un address;
     int fd;
 
@@ -195,15 +196,27 @@ static int send_body(request_rec* r, int core_fd, apr_file_t* spooled) {
     }
 }
 
-/* Reads from the core with a timeout; 0 at its end, -1 on an error or timeout. */
-static ssize_t read_core(int fd, char* buffer, apr_size_t size) {
-    struct pollfd poller = {fd, POLLIN, 0};
+/* The client's socket, to notice it hang up while the core has nothing to say (a long poll);
+ * -1 where there is none (an HTTP/2 stream). */
+static int client_fd_of(request_rec* r) {
+    apr_socket_t* socket = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+
+    if (socket == NULL || apr_os_sock_get(&fd, socket) != APR_SUCCESS) return -1;
+    return fd;
+}
+
+/* Reads from the core with a timeout; 0 at its end, -1 on an error or timeout, or when the
+ * client hung up meanwhile (closing the core's connection then tells the core it left). */
+static ssize_t read_core(int fd, int client_fd, char* buffer, apr_size_t size) {
+    struct pollfd watched[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
     ssize_t n;
 
     for (;;) {
-        int ready = poll(&poller, 1, CORE_READ_TIMEOUT_MS);
+        int ready = poll(watched, client_fd >= 0 ? 2 : 1, CORE_READ_TIMEOUT_MS);
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) return -1;
+        if (client_fd >= 0 && watched[1].revents != 0 && watched[0].revents == 0) return -1;
         n = read(fd, buffer, size);
         if (n < 0 && errno == EINTR) continue;
         return n;
@@ -221,7 +234,7 @@ static apr_ssize_t read_response_head(request_rec* r, int core_fd, char* buffer,
     *used = 0;
     while (end == NULL) {
         if (*used == HEAD_LIMIT) return -1;
-        n = read_core(core_fd, buffer + *used, HEAD_LIMIT - *used);
+        n = read_core(core_fd, client_fd_of(r), buffer + *used, HEAD_LIMIT - *used);
         if (n <= 0) return -1;
         *used += n;
         buffer[*used] = '\0';
@@ -277,6 +290,7 @@ static int relay_response(request_rec* r, int core_fd) {
     apr_size_t used;
     char* raw = NULL;
     apr_ssize_t head_length = read_response_head(r, core_fd, buffer, &used, &raw);
+    int client_fd = client_fd_of(r);
     ssize_t n;
 
     if (head_length < 0) {
@@ -290,7 +304,7 @@ static int relay_response(request_rec* r, int core_fd) {
         pass_on(r, brigade, buffer + head_length, used - head_length) != APR_SUCCESS) {
         return OK; /* the client left */
     }
-    while ((n = read_core(core_fd, buffer, READ_SIZE)) > 0) {
+    while ((n = read_core(core_fd, client_fd, buffer, READ_SIZE)) > 0) {
         if (pass_on(r, brigade, buffer, n) != APR_SUCCESS) return OK; /* the client left */
     }
     if (n == 0) {

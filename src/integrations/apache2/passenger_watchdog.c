@@ -44,13 +44,18 @@ static watchdog_state_t* state_of(server_rec* server) {
     return state;
 }
 
-const char* passenger_core_socket_path(server_rec* server) {
-    return state_of(server)->socket_path;
+/* A child's copy of the core's socket path, taken once at its start: requests read it on many
+ * threads without touching the process pool's userdata. */
+static char child_socket_path[sizeof(((watchdog_state_t*)0)->socket_path)];
+
+const char* passenger_core_socket_path(void) {
+    return child_socket_path;
 }
 
-void passenger_forget_lifeline(server_rec* server) {
+void passenger_init_child(server_rec* server) {
     watchdog_state_t* state = state_of(server);
 
+    apr_cpystrn(child_socket_path, state->socket_path, sizeof(child_socket_path));
     if (state->lifeline >= 0) close(state->lifeline);
     state->lifeline = -1;
 }
