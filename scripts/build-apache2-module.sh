@@ -12,7 +12,8 @@ fi
 mkdir -p "$build_dir"
 cd "$build_dir"
 sources=()
-for file in "$module_dir"/*.c "$module_dir"/*.h; do
+# ../common: what the nginx module shares (starting the watchdog).
+for file in "$module_dir"/*.c "$module_dir"/*.h "$module_dir"/../common/*.c "$module_dir"/../common/*.h; do
     ln -sfn "$file" "$(basename "$file")"
     case $file in *.c) sources+=("$(basename "$file")") ;; esac
 done

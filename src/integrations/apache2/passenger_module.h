@@ -101,6 +101,8 @@ const char* passenger_core_socket_path(void);
 
 /* passenger_request.c: the handler. */
 int passenger_handler(request_rec* r);
+/* Writes all of `data` to a blocking socket; 0, or -1 on an error. */
+int passenger_write_all(int fd, const char* data, apr_size_t length);
 /* passenger_tunnel.c: after the app's 101, the client's connection and the core's socket are
  * relayed both ways until either side closes. */
 int passenger_relay_upgrade(request_rec* r, int core_fd, const char* head, apr_size_t head_length);

@@ -81,7 +81,7 @@ static int connect_to_core(request_rec* r) {
     return fd;
 }
 
-static int write_all(int fd, const char* data, apr_size_t length) {
+int passenger_write_all(int fd, const char* data, apr_size_t length) {
     while (length > 0) {
         ssize_t written = write(fd, data, length);
         if (written < 0 && errno == EINTR) continue;
@@ -192,7 +192,7 @@ static int send_body(request_rec* r, int core_fd, apr_file_t* spooled) {
             if (n == 0) return 0;
             if (n < 0) return -1;
         }
-        if (write_all(core_fd, buffer, n) != 0) return -1;
+        if (passenger_write_all(core_fd, buffer, n) != 0) return -1;
     }
 }
 
@@ -345,7 +345,7 @@ int passenger_handler(request_rec* r) {
     core_fd = connect_to_core(r);
     if (core_fd < 0) return HTTP_BAD_GATEWAY;
     request = build_request(r, block, block_length, body_length, upgrade, &request_length);
-    if (write_all(core_fd, request, request_length) != 0 ||
+    if (passenger_write_all(core_fd, request, request_length) != 0 ||
         (body_length > 0 && send_body(r, core_fd, spooled) != 0)) {
         close(core_fd);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "passenger: sending the request failed");

@@ -30,17 +30,6 @@ static apr_status_t write_to_client(conn_rec* c, apr_bucket_brigade* brigade, co
     return status;
 }
 
-static int write_all(int fd, const char* data, apr_size_t length) {
-    while (length > 0) {
-        ssize_t written = write(fd, data, length);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) return -1;
-        data += written;
-        length -= written;
-    }
-    return 0;
-}
-
 /* Moves what the client sent (without waiting) to the core. Returns 1 while the client's side
  * is open, 0 once it ended (the core's side is then shut for writing), -1 on a failure. */
 static int relay_from_client(conn_rec* c, apr_bucket_brigade* brigade, int core_fd) {
@@ -64,7 +53,7 @@ static int relay_from_client(conn_rec* c, apr_bucket_brigade* brigade, int core_
                 break;
             }
             if (apr_bucket_read(bucket, &data, &length, APR_BLOCK_READ) != APR_SUCCESS) return -1;
-            if (length > 0 && write_all(core_fd, data, length) != 0) return -1;
+            if (length > 0 && passenger_write_all(core_fd, data, length) != 0) return -1;
             got += length > 0;
         }
         apr_brigade_cleanup(brigade);

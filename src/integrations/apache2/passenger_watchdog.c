@@ -3,25 +3,23 @@
  * post_config and kept across graceful restarts. Apache unloads and loads the module again on
  * every restart, so nothing about the watchdog may live in the module's statics: its pid, the
  * lifeline and the core's socket path live in the process pool's userdata, which lasts as long as
- * the parent. The watchdog (`passenger apache2-watchdog`) gets two pipes:
- *   fd 3, the lifeline: the parent holds the write end (close-on-exec, closed in each child);
- *         end of file (Apache stopped, however) stops the watchdog gracefully, "c" + frame is a
- *         configuration (passenger_configuration.c);
- *   fd 4, the report: "listening PATH\n" once the core's socket is bound, or "error MESSAGE\n".
+ * the parent. The watchdog (`passenger apache2-watchdog`, started by ../common) gets the
+ * lifeline, whose write end the parent holds (close-on-exec, closed in each child): end of file
+ * (Apache stopped, however it stopped) stops the watchdog gracefully, "c" + frame is a
+ * configuration (passenger_configuration.c).
  */
 #include "passenger_module.h"
+#include "passenger_watchdog_launch.h"
 
 #include "unixd.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define REPORT_TIMEOUT_MS 30000
 #define STATE_KEY "passenger_module watchdog"
 
 typedef struct {
@@ -108,65 +106,6 @@ static int has_log_file(char** argv) {
     return 0;
 }
 
-/* Puts `fd` at `target`, inheritable (dup2 onto itself would keep close-on-exec). */
-static int move_fd(int fd, int target) {
-    if (fd == target) return fcntl(fd, F_SETFD, 0);
-    return dup2(fd, target) < 0 ? -1 : 0;
-}
-
-static void exec_watchdog(char** argv, int lifeline_reader, int report_writer, int root_apps,
-                          int logs_to_file) {
-    sigset_t all;
-    int fd;
-
-    /* Apache's signal mask and handlers are not the watchdog's; neither are its other fds
-     * (listening sockets above all: they must close when Apache stops). */
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    for (fd = 1; fd < NSIG; fd++) signal(fd, SIG_DFL);
-    setsid();
-    /* The report pipe leaves fd 3 first, so that placing the lifeline there cannot close it. */
-    if (report_writer == 3) {
-        report_writer = dup(report_writer);
-        if (report_writer < 0) _exit(127);
-    }
-    if (move_fd(lifeline_reader, 3) != 0 || move_fd(report_writer, 4) != 0) _exit(127);
-    /* Apache's stderr is its error log: with a log file, lines written to both would show twice. */
-    fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        if (logs_to_file) dup2(fd, 2);
-    }
-    if (close_range(5, ~0U, 0) != 0) {
-        for (fd = 5; fd < 1024; fd++) close(fd);
-    }
-    /* The spawn helper runs no app as root unless the configuration named root (read and removed
-     * by the core, src/spawn/README.md). */
-    if (root_apps) setenv("PASSENGER_ALLOW_ROOT_APPS", "1", 1);
-    execv(argv[0], argv);
-    dprintf(4, "error cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-}
-
-/* Reads the watchdog's one report line into `line` (NUL-terminated, without its newline). */
-static int read_report(int fd, char* line, size_t size) {
-    struct pollfd poller = {fd, POLLIN, 0};
-    size_t used = 0;
-    ssize_t n;
-
-    while (used < size - 1) {
-        if (poll(&poller, 1, REPORT_TIMEOUT_MS) <= 0) break;
-        n = read(fd, line + used, size - 1 - used);
-        if (n <= 0) break;
-        used += n;
-        if (memchr(line, '\n', used) != NULL) break;
-    }
-    line[used] = '\0';
-    if (used > 0 && line[used - 1] == '\n') line[used - 1] = '\0';
-    return used > 0;
-}
-
 static int watchdog_alive(watchdog_state_t* state) {
     /* A watchdog that exited is Apache's child: reap it here if the MPM has not. */
     if (state->pid <= 0) return 0;
@@ -176,53 +115,28 @@ static int watchdog_alive(watchdog_state_t* state) {
 
 apr_status_t passenger_ensure_watchdog(apr_pool_t* pconf, server_rec* server) {
     watchdog_state_t* state = state_of(server);
-    passenger_server_conf_t* conf = passenger_server_conf();
-    int lifeline_pipe[2], report_pipe[2];
-    char line[256];
+    passenger_launch_t launched;
     char** argv;
-    pid_t pid;
 
     if (watchdog_alive(state)) return APR_SUCCESS;
     if (state->lifeline >= 0) close(state->lifeline);
     state->lifeline = -1;
     state->socket_path[0] = '\0';
-    argv = watchdog_argv(pconf, server, conf);
-    if (pipe2(lifeline_pipe, O_CLOEXEC) != 0) return errno;
-    if (pipe2(report_pipe, O_CLOEXEC) != 0) {
-        close(lifeline_pipe[0]);
-        close(lifeline_pipe[1]);
-        return errno;
-    }
-    pid = fork();
-    if (pid == 0) {
-        exec_watchdog(argv, lifeline_pipe[0], report_pipe[1],
-                      passenger_any_root_apps(pconf, server), has_log_file(argv));
-    }
-    close(lifeline_pipe[0]);
-    close(report_pipe[1]);
-    if (pid < 0) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, errno, server, "passenger: fork() failed");
-        close(lifeline_pipe[1]);
-        close(report_pipe[0]);
-        return APR_EGENERAL;
-    }
-    if (!read_report(report_pipe[0], line, sizeof(line))) {
-        apr_cpystrn(line, "error it exited or did not answer", sizeof(line));
-    }
-    close(report_pipe[0]);
-    if (strncmp(line, "listening /", 11) != 0 || strlen(line + 10) >= sizeof(state->socket_path)) {
+    argv = watchdog_argv(pconf, server, passenger_server_conf());
+    /* Apache's stderr is its error log: with a log file, lines written to both would show twice. */
+    if (passenger_launch_watchdog(argv, passenger_any_root_apps(pconf, server), has_log_file(argv),
+                                  &launched) != 0 ||
+        strlen(launched.line) >= sizeof(state->socket_path)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, server, "passenger: the watchdog (%s) failed: %s",
-                     argv[0], strncmp(line, "error ", 6) == 0 ? line + 6 : line);
-        close(lifeline_pipe[1]);
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
+                     argv[0], launched.line);
+        if (launched.lifeline >= 0) close(launched.lifeline);
         return APR_EGENERAL;
     }
-    apr_cpystrn(state->socket_path, line + 10, sizeof(state->socket_path));
-    state->pid = pid;
-    state->lifeline = lifeline_pipe[1];
+    apr_cpystrn(state->socket_path, launched.line, sizeof(state->socket_path));
+    state->pid = launched.pid;
+    state->lifeline = launched.lifeline;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, server, "passenger: watchdog %d, core socket %s",
-                 (int)pid, state->socket_path);
+                 (int)launched.pid, state->socket_path);
     return APR_SUCCESS;
 }
 

@@ -6,15 +6,15 @@
 //
 // Run as root, Apache's children run as www-data, and so does our core (apps run as the owners of
 // their startup files): app folders must be readable by others (makeAppReadable).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-import { request } from './http.mjs';
+import { startForeground } from './foreground.mjs';
 import { aboutValue } from './nginx.mjs';
-import { cmdline, descendantsOf, isAlive, killRecorded, waitFor, waitForGone, withTimeout } from './proc.mjs';
-import { makeTempDir, onCleanup } from './server.mjs';
+import { cmdline, descendantsOf } from './proc.mjs';
+import { makeTempDir } from './server.mjs';
 
 export const apacheBin = '/usr/sbin/apache2';
 const modules = '/usr/lib/apache2/modules';
@@ -71,41 +71,13 @@ export function errorLog(dir) {
 }
 
 // Starts Apache in the foreground (-DFOREGROUND: no detaching, its pid is the parent's) and waits
-// until `waitPort` answers. Returns { dir, pid, exited, log(), remember() }.
+// until `waitPort` answers. Returns { dir, pid, exited, log(), stderr(), remember() }.
 export async function startApache(t, dir, config, { waitPort } = {}) {
     await fsp.writeFile(configFile(dir), config);
-    const child = spawn(apacheBin, ['-d', dir, '-f', configFile(dir), '-DFOREGROUND'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    const seen = new Map();
-    const remember = () => {
-        for (const stat of descendantsOf(child.pid)) seen.set(stat.pid, stat);
-    };
-    const watcher = setInterval(remember, 200);
-    onCleanup(t, async () => {
-        clearInterval(watcher);
-        remember();
-        if (isAlive(child.pid)) {
-            child.kill('SIGTERM');
-            await withTimeout(exited, 15000);
-            if (isAlive(child.pid)) child.kill('SIGKILL');
-        }
-        for (const record of seen.values()) killRecorded(record);
-        await waitForGone([...seen.keys()], { timeoutMs: 15000 }).catch(() => {});
-    });
-    const server = { dir, pid: child.pid, exited, log: () => errorLog(dir), stderr: () => stderr, remember };
-    if (waitPort) {
-        await waitFor(
-            async () => {
-                if (child.exitCode !== null) throw new Error(`apache2 exited: ${stderr}${errorLog(dir)}`);
-                await request(waitPort, '/', { timeoutMs: 2000 });
-                return true;
-            },
-            { timeoutMs: 20000, what: () => `apache2 on port ${waitPort} (${stderr}${errorLog(dir)})` },
-        );
-    }
-    return server;
+    const log = () => errorLog(dir);
+    const args = ['-d', dir, '-f', configFile(dir), '-DFOREGROUND'];
+    const started = await startForeground(t, { name: 'apache2', bin: apacheBin, args, stopSignal: 'SIGTERM', log, waitPort });
+    return { dir, log, ...started };
 }
 
 // Our processes below Apache: the watchdog, the core and everything else (by command line).
