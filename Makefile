@@ -37,14 +37,15 @@ nginx-module: build
 apache2-module: build
 	cmake --build $(BUILD_DIR) --target apache2_module
 
-# Installs the binaries, the loaders and the nginx module under $(DESTDIR)$(PREFIX):
-# bin/passenger (+ its tool names), lib/passenger/loaders/, lib/passenger/ngx_http_passenger_module.so.
-# nginx's passenger_root is then $(PREFIX); the binary finds the rest from where it runs.
+# Installs the binaries, the loaders and the modules under $(DESTDIR)$(PREFIX): bin/passenger
+# (+ its tool names), lib/passenger/loaders/, lib/passenger/ngx_http_passenger_module.so and
+# mod_passenger.so. passenger_root / PassengerRoot is then $(PREFIX); the binary finds the rest
+# from where it runs.
 PREFIX ?= /usr/local
 LIBDIR = $(DESTDIR)$(PREFIX)/lib/passenger
 install: $(DEPS_STAMP)
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(BUILD_DIR) -j$(JOBS) --target passenger nginx_module
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target passenger nginx_module apache2_module
 	install -d $(DESTDIR)$(PREFIX)/bin $(LIBDIR)/loaders/node $(LIBDIR)/loaders/ruby $(LIBDIR)/loaders/python
 	install -m 755 $(BUILD_DIR)/passenger $(DESTDIR)$(PREFIX)/bin/passenger
 	for tool in passenger-status passenger-memory-stats passenger-config; do \
@@ -53,6 +54,7 @@ install: $(DEPS_STAMP)
 	install -m 644 loaders/ruby/*.rb $(LIBDIR)/loaders/ruby/
 	install -m 644 loaders/python/*.py $(LIBDIR)/loaders/python/
 	install -m 644 $(BUILD_DIR)/ngx_http_passenger_module.so $(LIBDIR)/
+	install -m 644 src/integrations/apache2/mod_passenger.so $(LIBDIR)/
 
 # `make build` (and so `make start`) builds only bin/passenger; the tests are built here.
 unit-test: build

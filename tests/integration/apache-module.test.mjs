@@ -274,6 +274,14 @@ test('apache2 -t: bad values and unknown Passenger directives fail naming the di
         assert.match(result.stderr, message, line);
         assert.ok(result.stderr.includes(`line ${lineNumber} of ${configFile(dir)}`), `${line} (line ${lineNumber}): ${result.stderr}`);
     }
+    // A PassengerRoot without bin/passenger is a configuration error too.
+    await fsp.writeFile(
+        configFile(dir),
+        apacheConfig(dir, { global: 'PassengerRoot /nonexistent', vhosts: [{ port, body: `    DocumentRoot ${appDir}/public` }] }),
+    );
+    const noRoot = runApache(dir, ['-t']);
+    assert.equal(noRoot.status, 1, noRoot.stderr);
+    assert.match(noRoot.stderr, /PassengerRoot "\/nonexistent": cannot run \/nonexistent\/bin\/passenger/);
     // A good configuration tests fine and starts nothing.
     await fsp.writeFile(configFile(dir), apacheConfig(dir, { vhosts: [{ port, body: `    DocumentRoot ${appDir}/public` }] }));
     const good = runApache(dir, ['-t']);
