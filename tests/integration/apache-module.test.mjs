@@ -62,7 +62,9 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
     ];
     const dir = await makeApacheDir(t);
     const registry = path.join(dir, 'registry');
-    const apache = await startApache(t, dir, apacheConfig(dir, { vhosts }), { waitPort: ports.meteor });
+    // The Rack app starts with Apache, before any client asks for it.
+    const global = `PassengerPreStart http://127.0.0.1:${ports.rack}/`;
+    const apache = await startApache(t, dir, apacheConfig(dir, { vhosts, global }), { waitPort: ports.meteor });
     const [watchdog] = passengerProcesses(apache).watchdogs;
     // The admin API of this instance (lib/admin.mjs finds it by the watchdog's pid).
     const instance = { pid: watchdog, cwd: dir, args: ['--instance-registry-dir', registry] };
@@ -82,10 +84,20 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         assert.equal(uidOf(app.pid), alice.uid);
     });
 
-    await t.test('a Rack app in a second VirtualHost: app root from DocumentRoot, run as its owner', async () => {
+    const groupPids = async (appRoot) => {
+        const pool = JSON.parse((await runTool('passenger-status', ['--show=json'], { registry })).stdout);
+        return (pool.groups.find((g) => g.app_root === appRoot)?.processes ?? []).map((p) => p.pid);
+    };
+
+    await t.test('a Rack app in a second VirtualHost: pre-started, app root from DocumentRoot, run as its owner', async () => {
+        const [preStarted] = await waitFor(async () => (await groupPids(rack)).length > 0 && groupPids(rack), {
+            timeoutMs: 30000,
+            what: () => `PassengerPreStart to start the Rack app\n${apache.log().slice(-2000)}`,
+        });
         const response = await request(ports.rack, '/env');
         assert.equal(response.status, 200, `${response.text}\n${apache.log()}`);
         assert.equal(response.json().cwd, rack);
+        assert.equal(response.json().pid, preStarted);
         assert.equal(response.json().uid, bob.uid);
         assert.equal(uidOf(response.json().pid), bob.uid);
         const [core] = passengerProcesses(apache).cores;
@@ -125,8 +137,17 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         }
     });
 
+    await t.test('touch tmp/restart.txt restarts the app without waiting for a request', async () => {
+        const before = await groupPids(meteor);
+        assert.equal(before.length, 2);
+        await fsp.writeFile(path.join(meteor, 'tmp', 'restart.txt'), '');
+        await waitForGone(before, { timeoutMs: 30000, what: 'the old processes, with no request made' });
+        await waitFor(async () => (await groupPids(meteor)).length === 2, { timeoutMs: 30000, what: 'two new processes' });
+        assert.ok((await groupPids(meteor)).every((pid) => !before.includes(pid)));
+    });
+
     await t.test('a streamed response reaches the client before it ends', async () => {
-        const response = await request(ports.meteor, '/stream?ms=1500');
+        const response = await request(ports.meteor, '/stream?ms=800');
         assert.equal(response.text, 'first\nsecond\n');
         // Causality, not timing: "first" came in a chunk of its own, before "second" existed.
         assert.ok(response.timings.chunkTimes.length >= 2, JSON.stringify(response.timings));
@@ -208,7 +229,7 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         const generation = (apache.log().match(/resuming normal operations/g) ?? []).length;
         // A changed setting of the Rack app: it restarts; the tutorial app keeps its processes.
         const changed = vhosts.map((vhost) => (vhost.port === ports.rack ? { ...vhost, body: `${vhost.body}\n    SetEnv RACK_EXTRA yes` } : vhost));
-        await fsp.writeFile(configFile(dir), apacheConfig(dir, { vhosts: changed }));
+        await fsp.writeFile(configFile(dir), apacheConfig(dir, { vhosts: changed, global }));
         const graceful = runApache(dir, ['-k', 'graceful']);
         assert.equal(graceful.status, 0, graceful.stderr);
         await waitFor(() => (apache.log().match(/resuming normal operations/g) ?? []).length > generation, { what: 'the restart' });
