@@ -39,6 +39,9 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
     await fsp.rename(path.join(meteor, 'app.js'), path.join(meteor, 'main.js'));
     const rack = path.join(base, 'rack');
     await placeApp('rack-app', rack, bob);
+    // A folder whose .htaccess turns the app off: Apache serves there as without the module.
+    await fsp.mkdir(path.join(rack, 'public', 'off'));
+    await fsp.writeFile(path.join(rack, 'public', 'off', '.htaccess'), 'PassengerEnabled off\n');
     const realtime = path.join(base, 'realtime');
     await placeApp('realtime', realtime, null);
     linkNodeModules(realtime);
@@ -57,7 +60,7 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
     PassengerMinInstances 2`;
     const vhosts = [
         { port: ports.meteor, body: tutorial },
-        { port: ports.rack, body: `    DocumentRoot ${rack}/public` },
+        { port: ports.rack, body: `    DocumentRoot ${rack}/public\n    <Directory ${rack}/public>\n        AllowOverride All\n    </Directory>` },
         { port: ports.realtime, body: `    DocumentRoot ${realtime}/public` },
     ];
     const dir = await makeApacheDir(t);
@@ -102,6 +105,14 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         assert.equal(uidOf(response.json().pid), bob.uid);
         const [core] = passengerProcesses(apache).cores;
         assert.notEqual(uidOf(core), 0, 'the core is not root');
+    });
+
+    await t.test('PassengerEnabled off in an .htaccess leaves its folder to Apache', async () => {
+        const app = await request(ports.rack, '/off-elsewhere');
+        assert.equal(app.text, 'rack fixture: no such route\n');
+        const off = await request(ports.rack, '/off/missing');
+        assert.equal(off.status, 404);
+        assert.match(off.text, /<title>404 Not Found<\/title>/, 'Apache\'s own 404 page');
     });
 
     await t.test('files under DocumentRoot are Apache\'s and never reach the app', async () => {
