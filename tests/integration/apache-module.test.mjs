@@ -107,6 +107,20 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         assert.notEqual(uidOf(core), 0, 'the core is not root');
     });
 
+    await t.test('client headers that look like settings change nothing', async () => {
+        const forged = await request(ports.meteor, '/echo', {
+            headers: { app_root: '/etc', passenger_app_root: '/etc', 'X-Forwarded-For': '6.6.6.6', envvar: 'MONGO_URL=forged' },
+        });
+        assert.equal(forged.status, 200, forged.text);
+        const seen = forged.json().headers;
+        assert.equal(seen.app_root, undefined, 'underscore headers are dropped');
+        assert.equal(seen.passenger_app_root, undefined);
+        assert.equal(seen['x-forwarded-for'], '127.0.0.1', "X-Forwarded-For is Apache's client address");
+        const app = (await request(ports.meteor, '/env', { headers: { envvar: 'MONGO_URL=forged' } })).json();
+        assert.equal(app.cwd, meteor);
+        assert.equal(app.env.MONGO_URL, 'mongodb://localhost:27017/meteor');
+    });
+
     await t.test('PassengerEnabled off in an .htaccess leaves its folder to Apache', async () => {
         const app = await request(ports.rack, '/off-elsewhere');
         assert.equal(app.text, 'rack fixture: no such route\n');
