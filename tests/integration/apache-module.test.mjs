@@ -203,6 +203,12 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         assert.equal(done.headers['x-body-length'], String(body.length));
         assert.equal(done.headers['x-body-sha256'], sha256(body));
         assert.deepEqual(await requestsInFlight(instance), []);
+        // A chunked upload reaches the app whole (the module spools it to send a Content-Length).
+        const parts = [patternBytes(70000, 1), patternBytes(5, 2), patternBytes(90000, 3)];
+        const chunked = await request(ports.rack, '/echo', { method: 'POST', body: parts });
+        assert.equal(chunked.status, 200, chunked.text);
+        assert.equal(chunked.headers['x-body-sha256'], sha256(Buffer.concat(parts)));
+        assert.equal(chunked.headers['x-body-length'], String(70000 + 5 + 90000));
     });
 
     await t.test('a WebSocket echo through Apache: the module relays both ways after the 101', async () => {
