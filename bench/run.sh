@@ -79,6 +79,8 @@ COMMANDS=()     # exact start commands, for RESULTS.md
 NOTES=()
 # shellcheck source=lib.sh
 source "$BENCH_DIR/lib.sh"
+# shellcheck source=apache_targets.sh
+source "$BENCH_DIR/apache_targets.sh"
 
 # cpu_sample PID...: one "pid starttime ticks" line per live process, for cpu_delta_us.
 cpu_sample() {
@@ -394,6 +396,7 @@ classify_pids() {
 
 NODE_VERSION=$("$NODE" --version)
 NGINX_VERSION=$([[ -x $NGINX ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo "not installed")
+APACHE_VERSION=$([[ -x $APACHE ]] && "$APACHE" -v 2>&1 | sed -n 's/.*Apache\/\([^ ]*\).*/\1/p' || echo "not installed")
 PASSENGER_VERSION=$([[ -x $DEBIAN_PASSENGER ]] &&
     "$DEBIAN_PASSENGER" --version 2>/dev/null | sed -n 's/.*Passenger(R) //p' | head -1 || echo "not installed")
 OURS_VERSION=$([[ -x $OURS ]] && timeout 10 "$OURS" --version 2>&1 </dev/null | head -1 || echo "not built")
@@ -439,13 +442,16 @@ for n in $PROCESSES; do
     want passenger && start_passenger "$n"
     want nginx && start_nginx "$n"
     want module && start_module "$n"
+    want apache && start_apache "$n"
+    want apachemod && start_apachemod "$n"
+    want apachepsg && start_apachepsg "$n"
 done
 log "up: ${ACTIVE[*]}"
 
 ORDER=()
 printf 'target\tprocs\tlabel\n' >"$WORK/targets.tsv"
 for t in node ours-1 ours-2 passenger-1 passenger-2 nginx-1 nginx-2 module-1 module-2 \
-    $(for n in $PROCESSES; do echo "ours-$n passenger-$n nginx-$n module-$n"; done); do
+    $(for n in $PROCESSES; do echo "ours-$n passenger-$n nginx-$n module-$n apache-$n apachemod-$n apachepsg-$n"; done); do
     [[ " ${ORDER[*]:-} " == *" $t "* ]] && continue
     [[ -n ${LABEL[$t]:-} ]] || continue
     ORDER+=("$t")
@@ -583,7 +589,7 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
 # written up by hand), the issue-8 target summary, memory.sh's and connections.sh's sections and the
 # notes on the latter, ops.sh's section.
 # extended.sh rewrites its own section below.
-for block in targets nginx-module profile memory.sh connections.sh connections-notes ops.sh; do
+for block in targets nginx-module apache-module profile memory.sh connections.sh connections-notes ops.sh; do
     if [[ -f $RESULTS ]] && grep -q "^<!-- $block: begin -->\$" "$RESULTS"; then
         echo >>"$RESULTS.tmp"
         awk -v b="$block" '$0 == "<!-- " b ": begin -->" {on = 1} on {print} $0 == "<!-- " b ": end -->" {on = 0}' \

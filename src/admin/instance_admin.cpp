@@ -33,6 +33,7 @@ InstanceProperties properties_of(const config::Options& options) {
         properties.app_roots.push_back(dir);
     properties.log_file = options.log_file;
     properties.pid_file = options.pid_file;
+    properties.integration_mode = options.integration_mode;
     return properties;
 }
 

@@ -1,4 +1,4 @@
-// passenger-config restart-app [APP_ROOT] | list-instances | about root|nginx-module | --version
+// passenger-config restart-app [APP_ROOT] | list-instances | about WHAT | --version
 #include "admin/admin_client.hpp"
 #include "cli/inspection_options.hpp"
 #include "cli/instance_selection.hpp"
@@ -175,7 +175,9 @@ int run_config_command(const std::vector<std::string>& args) {
     if (command_line.command == "about") {
         // The tree that holds this bin/passenger (the checkout or PREFIX) is passenger_root.
         const InstallPaths& paths = install_paths();
-        fmt::print("{}\n", command_line.about == "root" ? paths.root : paths.nginx_module);
+        fmt::print("{}\n", command_line.about == "root"           ? paths.root
+                           : command_line.about == "nginx-module" ? paths.nginx_module
+                                                                  : paths.apache2_module);
         return 0;
     }
     std::string registry = admin::registry_dir(command_line.registry_dir);

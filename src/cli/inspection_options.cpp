@@ -24,8 +24,9 @@ constexpr std::string_view kConfigUsage =
     "  list-instances          List the running Passenger instances\n"
     "  reopen-logs             Reopen the log files and access logs (after logrotate moved\n"
     "                          them); the same as SIGUSR1 to each server\n"
-    "  about root              The value for nginx's passenger_root\n"
+    "  about root              The value for passenger_root (nginx), PassengerRoot (Apache)\n"
     "  about nginx-module      The nginx module to load (load_module PATH;)\n"
+    "  about apache2-module    The Apache module to load (LoadModule passenger_module PATH)\n"
     "\n"
     "Options:\n"
     "  --instance NAME               The instance to use when several are running\n"
@@ -120,8 +121,9 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
     }
     if (first == "about") {
         result.command = "about";
-        if (args.size() != 2 || (args[1] != "root" && args[1] != "nginx-module"))
-            result.error = "expects one of: root, nginx-module";
+        if (args.size() != 2 ||
+            (args[1] != "root" && args[1] != "nginx-module" && args[1] != "apache2-module"))
+            result.error = "expects one of: root, nginx-module, apache2-module";
         else
             result.about = args[1];
         return result;

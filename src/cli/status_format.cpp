@@ -38,8 +38,13 @@ std::string format_status(const admin::PoolSnapshot& pool, const admin::Instance
     };
     line("Version : {}", pool.version);
     line("Date    : {}", format_local_time(now));
-    line("Instance: {} (Passenger Standalone, port {})", instance.properties.name,
-         instance.properties.port);
+    const std::string& mode = instance.properties.integration_mode;
+    if (mode.empty())
+        line("Instance: {} (Passenger Standalone, port {})", instance.properties.name,
+             instance.properties.port);
+    else
+        line("Instance: {} (Passenger, {} integration mode)", instance.properties.name,
+             mode == "apache2" ? "Apache" : mode);
     line("----------- General information -----------");
     line("Max pool size : {}", pool.max_pool_size);
     line("Processes     : {}", pool.process_count());

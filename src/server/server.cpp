@@ -97,8 +97,9 @@ void Server::apply_module_configuration(const config::ModuleConfiguration& confi
         if (pool_.find_group(keys.back()) != nullptr) pool_.group_for(app.options);
     }
     pool_.retain_only(keys);
-    log::notice("nginx configuration: {} app(s), --max-pool-size {}, --pool-idle-time {}",
-                apps.size(), server_wide.max_pool_size, server_wide.pool_idle_time_seconds);
+    log::notice("{} configuration: {} app(s), --max-pool-size {}, --pool-idle-time {}",
+                options_.integration_mode, apps.size(), server_wide.max_pool_size,
+                server_wide.pool_idle_time_seconds);
     // After every cycle (Passenger does the same): an app already running just serves one more
     // request; one new or restarted starts now.
     for (const std::string& url : configuration.pre_start) pre_start(io_, url);

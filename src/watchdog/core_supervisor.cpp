@@ -253,8 +253,8 @@ void CoreSupervisor::on_lifeline_readable() {
     lifeline_.reset();
     if (stopping_) return;
     const bool at_once = length == 1 && command == 's';
-    log::notice("nginx is {}; stopping{}", length == 1 ? "stopping" : "gone",
-                at_once ? " at once" : "");
+    log::notice("{} is {}; stopping{}", options_.integration_mode,
+                length == 1 ? "stopping" : "gone", at_once ? " at once" : "");
     begin_stop();
     if (at_once && core_pid_ != 0) {
         ::kill(core_pid_, SIGKILL);  // its apps are killed once it is reaped

@@ -95,6 +95,20 @@ TEST_F(StatusFormat, TheTutorialsLayout) {
               "\n");
 }
 
+TEST_F(StatusFormat, NamesTheIntegrationMode) {
+    admin::PoolSnapshot pool;
+    pool.version = "0.1.0";
+    admin::Instance instance = instance_named("abc", 25019, 0, "/srv/app");
+    instance.properties.integration_mode = "apache2";
+    EXPECT_NE(format_status(pool, instance, 1384462700)
+                  .find("Instance: abc (Passenger, Apache integration mode)\n"),
+              std::string::npos);
+    instance.properties.integration_mode = "nginx";
+    EXPECT_NE(format_status(pool, instance, 1384462700)
+                  .find("Instance: abc (Passenger, nginx integration mode)\n"),
+              std::string::npos);
+}
+
 TEST_F(StatusFormat, ShowsStatesSpawningAndErrors) {
     admin::PoolSnapshot pool;
     admin::GroupSnapshot group;
