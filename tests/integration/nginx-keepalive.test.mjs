@@ -9,9 +9,9 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { patternBytes, request, sha256 } from './lib/http.mjs';
+import { patternBytes, RawConnection, rawRequest, request, sha256 } from './lib/http.mjs';
 import { makeAppReadable, makePrefix, nginxConfig, passengerProcesses, runNginx, startNginx } from './lib/nginx.mjs';
-import { waitFor, waitForGone } from './lib/proc.mjs';
+import { cmdline, descendantsOf, waitFor, waitForGone } from './lib/proc.mjs';
 import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
 import { copyFixture, freePort } from './lib/server.mjs';
 
@@ -26,6 +26,18 @@ function coreConnections(socketPath) {
         .filter((fields) => fields[7] === socketPath && fields[5] === '03')
         .map((fields) => Number(fields[6]))
         .sort((a, b) => a - b);
+}
+
+// Bytes the kernel holds for nginx, not read yet, on its end of the TCP connection from
+// `clientPort` to `port` (/proc/net/tcp's rx_queue).
+function unreadByNginx(port, clientPort) {
+    const hex = (n) => n.toString(16).toUpperCase().padStart(4, '0');
+    const line = fs
+        .readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .map((text) => text.trim().split(/\s+/))
+        .find((fields) => fields[1]?.endsWith(`:${hex(port)}`) && fields[2]?.endsWith(`:${hex(clientPort)}`));
+    return line ? parseInt(line[4].split(':')[1], 16) : 0;
 }
 
 async function readableApp(t, fixture) {
@@ -91,8 +103,12 @@ test('the kept-alive channel between nginx and the core', { timeout: 120000 }, a
             assert.equal(response.status, code);
             assert.equal(response.body.length, 0);
         }
+        // An HTTP/1.0 client's request goes on the kept-alive channel too.
+        const old = await rawRequest(portA, 'GET /pid HTTP/1.0\r\nHost: a\r\n\r\n');
+        assert.equal(old.status, 200, old.text);
         assert.equal((await request(portA, '/pid')).status, 200);
         assert.deepEqual(connections(), before, 'every response was read to its end and the connection kept');
+        assert.doesNotMatch(nginx.log(), /upstream sent|invalid chunked|prematurely closed/);
     });
 
     await t.test('an app that dies mid-response: the client sees the cut, the next request is served', async () => {
@@ -142,6 +158,37 @@ test('the kept-alive channel between nginx and the core', { timeout: 120000 }, a
             responses.map((response) => response.text).join('\n'),
         );
         assert.ok(!passengerProcesses(nginx).cores.includes(core));
+    });
+
+    // The race the retry rule is for, made certain: the worker is stopped while a client's POST
+    // arrives and then the core dies, so the worker sees the request before the end of its
+    // cached connections, writes it on one, fails (the core had closed it: nothing reached the
+    // core) and sends it again on a fresh connection, which the new core accepts.
+    await t.test('a POST that meets a dead core\'s cached connection goes again on a fresh one', async () => {
+        const client = await RawConnection.connect(portA);
+        try {
+            client.write('GET /pid HTTP/1.1\r\nHost: a\r\n\r\n');
+            assert.equal((await client.readResponse()).status, 200);
+            const [worker] = descendantsOf(nginx.pid)
+                .map((stat) => stat.pid)
+                .filter((pid) => (cmdline(pid) ?? [''])[0].startsWith('nginx: worker'));
+            const [core] = passengerProcesses(nginx).cores;
+            process.kill(worker, 'SIGSTOP');
+            try {
+                client.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nafter');
+                await waitFor(() => unreadByNginx(portA, client.socket.localPort) > 0, { what: 'the POST at nginx' });
+                process.kill(core, 'SIGKILL');
+                await waitForGone([core]);
+            } finally {
+                process.kill(worker, 'SIGCONT');
+            }
+            const response = await client.readResponse({ timeoutMs: 30000 });
+            assert.equal(response.status, 200, response.body?.toString());
+            assert.equal(JSON.parse(response.body).bodyText, 'after');
+            assert.match(nginx.log(), /\(32: Broken pipe\) while sending request to upstream/, 'the cached connection was tried first');
+        } finally {
+            client.close();
+        }
     });
 
     await t.test('nginx reload: the old worker closes its cached connections, the new one serves', async () => {
