@@ -336,9 +336,11 @@ static ngx_int_t process_header(ngx_http_request_t* r) {
             if (u->headers_in.status_n == NGX_HTTP_SWITCHING_PROTOCOLS) {
                 u->keepalive = 0;
                 if (r->headers_in.upgrade != NULL) u->upgrade = 1;
-            } else if (has_no_body(r)) {
+            } else if (u->headers_in.status_n >= 200 && has_no_body(r)) {
                 /* Complete already: nginx may finish a header-only response (HEAD, 204, 304)
-                 * without reading a body, so its connection is reusable from here. */
+                 * without reading a body, so its connection is reusable from here. (The core
+                 * sends no interim 1xx: one would leave the final response unread, so its
+                 * connection is never reused.) */
                 u->keepalive = !u->headers_in.connection_close;
             }
             return NGX_OK;
