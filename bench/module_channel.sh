@@ -28,14 +28,12 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 chmod 755 "$OUT"
 
-# start_nginx MODULE PREFIX PORT: nginx in the background; waits for the app's first answer.
-start_nginx() {
-    local module=$1 prefix=$2 port=$3
-    mkdir -p "$prefix/logs" "$prefix/app/public" "$prefix/app/tmp"
-    cp "$BENCH_DIR/apps/hello/app.js" "$prefix/app/"
-    chmod -R a+rX "$prefix"
-    cat >"$prefix/nginx.conf" <<EOF
-load_module $module;
+# nginx_config PREFIX PORT MODULE: nginx.conf with our module, or (MODULE `proxy`) with
+# proxy_pass to the bare app on BACKEND_PORT through a kept-alive upstream, as bench/run.sh.
+nginx_config() {
+    local prefix=$1 port=$2 module=$3
+    cat <<EOF
+$([[ $module == proxy ]] || echo "load_module $module;")
 error_log $prefix/logs/error.log notice;
 pid $prefix/nginx.pid;
 worker_processes 1;
@@ -47,6 +45,28 @@ http {
     fastcgi_temp_path $prefix/fastcgi;
     uwsgi_temp_path $prefix/uwsgi;
     scgi_temp_path $prefix/scgi;
+EOF
+    if [[ $module == proxy ]]; then
+        cat <<EOF
+    upstream app {
+        server 127.0.0.1:$BACKEND_PORT;
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+        }
+    }
+}
+EOF
+    else
+        cat <<EOF
     passenger_root $("$REPO/bin/passenger-config" about root);
     passenger_instance_registry_dir $prefix;
     server {
@@ -58,6 +78,24 @@ http {
     }
 }
 EOF
+    fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_nginx MODULE PREFIX PORT: nginx in the background (and, for `proxy`, the bare app);
+# waits for the app's first answer.
+start_nginx() {
+    local module=$1 prefix=$2 port=$3
+    mkdir -p "$prefix/logs" "$prefix/app/public" "$prefix/app/tmp"
+    cp "$BENCH_DIR/apps/hello/app.js" "$prefix/app/"
+    chmod -R a+rX "$prefix"
+    if [[ $module == proxy ]]; then
+        BACKEND_PORT=$(free_port)
+        (cd "$prefix/app" && PORT=$BACKEND_PORT exec "$NODE" app.js) &
+        BACKEND_PID=$!
+    fi
+    nginx_config "$prefix" "$port" "$module" >"$prefix/nginx.conf"
     # In the foreground (our child): its watchdog and core are its descendants.
     "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;' </dev/null >/dev/null 2>&1 &
     NGINX_PID=$!
@@ -83,51 +121,55 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # measure LABEL MODULE: one round; prints one result line.
 measure() {
-    local label=$1 module=$2 prefix port master worker core t0w t0c requests syscalls_w syscalls_c
-    local stat_worker stat_core
+    local label=$1 module=$2 prefix port master worker requests processes
     prefix="$OUT/$label.$RANDOM"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     start_nginx "$module" "$prefix" "$port"
     master=$NGINX_PID
     worker=$(pgrep -P "$master" -f 'nginx: worker' | head -1)
-    core=$(child_with_word "$(child_with_word "$master" nginx-watchdog)" core)
+    processes=("worker:$worker")
+    [[ $module == proxy ]] || processes+=("core:$(child_with_word "$(child_with_word "$master" nginx-watchdog)" core)")
     wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$port/" >/dev/null # warm-up
-    t0w=$(cpu_ticks "$worker") t0c=$(cpu_ticks "$core")
-    perf stat -x, -e raw_syscalls:sys_enter -o "$prefix/worker.perf" -p "$worker" -- sleep "$DURATION" &
-    stat_worker=$!
-    perf stat -x, -e raw_syscalls:sys_enter -o "$prefix/core.perf" -p "$core" -- sleep "$DURATION" &
-    stat_core=$!
-    local recorders=()
-    if [[ $TRACE == 1 ]]; then # which syscalls (slows both down: for the counts only)
-        perf trace -s -o "$OUT/$label.worker.trace" -p "$worker" -- sleep "$DURATION" >/dev/null 2>&1 &
+    local entry name pid recorders=() ticks=()
+    for entry in "${processes[@]}"; do
+        name=${entry%%:*} pid=${entry#*:}
+        ticks+=("$(cpu_ticks "$pid")")
+        perf stat -x, -e raw_syscalls:sys_enter -o "$prefix/$name.perf" -p "$pid" -- sleep "$DURATION" &
         recorders+=($!)
-        perf trace -s -o "$OUT/$label.core.trace" -p "$core" -- sleep "$DURATION" >/dev/null 2>&1 &
-        recorders+=($!)
-    fi
-    if [[ $PERF_RECORD == 1 ]]; then
-        perf record -g -o "$OUT/$label.worker.data" -p "$worker" -- sleep "$DURATION" >/dev/null 2>&1 &
-        recorders+=($!)
-        perf record -g -o "$OUT/$label.core.data" -p "$core" -- sleep "$DURATION" >/dev/null 2>&1 &
-        recorders+=($!)
-    fi
+        if [[ $TRACE == 1 ]]; then # which syscalls (slows it down: for the counts only)
+            perf trace -s -o "$OUT/$label.$name.trace" -p "$pid" -- sleep "$DURATION" >/dev/null 2>&1 &
+            recorders+=($!)
+        fi
+        if [[ $PERF_RECORD == 1 ]]; then
+            perf record -g -o "$OUT/$label.$name.data" -p "$pid" -- sleep "$DURATION" >/dev/null 2>&1 &
+            recorders+=($!)
+        fi
+    done
     requests=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$port/" | awk '/requests in/ {print $1}')
-    wait "$stat_worker" "$stat_core" "${recorders[@]}"
-    local hz dw dc
+    wait "${recorders[@]}"
+    local line i=0 hz
     hz=$(getconf CLK_TCK)
-    dw=$(($(cpu_ticks "$worker") - t0w)) dc=$(($(cpu_ticks "$core") - t0c))
-    syscalls_w=$(awk -F, '/raw_syscalls/ {print $1}' "$prefix/worker.perf")
-    syscalls_c=$(awk -F, '/raw_syscalls/ {print $1}' "$prefix/core.perf")
-    awk -v l="$label" -v n="$requests" -v d="$DURATION" -v sw="$syscalls_w" -v sc="$syscalls_c" \
-        -v dw="$dw" -v dc="$dc" -v hz="$hz" 'BEGIN {
-        printf "%-28s %8.0f req/s  syscalls/req worker %5.1f core %5.1f  CPU us/req worker %6.1f core %6.1f\n",
-            l, n / d, sw / n, sc / n, dw / hz * 1e6 / n, dc / hz * 1e6 / n }'
+    line=$(printf '%-28s %8.0f req/s' "$label" "$(awk -v n="$requests" -v d="$DURATION" 'BEGIN {print n / d}')")
+    for entry in "${processes[@]}"; do
+        name=${entry%%:*} pid=${entry#*:}
+        line+=$(awk -v name="$name" -v n="$requests" -v hz="$hz" -v dt="$(($(cpu_ticks "$pid") - ticks[i]))" \
+            -v sc="$(awk -F, '/raw_syscalls/ {print $1}' "$prefix/$name.perf")" \
+            'BEGIN {printf "  %s: %5.1f syscalls/req %6.1f CPU us/req", name, sc / n, dt / hz * 1e6 / n}')
+        i=$((i + 1))
+    done
+    echo "$line"
     kill -TERM "$master"
     wait "$master" || true
     NGINX_PID=
+    if [[ -n $BACKEND_PID ]]; then
+        kill -TERM "$BACKEND_PID"
+        wait "$BACKEND_PID" || true
+        BACKEND_PID=
+    fi
 }
 
-NGINX_PID=
-trap '[[ -n $NGINX_PID ]] && kill -TERM "$NGINX_PID" 2>/dev/null; true' EXIT
+NGINX_PID='' BACKEND_PID=''
+trap 'for p in $NGINX_PID $BACKEND_PID; do kill -TERM "$p" 2>/dev/null; done; true' EXIT
 log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do
     for module in $MODULES; do
