@@ -343,7 +343,8 @@ EOF
 start_module() {
     local n=$1 t="module-$1" port dir module
     register "$t" "$n" "nginx $NGINX_VERSION + our module"
-    module=$("$REPO/bin/passenger-config" about nginx-module 2>/dev/null || true)
+    # NGINX_MODULE: another build of the module (an earlier channel version, side by side).
+    module=${NGINX_MODULE:-$("$REPO/bin/passenger-config" about nginx-module 2>/dev/null || true)}
     if [[ ! -x $NGINX || ! -f $module ]]; then
         fail_target "$t" "nginx or the module is missing (make nginx-module)"
         return

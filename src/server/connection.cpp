@@ -158,13 +158,13 @@ asio::awaitable<void> ClientConnection::run() {
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
     // one read (the usual case) never touches the timer. A connection idle for park_after is
     // parked with the rest of its keep-alive timeout (this coroutine ends). Connections from the
-    // nginx module carry one request each and start with its channel preamble: never parked.
+    // nginx module (kept alive by its workers, channel version 3) start every request with its
+    // channel preamble: never parked, the preamble is read before each head.
     const auto keepalive = settings_.keepalive_timeout;
-    const bool parks = (keepalive == keepalive.zero() || keepalive > park_after) &&
-                       server_.integration_apps() == nullptr;
+    const bool channel = server_.integration_apps() != nullptr;
+    const bool parks = (keepalive == keepalive.zero() || keepalive > park_after) && !channel;
     if (!resumed) deadline_.expires_after(settings_.header_timeout);
-    const bool usable = resumed || co_await begin_channel();
-    for (bool first = !resumed; usable; first = false) {
+    for (bool first = !resumed;; first = false) {
         registration->busy = false;
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(parks ? park_after : keepalive);
@@ -179,6 +179,7 @@ asio::awaitable<void> ClientConnection::run() {
                 break;
             }
         }
+        if (channel && !co_await begin_channel()) break;
         bool head_timer = first;
         http::ReadStatus status = co_await reader_.read_head([&](size_t head_bytes) {
             if (head_bytes > 0 && !head_timer) {
@@ -215,11 +216,10 @@ asio::awaitable<void> ClientConnection::run() {
     server_.unregister_connection(registration);
 }
 
-// From the nginx module, a connection starts with the app's settings and the request's fields
+// From the nginx module, every request starts with the app's settings and the request's fields
 // (server/integration_channel.hpp); returns false when they are unusable.
 asio::awaitable<bool> ClientConnection::begin_channel() {
     IntegrationApps* apps = server_.integration_apps();
-    if (apps == nullptr) co_return true;
     ChannelPreamble preamble;
     std::string error = co_await read_channel_preamble(reader_, preamble);
     if (!error.empty()) {
