@@ -338,9 +338,10 @@ void Http2Session::begin_stream(Stream& stream, bool end_stream) {
     stream.pair_end.assign(asio::ip::tcp::v4(), pair[0], error);
     served.assign(asio::ip::tcp::v4(), pair[1], error);
     server_.expect_registration();
-    asio::co_spawn(executor_,
-                   serve_connection(std::move(served), server_, ConnectionOrigin{address_, true}),
-                   asio::detached);
+    asio::co_spawn(
+        executor_,
+        serve_connection(std::move(served), server_, ConnectionOrigin{address_, true, true}),
+        asio::detached);
     std::shared_ptr<Stream> shared = streams_.at(stream.id);
     asio::co_spawn(executor_, send_to_app(shared), asio::detached);
     asio::co_spawn(executor_, relay_response(shared), asio::detached);

@@ -138,7 +138,9 @@ asio::awaitable<void> TlsConnection::run() {
     deadline_.disarm();
     if (chose_http2()) {
         server_.forget_accepted();  // each stream counts as a connection of its own
+        server_.requests().open_connection(admin::ClientProtocol::h2);
         co_await serve_http2(*this, server_, address_);
+        server_.requests().close_connection(admin::ClientProtocol::h2);
         ERR_clear_error();
         SSL_shutdown(ssl_.get());
         ERR_clear_error();

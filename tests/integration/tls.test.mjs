@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile as execFileCallback, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 
 import { patternBytes, request, sha256 } from './lib/http.mjs';
+import { makeRegistry, runTool } from './lib/inspection.mjs';
 import { descendantsOf, waitFor, withTimeout } from './lib/proc.mjs';
 import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
 import { copyFixture, freePort, makeTempDir, runPassenger, serverEnv, startServer } from './lib/server.mjs';
@@ -89,10 +91,12 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
     const first = await makeCertificate(dir, 'site', '1001');
     const sslPort = await freePort();
     const appDir = await copyFixture(t, 'echo');
+    const registry = await makeRegistry(t);
     const server = await startServer(t, {
         appDir,
         readyPath: '/pid',
-        args: ['--ssl', '--ssl-certificate', first.cert, '--ssl-certificate-key', first.key, '--ssl-port', String(sslPort), '--sticky-sessions'],
+        args: ['--ssl', '--ssl-certificate', first.cert, '--ssl-certificate-key', first.key, '--ssl-port', String(sslPort), '--sticky-sessions',
+            '--instance-registry-dir', registry],
     });
 
     await t.test('HTTPS round trip with bodies both ways; the app sees X-Forwarded-Proto https', { timeout: 30000 }, async () => {
@@ -191,6 +195,53 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         assert.equal((await httpsRequest(sslPort, '/pid', { ca: first.ca })).status, 200);
     });
 
+    await t.test('passenger-status and the metrics tell plain HTTP, HTTPS and h2 apart', { timeout: 40000 }, async () => {
+        const session = http2.connect(`https://localhost:${sslPort}`, { ca: first.ca, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+        session.on('error', () => {});
+        try {
+            // One slow request of each kind in flight at once.
+            const h2Done = new Promise((resolve, reject) => {
+                const stream = session.request({ ':path': '/slow?ms=4000&via=h2' });
+                stream.on('response', (headers) => resolve(headers[':status']));
+                stream.on('error', reject);
+                stream.resume();
+                stream.end();
+            });
+            const plainDone = request(server.port, '/slow?ms=4000&via=http');
+            const httpsDone = httpsRequest(sslPort, '/slow?ms=4000&via=https', { ca: first.ca });
+            const listed = await waitFor(
+                async () => {
+                    const result = await runTool('passenger-status', ['--show=requests'], { registry });
+                    const slow = JSON.parse(result.stdout).requests.filter((r) => r.uri.startsWith('/slow'));
+                    return slow.length === 3 ? slow : null;
+                },
+                { timeoutMs: 15000, what: 'three slow requests listed' },
+            );
+            const kinds = Object.fromEntries(listed.map((r) => [new URL(r.uri, 'http://x').searchParams.get('via'), `${r.scheme} ${r.protocol}`]));
+            assert.deepEqual(kinds, { http: 'http http/1.1', https: 'https http/1.1', h2: 'https h2' });
+
+            const summary = await runTool('passenger-status', [], { registry });
+            assert.equal(summary.code, 0, summary.stderr);
+            assert.match(summary.stdout, /^Client connections : http [1-9]\d*, https [1-9]\d*, h2 [1-9]\d*$/m);
+            const requests = summary.stdout.match(/^Requests received {2}: http (\d+), https (\d+), h2 (\d+)$/m);
+            assert.ok(requests, summary.stdout);
+            assert.ok(requests.slice(1).every((count) => Number(count) >= 1), requests[0]);
+
+            const metrics = (await runTool('passenger-status', ['--show=metrics'], { registry })).stdout;
+            const sample = (name, scheme, protocol) => Number(metrics.match(new RegExp(`^${name}\\{scheme="${scheme}",protocol="${protocol}"\\} (\\d+)$`, 'm'))?.[1]);
+            assert.equal(sample('passenger_client_requests_total', 'https', 'h2'), Number(requests[3]));
+            assert.equal(sample('passenger_client_requests_total', 'https', 'http/1.1'), Number(requests[2]));
+            assert.equal(sample('passenger_client_requests_total', 'http', 'http/1.1'), Number(requests[1]));
+            assert.ok(sample('passenger_client_connections', 'https', 'h2') >= 1, metrics);
+
+            assert.equal(await withTimeout(h2Done, 15000, 'timeout'), 200);
+            assert.equal((await plainDone).status, 200);
+            assert.equal((await httpsDone).status, 200);
+        } finally {
+            session.destroy();
+        }
+    });
+
     await t.test('SIGHUP reloads the certificate: a download in progress completes, new connections get the new one', { timeout: 60000 }, async () => {
         // A download that stays in progress: the client reads nothing until the reload is done.
         const size = 24 * 1024 * 1024;
@@ -247,6 +298,28 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
             { timeoutMs: 15000, what: 'a new core serving HTTPS' },
         );
         assert.equal(restarted, '2002');
+    });
+
+    await t.test('passenger-config reload-ssl: a broken pair is refused with the reason, a good one served', { timeout: 60000 }, async () => {
+        const keyText = fs.readFileSync(first.key);
+        const servedCa = fs.readFileSync(first.cert); // the SIGHUP test's second pair
+        fs.writeFileSync(first.key, 'not a key\n');
+        const refused = await runTool('passenger-config', ['reload-ssl'], { registry });
+        assert.equal(refused.code, 1, refused.stdout);
+        assert.match(refused.stderr, /^passenger-config reload-ssl: instance \S+: --ssl-certificate-key .*site\.key: not a PEM private key\b.*; the current certificate and key are kept\n$/);
+        assert.equal(await peerSerial(sslPort, servedCa), '2002', 'the pair in use stays');
+
+        fs.writeFileSync(first.key, keyText);
+        const third = await makeCertificate(dir, 'site', '4004');
+        const reloaded = await runTool('passenger-config', ['reload-ssl'], { registry });
+        assert.equal(reloaded.code, 0, reloaded.stderr);
+        assert.match(reloaded.stdout, /^Reloaded the TLS certificate and key of instance \S+: serving the certificate with serial 4004\n$/);
+        assert.equal(await peerSerial(sslPort, third.ca), '4004', 'the tool returned once new handshakes get the new pair');
+        assert.equal((await httpsRequest(sslPort, '/pid', { ca: third.ca })).status, 200);
+
+        const unknown = await runTool('passenger-config', ['reload-ssl', '--instance', 'nosuch'], { registry });
+        assert.equal(unknown.code, 1);
+        assert.match(unknown.stderr, /no running instance is named 'nosuch'/);
     });
 });
 
