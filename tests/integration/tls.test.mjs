@@ -74,6 +74,41 @@ function descriptorTargets(pid) {
     });
 }
 
+// A client's WebSocket frame (RFC 6455 5.2): FIN, `opcode`, masked `payload`.
+function maskedFrame(opcode, payload) {
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const length = payload.length < 126 ? Buffer.from([0x80 | payload.length]) : payload.length < 65536 ? Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]) : Buffer.concat([Buffer.from([0x80 | 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(payload.length)); return b; })()]);
+    return Buffer.concat([Buffer.from([0x80 | opcode]), length, mask, payload.map((byte, i) => byte ^ mask[i % 4])]);
+}
+
+// The server's (unmasked) frames on `stream`: next() resolves {opcode, payload}.
+function webSocketFrames(stream) {
+    let pending = Buffer.alloc(0);
+    const frames = [];
+    let wake = () => {};
+    stream.on('data', (chunk) => {
+        pending = Buffer.concat([pending, chunk]);
+        for (;;) {
+            if (pending.length < 2) break;
+            let length = pending[1] & 0x7f;
+            let offset = 2;
+            if (length === 126) [length, offset] = [pending.length >= 4 ? pending.readUInt16BE(2) : Infinity, 4];
+            else if (length === 127) [length, offset] = [pending.length >= 10 ? Number(pending.readBigUInt64BE(2)) : Infinity, 10];
+            if (pending.length < offset + length) break;
+            frames.push({ opcode: pending[0] & 0x0f, payload: pending.subarray(offset, offset + length) });
+            pending = pending.subarray(offset + length);
+        }
+        wake();
+    });
+    return {
+        next: () =>
+            new Promise((resolve) => {
+                const check = () => (frames.length > 0 ? resolve(frames.shift()) : (wake = check));
+                check();
+            }),
+    };
+}
+
 // Sends `text` on a plain TCP connection and reads until the server closes it.
 function plainExchange(port, text, timeoutMs = 10000) {
     return new Promise((resolve, reject) => {
@@ -367,6 +402,45 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
         assert.equal(sha256(reply.data), sha256(large));
         socket.close();
         assert.equal((await withTimeout(socket.closed, 10000, { code: 'timeout' })).code, 1005);
+    });
+
+    await t.test('WebSocket over h2 (RFC 8441): extended CONNECT is the app\'s HTTP/1.1 upgrade', { timeout: 30000 }, async () => {
+        const session = http2.connect(`https://localhost:${server.port}`, { ca: site.ca, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+        session.on('error', () => {});
+        try {
+            await withTimeout(new Promise((resolve) => session.once('remoteSettings', resolve)), 10000);
+            assert.equal(session.remoteSettings.enableConnectProtocol, true);
+            const open = (urlPath) => {
+                const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': urlPath, ':scheme': 'https', ':authority': `localhost:${server.port}`, 'sec-websocket-version': '13' });
+                const response = new Promise((resolve, reject) => {
+                    stream.once('response', resolve);
+                    stream.once('error', reject);
+                });
+                return { stream, response };
+            };
+            const { stream, response } = open('/ws');
+            const headers = await withTimeout(response, 10000, {});
+            assert.equal(headers[':status'], 200);
+            assert.equal(headers['sec-websocket-accept'], undefined, 'no HTTP/1.1 handshake field');
+            const frames = webSocketFrames(stream);
+            stream.write(maskedFrame(0x1, Buffer.from('hello')));
+            const echoed = await withTimeout(frames.next(), 10000, null);
+            assert.deepEqual(echoed && { opcode: echoed.opcode, text: echoed.payload.toString() }, { opcode: 0x1, text: 'hello' });
+            const large = patternBytes(300 * 1024, 6);
+            stream.write(maskedFrame(0x2, large));
+            const reply = await withTimeout(frames.next(), 20000, null);
+            assert.equal(reply && sha256(reply.payload), sha256(large));
+            // The client ends its side; the app sees the end and closes; the stream ends.
+            const ended = new Promise((resolve) => stream.once('close', resolve));
+            stream.end();
+            assert.notEqual(await withTimeout(ended, 10000, 'timeout'), 'timeout');
+
+            const refused = open('/ws-refused');
+            assert.equal((await withTimeout(refused.response, 10000, {}))[':status'], 403);
+            refused.stream.resume();
+        } finally {
+            session.destroy();
+        }
     });
 });
 
