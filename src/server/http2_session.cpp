@@ -5,11 +5,10 @@
 #include "http/response_head.hpp"
 #include "http/write_helpers.hpp"
 #include "server/connection.hpp"
+#include "server/http2_messages.hpp"
 
 #include <fmt/format.h>
 #include <nghttp2/nghttp2.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/socket.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -32,28 +31,6 @@ constexpr uint32_t max_concurrent_streams = 100;
 constexpr size_t max_queued_response = 64 * 1024;
 constexpr size_t max_response_head = 64 * 1024;
 
-bool is_connection_specific(std::string_view name) {
-    for (std::string_view hop :
-         {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"})
-        if (http::iequals(name, hop)) return true;
-    return false;
-}
-
-// A Sec-WebSocket-Key for the app's handshake: 16 random bytes in base64 (RFC 6455 4.1).
-std::string websocket_key() {
-    unsigned char bytes[16];
-    RAND_bytes(bytes, sizeof bytes);
-    unsigned char encoded[32];
-    int length = EVP_EncodeBlock(encoded, bytes, sizeof bytes);
-    return std::string(reinterpret_cast<const char*>(encoded), static_cast<size_t>(length));
-}
-
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // A condition to wait on: wait() returns when notify() is called (or the timer is cancelled).
 class Signal {
   public:
@@ -74,12 +51,9 @@ struct Stream {
         : id(id), pair_end(executor), to_app_ready(executor), drained(executor) {}
 
     int32_t id;
-    std::string method, path, authority;
-    std::string protocol;  // extended CONNECT's :protocol (RFC 8441)
-    bool tunnel = false;   // a WebSocket: an HTTP/1.1 upgrade to the app, then bytes both ways
-    http::HeaderList headers;
-    std::string cookie;      // the cookie crumbs joined again (RFC 9113 8.2.3)
+    Http2Request request;
     size_t field_bytes = 0;  // the header list's size as RFC 9113 6.5.2 counts it
+    bool tunnel = false;     // a WebSocket: an HTTP/1.1 upgrade to the app, then bytes both ways
     bool chunked = false;
     bool closed = false;
 
@@ -283,25 +257,25 @@ int Http2Session::on_header(nghttp2_session* session, const nghttp2_frame* frame
             "Reset an HTTP/2 stream from {}: its header list is larger than "
             "--client-max-header-size ({} bytes)",
             of(user_data).address_, of(user_data).server_.front_end().max_head_size);
-        stream->headers.clear();
+        stream->request.headers.clear();
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id,
                                   NGHTTP2_ENHANCE_YOUR_CALM);
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     if (name == ":method") {
-        stream->method = value;
+        stream->request.method = value;
     } else if (name == ":path") {
-        stream->path = value;
+        stream->request.path = value;
     } else if (name == ":authority") {
-        stream->authority = value;
+        stream->request.authority = value;
     } else if (name == ":protocol") {
-        stream->protocol = value;
+        stream->request.protocol = value;
     } else if (name == "cookie") {
-        if (!stream->cookie.empty()) stream->cookie += "; ";
-        stream->cookie += value;
+        if (!stream->request.cookie.empty()) stream->request.cookie += "; ";
+        stream->request.cookie += value;
     } else if (!name.starts_with(':') && name != "host" && name != "expect") {
         // (An Expect would make the connection code answer 100 Continue first.)
-        stream->headers.emplace_back(name, value);
+        stream->request.headers.emplace_back(name, value);
     }
     return 0;
 }
@@ -358,28 +332,12 @@ void Http2Session::close_stream(Stream& stream) {
     stream.drained.notify();
 }
 
-// The request as HTTP/1.1, to a connection of its own that closes after it.
+// The request as HTTP/1.1 (server/http2_messages.hpp), to a connection of its own.
 void Http2Session::begin_stream(Stream& stream, bool end_stream) {
-    std::string& head = stream.to_app;
-    // RFC 8441: extended CONNECT for a WebSocket is the app's ordinary HTTP/1.1 upgrade (its
-    // Sec-WebSocket-Accept is checked by nobody: h2 has none).
-    stream.tunnel = stream.method == "CONNECT" && stream.protocol == "websocket";
-    head = fmt::format("{} {} HTTP/1.1\r\n", stream.tunnel ? "GET" : stream.method, stream.path);
-    if (!stream.authority.empty()) head += fmt::format("Host: {}\r\n", stream.authority);
-    bool has_length = false;
-    for (const auto& [name, value] : stream.headers) {
-        has_length = has_length || name == "content-length";
-        head += fmt::format("{}: {}\r\n", name, value);
-    }
-    if (!stream.cookie.empty()) head += fmt::format("cookie: {}\r\n", stream.cookie);
-    stream.chunked = !end_stream && !has_length && !stream.tunnel;
-    if (stream.chunked) head += "Transfer-Encoding: chunked\r\n";
-    if (stream.tunnel)
-        head += fmt::format(
-            "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: {}\r\n\r\n",
-            websocket_key());
-    else
-        head += "Connection: close\r\n\r\n";
+    Http1RequestHead head = http1_request_head(stream.request, end_stream);
+    stream.to_app = std::move(head.text);
+    stream.chunked = head.chunked;
+    stream.tunnel = stream.request.websocket();
     stream.request_complete = end_stream;
 
     int pair[2];
@@ -443,7 +401,7 @@ asio::awaitable<void> Http2Session::relay_response(std::shared_ptr<Stream> strea
     auto self = shared_from_this();
     http::MessageReader<asio::ip::tcp::socket> reader(
         stream->pair_end, http::MessageParser::Kind::response, max_response_head);
-    reader.parser().expect_no_body(stream->method == "HEAD");
+    reader.parser().expect_no_body(stream->request.method == "HEAD");
     if (co_await reader.read_head() != http::ReadStatus::ok) {
         if (!stream->closed && !finished_) {
             nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream->id,
@@ -453,7 +411,8 @@ asio::awaitable<void> Http2Session::relay_response(std::shared_ptr<Stream> strea
         co_return;
     }
     const http::MessageHead& head = reader.head();
-    const bool has_body = stream->method != "HEAD" && head.status != 204 && head.status != 304;
+    const bool has_body =
+        stream->request.method != "HEAD" && head.status != 204 && head.status != 304;
     if (stream->closed || finished_) co_return;
     if (stream->tunnel && head.status == 101) {
         submit_response(*stream, head, true);
@@ -510,26 +469,8 @@ asio::awaitable<void> Http2Session::relay_tunnel(std::shared_ptr<Stream> stream)
     }
 }
 
-// A WebSocket's 101 becomes a 200 (RFC 8441 5), without the HTTP/1.1 handshake's fields.
 void Http2Session::submit_response(Stream& stream, const http::MessageHead& head, bool has_body) {
-    const bool upgraded = stream.tunnel && head.status == 101;
-    std::string status = upgraded ? "200" : std::to_string(head.status);
-    std::vector<std::string> names;
-    names.reserve(head.headers.size());
-    std::vector<nghttp2_nv> fields;
-    auto field = [&](const std::string& name, const std::string& value) {
-        fields.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                          value.size(), NGHTTP2_NV_FLAG_NONE});
-    };
-    static const std::string status_name = ":status";
-    field(status_name, status);
-    for (const auto& [name, value] : head.headers) {
-        if (is_connection_specific(name)) continue;
-        if (upgraded && http::iequals(name, "sec-websocket-accept")) continue;
-        names.push_back(lowercase(name));
-        field(names.back(), value);
-    }
+    Http2ResponseFields fields(head, stream.tunnel);
     nghttp2_data_provider provider{};
     provider.source.ptr = &stream;
     provider.read_callback = read_response_body;
