@@ -370,6 +370,9 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
     });
 
     await t.test('the banner shows the https URL; plain HTTP on the port gets 400', { timeout: 20000 }, async () => {
+        // The core answers (the readiness check's 400) a moment before the watchdog prints the
+        // banner on hearing that the core is ready.
+        await waitFor(() => server.banner().accessibleVia, { what: 'the banner' });
         assert.equal(server.banner().accessibleVia, `https://0.0.0.0:${server.port}/`);
         const answer = await plainExchange(server.port, 'GET /pid HTTP/1.1\r\nHost: localhost\r\n\r\n');
         assert.match(answer, /^HTTP\/1\.1 400 /);
