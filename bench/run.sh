@@ -588,9 +588,9 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
 } >"$RESULTS.tmp"
 # Sections that other scripts or people maintain survive a rerun: the profile (bench/profile.sh,
 # written up by hand), the issue-8 target summary, memory.sh's and connections.sh's sections and the
-# notes on the latter, ops.sh's section.
+# notes on the latter, ops.sh's and tls.sh's sections.
 # extended.sh rewrites its own section below.
-for block in targets nginx-module apache-module profile memory.sh connections.sh connections-notes ops.sh; do
+for block in targets nginx-module apache-module profile memory.sh connections.sh connections-notes ops.sh tls.sh; do
     if [[ -f $RESULTS ]] && grep -q "^<!-- $block: begin -->\$" "$RESULTS"; then
         echo >>"$RESULTS.tmp"
         awk -v b="$block" '$0 == "<!-- " b ": begin -->" {on = 1} on {print} $0 == "<!-- " b ": end -->" {on = 0}' \

@@ -92,6 +92,10 @@ PoolSnapshot InstanceAdmin::pool() const {
     snapshot.max_pool_size = pool_.max_pool_size();
     snapshot.requests_total = requests_.total();
     snapshot.requests_in_flight = requests_.in_flight().size();
+    for (ClientProtocol protocol : kClientProtocols)
+        snapshot.protocols.push_back({std::string(protocol_label(protocol)),
+                                      std::string(scheme_label(protocol)),
+                                      requests_.connections(protocol), requests_.total(protocol)});
     snapshot.groups = take_snapshots(pool_);
     return snapshot;
 }

@@ -49,6 +49,21 @@ std::string format_status(const admin::PoolSnapshot& pool, const admin::Instance
     line("Max pool size : {}", pool.max_pool_size);
     line("Processes     : {}", pool.process_count());
     line("Requests in top-level queue : {}", pool.top_level_queue);
+    if (!pool.protocols.empty()) {
+        // "http", "https" (HTTP/1.x over TLS), "h2": how clients speak to the front end.
+        std::string connections, requests;
+        for (const admin::ProtocolSnapshot& each : pool.protocols) {
+            std::string_view name = each.scheme == "http"   ? "http"
+                                    : each.protocol == "h2" ? "h2"
+                                                            : "https";
+            fmt::format_to(std::back_inserter(connections), "{}{} {}",
+                           connections.empty() ? "" : ", ", name, each.connections);
+            fmt::format_to(std::back_inserter(requests), "{}{} {}", requests.empty() ? "" : ", ",
+                           name, each.requests_total);
+        }
+        line("Client connections : {}", connections);
+        line("Requests received  : {}", requests);
+    }
     line("");
     line("----------- Application groups -----------");
     for (const admin::GroupSnapshot& group : pool.groups) {

@@ -100,6 +100,7 @@ class ClientConnection {
                    : server.integration_apps() ? std::string()
                                                : peer_address(socket_)),
           https_(origin.https),
+          http2_(origin.http2),
           peer_trusted_(server.integration_apps() == nullptr &&
                         server.trusted_proxies().trusts(address_)),
           registration_(registration),
@@ -127,6 +128,7 @@ class ClientConnection {
     asio::ip::tcp::socket socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
     bool https_;  // the client came over TLS (--ssl), or nginx's client did (integration mode)
+    bool http2_;  // this connection is an HTTP/2 stream's
     bool peer_trusted_;  // --trusted-proxy: its X-Forwarded-For names the real client
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
@@ -146,7 +148,7 @@ asio::awaitable<void> ClientConnection::run() {
         (*registration_)->socket = &socket_;
     } else {
         registration_ = server_.register_connection(
-            socket_, https_ ? ConnectionOrigin{address_, true} : ConnectionOrigin{});
+            socket_, https_ ? ConnectionOrigin{address_, true, http2_} : ConnectionOrigin{});
     }
     auto registration = *registration_;
     asio::error_code ignored;
@@ -285,7 +287,8 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     auto record = server_.requests().track(
         head.method, head.target, std::move(client),
         integration ? (app_.options ? app_.options->app_root : server_.options().app_root)
-                    : host_app_->options->app_root);
+                    : host_app_->options->app_root,
+        ConnectionOrigin{{}, https_, http2_}.protocol());
     outcome_ = {};
     const auto arrived = std::chrono::system_clock::now();
     const uint64_t written_before = writer_.bytes_accepted();

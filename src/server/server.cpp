@@ -191,6 +191,7 @@ Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& sock
                                                      ConnectionOrigin origin) {
     // A parked connection that resumes keeps its registration; only a new one registers.
     if (accepted_unregistered_ > 0) --accepted_unregistered_;
+    if (!origin.http2) requests_.open_connection(origin.protocol());  // h2: the TLS connection's
     connections_.push_back({&socket, false, std::move(origin)});
     return std::prev(connections_.end());
 }
@@ -201,6 +202,7 @@ void Server::forget_accepted() {
 }
 
 void Server::unregister_connection(ConnectionHandle handle) {
+    if (!handle->origin.http2) requests_.close_connection(handle->origin.protocol());
     connections_.erase(handle);
     for (auto& listener : listeners_) listener->resumes.cancel();  // below --max-connections again
 }

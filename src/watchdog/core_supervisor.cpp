@@ -223,7 +223,7 @@ void CoreSupervisor::reopen_logs() {
 }
 
 // Read here, as the watchdog (root with --user), by the same rules as at start; a pair that does
-// not load leaves the current one in place.
+// not load leaves the current one in place, and the core hears why (for reload-ssl to say).
 void CoreSupervisor::reload_tls() {
     auto loaded = tls::load_credentials(options_.ssl_certificate, options_.ssl_certificate_key);
     if (auto* error = std::get_if<std::string>(&loaded)) {
@@ -231,6 +231,8 @@ void CoreSupervisor::reload_tls() {
             "Received SIGHUP; cannot reload the TLS certificate and key: {}; keeping the "
             "current ones",
             *error);
+        if (core_pid_ != 0 && tls_channel_.valid())
+            (void)tls::send_refused_reload(tls_channel_.get(), *error);
         return;
     }
     tls_credentials_ = std::move(std::get<tls::Credentials>(loaded));

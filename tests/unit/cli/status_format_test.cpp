@@ -109,6 +109,18 @@ TEST_F(StatusFormat, NamesTheIntegrationMode) {
               std::string::npos);
 }
 
+TEST_F(StatusFormat, ClientConnectionsAndRequestsByProtocol) {
+    admin::PoolSnapshot pool;
+    pool.protocols = {
+        {"http/1.1", "http", 2, 30}, {"http/1.1", "https", 1, 8}, {"h2", "https", 1, 4}};
+    std::string text = format_status(pool, instance_named("abc", 1, 3000, "/srv/app"), 0);
+    EXPECT_NE(text.find("Requests in top-level queue : 0\n"
+                        "Client connections : http 2, https 1, h2 1\n"
+                        "Requests received  : http 30, https 8, h2 4\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST_F(StatusFormat, ShowsStatesSpawningAndErrors) {
     admin::PoolSnapshot pool;
     admin::GroupSnapshot group;
