@@ -5,47 +5,13 @@
 // process) serves every subtest; the core's side of each channel connection is counted in
 // /proc/net/unix.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { test } from 'node:test';
 
 import { apacheConfig, makeApacheDir, passengerProcesses, startApache } from './lib/apache.mjs';
+import { coreConnections, cutShort, readableApp, servedAfterCoreKilled, webSocketAfterKeptAlive } from './lib/channel.mjs';
 import { patternBytes, rawRequest, request, sha256 } from './lib/http.mjs';
-import { makeAppReadable } from './lib/nginx.mjs';
-import { waitFor, waitForGone } from './lib/proc.mjs';
-import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
-import { copyFixture, freePort } from './lib/server.mjs';
-
-// The core's ends of the module's connections: connected sockets bound to the core's socket
-// path (the listener itself is not connected). Returns their inodes, sorted.
-function coreConnections(socketPath) {
-    return fs
-        .readFileSync('/proc/net/unix', 'utf8')
-        .split('\n')
-        .slice(1)
-        .map((line) => line.trim().split(/\s+/))
-        .filter((fields) => fields[7] === socketPath && fields[5] === '03')
-        .map((fields) => Number(fields[6]))
-        .sort((a, b) => a - b);
-}
-
-async function readableApp(t, fixture) {
-    const dir = fixture === 'realtime' ? await copyRealtimeFixture(t) : await copyFixture(t, fixture);
-    await fsp.mkdir(path.join(dir, 'public'), { recursive: true });
-    await makeAppReadable(dir);
-    return dir;
-}
-
-// A request whose response the app cuts: rejects (node's client notices) or ends short.
-async function cutShort(port, urlPath) {
-    try {
-        const response = await request(port, urlPath);
-        return response.status === 502 || (response.body.length < 1000 && !response.text.includes('never'));
-    } catch {
-        return true;
-    }
-}
+import { waitFor } from './lib/proc.mjs';
+import { freePort } from './lib/server.mjs';
 
 // One child process, so that every request uses the same cache of core connections.
 const oneChild = `StartServers 1
@@ -120,42 +86,9 @@ test('the kept-alive channel between Apache and the core', { skip: process.getui
         }
     });
 
-    await t.test('a WebSocket after kept-alive requests, and kept-alive requests after it', async () => {
-        assert.equal((await request(portC, '/pid')).status, 200);
-        assert.equal(connections().length, 1);
-        const socket = await openWebSocket(`ws://127.0.0.1:${portC}/ws`);
-        let tunnel;
-        try {
-            socket.send('one');
-            assert.equal((await socket.next()).data.toString(), 'one');
-            tunnel = connections();
-            assert.equal(tunnel.length, 1, 'the upgrade took the cached connection');
-        } finally {
-            socket.close();
-            await socket.closed;
-        }
-        assert.equal((await request(portC, '/pid')).status, 200);
-        await waitFor(() => connections().length === 1 && !connections().includes(tunnel[0]), {
-            what: () => `the tunnel's connection ${tunnel} to close and not come back: ${connections()}`,
-        });
-    });
+    await t.test('a WebSocket after kept-alive requests, and kept-alive requests after it', () =>
+        webSocketAfterKeptAlive(portC, connections));
 
-    await t.test('a core killed with connections in the cache: later GETs and POSTs are served', async () => {
-        await Promise.all([1, 2, 3, 4].map(() => request(portA, '/slow?ms=300')));
-        assert.equal(connections().length, 4, 'four connections in the cache');
-        const [core] = passengerProcesses(apache).cores;
-        process.kill(core, 'SIGKILL');
-        await waitForGone([core]);
-        const responses = await Promise.all([
-            ...[1, 2, 3].map(() => request(portA, '/pid', { timeoutMs: 30000 })),
-            ...[1, 2, 3].map(() => request(portA, '/echo', { method: 'POST', body: 'after', timeoutMs: 30000 })),
-        ]);
-        assert.deepEqual(
-            responses.map((response) => response.status),
-            [200, 200, 200, 200, 200, 200],
-            responses.map((response) => response.text).join('\n'),
-        );
-        for (const response of responses.slice(3)) assert.equal(response.json().bodyText, 'after');
-        assert.ok(!passengerProcesses(apache).cores.includes(core));
-    });
+    await t.test('a core killed with connections in the cache: later GETs and POSTs are served', () =>
+        servedAfterCoreKilled(portA, connections, () => passengerProcesses(apache).cores));
 });
