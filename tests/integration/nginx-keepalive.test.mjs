@@ -5,28 +5,13 @@
 // subtest; the core's side of each channel connection is counted in /proc/net/unix.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { test } from 'node:test';
 
+import { coreConnections, cutShort, readableApp, servedAfterCoreKilled, webSocketAfterKeptAlive } from './lib/channel.mjs';
 import { patternBytes, RawConnection, rawRequest, request, sha256 } from './lib/http.mjs';
-import { makeAppReadable, makePrefix, nginxConfig, passengerProcesses, runNginx, startNginx } from './lib/nginx.mjs';
+import { makePrefix, nginxConfig, passengerProcesses, runNginx, startNginx } from './lib/nginx.mjs';
 import { cmdline, descendantsOf, waitFor, waitForGone } from './lib/proc.mjs';
-import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
-import { copyFixture, freePort } from './lib/server.mjs';
-
-// The core's ends of the module's connections: connected sockets bound to the core's socket
-// path (the listener itself is not connected). Returns their inodes, sorted.
-function coreConnections(socketPath) {
-    return fs
-        .readFileSync('/proc/net/unix', 'utf8')
-        .split('\n')
-        .slice(1)
-        .map((line) => line.trim().split(/\s+/))
-        .filter((fields) => fields[7] === socketPath && fields[5] === '03')
-        .map((fields) => Number(fields[6]))
-        .sort((a, b) => a - b);
-}
+import { freePort } from './lib/server.mjs';
 
 // Bytes the kernel holds for nginx, not read yet, on its end of the TCP connection from
 // `clientPort` to `port` (/proc/net/tcp's rx_queue).
@@ -38,23 +23,6 @@ function unreadByNginx(port, clientPort) {
         .map((text) => text.trim().split(/\s+/))
         .find((fields) => fields[1]?.endsWith(`:${hex(port)}`) && fields[2]?.endsWith(`:${hex(clientPort)}`));
     return line ? parseInt(line[4].split(':')[1], 16) : 0;
-}
-
-async function readableApp(t, fixture) {
-    const dir = fixture === 'realtime' ? await copyRealtimeFixture(t) : await copyFixture(t, fixture);
-    await fsp.mkdir(path.join(dir, 'public'), { recursive: true });
-    await makeAppReadable(dir);
-    return dir;
-}
-
-// A request whose response the app cuts: rejects (node's client notices) or ends short.
-async function cutShort(port, urlPath) {
-    try {
-        const response = await request(port, urlPath);
-        return response.body.length < 1000 && !response.text.includes('never');
-    } catch {
-        return true;
-    }
 }
 
 test('the kept-alive channel between nginx and the core', { timeout: 120000 }, async (t) => {
@@ -120,45 +88,11 @@ test('the kept-alive channel between nginx and the core', { timeout: 120000 }, a
         assert.equal(connections().length, 1, 'the cut connections were not kept');
     });
 
-    await t.test('a WebSocket after kept-alive requests, and kept-alive requests after it', async () => {
-        assert.equal((await request(portC, '/pid')).status, 200);
-        assert.equal(connections().length, 1);
-        const socket = await openWebSocket(`ws://127.0.0.1:${portC}/ws`);
-        let tunnel;
-        try {
-            socket.send('one');
-            assert.equal((await socket.next()).data.toString(), 'one');
-            tunnel = connections();
-            assert.equal(tunnel.length, 1, 'the upgrade took the cached connection');
-        } finally {
-            socket.close();
-            await socket.closed;
-        }
-        assert.equal((await request(portC, '/pid')).status, 200);
-        await waitFor(() => connections().length === 1 && !connections().includes(tunnel[0]), {
-            what: () => `the tunnel's connection ${tunnel} to close and not come back: ${connections()}`,
-        });
-    });
+    await t.test('a WebSocket after kept-alive requests, and kept-alive requests after it', () =>
+        webSocketAfterKeptAlive(portC, connections));
 
-    await t.test('a core killed with connections in the cache: every later request is served', async () => {
-        await Promise.all([1, 2, 3, 4].map(() => request(portA, '/slow?ms=300')));
-        assert.equal(connections().length, 4, 'four connections in the cache');
-        const [core] = passengerProcesses(nginx).cores;
-        process.kill(core, 'SIGKILL');
-        await waitForGone([core]);
-        // Each either finds its cached connection closed (the request never reached the dead
-        // core: sent again on a fresh one) or connects anew; the new core accepts them.
-        const responses = await Promise.all([
-            ...[1, 2, 3].map(() => request(portA, '/pid', { timeoutMs: 30000 })),
-            ...[1, 2, 3].map(() => request(portA, '/echo', { method: 'POST', body: 'after', timeoutMs: 30000 })),
-        ]);
-        assert.deepEqual(
-            responses.map((response) => response.status),
-            [200, 200, 200, 200, 200, 200],
-            responses.map((response) => response.text).join('\n'),
-        );
-        assert.ok(!passengerProcesses(nginx).cores.includes(core));
-    });
+    await t.test('a core killed with connections in the cache: every later request is served', () =>
+        servedAfterCoreKilled(portA, connections, () => passengerProcesses(nginx).cores));
 
     // The race the retry rule is for, made certain: the worker is stopped while a client's POST
     // arrives and then the core dies, so the worker sees the request before the end of its

@@ -49,8 +49,8 @@ static int passenger_post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t
 }
 
 static void passenger_child_init(apr_pool_t* pchild, server_rec* server) {
-    (void)pchild;
     passenger_init_child(server);
+    passenger_keepalive_init(pchild);
 }
 
 static void passenger_register_hooks(apr_pool_t* pool) {

@@ -15,6 +15,8 @@
 #include "http_core.h"
 #include "http_log.h"
 
+#include "passenger_chunked.h"
+
 #define PASSENGER_UNSET (-1)
 
 /* Settings of one app, per directory: merged by Apache (VirtualHost, then Directory/Location,
@@ -103,6 +105,23 @@ const char* passenger_core_socket_path(void);
 int passenger_handler(request_rec* r);
 /* Writes all of `data` to a blocking socket; 0, or -1 on an error. */
 int passenger_write_all(int fd, const char* data, apr_size_t length);
+/* Whether `name` is in the NULL-ended list (case-insensitive: header names). */
+int passenger_listed(const char* const* names, const char* name);
+
+/* passenger_response.c: the core's response to r, passed on to the client. Returns the handler's
+ * status (OK, or HTTP_BAD_GATEWAY when nothing reached the client); `*responded`: some byte of
+ * the response arrived; `*reusable`: it was read exactly to its end and the core keeps the
+ * connection (no `Connection: close`, no tunnel). */
+int passenger_relay_response(request_rec* r, int core_fd, int* responded, int* reusable);
+
+/* passenger_keepalive.c: each child's cache of idle connections to the core (channel v3). */
+void passenger_keepalive_init(apr_pool_t* pchild);
+/* A connection to the core: a cached one (`*cached` = 1) unless `fresh`, else a new one; -1 when
+ * the core cannot be reached. */
+int passenger_core_connection(request_rec* r, int fresh, int* cached);
+/* Back to the cache when `reusable`, else closed. */
+void passenger_core_connection_done(int fd, int reusable);
+
 /* passenger_tunnel.c: after the app's 101, the client's connection and the core's socket are
  * relayed both ways until either side closes. */
 int passenger_relay_upgrade(request_rec* r, int core_fd, const char* head, apr_size_t head_length);

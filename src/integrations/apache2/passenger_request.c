@@ -1,29 +1,23 @@
 /*
  * The handler: files under DocumentRoot are left to Apache; every other request of an app goes
- * to the core over a fresh Unix connection (src/integrations/README.md, "The channel"): the app's
- * settings block, the request's fields, the request head and its body as Apache reads it. The
- * core buffers bodies (a slow upload holds no app process) and responses; the module streams the
- * answer to the client as it comes, flushing each read, and a 101 becomes a tunnel.
+ * to the core on a kept-alive Unix connection (passenger_keepalive.c; src/integrations/README.md,
+ * "The channel"): the app's settings block, the request's fields, the request head (HTTP/1.1)
+ * and its body as Apache reads it. The core buffers bodies (a slow upload holds no app process);
+ * passenger_response.c streams the answer to the client, and a 101 becomes a tunnel.
  */
 #include "passenger_module.h"
 
 #include "apr_lib.h"
-#include "apr_portable.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_ssl.h"
 #include "util_filter.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#define HEAD_LIMIT (64 * 1024)
 #define READ_SIZE (64 * 1024)
-/* Long polls, server-sent events and slow apps wait on the core that long (as in nginx mode). */
-#define CORE_READ_TIMEOUT_MS (3600 * 1000)
 
 /* Headers the module frames itself, or that describe the Apache-client connection only. */
 static const char* const own_request_headers[] = {"Connection",
@@ -35,13 +29,7 @@ static const char* const own_request_headers[] = {"Connection",
                                                   "TE",
                                                   "Proxy-Connection",
                                                   NULL};
-/* The core's headers that Apache sets itself for its own connection to the client. */
-static const char* const own_response_headers[] = {
-    "Connection",       "Keep-Alive", "Transfer-Encoding",
-    "Proxy-Connection", "Date",       "Server",
-    "Content-Type",     "Upgrade",    NULL};
-
-static int listed(const char* const* names, const char* name) {
+int passenger_listed(const char* const* names, const char* name) {
     for (; *names; names++) {
         if (strcasecmp(*names, name) == 0) return 1;
     }
@@ -61,40 +49,29 @@ static int is_upgrade(request_rec* r) {
            ap_find_token(r->pool, connection, "upgrade");
 }
 
-static int connect_to_core(request_rec* r) {
-    const char* path = passenger_core_socket_path();
-    struct sockaddr_un address;
-    int fd;
-
-    if (path[0] == '\0' || strlen(path) >= sizeof(address.sun_path)) return -1;
-    memset(&address, 0, sizeof(address));
-    address.sun_family = AF_UNIX;
-    strcpy(address.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr*)&address, sizeof(address)) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "passenger: cannot reach the core at %s",
-                      path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int passenger_write_all(int fd, const char* data, apr_size_t length) {
+/* Writes all of `data`; `*sent` grows by what the core's socket took (the retry rule asks
+ * whether anything of the request reached the core). MSG_NOSIGNAL: a closed core is an error
+ * value here, not a SIGPIPE. */
+static int send_counted(int fd, const char* data, apr_size_t length, apr_size_t* sent) {
     while (length > 0) {
-        ssize_t written = write(fd, data, length);
+        ssize_t written = send(fd, data, length, MSG_NOSIGNAL);
         if (written < 0 && errno == EINTR) continue;
         if (written <= 0) return -1;
         data += written;
         length -= written;
+        *sent += written;
     }
     return 0;
 }
 
+int passenger_write_all(int fd, const char* data, apr_size_t length) {
+    apr_size_t sent = 0;
+    return send_counted(fd, data, length, &sent);
+}
+
 /* apr_table_do callback: the client's header goes on to the core unless the module frames it. */
 static int add_header(void* headers, const char* name, const char* value) {
-    if (!listed(own_request_headers, name)) apr_table_addn(headers, name, value);
+    if (!passenger_listed(own_request_headers, name)) apr_table_addn(headers, name, value);
     return 1;
 }
 
@@ -104,6 +81,9 @@ static char* build_request(request_rec* r, const char* block, apr_size_t block_l
     apr_table_t* headers = apr_table_make(r->pool, 16);
     const char* address = r->useragent_ip ? r->useragent_ip : r->connection->client_ip;
     int https = ap_ssl_conn_is_ssl(r->connection);
+    /* HTTP/1.1, kept alive; an HTTP/1.0 client's request without Host (which HTTP/1.1 requires)
+     * stays HTTP/1.0 and asks for keep-alive: the core then frames by length or closes. */
+    int http11 = upgrade || apr_table_get(r->headers_in, "Host") != NULL;
     apr_size_t fields_length = sizeof("client_address") + strlen(address) + 1 +
                                (https ? sizeof("https") + sizeof("on") : 0);
     const apr_array_header_t* entries;
@@ -113,7 +93,7 @@ static char* build_request(request_rec* r, const char* block, apr_size_t block_l
 
     apr_table_do(add_header, headers, r->headers_in, NULL);
     request_head = apr_pstrcat(r->pool, r->method, " ", r->unparsed_uri,
-                               upgrade ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n", NULL);
+                               http11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n", NULL);
     entries = apr_table_elts(headers);
     entry = (const apr_table_entry_t*)entries->elts;
     for (i = 0; i < entries->nelts; i++) {
@@ -123,6 +103,8 @@ static char* build_request(request_rec* r, const char* block, apr_size_t block_l
     if (upgrade) {
         request_head = apr_pstrcat(r->pool, request_head, "Connection: upgrade\r\nUpgrade: ",
                                    apr_table_get(r->headers_in, "Upgrade"), "\r\n", NULL);
+    } else if (!http11) {
+        request_head = apr_pstrcat(r->pool, request_head, "Connection: keep-alive\r\n", NULL);
     }
     if (body_length > 0) {
         request_head =
@@ -175,11 +157,15 @@ static apr_file_t* spool_body(request_rec* r, apr_off_t* length) {
     return file;
 }
 
-/* Sends the body: from the spool file, or as Apache reads it from the client. */
-static int send_body(request_rec* r, int core_fd, apr_file_t* spooled) {
+/* Sends the body: from the spool file (from its start: a retry sends it again), or as Apache
+ * reads it from the client (`*consumed` then says that a retry could not send it again). */
+static int send_body(request_rec* r, int core_fd, apr_file_t* spooled, apr_size_t* sent,
+                     int* consumed) {
     char* buffer = apr_palloc(r->pool, READ_SIZE);
+    apr_off_t start = 0;
     long n;
 
+    if (spooled && apr_file_seek(spooled, APR_SET, &start) != APR_SUCCESS) return -1;
     for (;;) {
         if (spooled) {
             apr_size_t size = READ_SIZE;
@@ -188,134 +174,27 @@ static int send_body(request_rec* r, int core_fd, apr_file_t* spooled) {
             if (status != APR_SUCCESS) return -1;
             n = (long)size;
         } else {
+            *consumed = 1;
             n = ap_get_client_block(r, buffer, READ_SIZE);
             if (n == 0) return 0;
             if (n < 0) return -1;
         }
-        if (passenger_write_all(core_fd, buffer, n) != 0) return -1;
+        if (send_counted(core_fd, buffer, n, sent) != 0) return -1;
     }
 }
 
-/* The client's socket, to notice it hang up while the core has nothing to say (a long poll);
- * -1 where there is none (an HTTP/2 stream). */
-static int client_fd_of(request_rec* r) {
-    apr_socket_t* socket = ap_get_conn_socket(r->connection);
-    apr_os_sock_t fd;
-
-    if (socket == NULL || apr_os_sock_get(&fd, socket) != APR_SUCCESS) return -1;
-    return fd;
-}
-
-/* Reads from the core with a timeout; 0 at its end, -1 on an error or timeout, or when the
- * client hung up meanwhile (closing the core's connection then tells the core it left). */
-static ssize_t read_core(int fd, int client_fd, char* buffer, apr_size_t size) {
-    struct pollfd watched[2] = {{fd, POLLIN, 0}, {client_fd, POLLRDHUP, 0}};
-    ssize_t n;
-
-    for (;;) {
-        int ready = poll(watched, client_fd >= 0 ? 2 : 1, CORE_READ_TIMEOUT_MS);
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) return -1;
-        if (client_fd >= 0 && watched[1].revents != 0 && watched[0].revents == 0) return -1;
-        n = read(fd, buffer, size);
-        if (n < 0 && errno == EINTR) continue;
-        return n;
-    }
-}
-
-/* The response head: status line and headers into r; returns the head's length in `buffer`
- * (the bytes after it are the body's), or -1 when the core sent no valid head. Parsing cuts the
- * buffer into strings: a 101's head is kept as it came in `raw` for the tunnel. */
-static apr_ssize_t read_response_head(request_rec* r, int core_fd, char* buffer, apr_size_t* used,
-                                      char** raw) {
-    char *end = NULL, *line, *next, *colon;
-    ssize_t n;
-
-    *used = 0;
-    while (end == NULL) {
-        if (*used == HEAD_LIMIT) return -1;
-        n = read_core(core_fd, client_fd_of(r), buffer + *used, HEAD_LIMIT - *used);
-        if (n <= 0) return -1;
-        *used += n;
-        buffer[*used] = '\0';
-        end = strstr(buffer, "\r\n\r\n");
-    }
-    if (strncmp(buffer + 8, " 101", 4) == 0) *raw = apr_pmemdup(r->pool, buffer, *used);
-    *end = '\0';
-    /* HTTP/1.1 200 OK */
-    if (strncmp(buffer, "HTTP/1.", 7) != 0 || strlen(buffer) < 12 || !apr_isdigit(buffer[9])) {
-        return -1;
-    }
-    line = buffer;
-    next = strstr(line, "\r\n");
-    if (next) *next = '\0';
-    r->status = atoi(line + 9);
-    r->status_line = apr_pstrdup(r->pool, line + 9);
-    for (line = next ? next + 2 : NULL; line != NULL && *line; line = next) {
-        next = strstr(line, "\r\n");
-        if (next) {
-            *next = '\0';
-            next += 2;
-        }
-        colon = strchr(line, ':');
-        if (colon == NULL) continue;
-        *colon++ = '\0';
-        while (*colon == ' ' || *colon == '\t') colon++;
-        if (strcasecmp(line, "Content-Type") == 0) {
-            ap_set_content_type(r, apr_pstrdup(r->pool, colon));
-        } else if (!listed(own_response_headers, line)) {
-            apr_table_add(r->headers_out, line, colon);
-        }
-    }
-    return end + 4 - buffer;
-}
-
-/* Passes `length` bytes on to the client at once (a flush after each read: streams and long
- * polls reach the client as the app writes them). */
-static apr_status_t pass_on(request_rec* r, apr_bucket_brigade* brigade, const char* data,
-                            apr_size_t length) {
-    apr_bucket_alloc_t* allocator = r->connection->bucket_alloc;
-    apr_status_t status;
-
-    APR_BRIGADE_INSERT_TAIL(brigade, apr_bucket_transient_create(data, length, allocator));
-    APR_BRIGADE_INSERT_TAIL(brigade, apr_bucket_flush_create(allocator));
-    status = ap_pass_brigade(r->output_filters, brigade);
-    apr_brigade_cleanup(brigade);
-    return status;
-}
-
-static int relay_response(request_rec* r, int core_fd) {
-    char* buffer = apr_palloc(r->pool, HEAD_LIMIT + 1);
-    apr_bucket_brigade* brigade = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    apr_size_t used;
-    char* raw = NULL;
-    apr_ssize_t head_length = read_response_head(r, core_fd, buffer, &used, &raw);
-    int client_fd = client_fd_of(r);
-    ssize_t n;
-
-    if (head_length < 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "passenger: the core sent no valid response");
-        return HTTP_BAD_GATEWAY;
-    }
-    if (r->status == HTTP_SWITCHING_PROTOCOLS && raw != NULL) {
-        return passenger_relay_upgrade(r, core_fd, raw, used);
-    }
-    if ((apr_size_t)head_length < used &&
-        pass_on(r, brigade, buffer + head_length, used - head_length) != APR_SUCCESS) {
-        return OK; /* the client left */
-    }
-    while ((n = read_core(core_fd, client_fd, buffer, READ_SIZE)) > 0) {
-        if (pass_on(r, brigade, buffer, n) != APR_SUCCESS) return OK; /* the client left */
-    }
-    if (n == 0) {
-        APR_BRIGADE_INSERT_TAIL(brigade, apr_bucket_eos_create(r->connection->bucket_alloc));
-        ap_pass_brigade(r->output_filters, brigade);
-    } else {
-        /* The core failed mid-response: the client must not take a cut body for a whole one. */
-        r->connection->keepalive = AP_CONN_CLOSE;
-        r->connection->aborted = 1;
-    }
-    return OK;
+/*
+ * The retry rule (as in nginx mode, src/integrations/README.md): the core can go away under a
+ * cached connection (killed, restarted, stopping). A request that failed on one is sent again,
+ * once, on a fresh connection, only when the core cannot have acted on it: no byte of the
+ * response arrived, and either nothing of the request reached the core's socket or the method is
+ * idempotent (not POST, PATCH, LOCK: nginx's rule). A body already read from the client (not
+ * spooled) cannot be sent again.
+ */
+static int may_retry(request_rec* r, int cached, apr_size_t sent, int body_consumed) {
+    int idempotent =
+        r->method_number != M_POST && r->method_number != M_PATCH && r->method_number != M_LOCK;
+    return cached && !body_consumed && (sent == 0 || idempotent);
 }
 
 int passenger_handler(request_rec* r) {
@@ -323,7 +202,7 @@ int passenger_handler(request_rec* r) {
     const char* block;
     apr_file_t* spooled = NULL;
     apr_off_t body_length = 0;
-    int upgrade, core_fd, status;
+    int upgrade, status, fresh;
     char* request;
 
     if (passenger_server_conf()->root == NULL || names_static_file(r)) return DECLINED;
@@ -342,16 +221,26 @@ int passenger_handler(request_rec* r) {
             if (spooled == NULL) return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    core_fd = connect_to_core(r);
-    if (core_fd < 0) return HTTP_BAD_GATEWAY;
     request = build_request(r, block, block_length, body_length, upgrade, &request_length);
-    if (passenger_write_all(core_fd, request, request_length) != 0 ||
-        (body_length > 0 && send_body(r, core_fd, spooled) != 0)) {
-        close(core_fd);
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "passenger: sending the request failed");
-        return HTTP_BAD_GATEWAY;
+    /* A retry goes on a fresh connection: the other cached ones may be as stale. */
+    for (fresh = 0;; fresh = 1) {
+        int cached, responded = 0, reusable = 0, body_consumed = 0;
+        apr_size_t sent = 0;
+        int core_fd = passenger_core_connection(r, fresh, &cached);
+
+        if (core_fd < 0) return HTTP_BAD_GATEWAY;
+        if (send_counted(core_fd, request, request_length, &sent) != 0 ||
+            (body_length > 0 && send_body(r, core_fd, spooled, &sent, &body_consumed) != 0)) {
+            passenger_core_connection_done(core_fd, 0);
+            if (may_retry(r, cached, sent, body_consumed)) continue;
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "passenger: sending the request failed");
+            return HTTP_BAD_GATEWAY;
+        }
+        status = passenger_relay_response(r, core_fd, &responded, &reusable);
+        passenger_core_connection_done(core_fd, reusable);
+        if (status == HTTP_BAD_GATEWAY && !responded && may_retry(r, cached, sent, body_consumed)) {
+            continue;
+        }
+        return status;
     }
-    status = relay_response(r, core_fd);
-    close(core_fd);
-    return status;
 }
