@@ -1,6 +1,6 @@
 // A real Apache (Debian's /usr/sbin/apache2, run directly: no apache2ctl, no /etc/apache2/envvars)
 // with our module, for the Apache integration tests: a private folder as ServerRoot (`-d`) with its
-// own apache2.conf (`-f`), the event MPM and the few modules needed loaded by absolute path from
+// own apache2.conf (`-f`), the event MPM (or another) and the few modules needed loaded by absolute path from
 // /usr/lib/apache2/modules, loopback ports from freePort(), our module by the absolute path
 // `passenger-config about apache2-module` prints; in the foreground, stopped by its pid.
 //
@@ -21,11 +21,12 @@ const modules = '/usr/lib/apache2/modules';
 const isRoot = process.getuid() === 0;
 
 // The apache2.conf of a test: `vhosts` are VirtualHost bodies, each on 127.0.0.1:`port` (its own
-// Listen line); `global` lines go to the server config, after PassengerRoot.
-export function apacheConfig(dir, { vhosts, global = '' }) {
+// Listen line); `global` lines go to the server config, after PassengerRoot; `mpm` is event,
+// worker or prefork.
+export function apacheConfig(dir, { vhosts, global = '', mpm = 'event' }) {
     const listen = vhosts.map(({ port }) => `Listen 127.0.0.1:${port}`).join('\n');
     const hosts = vhosts.map(({ port, body }) => `<VirtualHost 127.0.0.1:${port}>\n${body}\n</VirtualHost>`).join('\n');
-    const load = ['mpm_event', 'authz_core', 'dir', 'mime', 'env']
+    const load = [`mpm_${mpm}`, 'authz_core', 'dir', 'mime', 'env']
         .map((name) => `LoadModule ${name}_module ${modules}/mod_${name}.so`)
         .join('\n');
     return `${load}

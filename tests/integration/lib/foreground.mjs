@@ -10,7 +10,9 @@ import { onCleanup } from './server.mjs';
 // Starts `bin args` and waits until `waitPort` answers HTTP (`log()` explains a failure).
 // Returns { pid, exited, stderr(), remember() }.
 export async function startForeground(t, { name, bin, args, stopSignal, log, waitPort }) {
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group, as a daemon has: Apache's prefork MPM signals its whole group when
+    // it stops, which would otherwise include the test runner.
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise((resolve) => child.on('exit', resolve));
