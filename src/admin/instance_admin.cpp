@@ -90,13 +90,14 @@ PoolSnapshot InstanceAdmin::pool() const {
     snapshot.instance = instance_ ? instance_->properties.name : "";
     snapshot.max_pool_size = pool_.max_pool_size();
     snapshot.requests_total = requests_.total();
-    snapshot.requests_in_flight = requests_.in_flight().size();
+    snapshot.requests_in_flight = requests_.in_flight_count();
+    if (connections_per_thread_) snapshot.thread_connections = connections_per_thread_();
     snapshot.groups = take_snapshots(pool_);
     return snapshot;
 }
 
 nlohmann::json InstanceAdmin::requests() const {
-    return requests_json(requests_.in_flight(), std::chrono::steady_clock::now());
+    return requests_.json(std::chrono::steady_clock::now());
 }
 
 bool InstanceAdmin::restart_app(const std::string& app_root) {

@@ -11,7 +11,9 @@
 
 #include <asio/io_context.hpp>
 
+#include <functional>
 #include <optional>
+#include <vector>
 
 namespace passenger::pool {
 class Pool;
@@ -33,6 +35,10 @@ class InstanceAdmin final : public AdminBackend {
     void stop();
 
     const std::optional<Instance>& registration() const { return instance_; }
+    // What pool() reports as connections per thread (the server's event loops).
+    void set_connections_per_thread(std::function<std::vector<size_t>()> count) {
+        connections_per_thread_ = std::move(count);
+    }
 
     // AdminBackend
     uid_t owner_uid() const override;
@@ -45,6 +51,7 @@ class InstanceAdmin final : public AdminBackend {
     const config::Options& options_;
     pool::Pool& pool_;
     const RequestRegistry& requests_;
+    std::function<std::vector<size_t>()> connections_per_thread_;
     AdminServer server_;
     std::optional<Instance> instance_;
 };

@@ -13,7 +13,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GroupSnapshot, app_root, environ
                                                 last_error, processes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PoolSnapshot, version, instance, max_pool_size,
                                                 top_level_queue, requests_total, requests_in_flight,
-                                                groups)
+                                                thread_connections, groups)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const ProcessSnapshot& process) {

@@ -51,6 +51,8 @@ struct PoolSnapshot {
     size_t top_level_queue = 0;   // requests not yet assigned to a group (always 0 so far)
     uint64_t requests_total = 0;  // request heads read by the front end
     size_t requests_in_flight = 0;
+    // Client connections open on each of the core's event loops (--core-threads), loop 0 first.
+    std::vector<size_t> thread_connections;
     std::vector<GroupSnapshot> groups;
 
     size_t process_count() const;

@@ -1,15 +1,18 @@
 // The requests the front end is answering right now, for `passenger-status --show=requests`.
 // The connection that reads a request head records it here (`track`) and updates its state; the
-// record disappears when the returned handle is destroyed. Single-threaded, like the core.
+// record disappears when the returned handle is destroyed. Every event loop tracks its requests
+// here and the admin socket reads them: the list is locked, a record's state and pid are atomic.
 #pragma once
 
 #include <sys/types.h>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -33,8 +36,9 @@ struct RequestRecord {
     std::string uri;
     std::string client;  // the client's address
     std::string app_root;
-    RequestState state = RequestState::for_app;
-    pid_t pid = 0;  // the app process handling it; 0 while none (set by the proxy)
+    // Written by the request's loop, read by the admin socket's.
+    std::atomic<RequestState> state = RequestState::for_app;
+    std::atomic<pid_t> pid = 0;  // the app process handling it; 0 while none (set by the proxy)
     std::chrono::steady_clock::time_point started;
 };
 
@@ -70,10 +74,15 @@ class RequestRegistry {
 
     Handle track(std::string method, std::string uri, std::string client, std::string app_root);
 
+    // Single-threaded callers (tests) only.
     const Records& in_flight() const { return records_; }
-    uint64_t total() const { return next_id_ - 1; }  // requests tracked since the start
+    size_t in_flight_count() const;
+    uint64_t total() const;  // requests tracked since the start
+    // requests_json() of the records in flight.
+    nlohmann::json json(std::chrono::steady_clock::time_point now) const;
 
   private:
+    mutable std::mutex mutex_;
     Records records_;
     uint64_t next_id_ = 1;
 };

@@ -44,6 +44,10 @@ std::string format_status(const admin::PoolSnapshot& pool, const admin::Instance
     line("Max pool size : {}", pool.max_pool_size);
     line("Processes     : {}", pool.process_count());
     line("Requests in top-level queue : {}", pool.top_level_queue);
+    if (!pool.thread_connections.empty()) {
+        line("Core threads  : {} (connections per thread: {})", pool.thread_connections.size(),
+             fmt::join(pool.thread_connections, ", "));
+    }
     line("");
     line("----------- Application groups -----------");
     for (const admin::GroupSnapshot& group : pool.groups) {

@@ -73,6 +73,8 @@ export function freePort() {
 }
 
 // The environment the server gets: ours, minus variables that would change what we test.
+// TEST_CORE_THREADS=N (the ThreadSanitizer run: `make tsan-test`) gives every server N event
+// loops (--core-threads), unless the test sets PASSENGER_CORE_THREADS itself.
 export function serverEnv(extra = {}) {
     const env = { ...process.env };
     for (const name of Object.keys(env)) {
@@ -80,6 +82,7 @@ export function serverEnv(extra = {}) {
             delete env[name];
         }
     }
+    if (process.env.TEST_CORE_THREADS) env.PASSENGER_CORE_THREADS = process.env.TEST_CORE_THREADS;
     return { ...env, ...extra };
 }
 
