@@ -17,7 +17,9 @@ import { descendantsOf, isAlive, killRecorded, procStat, sleep, waitFor, withTim
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../../..');
-export const passengerBin = path.join(repoRoot, 'bin', 'passenger');
+// TEST_BIN_DIR: another build's binaries (the ThreadSanitizer run: `make tsan-test`).
+export const binDir = process.env.TEST_BIN_DIR || path.join(repoRoot, 'bin');
+export const passengerBin = path.join(binDir, 'passenger');
 export const loaderPath = path.join(repoRoot, 'loaders', 'node', 'listen_redirect.js');
 export const fixturesDir = path.resolve(here, '..', 'fixtures');
 
