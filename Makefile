@@ -2,12 +2,13 @@
 # `make` builds bin/passenger, `make test` runs every test, `make start` runs the example app.
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build nginx-module apache2-module install test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module apache2-module install test unit-test asan-test tsan-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -66,6 +67,26 @@ asan-test: $(DEPS_STAMP)
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS)
 
+# ThreadSanitizer: the unit tests, then the integration tests where threads meet (the pool, the
+# proxy, tunnels, static files, the front end) with every server at --core-threads 4 (2 cores
+# are enough for races to show). A report fails the run; the core would otherwise be restarted by
+# its watchdog and the test might pass. TSan must not kill the children the core forks.
+TSAN_TESTS ?= proxy.test.mjs pool-limits.test.mjs realtime-websocket.test.mjs static.test.mjs \
+	frontend-idle.test.mjs inspection-status.test.mjs
+TSAN_REPORTS = $(abspath $(TSAN_BUILD_DIR))/reports
+tsan-test: $(DEPS_STAMP)
+	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSENGER_TSAN=ON >/dev/null
+	cmake --build $(TSAN_BUILD_DIR) -j$(JOBS) --target passenger unit_tests
+	mkdir -p $(TSAN_BUILD_DIR)/bin && rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
+	for tool in passenger passenger-status passenger-memory-stats passenger-config; do \
+		ln -sf ../passenger $(TSAN_BUILD_DIR)/bin/$$tool; done
+	export TSAN_OPTIONS="die_after_fork=0 log_path=$(TSAN_REPORTS)/report"; \
+	cd $(TSAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS) && \
+	cd $(CURDIR)/tests/integration && TEST_CORE_THREADS=4 TEST_BIN_DIR=$(abspath $(TSAN_BUILD_DIR))/bin \
+		node --test --test-concurrency=2 --test-timeout=180000 $(TSAN_TESTS)
+	@if ls $(TSAN_REPORTS)/report.* >/dev/null 2>&1; then cat $(TSAN_REPORTS)/report.*; \
+		echo "ThreadSanitizer found races (above)"; exit 1; fi
+
 integration-test: build nginx-module apache2-module
 	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
 
@@ -84,7 +105,7 @@ fuzz-test: $(DEPS_STAMP)
 	$(FUZZ_BUILD_DIR)/request_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD_DIR)/ $(FUZZ_BUILD_DIR)/corpus tests/fuzz/corpus
 
-test: unit-test asan-test integration-test chaos-test fuzz-test
+test: unit-test asan-test tsan-test integration-test chaos-test fuzz-test
 
 start: build
 	cd examples/leaderboard && ../../bin/passenger start --min-instances 2 --sticky-sessions
@@ -96,4 +117,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) bin
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR) $(FUZZ_BUILD_DIR) bin

@@ -89,7 +89,8 @@ std::string AdminServer::listen(const std::string& socket_path) {
     ::unlink(socket_path.c_str());
     asio::error_code error;
     acceptor_.open(endpoint.protocol(), error);
-    // Born private: the core is single-threaded, so the umask cannot leak into a concurrent fork.
+    // Born private: forks happen on the main loop only (this one), so the umask cannot leak into
+    // a concurrent fork.
     mode_t old_mask = ::umask(0177);
     if (!error) acceptor_.bind(endpoint, error);
     ::umask(old_mask);

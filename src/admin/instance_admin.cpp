@@ -91,17 +91,18 @@ PoolSnapshot InstanceAdmin::pool() const {
     snapshot.instance = instance_ ? instance_->properties.name : "";
     snapshot.max_pool_size = pool_.max_pool_size();
     snapshot.requests_total = requests_.total();
-    snapshot.requests_in_flight = requests_.in_flight().size();
+    snapshot.requests_in_flight = requests_.in_flight_count();
     for (ClientProtocol protocol : kClientProtocols)
         snapshot.protocols.push_back({std::string(protocol_label(protocol)),
                                       std::string(scheme_label(protocol)),
                                       requests_.connections(protocol), requests_.total(protocol)});
+    if (connections_per_thread_) snapshot.thread_connections = connections_per_thread_();
     snapshot.groups = take_snapshots(pool_);
     return snapshot;
 }
 
 nlohmann::json InstanceAdmin::requests() const {
-    return requests_json(requests_.in_flight(), std::chrono::steady_clock::now());
+    return requests_.json(std::chrono::steady_clock::now());
 }
 
 bool InstanceAdmin::restart_app(const std::string& app_root) {

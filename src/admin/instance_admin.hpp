@@ -12,7 +12,9 @@
 
 #include <asio/io_context.hpp>
 
+#include <functional>
 #include <optional>
+#include <vector>
 
 namespace passenger::pool {
 class Pool;
@@ -36,6 +38,10 @@ class InstanceAdmin final : public AdminBackend {
     const std::optional<Instance>& registration() const { return instance_; }
     // --ssl: kept up to date by the core's credentials watch.
     TlsStatus& tls_status() { return tls_status_; }
+    // What pool() reports as connections per thread (the server's event loops).
+    void set_connections_per_thread(std::function<std::vector<size_t>()> count) {
+        connections_per_thread_ = std::move(count);
+    }
 
     // AdminBackend
     uid_t owner_uid() const override;
@@ -49,6 +55,7 @@ class InstanceAdmin final : public AdminBackend {
     const config::Options& options_;
     pool::Pool& pool_;
     const RequestRegistry& requests_;
+    std::function<std::vector<size_t>()> connections_per_thread_;
     AdminServer server_;
     std::optional<Instance> instance_;
     TlsStatus tls_status_;

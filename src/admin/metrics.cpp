@@ -80,6 +80,12 @@ std::string prometheus_metrics(const PoolSnapshot& pool) {
     for (const ProtocolSnapshot& protocol : pool.protocols)
         out.sample("passenger_client_connections", protocol_labels(protocol),
                    as_double(protocol.connections));
+    out.family("passenger_core_thread_connections", "gauge",
+               "Client connections open on each of the core's threads (event loops).");
+    for (size_t thread = 0; thread < pool.thread_connections.size(); ++thread) {
+        out.sample("passenger_core_thread_connections", fmt::format("thread=\"{}\"", thread),
+                   as_double(pool.thread_connections[thread]));
+    }
     out.family("passenger_max_pool_size", "gauge", "The most app processes allowed at once.");
     out.sample("passenger_max_pool_size", "", pool.max_pool_size);
     // No passenger_top_level_queue_length: every request goes straight to its app's queue

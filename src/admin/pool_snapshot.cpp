@@ -15,7 +15,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProtocolSnapshot, protocol, sche
                                                 requests_total)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PoolSnapshot, version, instance, max_pool_size,
                                                 top_level_queue, requests_total, requests_in_flight,
-                                                protocols, groups)
+                                                protocols, thread_connections, groups)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const ProcessSnapshot& process) {

@@ -60,6 +60,8 @@ struct PoolSnapshot {
     uint64_t requests_total = 0;  // request heads read by the front end
     size_t requests_in_flight = 0;
     std::vector<ProtocolSnapshot> protocols;  // http/1.1 over http, then https, then h2
+    // Client connections open on each of the core's event loops (--core-threads), loop 0 first.
+    std::vector<size_t> thread_connections;
     std::vector<GroupSnapshot> groups;
 
     size_t process_count() const;

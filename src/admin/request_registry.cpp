@@ -42,6 +42,7 @@ RequestRegistry::Handle& RequestRegistry::Handle::operator=(Handle&& other) noex
 
 void RequestRegistry::Handle::reset() {
     if (registry_ == nullptr) return;
+    std::lock_guard lock(registry_->mutex_);
     registry_->records_.erase(record_);
     registry_ = nullptr;
 }
@@ -50,18 +51,33 @@ RequestRegistry::Handle RequestRegistry::track(std::string method, std::string u
                                                std::string client, std::string app_root,
                                                ClientProtocol protocol) {
     ++totals_[index(protocol)];
-    records_.push_back({
-        .id = next_id_++,
-        .method = std::move(method),
-        .uri = std::move(uri),
-        .client = std::move(client),
-        .app_root = std::move(app_root),
-        .state = RequestState::for_app,
-        .pid = 0,
-        .started = std::chrono::steady_clock::now(),
-        .protocol = protocol,
-    });
+    // Filled in before it is listed: the admin socket may read it from then on.
+    Records record(1);
+    record.front().method = std::move(method);
+    record.front().uri = std::move(uri);
+    record.front().client = std::move(client);
+    record.front().app_root = std::move(app_root);
+    record.front().started = std::chrono::steady_clock::now();
+    record.front().protocol = protocol;
+    std::lock_guard lock(mutex_);
+    record.front().id = next_id_++;
+    records_.splice(records_.end(), record);
     return Handle(this, std::prev(records_.end()));
+}
+
+size_t RequestRegistry::in_flight_count() const {
+    std::lock_guard lock(mutex_);
+    return records_.size();
+}
+
+uint64_t RequestRegistry::total() const {
+    std::lock_guard lock(mutex_);
+    return next_id_ - 1;
+}
+
+nlohmann::json RequestRegistry::json(std::chrono::steady_clock::time_point now) const {
+    std::lock_guard lock(mutex_);
+    return requests_json(records_, now);
 }
 
 nlohmann::json requests_json(const RequestRegistry::Records& records,
@@ -75,7 +91,8 @@ nlohmann::json requests_json(const RequestRegistry::Records& records,
             {"client", record.client},
             {"app_root", record.app_root},
             {"state", describe_state(record)},
-            {"process", record.pid > 0 ? nlohmann::json(record.pid) : nlohmann::json(nullptr)},
+            {"process",
+             record.pid > 0 ? nlohmann::json(record.pid.load()) : nlohmann::json(nullptr)},
             {"age_seconds", std::chrono::duration<double>(now - record.started).count()},
             {"scheme", scheme_label(record.protocol)},
             {"protocol", protocol_label(record.protocol)},

@@ -2,7 +2,8 @@
 // The connection that reads a request head records it here (`track`) and updates its state; the
 // record disappears when the returned handle is destroyed. Also the client connections open and
 // the requests received, by protocol (HTTP/1.x, HTTPS, h2), for passenger-status and the
-// metrics. Single-threaded, like the core.
+// metrics. Every event loop tracks its requests here and the admin socket reads them: the list
+// is locked, a record's state and pid and the counts are atomic.
 #pragma once
 
 #include <sys/types.h>
@@ -10,9 +11,11 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -45,8 +48,9 @@ struct RequestRecord {
     std::string uri;
     std::string client;  // the client's address
     std::string app_root;
-    RequestState state = RequestState::for_app;
-    pid_t pid = 0;  // the app process handling it; 0 while none (set by the proxy)
+    // Written by the request's loop, read by the admin socket's.
+    std::atomic<RequestState> state = RequestState::for_app;
+    std::atomic<pid_t> pid = 0;  // the app process handling it; 0 while none (set by the proxy)
     std::chrono::steady_clock::time_point started;
     ClientProtocol protocol = ClientProtocol::http1;
 };
@@ -84,9 +88,13 @@ class RequestRegistry {
     Handle track(std::string method, std::string uri, std::string client, std::string app_root,
                  ClientProtocol protocol = ClientProtocol::http1);
 
+    // Single-threaded callers (tests) only.
     const Records& in_flight() const { return records_; }
-    uint64_t total() const { return next_id_ - 1; }  // requests tracked since the start
+    size_t in_flight_count() const;
+    uint64_t total() const;  // requests tracked since the start
     uint64_t total(ClientProtocol protocol) const { return totals_[index(protocol)]; }
+    // requests_json() of the records in flight.
+    nlohmann::json json(std::chrono::steady_clock::time_point now) const;
 
     // Client connections open now: HTTP/1.x ones (keep-alive and parked included) and TLS
     // connections that chose h2 (not their streams).
@@ -97,10 +105,11 @@ class RequestRegistry {
   private:
     static size_t index(ClientProtocol protocol) { return static_cast<size_t>(protocol); }
 
+    mutable std::mutex mutex_;
     Records records_;
     uint64_t next_id_ = 1;
-    std::array<uint64_t, kClientProtocols.size()> totals_{};
-    std::array<uint64_t, kClientProtocols.size()> connections_{};
+    std::array<std::atomic<uint64_t>, kClientProtocols.size()> totals_{};
+    std::array<std::atomic<uint64_t>, kClientProtocols.size()> connections_{};
 };
 
 // The requests in flight as a JSON array, oldest first: id, method, uri, client, app_root,

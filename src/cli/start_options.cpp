@@ -135,6 +135,10 @@ const std::vector<OptionSpec>& option_specs() {
          "Most client connections at once; more wait in the listen backlog until one closes "
          "(default: 4096)",
          PASSENGER_NUMBER(max_connections, 1, kLargest, "a whole number >= 1")},
+        {"--core-threads", "N",
+         "Event loops serving connections, each on its own thread (default: one per CPU the "
+         "server may run on)",
+         PASSENGER_NUMBER(core_threads, 1, 1024, "a whole number from 1 to 1024")},
         {"-d,--daemonize", nullptr, "Run in the background", set_switch<&O::daemonize>},
         {"--user", "USERNAME",
          "Run the app (and the server's core) as this user; needs root, e.g. to bind port 80 "

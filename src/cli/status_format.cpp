@@ -64,6 +64,10 @@ std::string format_status(const admin::PoolSnapshot& pool, const admin::Instance
         line("Client connections : {}", connections);
         line("Requests received  : {}", requests);
     }
+    if (!pool.thread_connections.empty()) {
+        line("Core threads  : {} (connections per thread: {})", pool.thread_connections.size(),
+             fmt::join(pool.thread_connections, ", "));
+    }
     line("");
     line("----------- Application groups -----------");
     for (const admin::GroupSnapshot& group : pool.groups) {

@@ -8,17 +8,22 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 namespace passenger::log {
 namespace {
 
+// Every event loop logs; the log file changes only at start and on SIGUSR1 (reopen), under the
+// lock that each line's write takes too (so a line never goes to a descriptor being closed).
+std::mutex log_mutex;
 int log_fd = -1;
 bool echo = true;
 bool json_format = false;
-Level max_level = Level::notice;
+std::atomic<Level> max_level = Level::notice;
 std::string role_name = "passenger";
 
 void write_all(int fd, std::string_view data) {
@@ -33,6 +38,7 @@ void write_all(int fd, std::string_view data) {
 }
 
 void emit(std::string_view line) {
+    std::lock_guard lock(log_mutex);
     if (log_fd >= 0) write_all(log_fd, line);
     if (echo) write_all(STDERR_FILENO, line);
 }
@@ -52,6 +58,7 @@ constexpr std::string_view level_names[] = {"error", "warn", "notice", "info", "
 }  // namespace
 
 std::string open(const std::string& path, bool echo_to_stderr) {
+    std::unique_lock lock(log_mutex);
     echo = echo_to_stderr;
     if (path.empty()) return {};
     if (path == "-") {  // the terminal or the container runtime reads it: no second copy
@@ -62,15 +69,18 @@ std::string open(const std::string& path, bool echo_to_stderr) {
     }
     // Root opens it too (the watchdog, the core before it drops privileges), often in the app
     // user's folder: no link is followed there, and a new file is that user's.
+    lock.unlock();  // opening may log (safe_file)
     safe_file::OpenedFile file =
         safe_file::open_file(path, safe_file::Access::append, safe_file::Creator::folder_owner);
     if (!file.ok()) return safe_file::describe("log file", path, file.error);
+    lock.lock();
     close_log_fd();
     log_fd = file.fd.release();
     return {};
 }
 
 void write_to_file(std::string_view text) {
+    std::lock_guard lock(log_mutex);
     // On standard output the terminal has its own copy already.
     if (log_fd >= 0 && log_fd != STDOUT_FILENO && !json_format) write_all(log_fd, text);
 }

@@ -19,17 +19,17 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OperationsOptions, health_check_
                                                 access_log_format, host_apps)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     Options, app_root, address, port, environment, log_file, pid_file, daemonize, user, log_level,
-    max_connections, app_type, startup_file, nodejs, rackup, ruby, python, meteor_app_settings,
-    app_start_command, envvars, user_switching, app_user, app_group, default_user, default_group,
-    min_instances, max_pool_size, start_timeout_seconds, max_request_queue_size,
-    pool_idle_time_seconds, max_requests, max_concurrent_requests, max_request_queue_time_seconds,
-    max_request_time_seconds, rolling_restarts, resist_deployment_errors, memory_limit_mb,
-    stat_throttle_rate_seconds, saturation_cpu_percent, saturation_sessions, sticky_sessions,
-    sticky_sessions_cookie_name, sticky_sessions_cookie_attributes,
-    abort_websockets_on_process_shutdown, front_end, graceful_shutdown_seconds,
-    app_stop_timeout_seconds, instance_registry_dir, integration_mode, friendly_error_pages,
-    base_uri, operations, ssl, ssl_certificate, ssl_certificate_key, ssl_port, ssl_protocols,
-    ssl_redirect)
+    max_connections, core_threads, app_type, startup_file, nodejs, rackup, ruby, python,
+    meteor_app_settings, app_start_command, envvars, user_switching, app_user, app_group,
+    default_user, default_group, min_instances, max_pool_size, start_timeout_seconds,
+    max_request_queue_size, pool_idle_time_seconds, max_requests, max_concurrent_requests,
+    max_request_queue_time_seconds, max_request_time_seconds, rolling_restarts,
+    resist_deployment_errors, memory_limit_mb, stat_throttle_rate_seconds, saturation_cpu_percent,
+    saturation_sessions, sticky_sessions, sticky_sessions_cookie_name,
+    sticky_sessions_cookie_attributes, abort_websockets_on_process_shutdown, front_end,
+    graceful_shutdown_seconds, app_stop_timeout_seconds, instance_registry_dir, integration_mode,
+    friendly_error_pages, base_uri, operations, ssl, ssl_certificate, ssl_certificate_key, ssl_port,
+    ssl_protocols, ssl_redirect)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const FrontEndOptions& options) {

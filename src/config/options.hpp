@@ -59,6 +59,9 @@ struct Options {
     // Client connections open at once; more wait in the listen backlog (like nginx's
     // worker_connections, which is 512 per worker process; the core is one process).
     int max_connections = 4096;
+    // Event loops (threads) serving connections; 0: one per CPU the core may run on
+    // (sched_getaffinity), like nginx's worker_processes auto.
+    int core_threads = 0;
     // Where the instance registers for passenger-status & co; absolute. Empty: the default
     // (admin::registry_dir: $PASSENGER_INSTANCE_REGISTRY_DIR, $TMPDIR or /tmp).
     std::string instance_registry_dir;

@@ -24,9 +24,9 @@ namespace detail {
 
 // Read buffers of readers that hold none at the moment (between messages, or gone), reused so
 // that neither an idle keep-alive connection nor a short-lived app connection costs an allocation.
-// The core is single-threaded.
+// One list per thread: each event loop's readers take and give back on that loop only.
 inline std::vector<std::unique_ptr<char[]>>& spare_read_buffers() {
-    static std::vector<std::unique_ptr<char[]>> spares;
+    thread_local std::vector<std::unique_ptr<char[]>> spares;
     return spares;
 }
 

@@ -5,6 +5,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -57,7 +58,7 @@ void Group::start() {
 
 bool Group::finished() const {
     return shutting_down_ && processes_.empty() && spawning_ == 0 && requests_inside_ == 0 &&
-           open_sessions_ == 0 && !maintenance_running_ && !retry_scheduled_;
+           open_sessions_ == 0 && pins_ == 0 && !maintenance_running_ && !retry_scheduled_;
 }
 
 std::shared_ptr<Process> Group::least_busy_with_capacity() const {
@@ -86,6 +87,24 @@ std::shared_ptr<Process> Group::process_for(const Waiter& waiter) const {
 }
 
 asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued, std::string sticky_id) {
+    if (pool_.on_own_loop()) return get_session_here(std::move(on_queued), std::move(sticky_id));
+    if (on_queued) {
+        // The client's socket is the caller's loop's; the queue is the pool's. Posted in order
+        // from the pool's loop, on_queued runs on the caller's loop before get_session's result
+        // arrives there, so the caller's watch is still alive.
+        on_queued = [caller = pool_.loop(pool_.current_loop()).get_executor(),
+                     pool = io_.get_executor(),
+                     on_queued = std::move(on_queued)](std::function<void()> abandon) {
+            asio::post(caller, [pool, on_queued, abandon = std::move(abandon)] {
+                on_queued([pool, abandon] { asio::post(pool, abandon); });
+            });
+        };
+    }
+    return asio::co_spawn(io_, get_session_here(std::move(on_queued), std::move(sticky_id)),
+                          asio::use_awaitable);
+}
+
+asio::awaitable<SessionResult> Group::get_session_here(OnQueued on_queued, std::string sticky_id) {
     SessionResult result;
     InsideCount inside(requests_inside_);
     if (shutting_down_) {
@@ -193,7 +212,37 @@ void Group::fail_queue(const SessionError& error) {
     queue_.clear();
 }
 
-void Group::on_session_released(Process& process) {
+void Group::on_session_released(std::shared_ptr<Process> process, std::optional<uint64_t> tunnel) {
+    if (!pool_.on_own_loop()) {
+        // The session still counts (open_sessions_), so the group is alive when this runs.
+        asio::post(io_, [this, process = std::move(process), tunnel]() mutable {
+            on_session_released(std::move(process), tunnel);
+        });
+        return;
+    }
+    if (tunnel) process->tunnels.erase(*tunnel);
+    on_session_released_here(*process);
+}
+
+void Group::add_tunnel(std::shared_ptr<Process> process, uint64_t id, std::function<void()> close) {
+    if (pool_.on_own_loop()) {
+        process->tunnels.emplace(id, std::move(close));
+        return;
+    }
+    // The tunnel's sockets are its loop's: the pool asks that loop to close it.
+    auto close_there = [loop = pool_.loop(pool_.current_loop()).get_executor(),
+                        close = std::move(close)] { asio::post(loop, close); };
+    asio::post(io_, [this, process = std::move(process), id, close = std::move(close_there)] {
+        // Drained (or stopping) before the registration arrived: closed as it would have been.
+        if (!process->ready() && options_->abort_websockets_on_process_shutdown) {
+            close();
+            return;
+        }
+        process->tunnels.emplace(id, close);
+    });
+}
+
+void Group::on_session_released_here(Process& process) {
     --process.sessions;
     --open_sessions_;
     ++process.processed;

@@ -19,6 +19,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,7 +58,9 @@ class Group {
     void start();
     // A process for one request: at once if one has capacity, else queued (FIFO). With a
     // `sticky_id` naming a live process (sticky sessions), that process only: queued while it is
-    // busy; a `sticky_id` no process has any more is ignored.
+    // busy; a `sticky_id` no process has any more is ignored. From another event loop, the
+    // decision is made on the pool's (the request waits there), `on_queued` runs on the caller's
+    // loop and the abandon function it gets posts back to the pool's.
     asio::awaitable<SessionResult> get_session(OnQueued on_queued = {}, std::string sticky_id = {});
     // Replaces every process: rolling (new before old) with --rolling-restarts, keeping the old
     // ones if the new version fails with --resist-deployment-errors.
@@ -68,7 +71,9 @@ class Group {
     // Settings whose app_settings_fingerprint is the group's (only server-wide ones differ, such
     // as --pool-idle-time): taken as they are, nothing restarts.
     void adopt_options(std::shared_ptr<const config::Options> options) {
-        if (!shutting_down_) options_ = std::move(options);
+        if (shutting_down_) return;
+        std::lock_guard lock(options_mutex_);
+        options_ = std::move(options);
     }
     // Stops every process (SIGTERM, then SIGKILL after the stop timeout) and waits until gone.
     asio::awaitable<void> shutdown();
@@ -92,10 +97,15 @@ class Group {
     void on_room_available();
 
     // The process did not accept a connection: it is dying or broken. It takes no more requests
-    // and is killed; its exit is handled as a crash.
+    // and is killed; its exit is handled as a crash. (From any loop: the caller holds a session.)
     void on_process_unreachable(Process& process);
-    // A request ran past --max-request-time on this process: it is killed and replaced.
+    // A request ran past --max-request-time on this process: it is killed and replaced. (From
+    // any loop, holding a session.)
     void on_request_timed_out(Process& process);
+    // nginx mode, a request from another loop found this group: it stays until unpin() (the
+    // pool's loop only), so that it cannot be destroyed before the request asks for a session.
+    void pin() { ++pins_; }
+    void unpin() { --pins_; }
 
     const std::vector<std::shared_ptr<Process>>& processes() const { return processes_; }
     size_t queue_length() const { return queue_.size(); }
@@ -105,8 +115,11 @@ class Group {
     const std::string& key() const { return key_; }
     const config::Options& options() const { return *options_; }
     // For callers that use the settings across a co_await: a change_options() meanwhile
-    // replaces them, and the copy keeps the old ones alive.
-    std::shared_ptr<const config::Options> shared_options() const { return options_; }
+    // replaces them, and the copy keeps the old ones alive. From any loop.
+    std::shared_ptr<const config::Options> shared_options() const {
+        std::lock_guard lock(options_mutex_);
+        return options_;
+    }
 
   private:
     friend class Session;
@@ -120,7 +133,11 @@ class Group {
     void serve_queue();
     void fail_queue(const SessionError& error);
     void abandon(const std::shared_ptr<Waiter>& waiter, SessionError error);
-    void on_session_released(Process& process);
+    asio::awaitable<SessionResult> get_session_here(OnQueued on_queued, std::string sticky_id);
+    // Session's end and its tunnel (session.cpp): posted to the pool's loop from another one.
+    void on_session_released(std::shared_ptr<Process> process, std::optional<uint64_t> tunnel);
+    void on_session_released_here(Process& process);
+    void add_tunnel(std::shared_ptr<Process> process, uint64_t id, std::function<void()> close);
     void grow_if_saturated();
 
     // Process lifecycle (group_lifecycle.cpp).
@@ -133,6 +150,7 @@ class Group {
     void drain(Process& process, std::string_view why);
     void stop_process(Process& process);
     void close_tunnels(Process& process, bool even_if_kept = false);
+    void close_idle_connections(Process& process);
     void ensure_minimum();
     bool may_spawn() const;
     bool may_spawn_making_room();
@@ -150,7 +168,8 @@ class Group {
     asio::io_context& io_;
     Pool& pool_;
     std::string key_;
-    std::shared_ptr<const config::Options> options_;
+    std::shared_ptr<const config::Options> options_;  // replaced on the pool's loop only
+    mutable std::mutex options_mutex_;                // for shared_options() from other loops
     spawn::Spawner& spawner_;
     spawn::ChildReaper& reaper_;
     RestartWatcher restart_watcher_;
@@ -162,6 +181,7 @@ class Group {
     // maintenance loop.
     int requests_inside_ = 0;
     int open_sessions_ = 0;
+    int pins_ = 0;
     bool maintenance_running_ = false;
     asio::steady_timer maintenance_timer_;
     GroupCounters counters_;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -95,6 +96,7 @@ void Group::on_spawned(spawn::SpawnResult& result, uint64_t generation, Clock::t
     ++counters_.spawns;
     backoff_ = 0ms;
     auto process = std::make_shared<Process>();
+    process->idle_connections.resize(pool_.loop_count());
     process->pid = result.pid;
     process->endpoint = result.endpoint;
     process->output = std::move(result.output);
@@ -167,7 +169,7 @@ void Group::on_spawn_failed(const spawn::SpawnResult& result, uint64_t generatio
 void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_status) {
     bool expected = process->state == ProcessState::stopping;
     process->state = ProcessState::gone;
-    process->idle_connections.clear();
+    pool_.close_idle_connections(process);
     std::erase(processes_, process);
     if (expected) {
         log::info("App process {} {}", process->pid, describe_exit(wait_status));
@@ -185,7 +187,7 @@ void Group::drain(Process& process, std::string_view why) {
     if (process.state != ProcessState::ready) return;
     log::notice("App process {} is replaced: {}", process.pid, why);
     process.state = ProcessState::draining;
-    process.idle_connections.clear();
+    close_idle_connections(process);
     close_tunnels(process);
     if (process.sessions == 0) stop_process(process);
 }
@@ -220,7 +222,7 @@ void Group::close_tunnels(Process& process, bool even_if_kept) {
 void Group::stop_process(Process& process) {
     if (process.state == ProcessState::stopping) return;
     process.state = ProcessState::stopping;
-    process.idle_connections.clear();
+    close_idle_connections(process);
     close_tunnels(process);
     spawner_.signal_process_group(process.pid, SIGTERM);
     // SIGKILL if it has not exited by the stop timeout. The timer holds the process so its pid
@@ -271,24 +273,42 @@ void Group::restart() {
 void Group::change_options(std::shared_ptr<const config::Options> options) {
     if (shutting_down_) return;
     log::notice("The settings of {} changed; restarting it", key_);
-    options_ = std::move(options);
+    {
+        std::lock_guard lock(options_mutex_);
+        options_ = std::move(options);
+    }
     restart();
 }
 
+// Each loop closes its own (a socket belongs to the loop that opened it).
+void Group::close_idle_connections(Process& process) {
+    auto self = std::find_if(processes_.begin(), processes_.end(),
+                             [&](const auto& p) { return p.get() == &process; });
+    if (self != processes_.end()) pool_.close_idle_connections(*self);
+}
+
 void Group::on_process_unreachable(Process& process) {
+    if (!pool_.on_own_loop()) {  // the caller's session keeps the process and the group
+        asio::post(io_, [this, &process] { on_process_unreachable(process); });
+        return;
+    }
     if (process.state != ProcessState::ready) return;
     process.state = ProcessState::gone;
-    process.idle_connections.clear();
+    close_idle_connections(process);
     spawner_.signal_process_group(process.pid, SIGKILL);
 }
 
 void Group::on_request_timed_out(Process& process) {
+    if (!pool_.on_own_loop()) {  // the caller's session keeps the process and the group
+        asio::post(io_, [this, &process] { on_request_timed_out(process); });
+        return;
+    }
     if (process.state == ProcessState::stopping) return;
     log::error("App process {} exceeded --max-request-time ({} s); killing and replacing it",
                process.pid, options_->max_request_time_seconds);
     process.state = ProcessState::stopping;
     process.killed_for_request_time = true;
-    process.idle_connections.clear();
+    close_idle_connections(process);
     spawner_.signal_process_group(process.pid, SIGKILL);
     ensure_minimum();
 }

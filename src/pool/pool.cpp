@@ -4,6 +4,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -16,8 +17,21 @@ namespace passenger::pool {
 using namespace std::chrono_literals;
 
 Pool::Pool(asio::io_context& io, int max_pool_size, spawn::Spawner& spawner,
-           spawn::ChildReaper& reaper)
-    : io_(io), max_pool_size_(max_pool_size), spawner_(spawner), reaper_(reaper) {}
+           spawn::ChildReaper& reaper, EventLoops* loops)
+    : io_(io), loops_(loops), max_pool_size_(max_pool_size), spawner_(spawner), reaper_(reaper) {}
+
+void Pool::close_idle_connections(const std::shared_ptr<Process>& process) {
+    const size_t here = current_loop();
+    for (size_t index = 0; index < process->idle_connections.size(); ++index) {
+        if (index == here) {
+            process->idle_connections[index].connections.clear();
+            continue;
+        }
+        // The process is no longer ready, so that loop adds none after this (Session).
+        asio::post(loop(index),
+                   [process, index] { process->idle_connections[index].connections.clear(); });
+    }
+}
 
 Pool::~Pool() = default;
 

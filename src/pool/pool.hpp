@@ -3,6 +3,7 @@
 // app), and the apps' comings and goings when the configuration changes. Owned by the Server.
 #pragma once
 
+#include "common/event_loops.hpp"
 #include "config/options.hpp"
 #include "pool/app_settings.hpp"
 #include "pool/group.hpp"
@@ -20,9 +21,11 @@ namespace passenger::pool {
 
 class Pool {
   public:
-    // `max_pool_size`: --max-pool-size, for all apps together.
+    // `max_pool_size`: --max-pool-size, for all apps together. The pool runs on `io`; with
+    // `loops` (the core's event loops, `io` being their main one) requests may come from any of
+    // them: what they ask is posted to `io` (Group::get_session, Session), never locked.
     Pool(asio::io_context& io, int max_pool_size, spawn::Spawner& spawner,
-         spawn::ChildReaper& reaper);
+         spawn::ChildReaper& reaper, EventLoops* loops = nullptr);
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
     ~Pool();
@@ -60,6 +63,15 @@ class Pool {
     void on_process_idle() { serve_waiting_groups(); }
     void on_process_gone() { serve_waiting_groups(); }
 
+    // Whether the caller runs on the pool's loop (always, with one loop).
+    bool on_own_loop() const { return loops_ == nullptr || loops_->on_main_loop(); }
+    size_t loop_count() const { return loops_ == nullptr ? 1 : loops_->size(); }
+    // The caller's event loop (an index into Process::idle_connections).
+    size_t current_loop() const { return loops_ == nullptr ? 0 : EventLoops::current(); }
+    asio::io_context& loop(size_t index) { return loops_ == nullptr ? io_ : loops_->at(index); }
+    // The process left rotation: each loop closes its kept-alive connections to it.
+    void close_idle_connections(const std::shared_ptr<Process>& process);
+
   private:
     void serve_waiting_groups();
     asio::awaitable<void> retire(std::unique_ptr<Group> group);
@@ -70,6 +82,7 @@ class Pool {
     };
 
     asio::io_context& io_;
+    EventLoops* loops_;
     int max_pool_size_;
     spawn::Spawner& spawner_;
     spawn::ChildReaper& reaper_;

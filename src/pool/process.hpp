@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -67,19 +69,26 @@ struct Process {
     double busy_percent = 0;  // running or waiting to run, over the last interval (saturation)
     std::map<pid_t, uint64_t> last_runnable_ns;  // per member of the group
 
-    ProcessState state = ProcessState::ready;
+    // Written by the pool's loop only; read by the proxy on every loop (atomic for that).
+    std::atomic<ProcessState> state = ProcessState::ready;
     // Killed because a request on it ran past --max-request-time: its other requests in flight
     // failed for that reason too (504), not because the app broke (502).
-    bool killed_for_request_time = false;
+    std::atomic<bool> killed_for_request_time = false;
     struct IdleConnection {
         AppSocket socket;
         std::chrono::steady_clock::time_point since;
     };
-    std::vector<IdleConnection> idle_connections;  // kept alive, most recently returned last
+    // Kept-alive connections, most recently returned last: one list per event loop, touched only
+    // by that loop (a socket belongs to the loop that opened it). Aligned apart so that two
+    // loops returning connections at once do not share a cache line.
+    struct alignas(64) IdleConnections {
+        std::vector<IdleConnection> connections;
+    };
+    std::vector<IdleConnections> idle_connections = std::vector<IdleConnections>(1);
     // Open tunnels (WebSockets, any Upgrade), each a session: the function closes it. A process
     // that drains or stops closes them (unless --no-abort-websockets-on-process-shutdown).
-    std::map<uint64_t, std::function<void()>> tunnels;
-    uint64_t next_tunnel_id = 0;
+    std::map<uint64_t, std::function<void()>> tunnels;  // the pool's loop only
+    std::atomic<uint64_t> next_tunnel_id = 0;
 
     bool ready() const { return state == ProcessState::ready; }
     // Counts against --max-pool-size (draining and stopping processes do not).

@@ -2,6 +2,7 @@
 
 #include "common/peer_probe.hpp"
 #include "pool/group.hpp"
+#include "pool/pool.hpp"
 
 #include <chrono>
 
@@ -35,7 +36,7 @@ Session& Session::operator=(Session&& other) noexcept {
 }
 
 std::optional<AppSocket> Session::take_idle_connection(IdleCheck check) {
-    auto& idle = process_->idle_connections;
+    auto& idle = process_->idle_connections[group_->pool_.current_loop()].connections;
     const auto now = std::chrono::steady_clock::now();
     while (!idle.empty()) {
         Process::IdleConnection connection = std::move(idle.back());
@@ -48,20 +49,23 @@ std::optional<AppSocket> Session::take_idle_connection(IdleCheck check) {
 }
 
 void Session::return_connection(AppSocket socket) {
-    if (process_->ready() && process_->idle_connections.size() < max_idle_connections)
-        process_->idle_connections.push_back({std::move(socket), std::chrono::steady_clock::now()});
+    // Not ready: the pool closes the kept-alive connections to it (Pool::close_idle_connections)
+    // and must not find new ones after that.
+    auto& idle = process_->idle_connections[group_->pool_.current_loop()].connections;
+    if (process_->ready() && idle.size() < max_idle_connections)
+        idle.push_back({std::move(socket), std::chrono::steady_clock::now()});
 }
 
 void Session::register_tunnel(std::function<void()> close) {
     uint64_t id = process_->next_tunnel_id++;
-    process_->tunnels.emplace(id, std::move(close));
+    group_->add_tunnel(process_, id, std::move(close));
     tunnel_id_ = id;
 }
 
 void Session::release() {
-    if (process_ != nullptr && tunnel_id_) process_->tunnels.erase(*tunnel_id_);
+    if (group_ != nullptr && process_ != nullptr)
+        group_->on_session_released(std::move(process_), tunnel_id_);
     tunnel_id_.reset();
-    if (group_ != nullptr && process_ != nullptr) group_->on_session_released(*process_);
     group_ = nullptr;
     process_.reset();
 }

@@ -8,7 +8,7 @@
 namespace passenger::pool {
 
 std::string new_sticky_id() {
-    // The core is single-threaded; one generator seeded once from the OS is enough.
+    // Processes are made on the main loop only; one generator seeded once from the OS is enough.
     static std::mt19937_64 generator{[] {
         std::random_device device;
         return (uint64_t(device()) << 32) ^ device();

@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -42,8 +43,9 @@ struct ClientContext {
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
     ClientWriter* writer = nullptr;
-    // When set, receives the pid of the process given the request (passenger-status).
-    pid_t* process_pid = nullptr;
+    // When set, receives the pid of the process given the request (passenger-status, which
+    // reads it from another thread).
+    std::atomic<pid_t>* process_pid = nullptr;
     ForwardOutcome* outcome = nullptr;  // when set, filled in
     // Called when the request became a tunnel (an upgrade the app accepted): the connection
     // stays open as long as the tunnel, and server shutdown need not wait for it.

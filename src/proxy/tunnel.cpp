@@ -32,9 +32,9 @@ constexpr int reads_between_yields = 16;
 // Every tunnel reads into this one buffer and writes from it before it waits again, so a tunnel
 // holds no buffer of its own while it waits (an open WebSocket is mostly waiting); only bytes the
 // other side could not take at once are copied into a string the direction owns until they are
-// written. The core is single-threaded.
+// written. One per thread: a tunnel only ever runs on its connection's event loop.
 std::span<char> shared_read_buffer() {
-    static std::array<char, 64 * 1024> buffer;
+    thread_local std::array<char, 64 * 1024> buffer;
     return buffer;
 }
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <unistd.h>
+#include <asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -101,7 +102,8 @@ AccessLog::~AccessLog() {
 
 std::string AccessLog::reopen() {
     if (!enabled()) return {};
-    flush();  // into the file the lines were meant for (logrotate moved it)
+    std::lock_guard lock(mutex_);
+    flush_locked();  // into the file the lines were meant for (logrotate moved it)
     if (path_ == "-") {
         fd_ = STDOUT_FILENO;
         return {};
@@ -115,22 +117,36 @@ std::string AccessLog::reopen() {
 }
 
 void AccessLog::write(const AccessLogEntry& entry) {
+    if (!enabled()) return;
+    std::string line = format_ == "json" ? format_json(entry) : format_combined(entry);
+    std::lock_guard lock(mutex_);
     if (fd_ < 0) return;
-    const bool first = pending_.empty();
-    pending_ += format_ == "json" ? format_json(entry) : format_combined(entry);
+    pending_ += line;
     if (pending_.size() >= kFlushBytes) {
-        flush();
-    } else if (first) {
-        flush_timer_.expires_after(kFlushDelay);
-        flush_timer_.async_wait([this](const asio::error_code& error) {
-            if (!error) flush();  // cancelled: flush() already ran, or the log is gone
+        flush_locked();
+    } else if (!flush_scheduled_) {
+        // The timer is the main loop's: armed there (a line from another loop posts it).
+        flush_scheduled_ = true;
+        asio::post(flush_timer_.get_executor(), [this] {
+            flush_timer_.expires_after(kFlushDelay);
+            flush_timer_.async_wait([this](const asio::error_code& error) {
+                if (error) return;  // the log is gone
+                std::lock_guard lock(mutex_);
+                flush_scheduled_ = false;
+                flush_locked();
+            });
         });
     }
 }
 
 void AccessLog::flush() {
+    std::lock_guard lock(mutex_);
+    flush_locked();
+}
+
+// A pending timer finds nothing left to write, or the lines written after this.
+void AccessLog::flush_locked() {
     if (pending_.empty()) return;
-    flush_timer_.cancel();
     if (fd_ >= 0) write_all(fd_, pending_);
     pending_.clear();
 }

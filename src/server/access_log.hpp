@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -51,9 +52,14 @@ class AccessLog {
     void flush();
 
   private:
+    void flush_locked();
+
     std::string path_, format_;
+    // Every event loop writes lines; the timer and reopen() are the main loop's.
+    std::mutex mutex_;
     int fd_ = -1;
     std::string pending_;  // lines not written yet
+    bool flush_scheduled_ = false;
     asio::steady_timer flush_timer_;
 };
 

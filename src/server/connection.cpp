@@ -275,7 +275,8 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     if (is_health_check(server_, head)) {  // not an app request: not listed, not logged
         scratch_.clear();
         reader_.read_buffered_body(scratch_);
-        co_return co_await write_all(socket_, health_check_response(server_, head, keep_alive)) &&
+        co_return co_await write_all(socket_,
+                                     co_await health_check_response(server_, head, keep_alive)) &&
             keep_alive;
     }
     // Listed by passenger-status --show=requests until answered.
@@ -331,7 +332,7 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
     record.state = admin::RequestState::serving_static_file;
     bool written = false;
     // Behind nginx, nginx serves the files.
-    if (!integration && co_await try_static(*host_app_->static_files, writer_, head, keep_alive,
+    if (!integration && co_await try_static(host_app_->static_files(), writer_, head, keep_alive,
                                             written, outcome_.status))
         co_return written&& keep_alive;
 
@@ -347,8 +348,10 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
     context.outcome = &outcome_;
     if (integration && !app_.options)
         co_return co_await reject(500, "The app's settings are not usable: " + app_.error);
-    bool continues = co_await proxy::forward(
-        context, server_.pool().group_for(integration ? app_.options : host_app_->options));
+    pool::Group* group =
+        co_await server_.group_for(integration ? app_.options : host_app_->options);
+    bool continues = co_await proxy::forward(context, *group);
+    server_.done_with_group(*group);
     record.state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
     continues = co_await writer_.finish() && continues;

@@ -1,6 +1,7 @@
 #include "server/core.hpp"
 
 #include "common/core_environment.hpp"
+#include "common/event_loops.hpp"
 #include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/server.hpp"
@@ -60,10 +61,14 @@ int run_core(const config::Options& options, int listen_fd, AppOptionsParser app
         log::notice("{}", describe(file_limit));
     }
     warn_if_too_few_descriptors(file_limit, options.max_connections);
-    // Everything in the core runs on this one thread, so the scheduler and the reactor need no
-    // locks (with a plain hint of 1 they still take ~20 mutex pairs per proxied request).
-    asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE);
-    Server server(io, options, listen_fd, std::move(app_options_parser));
+    // --core-threads event loops; the main one (this thread) also runs the pool, the admin
+    // socket and the signals below.
+    const size_t threads =
+        options.core_threads > 0 ? static_cast<size_t>(options.core_threads) : available_cpus();
+    EventLoops loops(threads);
+    log::info("Serving connections on {} thread(s)", threads);
+    asio::io_context& io = loops.main();
+    Server server(loops, options, listen_fd, std::move(app_options_parser));
     std::optional<TlsCredentialsWatch> tls_watch;
     if (options.ssl) {
         // The private key lives in this process's memory: an app process running as the same
@@ -108,7 +113,7 @@ int run_core(const config::Options& options, int listen_fd, AppOptionsParser app
 
     server.start();
     report_ready();
-    io.run();
+    loops.run();
     return 0;
 }
 

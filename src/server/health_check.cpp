@@ -25,8 +25,9 @@ bool is_health_check(Server& server, const http::MessageHead& head) {
     return target.substr(0, target.find('?')) == path;
 }
 
-std::string health_check_response(Server& server, const http::MessageHead& head, bool keep_alive) {
-    const bool ok = healthy(server);
+asio::awaitable<std::string> health_check_response(Server& server, const http::MessageHead& head,
+                                                   bool keep_alive) {
+    const bool ok = co_await server.on_main_loop([&server] { return healthy(server); });
     const std::string_view body = ok ? "ok\n" : server.draining() ? "draining\n" : "unavailable\n";
     std::string out = fmt::format(
         "HTTP/1.1 {} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nCache-Control: "
@@ -34,7 +35,7 @@ std::string health_check_response(Server& server, const http::MessageHead& head,
         ok ? 200 : 503, http::reason_phrase(ok ? 200 : 503), body.size(), http::http_date_now(),
         keep_alive ? "" : "Connection: close\r\n");
     if (head.method != "HEAD") out += body;
-    return out;
+    co_return out;
 }
 
 }  // namespace passenger::server

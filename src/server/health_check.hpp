@@ -5,6 +5,8 @@
 
 #include "http/message_parser.hpp"
 
+#include <asio/awaitable.hpp>
+
 #include <string>
 
 namespace passenger::server {
@@ -13,7 +15,8 @@ class Server;
 
 // Whether `head` asks for the health check (GET or HEAD of exactly that path, query ignored).
 bool is_health_check(Server& server, const http::MessageHead& head);
-// The whole response for the server's current state.
-std::string health_check_response(Server& server, const http::MessageHead& head, bool keep_alive);
+// The whole response for the server's current state (the pool's, asked on the main loop).
+asio::awaitable<std::string> health_check_response(Server& server, const http::MessageHead& head,
+                                                   bool keep_alive);
 
 }  // namespace passenger::server

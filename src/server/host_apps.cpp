@@ -5,9 +5,13 @@
 namespace passenger::server {
 namespace {
 
-HostApp make_app(std::shared_ptr<const config::Options> options) {
-    auto files = std::make_unique<static_files::StaticFiles>(options->app_root + "/public");
-    return HostApp{std::move(options), std::move(files)};
+HostApp make_app(std::shared_ptr<const config::Options> options, size_t loops) {
+    HostApp app{std::move(options), {}};
+    for (size_t i = 0; i < loops; ++i) {
+        app.static_files_by_loop.push_back(
+            std::make_unique<static_files::StaticFiles>(app.options->app_root + "/public"));
+    }
+    return app;
 }
 
 }  // namespace
@@ -22,12 +26,13 @@ std::string host_name_of(std::string_view host_header) {
     return lower;
 }
 
-HostApps::HostApps(std::shared_ptr<const config::Options> main) : main_(make_app(main)) {
+HostApps::HostApps(std::shared_ptr<const config::Options> main, size_t loops)
+    : main_(make_app(main, loops)) {
     for (const auto& [host, dir] : main->operations.host_apps) {
         auto options = std::make_shared<config::Options>(*main);
         options->app_root = dir;
         options->operations.host_apps.clear();
-        by_host_.emplace(host, make_app(std::move(options)));
+        by_host_.emplace(host, make_app(std::move(options), loops));
     }
 }
 

@@ -4,6 +4,7 @@
 // own folder (its type, startup file and public/ are found there).
 #pragma once
 
+#include "common/event_loops.hpp"
 #include "config/options.hpp"
 #include "http/message_parser.hpp"
 #include "static/static_files.hpp"
@@ -19,13 +20,18 @@ namespace passenger::server {
 
 struct HostApp {
     std::shared_ptr<const config::Options> options;
-    std::unique_ptr<static_files::StaticFiles> static_files;  // its public/
+    // Its public/, one per event loop: each keeps its own caches, so serving a file takes no lock.
+    std::vector<std::unique_ptr<static_files::StaticFiles>> static_files_by_loop;
+    const static_files::StaticFiles& static_files() const {
+        return *static_files_by_loop[EventLoops::current()];
+    }
 };
 
 class HostApps {
   public:
-    // `main`: the main app's settings (their host_apps name the others).
-    explicit HostApps(std::shared_ptr<const config::Options> main);
+    // `main`: the main app's settings (their host_apps name the others); `loops`: the core's
+    // event loops.
+    explicit HostApps(std::shared_ptr<const config::Options> main, size_t loops = 1);
 
     // The app for a request head (the main app without a Host naming another).
     const HostApp& for_request(const http::MessageHead& head) const;

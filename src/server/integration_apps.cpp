@@ -7,6 +7,11 @@
 namespace passenger::server {
 
 IntegrationApps::App IntegrationApps::app_for(const std::string& settings_block) {
+    std::lock_guard lock(mutex_);
+    return app_for_locked(settings_block);
+}
+
+IntegrationApps::App IntegrationApps::app_for_locked(const std::string& settings_block) {
     auto found = apps_.find(settings_block);
     if (found != apps_.end()) return found->second;
     App app = parse(settings_block);
@@ -45,6 +50,7 @@ IntegrationApps::App IntegrationApps::parse(const std::string& settings_block) c
 
 std::vector<IntegrationApps::App> IntegrationApps::configure(
     const config::ModuleConfiguration& configuration) {
+    std::lock_guard lock(mutex_);
     if (configuration.log_level) server_wide_.log_level = *configuration.log_level;
     if (configuration.max_pool_size) server_wide_.max_pool_size = *configuration.max_pool_size;
     if (configuration.pool_idle_time)
@@ -53,7 +59,7 @@ std::vector<IntegrationApps::App> IntegrationApps::configure(
     configured_.clear();
     std::vector<App> apps;
     for (const std::string& block : configuration.app_blocks) {
-        App app = app_for(block);
+        App app = app_for_locked(block);
         if (!app.options) continue;
         configured_.emplace(pool::group_key(*app.options), app);
         apps.push_back(std::move(app));

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -43,13 +44,17 @@ class IntegrationApps {
     // block is parsed anew with them (what an earlier cycle parsed is forgotten), and the apps
     // that are usable are returned (the others are logged).
     std::vector<App> configure(const config::ModuleConfiguration& configuration);
+    // The main loop's (it configures).
     const config::Options& server_wide() const { return server_wide_; }
 
   private:
     config::Options server_wide_;
     AppOptionsParser parser_;
     App parse(const std::string& settings_block) const;
+    App app_for_locked(const std::string& settings_block);
 
+    // Every loop asks app_for(); the main loop configures.
+    std::mutex mutex_;
     std::unordered_map<std::string, App> apps_;
     // The latest configuration's apps by pool group key; empty before the first configuration.
     std::unordered_map<std::string, App> configured_;

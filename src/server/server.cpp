@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -35,32 +36,37 @@ asio::ip::tcp protocol_of(int fd) {
 // In integration mode the listening socket is a Unix socket; the tcp acceptor and sockets carry
 // it all the same (accept, read, write and shutdown are the same calls), so the front end needs
 // no second socket type. Only the peer address differs: the module sends the client's.
-Server::Server(asio::io_context& io, const config::Options& options, int listen_fd,
+Server::Server(EventLoops& loops, const config::Options& options, int listen_fd,
                AppOptionsParser app_options_parser)
-    : io_(io),
+    : loops_(loops),
+      io_(loops.main()),
       options_(options),
-      reaper_(io),
-      spawner_(io, reaper_),
+      reaper_(io_),
+      spawner_(io_, reaper_),
       app_options_(std::make_shared<const config::Options>(options)),
-      pool_(io, options.max_pool_size, spawner_, reaper_),
-      host_apps_(app_options_),
+      pool_(io_, options.max_pool_size, spawner_, reaper_, &loops),
+      host_apps_(app_options_, loops.size()),
       front_end_(options.front_end),
       trusted_proxies_(options.operations.trusted_proxies),
-      access_log_(io, options.operations.access_log, options.operations.access_log_format),
-      metrics_(io,
+      access_log_(io_, options.operations.access_log, options.operations.access_log_format),
+      metrics_(io_,
                [this] {
+                   std::lock_guard lock(traffic_mutex_);
                    return admin::prometheus_metrics(admin_.pool()) +
                           admin::prometheus_traffic(traffic_);
                }),
-      admin_(io, options, pool_, requests_),
+      admin_(io_, options, pool_, requests_),
       integration_apps_(app_options_parser ? std::make_unique<IntegrationApps>(
                                                  options, std::move(app_options_parser))
                                            : nullptr) {
-    listeners_.push_back(std::make_unique<Listener>(io, listen_fd, false));
+    listeners_.push_back(std::make_unique<Listener>(io_, listen_fd, false));
+    for (size_t i = 0; i < loops.size(); ++i)
+        loop_connections_.push_back(std::make_unique<LoopConnections>());
+    admin_.set_connections_per_thread([this] { return connections_per_loop(); });
 }
 
 Server::Listener::Listener(asio::io_context& io, int fd, bool tls)
-    : acceptor(io, protocol_of(fd), fd), tls(tls), resumes(io) {}
+    : acceptor(io, protocol_of(fd), fd), protocol(protocol_of(fd)), tls(tls), resumes(io) {}
 
 void Server::serve_tls(tls::ServerContext context, int tls_listen_fd) {
     tls_context_ = std::move(context);
@@ -72,15 +78,56 @@ void Server::serve_tls(tls::ServerContext context, int tls_listen_fd) {
 
 void Server::start() {
     if (!integration_apps_) {  // integration: on first request
-        for (const HostApp* app : host_apps_.all()) pool_.group_for(app->options);
+        for (const HostApp* app : host_apps_.all())
+            standalone_groups_.emplace_back(app->options.get(), &pool_.group_for(app->options));
     }
     admin_.start();  // a failure is logged; the server serves anyway
     start_metrics();
     for (auto& listener : listeners_) asio::co_spawn(io_, accept_loop(*listener), asio::detached);
 }
 
+asio::awaitable<pool::Group*> Server::group_for(
+    std::shared_ptr<const config::Options> app_options) {
+    if (loops_.on_main_loop()) co_return &pool_.group_for(app_options);
+    if (!integration_apps_) {
+        for (const auto& [options, group] : standalone_groups_) {
+            if (options == app_options.get()) co_return group;
+        }
+    }
+    co_return co_await on_main_loop([this, app_options] {
+        pool::Group& group = pool_.group_for(app_options);
+        group.pin();  // a reload may remove it before the request reaches its queue
+        return &group;
+    });
+}
+
+void Server::done_with_group(pool::Group& group) {
+    if (loops_.on_main_loop() || !integration_apps_) return;
+    asio::post(io_, [&group] { group.unpin(); });
+}
+
+std::vector<size_t> Server::connections_per_loop() const {
+    std::vector<size_t> counts;
+    for (const auto& loop : loop_connections_) counts.push_back(loop->open.load());
+    return counts;
+}
+
+void Server::on_each_loop(const std::function<void(LoopConnections&)>& function) {
+    for (size_t i = 0; i < loop_connections_.size(); ++i) {
+        LoopConnections& loop = *loop_connections_[i];
+        if (i == EventLoops::current())
+            function(loop);
+        else
+            asio::post(loops_.at(i), [function, &loop] { function(loop); });
+    }
+}
+
 void Server::apply_module_configuration(const config::ModuleConfiguration& configuration) {
     if (!integration_apps_) return;
+    if (!loops_.on_main_loop()) {  // the pool and the apps are the main loop's
+        asio::post(io_, [this, configuration] { apply_module_configuration(configuration); });
+        return;
+    }
     std::vector<IntegrationApps::App> apps = integration_apps_->configure(configuration);
     const config::Options& server_wide = integration_apps_->server_wide();
     log::set_level(static_cast<log::Level>(server_wide.log_level));
@@ -121,7 +168,11 @@ void Server::start_metrics() {
 }
 
 void Server::on_request_done(const AccessLogEntry& entry, std::string_view app_root) {
-    traffic_.record(app_root, entry.status, entry.total_seconds, entry.bytes_in, entry.bytes_out);
+    {
+        std::lock_guard lock(traffic_mutex_);
+        traffic_.record(app_root, entry.status, entry.total_seconds, entry.bytes_in,
+                        entry.bytes_out);
+    }
     access_log_.write(entry);
 }
 
@@ -133,24 +184,26 @@ void Server::reopen_logs() {
     log::notice("Reopened the log files");
 }
 
+// One acceptor, on the main loop, for every loop: each connection goes to the loop serving the
+// fewest (README.md "Threads" says why not one acceptor per loop).
 asio::awaitable<void> Server::accept_loop(Listener& listener) {
     asio::steady_timer pause(io_);
+    asio::error_code error;
+    listener.acceptor.non_blocking(true, error);
     int failures = 0;  // in a row
     while (!shutting_down_) {
         co_await wait_below_connection_limit(listener);
         if (shutting_down_) break;
-        asio::error_code error;
-        asio::ip::tcp::socket socket = co_await listener.acceptor.async_accept(
-            asio::redirect_error(asio::use_awaitable, error));
-        if (error == asio::error::operation_aborted || shutting_down_) break;
-        if (error) {
+        Accepted accepted = accept_waiting(listener);
+        if (accepted.error) {
             // Out of descriptors or memory: the connection waits in the listen backlog while we
             // pause instead of spinning; one line when it starts, one when it is over.
             if (failures++ == 0) {
-                log::error(
-                    "Cannot accept connections: {}; retrying every {} ms",
-                    is_out_of_descriptors(error) ? out_of_descriptors_hint(error) : error.message(),
-                    accept_retry_interval.count());
+                log::error("Cannot accept connections: {}; retrying every {} ms",
+                           is_out_of_descriptors(accepted.error)
+                               ? out_of_descriptors_hint(accepted.error)
+                               : accepted.error.message(),
+                           accept_retry_interval.count());
             }
             pause.expires_after(accept_retry_interval);
             co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, error));
@@ -160,12 +213,62 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
             log::notice("Accepting connections again (after {} failed attempts)", failures);
             failures = 0;
         }
-        ++accepted_unregistered_;
-        if (listener.tls)
-            asio::co_spawn(io_, serve_tls_connection(std::move(socket), *this), asio::detached);
-        else
-            asio::co_spawn(io_, serve_connection(std::move(socket), *this), asio::detached);
+        if (!accepted.backlog_empty) continue;  // at --max-connections
+        co_await listener.acceptor.async_wait(asio::ip::tcp::acceptor::wait_read,
+                                              asio::redirect_error(asio::use_awaitable, error));
+        if (error == asio::error::operation_aborted) break;
     }
+}
+
+// Accepts what waits in the backlog, up to --max-connections. Waiting for readability only
+// after accept() said EAGAIN: the listening socket's readiness is edge-triggered.
+Server::Accepted Server::accept_waiting(Listener& listener) {
+    const auto limit = static_cast<size_t>(options_.max_connections);
+    while (open_connections_.load() < limit && !shutting_down_) {
+        int fd = ::accept4(listener.acceptor.native_handle(), nullptr, nullptr,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            ++open_connections_;
+            hand_off(fd, listener);
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return {.backlog_empty = true, .error = {}};
+        // The client gave up before we took its connection: the next one.
+        if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO) continue;
+        return {.backlog_empty = false, .error = asio::error_code(errno, asio::system_category())};
+    }
+    return {};
+}
+
+// To the loop with the fewest open connections (loop 0 on a tie, so one busy connection does not
+// cost a thread switch). The socket is made on its loop's thread: it registers with that loop's
+// reactor and is never touched by another.
+void Server::hand_off(int fd, const Listener& listener) {
+    size_t target = 0;
+    for (size_t i = 1; i < loop_connections_.size(); ++i) {
+        if (loop_connections_[i]->open.load() < loop_connections_[target]->open.load()) target = i;
+    }
+    loop_connections_[target]->open.fetch_add(1);
+    auto serve = [this, fd, protocol = listener.protocol, tls = listener.tls, target] {
+        asio::io_context& loop = loops_.at(target);
+        asio::ip::tcp::socket socket(loop);
+        asio::error_code error;
+        socket.assign(protocol, fd, error);
+        if (error) {
+            ::close(fd);
+            --loop_connections_[target]->open;
+            on_connection_closed();
+            return;
+        }
+        if (tls)
+            asio::co_spawn(loop, serve_tls_connection(std::move(socket), *this), asio::detached);
+        else
+            asio::co_spawn(loop, serve_connection(std::move(socket), *this), asio::detached);
+    };
+    if (target == EventLoops::current())
+        serve();
+    else
+        asio::post(loops_.at(target), std::move(serve));
 }
 
 // Not accepting leaves new connections in the kernel's listen backlog (and, past it, the
@@ -173,7 +276,10 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
 // here. The admin socket has its own acceptor and keeps answering.
 asio::awaitable<void> Server::wait_below_connection_limit(Listener& listener) {
     const auto limit = static_cast<size_t>(options_.max_connections);
-    while (accepted_unregistered_ + connections_.size() >= limit && !shutting_down_) {
+    // Paused before the count is read: a loop closing a connection meanwhile sees it and wakes
+    // this loop (on_connection_closed).
+    for (accept_paused_ = true; open_connections_.load() >= limit && !shutting_down_;
+         accept_paused_ = true) {
         if (!connection_limit_logged_) {
             connection_limit_logged_ = true;
             log::warn(
@@ -185,30 +291,49 @@ asio::awaitable<void> Server::wait_below_connection_limit(Listener& listener) {
         asio::error_code ignored;
         co_await listener.resumes.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     }
+    accept_paused_ = false;
 }
 
 Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& socket,
                                                      ConnectionOrigin origin) {
-    // A parked connection that resumes keeps its registration; only a new one registers.
-    if (accepted_unregistered_ > 0) --accepted_unregistered_;
     if (!origin.http2) requests_.open_connection(origin.protocol());  // h2: the TLS connection's
-    connections_.push_back({&socket, false, std::move(origin)});
-    return std::prev(connections_.end());
+    std::list<ConnectionEntry>& entries = this_loop().entries;
+    entries.push_back({&socket, false, std::move(origin)});
+    return std::prev(entries.end());
 }
 
 void Server::forget_accepted() {
-    if (accepted_unregistered_ > 0) --accepted_unregistered_;
-    for (auto& listener : listeners_) listener->resumes.cancel();  // below the limit again
+    --this_loop().open;
+    on_connection_closed();
+}
+
+void Server::expect_registration() {
+    ++open_connections_;
+    ++this_loop().open;
 }
 
 void Server::unregister_connection(ConnectionHandle handle) {
     if (!handle->origin.http2) requests_.close_connection(handle->origin.protocol());
-    connections_.erase(handle);
-    for (auto& listener : listeners_) listener->resumes.cancel();  // below --max-connections again
+    LoopConnections& loop = this_loop();
+    loop.entries.erase(handle);
+    --loop.open;
+    on_connection_closed();
+}
+
+// Below --max-connections again: the accept loop may go on.
+void Server::on_connection_closed() {
+    --open_connections_;
+    if (loops_.on_main_loop()) {
+        for (auto& listener : listeners_) listener->resumes.cancel();
+    } else if (accept_paused_.load()) {
+        asio::post(io_, [this] {
+            for (auto& listener : listeners_) listener->resumes.cancel();
+        });
+    }
 }
 
 void Server::on_tunnel_opened(asio::ip::tcp::socket& socket) {
-    for (auto& entry : connections_) {
+    for (auto& entry : this_loop().entries) {
         if (entry.socket == &socket) entry.busy = false;
     }
 }
@@ -238,30 +363,37 @@ asio::awaitable<void> Server::shut_down() {
         listener->resumes.cancel();
     }
 
-    auto close_idle = [this, &ignored] {
-        for (auto& entry : connections_) {
-            if (!entry.busy) entry.socket->cancel(ignored);
-        }
+    // Each loop closes its own connections.
+    auto close_idle = [this] {
+        on_each_loop([](LoopConnections& loop) {
+            asio::error_code ignored;
+            for (auto& entry : loop.entries) {
+                if (!entry.busy) entry.socket->cancel(ignored);
+            }
+        });
     };
     asio::steady_timer timer(io_);
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(options_.graceful_shutdown_seconds);
-    while (!connections_.empty() && std::chrono::steady_clock::now() < deadline) {
+    while (open_connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
         close_idle();  // a busy connection becomes idle once its response is written
         timer.expires_after(10ms);
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     }
-    if (!connections_.empty()) {
-        log::warn("{} request(s) still in flight after {} s; closing them", connections_.size(),
+    if (const size_t left = open_connections_.load(); left > 0) {
+        log::warn("{} request(s) still in flight after {} s; closing them", left,
                   options_.graceful_shutdown_seconds);
-        for (auto& entry : connections_) entry.socket->close(ignored);
+        on_each_loop([](LoopConnections& loop) {
+            asio::error_code ignored;
+            for (auto& entry : loop.entries) entry.socket->close(ignored);
+        });
     }
     co_await pool_.shutdown();
     metrics_.stop();
     admin_.stop();  // removes the registry entry
     access_log_.flush();
     log::notice("Shutdown complete");
-    io_.stop();
+    loops_.stop();
 }
 
 }  // namespace passenger::server

@@ -6,6 +6,7 @@
 #include "admin/metrics_listener.hpp"
 #include "admin/request_registry.hpp"
 #include "admin/traffic_stats.hpp"
+#include "common/event_loops.hpp"
 #include "config/options.hpp"
 #include "http/trusted_proxies.hpp"
 #include "pool/pool.hpp"
@@ -19,12 +20,17 @@
 #include "tls/credentials.hpp"
 
 #include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <list>
 #include <memory>
+#include <mutex>
+#include <type_traits>
 #include <vector>
 
 namespace passenger::server {
@@ -46,16 +52,24 @@ struct ConnectionOrigin {
 class Server {
   public:
     // With an `app_options_parser`, the server serves the nginx module (integration mode): the
-    // apps come from the settings each connection starts with, not from `options`.
-    Server(asio::io_context& io, const config::Options& options, int listen_fd,
+    // apps come from the settings each connection starts with, not from `options`. The main
+    // loop of `loops` accepts and runs the pool, the admin socket and everything shared; each
+    // loop serves the connections handed to it (README.md "Threads").
+    Server(EventLoops& loops, const config::Options& options, int listen_fd,
            AppOptionsParser app_options_parser = {});
 
     // --ssl, before start(): HTTPS with `context` on the listening socket `tls_listen_fd`, or
     // (-1) on the one given to the constructor.
     void serve_tls(tls::ServerContext context, int tls_listen_fd);
     // What new TLS handshakes use; a reload replaces it, connections keep the one they began with.
-    const tls::ServerContext& tls_context() const { return tls_context_; }
-    void set_tls_context(tls::ServerContext context) { tls_context_ = std::move(context); }
+    tls::ServerContext tls_context() const {
+        std::lock_guard lock(tls_context_mutex_);
+        return tls_context_;
+    }
+    void set_tls_context(tls::ServerContext context) {
+        std::lock_guard lock(tls_context_mutex_);
+        tls_context_ = std::move(context);
+    }
     // What GET /tls on the admin socket answers (the credentials watch keeps it).
     admin::TlsStatus& tls_status() { return admin_.tls_status(); }
 
@@ -69,10 +83,20 @@ class Server {
     // response closing its connection) for that long, then shut_down().
     asio::awaitable<void> drain_and_shut_down();
 
-    bool shutting_down() const { return shutting_down_; }
-    bool draining() const { return draining_; }
+    bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
+    bool draining() const { return draining_.load(std::memory_order_relaxed); }
     const config::Options& options() const { return options_; }
+    // The main loop's only (README.md "Threads"); from a connection, group_for() or on_main_loop().
     pool::Pool& pool() { return pool_; }
+    // The request's group, from any loop: the main loop finds (nginx mode: creates) it; hand it
+    // back with done_with_group() once the request is answered.
+    asio::awaitable<pool::Group*> group_for(std::shared_ptr<const config::Options> app_options);
+    void done_with_group(pool::Group& group);
+    // Runs `function` on the main loop (at once when the caller is on it) and gives its result.
+    template <typename Function>
+    asio::awaitable<std::invoke_result_t<Function&>> on_main_loop(Function function);
+    // Client connections open on each loop right now (passenger-status, metrics).
+    std::vector<size_t> connections_per_loop() const;
     // Standalone mode's one app: the command line's Options, as its group's settings.
     const std::shared_ptr<const config::Options>& app_options() const { return app_options_; }
     // Standalone's apps: the main one and those --app names, each with its public/.
@@ -92,7 +116,8 @@ class Server {
     // SIGUSR1 (logrotate): the log file and the access log are opened again.
     void reopen_logs();
 
-    // Connections register themselves so shutdown can close idle ones and wait for busy ones.
+    // Connections register themselves (with the loop serving them) so shutdown can close idle
+    // ones and wait for busy ones.
     struct ConnectionEntry {
         asio::ip::tcp::socket* socket;
         bool busy = false;
@@ -104,7 +129,7 @@ class Server {
     // An accepted connection ended before it registered (a TLS handshake that failed).
     void forget_accepted();
     // A connection that was not accepted is about to register (an HTTP/2 stream's).
-    void expect_registration() { ++accepted_unregistered_; }
+    void expect_registration();
     void unregister_connection(ConnectionHandle handle);
     // The connection became a tunnel (WebSocket): shutdown closes it at once like an idle one
     // instead of waiting for it to end.
@@ -114,18 +139,36 @@ class Server {
     struct Listener {
         Listener(asio::io_context& io, int fd, bool tls);
         asio::ip::tcp::acceptor acceptor;
+        asio::ip::tcp protocol;  // of the accepted sockets
         bool tls;
         asio::steady_timer resumes;  // the accept loop sleeps on it at the limit
     };
+    // What one event loop owns of the front end; `entries` only ever on that loop's thread.
+    struct LoopConnections {
+        std::list<ConnectionEntry> entries;
+        std::atomic<size_t> open{0};  // handed to this loop and not closed yet
+    };
     asio::awaitable<void> accept_loop(Listener& listener);
+    struct Accepted {
+        bool backlog_empty = false;  // else the limit stopped it
+        asio::error_code error;
+    };
+    Accepted accept_waiting(Listener& listener);
+    void hand_off(int fd, const Listener& listener);
+    LoopConnections& this_loop() { return *loop_connections_[EventLoops::current()]; }
+    // Runs `function` with each loop's connections, on that loop.
+    void on_each_loop(const std::function<void(LoopConnections&)>& function);
+    void on_connection_closed();
     void start_metrics();
     // At --max-connections, waits until a connection closes (or shutdown begins).
     asio::awaitable<void> wait_below_connection_limit(Listener& listener);
 
-    asio::io_context& io_;
+    EventLoops& loops_;
+    asio::io_context& io_;  // the main loop
     const config::Options& options_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     tls::ServerContext tls_context_;
+    mutable std::mutex tls_context_mutex_;
     spawn::ChildReaper reaper_;
     spawn::Spawner spawner_;
     std::shared_ptr<const config::Options> app_options_;
@@ -135,17 +178,32 @@ class Server {
     http::TrustedProxies trusted_proxies_;
     admin::RequestRegistry requests_;
     admin::TrafficStats traffic_;
+    std::mutex traffic_mutex_;  // recorded by every loop, read by the metrics listener
     AccessLog access_log_;
     admin::MetricsListener metrics_;  // --metrics-address
     admin::InstanceAdmin admin_;      // the registry entry and the admin socket
     std::unique_ptr<IntegrationApps> integration_apps_;
-    std::list<ConnectionEntry> connections_;
-    // Accepted connections whose coroutine has not registered yet: with connections_ (registered
-    // ones, parked included), what --max-connections counts.
-    size_t accepted_unregistered_ = 0;
+    // Standalone's groups, found at start(): read-only afterwards, so any loop may look.
+    std::vector<std::pair<const config::Options*, pool::Group*>> standalone_groups_;
+    std::vector<std::unique_ptr<LoopConnections>> loop_connections_;
+    // What --max-connections counts: from the accept to the close (parked ones included).
+    std::atomic<size_t> open_connections_{0};
+    std::atomic<bool> accept_paused_{false};  // the accept loop waits for a connection to close
     bool connection_limit_logged_ = false;
-    bool shutting_down_ = false;
-    bool draining_ = false;
+    std::atomic<bool> shutting_down_{false};
+    std::atomic<bool> draining_{false};
 };
+
+template <typename Function>
+asio::awaitable<std::invoke_result_t<Function&>> Server::on_main_loop(Function function) {
+    using Result = std::invoke_result_t<Function&>;
+    if (loops_.on_main_loop()) co_return function();
+    co_return co_await asio::co_spawn(
+        io_,
+        [function = std::move(function)]() mutable -> asio::awaitable<Result> {
+            co_return function();
+        },
+        asio::use_awaitable);
+}
 
 }  // namespace passenger::server

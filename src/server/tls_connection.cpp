@@ -32,11 +32,11 @@ constexpr unsigned char tls_handshake_record = 0x16;
 // After answering plain HTTP or ending HTTP/2, how long the client gets to close before we do.
 constexpr auto plain_http_linger = 2s;
 
-// Relayed bytes pass through this one buffer (the core is single-threaded, and no coroutine
-// holds it across a suspension); only what the other side does not take at once is copied into
-// a string the direction owns until it is written.
+// Relayed bytes pass through this one buffer per thread (a connection only ever runs on its
+// event loop, and no coroutine holds it across a suspension); only what the other side does not
+// take at once is copied into a string the direction owns until it is written.
 std::array<char, 16 * 1024>& relay_buffer() {
-    static std::array<char, 16 * 1024> buffer;
+    thread_local std::array<char, 16 * 1024> buffer;
     return buffer;
 }
 

@@ -10,9 +10,10 @@ import { appPids, makeRegistry, parseMetrics, parseStatus, registryEntries, runT
 import { waitFor } from './lib/proc.mjs';
 import { repoRoot } from './lib/server.mjs';
 
-// A server with two app processes and three slow requests in flight.
+// A server with two app processes, three threads and three slow requests in flight (each
+// connection handed to the thread with the fewest).
 async function busyServer(t, registry) {
-    const server = await startRegisteredServer(t, registry, { args: ['--min-instances', '2'] });
+    const server = await startRegisteredServer(t, registry, { args: ['--min-instances', '2', '--core-threads', '3'] });
     await waitFor(() => appPids(server).length === 2, { what: 'two app processes' });
     // appPids also counts a process still starting; the pool lists it once it is ready.
     const slow = [1, 2, 3].map((i) => server.get(`/slow?ms=6000&n=${i}`, { timeoutMs: 30000 }));
@@ -38,6 +39,9 @@ test('passenger-status: the tutorial layout with several processes and requests 
     assert.equal(status.maxPoolSize, 6);
     assert.equal(status.processes, 2);
     assert.equal(status.topLevelQueue, 0);
+    assert.equal(status.coreThreads, 3);
+    assert.equal(status.threadConnections.length, 3);
+    assert.ok(status.threadConnections.every((n) => n >= 1), `each thread serves a slow request: ${status.threadConnections}`);
     assert.equal(status.groups.length, 1);
     const [group] = status.groups;
     assert.equal(group.appRoot, server.appDir);
@@ -84,6 +88,8 @@ test('passenger-status --show=json and --show=metrics describe the same pool', {
     assert.equal(pool.groups[0].app_root, server.appDir);
     assert.deepEqual(pool.groups[0].processes.map((p) => p.pid).sort((a, b) => a - b), pids);
     assert.equal(pool.groups[0].processes.reduce((sum, p) => sum + p.sessions, 0), 3);
+    assert.equal(pool.thread_connections.length, 3);
+    assert.ok(pool.thread_connections.every((n) => n >= 1), `connections per thread ${pool.thread_connections}`);
 
     const metrics = await runTool('passenger-status', ['--show=metrics'], { registry });
     assert.equal(metrics.code, 0, metrics.stderr);
@@ -106,6 +112,8 @@ test('passenger-status --show=json and --show=metrics describe the same pool', {
     }
     const sessions = pids.map((pid) => value('passenger_process_sessions', { ...app, pid: String(pid) }));
     assert.equal(sessions.reduce((a, b) => a + b, 0), 3);
+    for (const thread of ['0', '1', '2'])
+        assert.ok(value('passenger_core_thread_connections', { thread }) >= 1, `thread ${thread} serves a slow request`);
 });
 
 test('passenger-status with several instances lists them; a name picks one', { timeout: 60000 }, async (t) => {

@@ -56,6 +56,8 @@ ngx_command_t passenger_commands[] = {
                    &log_levels),
     PASSENGER_MAIN("passenger_max_pool_size", NGX_CONF_TAKE1, passenger_set_number, max_pool_size,
                    &at_least_one),
+    PASSENGER_MAIN("passenger_core_threads", NGX_CONF_TAKE1, passenger_set_number, core_threads,
+                   &at_least_one),
     PASSENGER_MAIN("passenger_pool_idle_time", NGX_CONF_TAKE1, passenger_set_number, pool_idle_time,
                    NULL),
     PASSENGER_MAIN("passenger_pre_start", NGX_CONF_TAKE1, passenger_set_pre_start, pre_start, NULL),
@@ -241,6 +243,7 @@ void* passenger_create_main_conf(ngx_conf_t* cf) {
     if (conf == NULL) return NULL;
     conf->log_level = NGX_CONF_UNSET;
     conf->max_pool_size = NGX_CONF_UNSET;
+    conf->core_threads = NGX_CONF_UNSET;
     conf->pool_idle_time = NGX_CONF_UNSET;
     conf->pre_start = NGX_CONF_UNSET_PTR;
     conf->app_blocks = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));

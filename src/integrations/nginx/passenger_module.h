@@ -16,6 +16,7 @@ typedef struct {
     ngx_str_t log_file;                /* default: nginx's global error log */
     ngx_int_t log_level;               /* 0..4 */
     ngx_int_t max_pool_size;           /* one cap for every app */
+    ngx_int_t core_threads;            /* the core's event loops; unset: one per CPU */
     ngx_int_t pool_idle_time;          /* seconds */
     ngx_str_t instance_registry_dir;   /* for passenger-status */
     ngx_flag_t enabled_somewhere;      /* set while merging: some location has passenger_enabled */

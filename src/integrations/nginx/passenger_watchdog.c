@@ -55,6 +55,10 @@ static char** watchdog_argv(ngx_cycle_t* cycle, passenger_main_conf_t* mcf, char
     argv[n++] = copy_string(cycle->pool, "%i", mcf->log_level);
     argv[n++] = "--max-pool-size";
     argv[n++] = copy_string(cycle->pool, "%i", mcf->max_pool_size);
+    if (mcf->core_threads != NGX_CONF_UNSET) {
+        argv[n++] = "--core-threads";
+        argv[n++] = copy_string(cycle->pool, "%i", mcf->core_threads);
+    }
     argv[n++] = "--pool-idle-time";
     argv[n++] = copy_string(cycle->pool, "%i", mcf->pool_idle_time);
     /* Passenger's default log is nginx's global error log (unless that is stderr, which the

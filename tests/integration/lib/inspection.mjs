@@ -6,9 +6,9 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 import { descendantsOf, killRecorded, sleep } from './proc.mjs';
-import { makeTempDir, repoRoot, serverEnv, startServer } from './server.mjs';
+import { binDir, makeTempDir, repoRoot, serverEnv, startServer } from './server.mjs';
 
-export const toolPath = (name) => path.join(repoRoot, 'bin', name);
+export const toolPath = (name) => path.join(binDir, name);
 
 // A fresh instance registry folder for one test, so other tests' servers stay out of sight.
 export async function makeRegistry(t) {
@@ -88,6 +88,9 @@ export function parseStatus(text) {
         topLevelQueue: Number(header('Requests in top-level queue')),
         groups: [],
     };
+    // "Core threads  : 3 (connections per thread: 1, 1, 2)"
+    const threads = /^Core threads +: (\d+) \(connections per thread: ([\d, ]+)\)$/m.exec(text);
+    if (threads) Object.assign(status, { coreThreads: Number(threads[1]), threadConnections: threads[2].split(', ').map(Number) });
     let group = null;
     let process = null;
     for (const line of lines.slice(lines.indexOf('----------- Application groups -----------') + 1)) {

@@ -17,7 +17,9 @@ import { descendantsOf, isAlive, killRecorded, procStat, sleep, waitFor, withTim
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../../..');
-export const passengerBin = path.join(repoRoot, 'bin', 'passenger');
+// TEST_BIN_DIR: another build's binaries (the ThreadSanitizer run: `make tsan-test`).
+export const binDir = process.env.TEST_BIN_DIR || path.join(repoRoot, 'bin');
+export const passengerBin = path.join(binDir, 'passenger');
 export const loaderPath = path.join(repoRoot, 'loaders', 'node', 'listen_redirect.js');
 export const fixturesDir = path.resolve(here, '..', 'fixtures');
 
@@ -73,6 +75,8 @@ export function freePort() {
 }
 
 // The environment the server gets: ours, minus variables that would change what we test.
+// TEST_CORE_THREADS=N (the ThreadSanitizer run: `make tsan-test`) gives every server N event
+// loops (--core-threads), unless the test sets PASSENGER_CORE_THREADS itself.
 export function serverEnv(extra = {}) {
     const env = { ...process.env };
     for (const name of Object.keys(env)) {
@@ -80,6 +84,7 @@ export function serverEnv(extra = {}) {
             delete env[name];
         }
     }
+    if (process.env.TEST_CORE_THREADS) env.PASSENGER_CORE_THREADS = process.env.TEST_CORE_THREADS;
     return { ...env, ...extra };
 }
 

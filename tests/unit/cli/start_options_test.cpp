@@ -36,6 +36,24 @@ TEST(StartOptions, MaxConnections) {
               nlohmann::json::parse(R"({"max_connections": "20"})"));
 }
 
+// 0 (the default) means one per CPU; from the command line, Passengerfile.json and the
+// environment like every option.
+TEST(StartOptions, CoreThreads) {
+    EXPECT_EQ(parse({}).options.core_threads, 0);
+    EXPECT_EQ(parse({"--core-threads", "1"}).options.core_threads, 1);
+    EXPECT_EQ(parse({"--core-threads", "0"}).error,
+              "--core-threads: '0' is not a whole number from 1 to 1024");
+    EXPECT_EQ(parse({"--core-threads", "many"}).error,
+              "--core-threads: 'many' is not a whole number from 1 to 1024");
+    EXPECT_EQ(parse_start_options({}, nlohmann::json::parse(R"({"core_threads": 3})"))
+                  .options.core_threads,
+              3);
+    std::string entry = "PASSENGER_CORE_THREADS=2";
+    char* environment[] = {entry.data(), nullptr};
+    EXPECT_EQ(settings_from_environment(environment),
+              nlohmann::json::parse(R"({"core_threads": "2"})"));
+}
+
 TEST(StartOptions, ReadsEveryFlag) {
     StartCommandLine result = parse({"myapp",
                                      "-p",
