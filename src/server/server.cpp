@@ -4,6 +4,7 @@
 #include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/connection.hpp"
+#include "server/parked_connection.hpp"
 #include "server/pre_start.hpp"
 #include "server/tls_connection.hpp"
 
@@ -237,9 +238,10 @@ asio::awaitable<void> Server::shut_down() {
 
     auto close_idle = [this, &ignored] {
         for (auto& entry : connections_) {
-            if (!entry.busy) entry.socket->cancel(ignored);
+            if (!entry.busy && entry.socket) entry.socket->cancel(ignored);
         }
     };
+    close_parked_connections(io_);
     asio::steady_timer timer(io_);
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(options_.graceful_shutdown_seconds);
@@ -251,7 +253,9 @@ asio::awaitable<void> Server::shut_down() {
     if (!connections_.empty()) {
         log::warn("{} request(s) still in flight after {} s; closing them", connections_.size(),
                   options_.graceful_shutdown_seconds);
-        for (auto& entry : connections_) entry.socket->close(ignored);
+        for (auto& entry : connections_) {
+            if (entry.socket) entry.socket->close(ignored);
+        }
     }
     co_await pool_.shutdown();
     metrics_.stop();
