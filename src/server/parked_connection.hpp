@@ -21,7 +21,7 @@ namespace passenger::server {
 // A connection waits this long for its next request before it is parked: long enough that a
 // client sending requests back to back never pays for it, short enough that the memory of a
 // connection that went idle is reused by the next ones instead of piling up.
-constexpr std::chrono::milliseconds park_after{100};
+constexpr std::chrono::milliseconds park_after{50};
 
 // A parked connection whose next request is arriving, handed to serve_parked_connection.
 struct ParkedConnection {

@@ -16,7 +16,7 @@ test('a parked keep-alive connection serves its next requests', { timeout: 60000
 
     connection.write('GET /count HTTP/1.1\r\nHost: a\r\n\r\n');
     assert.equal((await connection.readResponse()).status, 200);
-    await sleep(500); // parked after 100 ms
+    await sleep(500); // parked after 50 ms
 
     // A head in two pieces: the first wakes the parked connection, the second completes it.
     connection.write('GET /first-piece');
