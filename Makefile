@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build nginx-module install test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module apache2-module install test unit-test asan-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -32,14 +32,20 @@ build: $(DEPS_STAMP)
 nginx-module: build
 	cmake --build $(BUILD_DIR) --target nginx_module
 
-# Installs the binaries, the loaders and the nginx module under $(DESTDIR)$(PREFIX):
-# bin/passenger (+ its tool names), lib/passenger/loaders/, lib/passenger/ngx_http_passenger_module.so.
-# nginx's passenger_root is then $(PREFIX); the binary finds the rest from where it runs.
+# The Apache module (src/integrations/apache2/mod_passenger.so; `bin/passenger-config about
+# apache2-module`).
+apache2-module: build
+	cmake --build $(BUILD_DIR) --target apache2_module
+
+# Installs the binaries, the loaders and the modules under $(DESTDIR)$(PREFIX): bin/passenger
+# (+ its tool names), lib/passenger/loaders/, lib/passenger/ngx_http_passenger_module.so and
+# mod_passenger.so. passenger_root / PassengerRoot is then $(PREFIX); the binary finds the rest
+# from where it runs.
 PREFIX ?= /usr/local
 LIBDIR = $(DESTDIR)$(PREFIX)/lib/passenger
 install: $(DEPS_STAMP)
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(BUILD_DIR) -j$(JOBS) --target passenger nginx_module
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target passenger nginx_module apache2_module
 	install -d $(DESTDIR)$(PREFIX)/bin $(LIBDIR)/loaders/node $(LIBDIR)/loaders/ruby $(LIBDIR)/loaders/python
 	install -m 755 $(BUILD_DIR)/passenger $(DESTDIR)$(PREFIX)/bin/passenger
 	for tool in passenger-status passenger-memory-stats passenger-config; do \
@@ -48,6 +54,7 @@ install: $(DEPS_STAMP)
 	install -m 644 loaders/ruby/*.rb $(LIBDIR)/loaders/ruby/
 	install -m 644 loaders/python/*.py $(LIBDIR)/loaders/python/
 	install -m 644 $(BUILD_DIR)/ngx_http_passenger_module.so $(LIBDIR)/
+	install -m 644 src/integrations/apache2/mod_passenger.so $(LIBDIR)/
 
 # `make build` (and so `make start`) builds only bin/passenger; the tests are built here.
 unit-test: build
@@ -59,7 +66,7 @@ asan-test: $(DEPS_STAMP)
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-integration-test: build nginx-module
+integration-test: build nginx-module apache2-module
 	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
 
 # Fault injection under load (tests/chaos/README.md): one file at a time, since each loads the

@@ -13,6 +13,9 @@
 
 const fs = require('fs');
 
+// The reference of the ratio columns: nginx-N (proxy_pass), or BENCH_REFERENCE's kind (apache).
+const reference = process.env.BENCH_REFERENCE || 'nginx';
+
 function readTsv(file) {
     const [header, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
     const names = header.split('\t');
@@ -64,13 +67,13 @@ function main() {
     for (const conns of connsList) {
         out.push(`### Hello world, ${conns} connection${conns === 1 ? '' : 's'}`, '');
         out.push('| target | procs | req/s | p50 ms | p99 ms | CPU µs/req server + app | req/s ÷ node | ' +
-            'req/s ÷ nginx | p50 ÷ nginx | p99 ÷ nginx | CPU/req ÷ nginx | errors |');
+            `req/s ÷ ${reference} | p50 ÷ ${reference} | p99 ÷ ${reference} | CPU/req ÷ ${reference} | errors |`);
         out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
         for (const t of targets) {
             if (!measured.has(t.target)) continue;
             const runs = results.filter((r) => r.target === t.target && r.conns === conns);
             if (runs.length === 0) continue;
-            const nginxRef = `nginx-${t.procs}`;
+            const nginxRef = `${reference}-${t.procs}`;
             const vsNode = [], rpsVsNginx = [], p50VsNginx = [], p99VsNginx = [], cpuVsNginx = [];
             for (const run of runs) {
                 const node = at('node', conns, run.round);

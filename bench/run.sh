@@ -79,6 +79,8 @@ COMMANDS=()     # exact start commands, for RESULTS.md
 NOTES=()
 # shellcheck source=lib.sh
 source "$BENCH_DIR/lib.sh"
+# shellcheck source=apache_targets.sh
+source "$BENCH_DIR/apache_targets.sh"
 
 # cpu_sample PID...: one "pid starttime ticks" line per live process, for cpu_delta_us.
 cpu_sample() {
@@ -341,7 +343,8 @@ EOF
 start_module() {
     local n=$1 t="module-$1" port dir module
     register "$t" "$n" "nginx $NGINX_VERSION + our module"
-    module=$("$REPO/bin/passenger-config" about nginx-module 2>/dev/null || true)
+    # NGINX_MODULE: another build of the module (an earlier channel version, side by side).
+    module=${NGINX_MODULE:-$("$REPO/bin/passenger-config" about nginx-module 2>/dev/null || true)}
     if [[ ! -x $NGINX || ! -f $module ]]; then
         fail_target "$t" "nginx or the module is missing (make nginx-module)"
         return
@@ -394,6 +397,7 @@ classify_pids() {
 
 NODE_VERSION=$("$NODE" --version)
 NGINX_VERSION=$([[ -x $NGINX ]] && "$NGINX" -v 2>&1 | sed 's/.*nginx\///' || echo "not installed")
+APACHE_VERSION=$([[ -x $APACHE ]] && "$APACHE" -v 2>&1 | sed -n 's/.*Apache\/\([^ ]*\).*/\1/p' || echo "not installed")
 PASSENGER_VERSION=$([[ -x $DEBIAN_PASSENGER ]] &&
     "$DEBIAN_PASSENGER" --version 2>/dev/null | sed -n 's/.*Passenger(R) //p' | head -1 || echo "not installed")
 OURS_VERSION=$([[ -x $OURS ]] && timeout 10 "$OURS" --version 2>&1 </dev/null | head -1 || echo "not built")
@@ -439,13 +443,16 @@ for n in $PROCESSES; do
     want passenger && start_passenger "$n"
     want nginx && start_nginx "$n"
     want module && start_module "$n"
+    want apache && start_apache "$n"
+    want apachemod && start_apachemod "$n"
+    want apachepsg && start_apachepsg "$n"
 done
 log "up: ${ACTIVE[*]}"
 
 ORDER=()
 printf 'target\tprocs\tlabel\n' >"$WORK/targets.tsv"
 for t in node ours-1 ours-2 passenger-1 passenger-2 nginx-1 nginx-2 module-1 module-2 \
-    $(for n in $PROCESSES; do echo "ours-$n passenger-$n nginx-$n module-$n"; done); do
+    $(for n in $PROCESSES; do echo "ours-$n passenger-$n nginx-$n module-$n apache-$n apachemod-$n apachepsg-$n"; done); do
     [[ " ${ORDER[*]:-} " == *" $t "* ]] && continue
     [[ -n ${LABEL[$t]:-} ]] || continue
     ORDER+=("$t")
@@ -581,9 +588,9 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
 } >"$RESULTS.tmp"
 # Sections that other scripts or people maintain survive a rerun: the profile (bench/profile.sh,
 # written up by hand), the issue-8 target summary, memory.sh's and connections.sh's sections and the
-# notes on the latter, ops.sh's section.
+# notes on the latter, ops.sh's and tls.sh's sections.
 # extended.sh rewrites its own section below.
-for block in targets nginx-module profile memory.sh connections.sh connections-notes ops.sh; do
+for block in targets nginx-module apache-module profile memory.sh connections.sh connections-notes ops.sh tls.sh; do
     if [[ -f $RESULTS ]] && grep -q "^<!-- $block: begin -->\$" "$RESULTS"; then
         echo >>"$RESULTS.tmp"
         awk -v b="$block" '$0 == "<!-- " b ": begin -->" {on = 1} on {print} $0 == "<!-- " b ": end -->" {on = 0}' \

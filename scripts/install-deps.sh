@@ -13,6 +13,7 @@ packages=(
     ruby ruby-rack python3
     chromium
     nginx nginx-dev
+    apache2 apache2-dev
     haproxy
     systemd  # systemd-analyze verify checks examples/deploy's unit (ops-init test)
 )

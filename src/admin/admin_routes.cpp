@@ -22,6 +22,7 @@ constexpr std::array kRoutes = {
     Route{"GET", "/pool", AccessKind::read, "the application pool"},
     Route{"GET", "/requests", AccessKind::read, "the requests in flight"},
     Route{"GET", "/metrics", AccessKind::read, "Prometheus metrics"},
+    Route{"GET", "/tls", AccessKind::read, "HTTPS: the certificate and the latest reload"},
     Route{"POST", "/pool/restart_app", AccessKind::modify,
           "restart an app: {\"app_root\": \"/path\"}"},
 };
@@ -60,6 +61,7 @@ AdminResponse dispatch(AdminBackend& backend, const AdminRequest& request, const
     if (route.path == "/instance") return json_response(backend.instance());
     if (route.path == "/pool") return json_response(backend.pool());
     if (route.path == "/requests") return json_response({{"requests", backend.requests()}});
+    if (route.path == "/tls") return json_response(backend.tls());
     if (route.path == "/metrics")
         return {200, std::string(kMetricsContentType), prometheus_metrics(backend.pool())};
     return restart_app(backend, request);

@@ -5,6 +5,7 @@
 //   GET  /pool              the pool (admin::PoolSnapshot as JSON)
 //   GET  /requests          {"requests": [...]}: the requests in flight
 //   GET  /metrics           Prometheus text
+//   GET  /tls               --ssl: serving, the certificate's serial, the latest reload's outcome
 //   POST /pool/restart_app  body {"app_root": "/path"}: restarts that app (rolling when so
 //                           configured); answers {"restarted": ["/path"]}
 //
@@ -31,6 +32,8 @@ class AdminBackend {
     virtual nlohmann::json requests() const = 0;  // a JSON array
     // Restarts the app whose root is `app_root`; false when there is no such app.
     virtual bool restart_app(const std::string& app_root) = 0;
+    // admin::TlsStatus as JSON; {"serving": false} without --ssl.
+    virtual nlohmann::json tls() const { return {{"serving", false}}; }
 };
 
 struct AdminRequest {

@@ -33,6 +33,7 @@ InstanceProperties properties_of(const config::Options& options) {
         properties.app_roots.push_back(dir);
     properties.log_file = options.log_file;
     properties.pid_file = options.pid_file;
+    properties.integration_mode = options.integration_mode;
     return properties;
 }
 
@@ -91,6 +92,10 @@ PoolSnapshot InstanceAdmin::pool() const {
     snapshot.max_pool_size = pool_.max_pool_size();
     snapshot.requests_total = requests_.total();
     snapshot.requests_in_flight = requests_.in_flight().size();
+    for (ClientProtocol protocol : kClientProtocols)
+        snapshot.protocols.push_back({std::string(protocol_label(protocol)),
+                                      std::string(scheme_label(protocol)),
+                                      requests_.connections(protocol), requests_.total(protocol)});
     snapshot.groups = take_snapshots(pool_);
     return snapshot;
 }

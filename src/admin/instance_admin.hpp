@@ -7,6 +7,7 @@
 #include "admin/admin_server.hpp"
 #include "admin/instance_registry.hpp"
 #include "admin/request_registry.hpp"
+#include "admin/tls_status.hpp"
 #include "config/options.hpp"
 
 #include <asio/io_context.hpp>
@@ -33,6 +34,8 @@ class InstanceAdmin final : public AdminBackend {
     void stop();
 
     const std::optional<Instance>& registration() const { return instance_; }
+    // --ssl: kept up to date by the core's credentials watch.
+    TlsStatus& tls_status() { return tls_status_; }
 
     // AdminBackend
     uid_t owner_uid() const override;
@@ -40,6 +43,7 @@ class InstanceAdmin final : public AdminBackend {
     PoolSnapshot pool() const override;
     nlohmann::json requests() const override;
     bool restart_app(const std::string& app_root) override;
+    nlohmann::json tls() const override { return tls_status_; }
 
   private:
     const config::Options& options_;
@@ -47,6 +51,7 @@ class InstanceAdmin final : public AdminBackend {
     const RequestRegistry& requests_;
     AdminServer server_;
     std::optional<Instance> instance_;
+    TlsStatus tls_status_;
 };
 
 }  // namespace passenger::admin

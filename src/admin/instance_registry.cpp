@@ -89,7 +89,8 @@ void to_json(nlohmann::json& json, const InstanceProperties& p) {
                           {"app_roots", p.app_roots},
                           {"started_at", p.started_at},
                           {"log_file", p.log_file},
-                          {"pid_file", p.pid_file}};
+                          {"pid_file", p.pid_file},
+                          {"integration_mode", p.integration_mode}};
 }
 
 void from_json(const nlohmann::json& json, InstanceProperties& p) {
@@ -106,6 +107,7 @@ void from_json(const nlohmann::json& json, InstanceProperties& p) {
     p.started_at = json.value("started_at", int64_t{0});
     p.log_file = json.value("log_file", "");
     p.pid_file = json.value("pid_file", "");
+    p.integration_mode = json.value("integration_mode", "");
 }
 
 std::string registry_dir(const std::string& option) {

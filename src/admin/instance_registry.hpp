@@ -35,6 +35,7 @@ struct InstanceProperties {
     int64_t started_at = 0;  // Unix seconds, when the instance was first registered
     std::string log_file;
     std::string pid_file;
+    std::string integration_mode;  // "nginx", "apache2"; empty: Standalone
 };
 
 void to_json(nlohmann::json& json, const InstanceProperties& properties);

@@ -36,6 +36,10 @@ std::string process_labels(const GroupSnapshot& group, const ProcessSnapshot& pr
                        process.pid);
 }
 
+std::string protocol_labels(const ProtocolSnapshot& protocol) {
+    return fmt::format("scheme=\"{}\",protocol=\"{}\"", protocol.scheme, protocol.protocol);
+}
+
 double as_double(uint64_t value) {
     return static_cast<double>(value);
 }
@@ -65,6 +69,17 @@ std::string prometheus_metrics(const PoolSnapshot& pool) {
     out.sample("passenger_requests_total", "", as_double(pool.requests_total));
     out.family("passenger_requests_in_flight", "gauge", "Requests being answered right now.");
     out.sample("passenger_requests_in_flight", "", as_double(pool.requests_in_flight));
+    out.family("passenger_client_requests_total", "counter",
+               "Requests received by the front end, by scheme and protocol (HTTP/1.x or h2).");
+    for (const ProtocolSnapshot& protocol : pool.protocols)
+        out.sample("passenger_client_requests_total", protocol_labels(protocol),
+                   as_double(protocol.requests_total));
+    out.family("passenger_client_connections", "gauge",
+               "Client connections open now, by scheme and protocol (h2: connections, not "
+               "streams).");
+    for (const ProtocolSnapshot& protocol : pool.protocols)
+        out.sample("passenger_client_connections", protocol_labels(protocol),
+                   as_double(protocol.connections));
     out.family("passenger_max_pool_size", "gauge", "The most app processes allowed at once.");
     out.sample("passenger_max_pool_size", "", pool.max_pool_size);
     // No passenger_top_level_queue_length: every request goes straight to its app's queue

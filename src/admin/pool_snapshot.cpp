@@ -11,9 +11,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GroupSnapshot, app_root, environ
                                                 spawning, spawns_total, spawn_failures_total,
                                                 crashes_total, restarts_total, requests_total,
                                                 last_error, processes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProtocolSnapshot, protocol, scheme, connections,
+                                                requests_total)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PoolSnapshot, version, instance, max_pool_size,
                                                 top_level_queue, requests_total, requests_in_flight,
-                                                groups)
+                                                protocols, groups)
 }  // namespace detail
 
 void to_json(nlohmann::json& json, const ProcessSnapshot& process) {
@@ -21,6 +23,12 @@ void to_json(nlohmann::json& json, const ProcessSnapshot& process) {
 }
 void from_json(const nlohmann::json& json, ProcessSnapshot& process) {
     detail::from_json(json, process);
+}
+void to_json(nlohmann::json& json, const ProtocolSnapshot& protocol) {
+    detail::to_json(json, protocol);
+}
+void from_json(const nlohmann::json& json, ProtocolSnapshot& protocol) {
+    detail::from_json(json, protocol);
 }
 void to_json(nlohmann::json& json, const GroupSnapshot& group) {
     detail::to_json(json, group);

@@ -44,6 +44,14 @@ struct GroupSnapshot {
     std::vector<ProcessSnapshot> processes;
 };
 
+// The front end's client connections and requests by protocol (admin::ClientProtocol).
+struct ProtocolSnapshot {
+    std::string protocol;  // "http/1.1" or "h2"
+    std::string scheme;    // "http" or "https"
+    uint64_t connections = 0;
+    uint64_t requests_total = 0;
+};
+
 struct PoolSnapshot {
     std::string version;
     std::string instance;  // the registry name
@@ -51,6 +59,7 @@ struct PoolSnapshot {
     size_t top_level_queue = 0;   // requests not yet assigned to a group (always 0 so far)
     uint64_t requests_total = 0;  // request heads read by the front end
     size_t requests_in_flight = 0;
+    std::vector<ProtocolSnapshot> protocols;  // http/1.1 over http, then https, then h2
     std::vector<GroupSnapshot> groups;
 
     size_t process_count() const;
@@ -60,6 +69,8 @@ void to_json(nlohmann::json& json, const ProcessSnapshot& process);
 void from_json(const nlohmann::json& json, ProcessSnapshot& process);
 void to_json(nlohmann::json& json, const GroupSnapshot& group);
 void from_json(const nlohmann::json& json, GroupSnapshot& group);
+void to_json(nlohmann::json& json, const ProtocolSnapshot& protocol);
+void from_json(const nlohmann::json& json, ProtocolSnapshot& protocol);
 void to_json(nlohmann::json& json, const PoolSnapshot& pool);
 void from_json(const nlohmann::json& json, PoolSnapshot& pool);
 

@@ -6,6 +6,14 @@
 
 namespace passenger::admin {
 
+std::string_view protocol_label(ClientProtocol protocol) {
+    return protocol == ClientProtocol::h2 ? "h2" : "http/1.1";
+}
+
+std::string_view scheme_label(ClientProtocol protocol) {
+    return protocol == ClientProtocol::http1 ? "http" : "https";
+}
+
 std::string_view describe_state(const RequestRecord& record) {
     switch (record.state) {
         case RequestState::serving_static_file:
@@ -39,7 +47,9 @@ void RequestRegistry::Handle::reset() {
 }
 
 RequestRegistry::Handle RequestRegistry::track(std::string method, std::string uri,
-                                               std::string client, std::string app_root) {
+                                               std::string client, std::string app_root,
+                                               ClientProtocol protocol) {
+    ++totals_[index(protocol)];
     records_.push_back({
         .id = next_id_++,
         .method = std::move(method),
@@ -49,6 +59,7 @@ RequestRegistry::Handle RequestRegistry::track(std::string method, std::string u
         .state = RequestState::for_app,
         .pid = 0,
         .started = std::chrono::steady_clock::now(),
+        .protocol = protocol,
     });
     return Handle(this, std::prev(records_.end()));
 }
@@ -66,6 +77,8 @@ nlohmann::json requests_json(const RequestRegistry::Records& records,
             {"state", describe_state(record)},
             {"process", record.pid > 0 ? nlohmann::json(record.pid) : nlohmann::json(nullptr)},
             {"age_seconds", std::chrono::duration<double>(now - record.started).count()},
+            {"scheme", scheme_label(record.protocol)},
+            {"protocol", protocol_label(record.protocol)},
         });
     }
     return result;

@@ -1,12 +1,15 @@
 // The requests the front end is answering right now, for `passenger-status --show=requests`.
 // The connection that reads a request head records it here (`track`) and updates its state; the
-// record disappears when the returned handle is destroyed. Single-threaded, like the core.
+// record disappears when the returned handle is destroyed. Also the client connections open and
+// the requests received, by protocol (HTTP/1.x, HTTPS, h2), for passenger-status and the
+// metrics. Single-threaded, like the core.
 #pragma once
 
 #include <sys/types.h>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -22,6 +25,15 @@ enum class RequestState {
     sending_response,     // the app is done; the rest of the response goes to the client
 };
 
+// How a client spoke to the front end.
+enum class ClientProtocol : uint8_t { http1, https1, h2 };
+inline constexpr std::array kClientProtocols = {ClientProtocol::http1, ClientProtocol::https1,
+                                                ClientProtocol::h2};
+// "http/1.1" (any HTTP/1.x) or "h2".
+std::string_view protocol_label(ClientProtocol protocol);
+// "http" or "https".
+std::string_view scheme_label(ClientProtocol protocol);
+
 struct RequestRecord;
 // "serving static file", "reading request body", "waiting for a process", "in app" or
 // "sending response".
@@ -36,6 +48,7 @@ struct RequestRecord {
     RequestState state = RequestState::for_app;
     pid_t pid = 0;  // the app process handling it; 0 while none (set by the proxy)
     std::chrono::steady_clock::time_point started;
+    ClientProtocol protocol = ClientProtocol::http1;
 };
 
 class RequestRegistry {
@@ -68,18 +81,30 @@ class RequestRegistry {
     RequestRegistry(const RequestRegistry&) = delete;
     RequestRegistry& operator=(const RequestRegistry&) = delete;
 
-    Handle track(std::string method, std::string uri, std::string client, std::string app_root);
+    Handle track(std::string method, std::string uri, std::string client, std::string app_root,
+                 ClientProtocol protocol = ClientProtocol::http1);
 
     const Records& in_flight() const { return records_; }
     uint64_t total() const { return next_id_ - 1; }  // requests tracked since the start
+    uint64_t total(ClientProtocol protocol) const { return totals_[index(protocol)]; }
+
+    // Client connections open now: HTTP/1.x ones (keep-alive and parked included) and TLS
+    // connections that chose h2 (not their streams).
+    void open_connection(ClientProtocol protocol) { ++connections_[index(protocol)]; }
+    void close_connection(ClientProtocol protocol) { --connections_[index(protocol)]; }
+    uint64_t connections(ClientProtocol protocol) const { return connections_[index(protocol)]; }
 
   private:
+    static size_t index(ClientProtocol protocol) { return static_cast<size_t>(protocol); }
+
     Records records_;
     uint64_t next_id_ = 1;
+    std::array<uint64_t, kClientProtocols.size()> totals_{};
+    std::array<uint64_t, kClientProtocols.size()> connections_{};
 };
 
 // The requests in flight as a JSON array, oldest first: id, method, uri, client, app_root,
-// state, process (pid or null), age_seconds.
+// state, process (pid or null), age_seconds, scheme, protocol.
 nlohmann::json requests_json(const RequestRegistry::Records& records,
                              std::chrono::steady_clock::time_point now);
 

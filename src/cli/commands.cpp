@@ -59,7 +59,8 @@ int dispatch(int argc, char** argv) {
     if (command == "start") return run_start_command(args);
     if (command == "stop") return run_stop_command(args);
     if (command == "core") return run_core_command();
-    if (command == "nginx-watchdog") return run_nginx_watchdog_command(args);
+    if (command == "nginx-watchdog") return run_nginx_watchdog_command(args, "nginx");
+    if (command == "apache2-watchdog") return run_nginx_watchdog_command(args, "apache2");
     if (command == "spawn-helper") return run_spawn_helper_command(args);
     if (command.starts_with('-'))
         fmt::print(stderr, "passenger: unknown option {} (see passenger --help)\n", command);

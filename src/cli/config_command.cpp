@@ -1,7 +1,9 @@
-// passenger-config restart-app [APP_ROOT] | list-instances | about root|nginx-module | --version
+// passenger-config restart-app [APP_ROOT] | list-instances | reopen-logs | reload-ssl |
+// about root|nginx-module|apache2-module | --version
 #include "admin/admin_client.hpp"
 #include "cli/inspection_options.hpp"
 #include "cli/instance_selection.hpp"
+#include "cli/reload_ssl.hpp"
 #include "cli/status_format.hpp"
 #include "cli/subcommands.hpp"
 #include "common/install_paths.hpp"
@@ -175,12 +177,15 @@ int run_config_command(const std::vector<std::string>& args) {
     if (command_line.command == "about") {
         // The tree that holds this bin/passenger (the checkout or PREFIX) is passenger_root.
         const InstallPaths& paths = install_paths();
-        fmt::print("{}\n", command_line.about == "root" ? paths.root : paths.nginx_module);
+        fmt::print("{}\n", command_line.about == "root"           ? paths.root
+                           : command_line.about == "nginx-module" ? paths.nginx_module
+                                                                  : paths.apache2_module);
         return 0;
     }
     std::string registry = admin::registry_dir(command_line.registry_dir);
     if (command_line.command == "restart-app") return restart_app(command_line, registry);
     if (command_line.command == "reopen-logs") return reopen_logs(command_line, registry);
+    if (command_line.command == "reload-ssl") return reload_ssl(command_line, registry);
     return list_instances(command_line, registry);
 }
 

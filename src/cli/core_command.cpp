@@ -73,14 +73,14 @@ int run_core_command() {
         fmt::print(stderr, "passenger core: {}\n", error);
         return 1;
     }
-    // nginx mode with a root master: apps run as their owners, started by a helper that keeps
-    // root and does nothing else (spawn/spawn_helper.hpp); the core itself parses requests, so
-    // it becomes nginx's worker user like without the helper.
-    // Whether a directive names root (the module says so), so that the helper may run an app as
-    // root; the apps must not see the variable.
+    // nginx or Apache mode with a root master: apps run as their owners, started by a helper that
+    // keeps root and does nothing else (spawn/spawn_helper.hpp); the core itself parses requests,
+    // so it becomes the web server's worker user like without the helper. Whether a directive names
+    // root (the module says so), so that the helper may run an app as root; the apps must not see
+    // the variable.
     const bool allow_root_apps = std::getenv(spawn::kAllowRootAppsVariable) != nullptr;
     ::unsetenv(spawn::kAllowRootAppsVariable);
-    if (!options.user.empty() && options.integration_mode == "nginx" && ::geteuid() == 0) {
+    if (!options.user.empty() && !options.integration_mode.empty() && ::geteuid() == 0) {
         spawn::StartedHelper helper = spawn::start_spawn_helper(options.user, options.log_file,
                                                                 options.log_level, allow_root_apps);
         if (!helper.error.empty()) {

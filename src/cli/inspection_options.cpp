@@ -24,8 +24,12 @@ constexpr std::string_view kConfigUsage =
     "  list-instances          List the running Passenger instances\n"
     "  reopen-logs             Reopen the log files and access logs (after logrotate moved\n"
     "                          them); the same as SIGUSR1 to each server\n"
-    "  about root              The value for nginx's passenger_root\n"
+    "  reload-ssl              Read the certificate and key of each server started with --ssl\n"
+    "                          again (new connections get them; a pair that does not load is\n"
+    "                          refused, the current one kept); like SIGHUP, but says the outcome\n"
+    "  about root              The value for passenger_root (nginx), PassengerRoot (Apache)\n"
     "  about nginx-module      The nginx module to load (load_module PATH;)\n"
+    "  about apache2-module    The Apache module to load (LoadModule passenger_module PATH)\n"
     "\n"
     "Options:\n"
     "  --instance NAME               The instance to use when several are running\n"
@@ -120,13 +124,15 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
     }
     if (first == "about") {
         result.command = "about";
-        if (args.size() != 2 || (args[1] != "root" && args[1] != "nginx-module"))
-            result.error = "expects one of: root, nginx-module";
+        if (args.size() != 2 ||
+            (args[1] != "root" && args[1] != "nginx-module" && args[1] != "apache2-module"))
+            result.error = "expects one of: root, nginx-module, apache2-module";
         else
             result.about = args[1];
         return result;
     }
-    if (first != "restart-app" && first != "list-instances" && first != "reopen-logs") {
+    if (first != "restart-app" && first != "list-instances" && first != "reopen-logs" &&
+        first != "reload-ssl") {
         result.error =
             first.starts_with('-')
                 ? fmt::format("unknown option {} (see passenger-config --help)", first)
@@ -139,6 +145,9 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
                      ? "Restarts an app: rolling when the server runs with --rolling-restarts."
                  : first == "reopen-logs"
                      ? "Makes every running instance (or the one named) reopen its log files."
+                 : first == "reload-ssl"
+                     ? "Makes every running instance started with --ssl (or the one named) read "
+                       "its certificate and key again."
                      : "Lists the running Passenger instances.",
                  fmt::format("passenger-config {}", first));
     app.allow_extras();
@@ -148,7 +157,7 @@ ConfigCommandLine parse_config_options(const std::vector<std::string>& args) {
             ->type_name("");
         app.add_option("--instance", result.instance, "The instance, when several are running")
             ->type_name("NAME");
-    } else if (first == "reopen-logs") {
+    } else if (first == "reopen-logs" || first == "reload-ssl") {
         app.add_option("--instance", result.instance, "Only this instance")->type_name("NAME");
     } else {
         app.add_flag("--json", result.json, "Print JSON");

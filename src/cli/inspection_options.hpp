@@ -29,7 +29,8 @@ struct MemoryStatsCommandLine {
 MemoryStatsCommandLine parse_memory_stats_options(const std::vector<std::string>& args);
 
 struct ConfigCommandLine {
-    std::string command;   // restart-app, list-instances, about; empty with --version/--help
+    std::string command;   // restart-app, list-instances, reopen-logs, reload-ssl, about; empty
+                           // with --version/--help
     std::string about;     // about's argument: root or nginx-module
     std::string app_root;  // restart-app's argument, as typed
     std::string instance;  // --instance NAME

@@ -1,4 +1,5 @@
-// Hidden `passenger nginx-watchdog [passenger start options]`: what the nginx module execs (see
+// Hidden `passenger nginx-watchdog|apache2-watchdog [passenger start options]`: what the nginx
+// and Apache modules exec (see
 // watchdog/nginx_watchdog.hpp). The options are the server-wide ones, checked by `passenger
 // start`'s parser.
 #include "cli/start_options.hpp"
@@ -10,10 +11,11 @@
 
 namespace passenger::cli {
 
-int run_nginx_watchdog_command(const std::vector<std::string>& args) {
+int run_nginx_watchdog_command(const std::vector<std::string>& args, const std::string& server) {
     struct stat info {};
     if (::fstat(watchdog::kLifelineFd, &info) != 0 || ::fstat(watchdog::kReportFd, &info) != 0) {
-        fmt::print(stderr, "passenger nginx-watchdog: started by the nginx module, not by hand\n");
+        fmt::print(stderr, "passenger {}-watchdog: started by the {} module, not by hand\n", server,
+                   server);
         return 1;
     }
     StartCommandLine command_line = parse_start_options(args);
@@ -22,7 +24,7 @@ int run_nginx_watchdog_command(const std::vector<std::string>& args) {
         return 1;
     }
     config::Options& options = command_line.options;
-    options.integration_mode = "nginx";
+    options.integration_mode = server;
     return watchdog::run_nginx_watchdog(options);
 }
 

@@ -38,12 +38,32 @@ std::string format_status(const admin::PoolSnapshot& pool, const admin::Instance
     };
     line("Version : {}", pool.version);
     line("Date    : {}", format_local_time(now));
-    line("Instance: {} (Passenger Standalone, port {})", instance.properties.name,
-         instance.properties.port);
+    const std::string& mode = instance.properties.integration_mode;
+    if (mode.empty())
+        line("Instance: {} (Passenger Standalone, port {})", instance.properties.name,
+             instance.properties.port);
+    else
+        line("Instance: {} (Passenger, {} integration mode)", instance.properties.name,
+             mode == "apache2" ? "Apache" : mode);
     line("----------- General information -----------");
     line("Max pool size : {}", pool.max_pool_size);
     line("Processes     : {}", pool.process_count());
     line("Requests in top-level queue : {}", pool.top_level_queue);
+    if (!pool.protocols.empty()) {
+        // "http", "https" (HTTP/1.x over TLS), "h2": how clients speak to the front end.
+        std::string connections, requests;
+        for (const admin::ProtocolSnapshot& each : pool.protocols) {
+            std::string_view name = each.scheme == "http"   ? "http"
+                                    : each.protocol == "h2" ? "h2"
+                                                            : "https";
+            fmt::format_to(std::back_inserter(connections), "{}{} {}",
+                           connections.empty() ? "" : ", ", name, each.connections);
+            fmt::format_to(std::back_inserter(requests), "{}{} {}", requests.empty() ? "" : ", ",
+                           name, each.requests_total);
+        }
+        line("Client connections : {}", connections);
+        line("Requests received  : {}", requests);
+    }
     line("");
     line("----------- Application groups -----------");
     for (const admin::GroupSnapshot& group : pool.groups) {

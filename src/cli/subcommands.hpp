@@ -12,8 +12,9 @@ int run_stop_command(const std::vector<std::string>& args);
 // Hidden: what the watchdog execs. Reads its configuration from the environment
 // (common/core_environment.hpp), not from arguments.
 int run_core_command();
-// Hidden: what the nginx module execs once per nginx master (watchdog/nginx_watchdog.hpp).
-int run_nginx_watchdog_command(const std::vector<std::string>& args);
+// Hidden: what the nginx module execs once per nginx master and the Apache module once per
+// Apache instance (watchdog/nginx_watchdog.hpp); `server` is "nginx" or "apache2".
+int run_nginx_watchdog_command(const std::vector<std::string>& args, const std::string& server);
 // Hidden: what a core that runs apps as their owners starts while still root
 // (spawn/spawn_helper.hpp): `spawn-helper CORE_USER LOG_FILE LOG_LEVEL root-allowed|no-root`,
 // its socket at fd 3.

@@ -8,6 +8,9 @@ namespace passenger {
 namespace {
 
 constexpr const char* kModuleFile = "/ngx_http_passenger_module.so";
+constexpr const char* kApacheModuleFile = "/mod_passenger.so";
+// Where `make apache2-module` leaves it in a checkout.
+constexpr const char* kApacheModuleInCheckout = "/src/integrations/apache2/mod_passenger.so";
 
 bool is_folder(const std::string& path) {
     struct stat info {};
@@ -31,14 +34,17 @@ InstallPaths install_paths_for(const std::string& executable) {
         paths.root = above;
         paths.support = above + "/lib/passenger";
         paths.nginx_module = paths.support + kModuleFile;
+        paths.apache2_module = paths.support + kApacheModuleFile;
     } else if (is_folder(above + "/loaders")) {  // CHECKOUT/BUILD_DIR/passenger
         paths.root = above;
         paths.support = above;
         paths.nginx_module = executable_dir + kModuleFile;
+        paths.apache2_module = above + kApacheModuleInCheckout;
     } else {
         paths.root = PASSENGER_SOURCE_ROOT;
         paths.support = PASSENGER_SOURCE_ROOT;
         paths.nginx_module = std::string(PASSENGER_BUILD_DIR) + kModuleFile;
+        paths.apache2_module = std::string(PASSENGER_SOURCE_ROOT) + kApacheModuleInCheckout;
     }
     return paths;
 }

@@ -9,9 +9,10 @@
 namespace passenger {
 
 struct InstallPaths {
-    std::string root;          // holds bin/passenger: the value for nginx's passenger_root
-    std::string support;       // holds loaders/ (the checkout, or PREFIX/lib/passenger)
-    std::string nginx_module;  // ngx_http_passenger_module.so (it may not be built)
+    std::string root;            // holds bin/passenger: the value for nginx's passenger_root
+    std::string support;         // holds loaders/ (the checkout, or PREFIX/lib/passenger)
+    std::string nginx_module;    // ngx_http_passenger_module.so (it may not be built)
+    std::string apache2_module;  // mod_passenger.so (`make apache2-module`; it may not be built)
 };
 
 // Computed once. The checkout's layout (ROOT/build/passenger, ROOT/loaders) or the installed one

@@ -104,7 +104,13 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
         append_header(out, "X-Forwarded-For", forwarded_for + ", " + std::string(peer_address));
     }
     if (!has_proto) append_header(out, "X-Forwarded-Proto", origin.https ? "https" : "http");
-    if (host != nullptr && !has_forwarded_host) append_header(out, "X-Forwarded-Host", *host);
+    if (host == nullptr) {
+        // HTTP/1.1, which the app is spoken to in, requires Host (Node answers 400 without it);
+        // an HTTP/1.0 client may omit it, and with no authority to name RFC 9112 says: empty.
+        out.append("Host: \r\n");
+    } else if (!has_forwarded_host) {
+        append_header(out, "X-Forwarded-Host", *host);
+    }
     if (body_length > 0 || request.has_body() || request.content_length)
         append_header(out, "Content-Length", std::to_string(body_length));
     // An upgrade (WebSocket) keeps asking for the protocol switch; anything else asks the app to

@@ -100,6 +100,7 @@ class ClientConnection {
                    : server.integration_apps() ? std::string()
                                                : peer_address(socket_)),
           https_(origin.https),
+          http2_(origin.http2),
           peer_trusted_(server.integration_apps() == nullptr &&
                         server.trusted_proxies().trusts(address_)),
           registration_(registration),
@@ -127,6 +128,7 @@ class ClientConnection {
     asio::ip::tcp::socket socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
     bool https_;  // the client came over TLS (--ssl), or nginx's client did (integration mode)
+    bool http2_;  // this connection is an HTTP/2 stream's
     bool peer_trusted_;  // --trusted-proxy: its X-Forwarded-For names the real client
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
@@ -146,7 +148,7 @@ asio::awaitable<void> ClientConnection::run() {
         (*registration_)->socket = &socket_;
     } else {
         registration_ = server_.register_connection(
-            socket_, https_ ? ConnectionOrigin{address_, true} : ConnectionOrigin{});
+            socket_, https_ ? ConnectionOrigin{address_, true, http2_} : ConnectionOrigin{});
     }
     auto registration = *registration_;
     asio::error_code ignored;
@@ -158,13 +160,13 @@ asio::awaitable<void> ClientConnection::run() {
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
     // one read (the usual case) never touches the timer. A connection idle for park_after is
     // parked with the rest of its keep-alive timeout (this coroutine ends). Connections from the
-    // nginx module carry one request each and start with its channel preamble: never parked.
+    // nginx module (kept alive by its workers, channel version 3) start every request with its
+    // channel preamble: never parked, the preamble is read before each head.
     const auto keepalive = settings_.keepalive_timeout;
-    bool parks = (keepalive == keepalive.zero() || keepalive > park_after) &&
-                 server_.integration_apps() == nullptr;
+    const bool channel = server_.integration_apps() != nullptr;
+    bool parks = (keepalive == keepalive.zero() || keepalive > park_after) && !channel;
     if (!resumed) deadline_.expires_after(settings_.header_timeout);
-    const bool usable = resumed || co_await begin_channel();
-    for (bool first = !resumed; usable; first = false) {
+    for (bool first = !resumed;; first = false) {
         registration->busy = false;
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(parks ? park_after : keepalive);
@@ -183,6 +185,7 @@ asio::awaitable<void> ClientConnection::run() {
                 break;
             }
         }
+        if (channel && !co_await begin_channel()) break;
         bool head_timer = first;
         http::ReadStatus status = co_await reader_.read_head([&](size_t head_bytes) {
             if (head_bytes > 0 && !head_timer) {
@@ -219,11 +222,10 @@ asio::awaitable<void> ClientConnection::run() {
     server_.unregister_connection(registration);
 }
 
-// From the nginx module, a connection starts with the app's settings and the request's fields
+// From the nginx module, every request starts with the app's settings and the request's fields
 // (server/integration_channel.hpp); returns false when they are unusable.
 asio::awaitable<bool> ClientConnection::begin_channel() {
     IntegrationApps* apps = server_.integration_apps();
-    if (apps == nullptr) co_return true;
     ChannelPreamble preamble;
     std::string error = co_await read_channel_preamble(reader_, preamble);
     if (!error.empty()) {
@@ -289,7 +291,8 @@ asio::awaitable<bool> ClientConnection::serve_request() {
     auto record = server_.requests().track(
         head.method, head.target, std::move(client),
         integration ? (app_.options ? app_.options->app_root : server_.options().app_root)
-                    : host_app_->options->app_root);
+                    : host_app_->options->app_root,
+        ConnectionOrigin{{}, https_, http2_}.protocol());
     outcome_ = {};
     const auto arrived = std::chrono::system_clock::now();
     const uint64_t written_before = writer_.bytes_accepted();

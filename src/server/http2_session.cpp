@@ -5,6 +5,7 @@
 #include "http/response_head.hpp"
 #include "http/write_helpers.hpp"
 #include "server/connection.hpp"
+#include "server/http2_messages.hpp"
 
 #include <fmt/format.h>
 #include <nghttp2/nghttp2.h>
@@ -30,19 +31,6 @@ constexpr uint32_t max_concurrent_streams = 100;
 constexpr size_t max_queued_response = 64 * 1024;
 constexpr size_t max_response_head = 64 * 1024;
 
-bool is_connection_specific(std::string_view name) {
-    for (std::string_view hop :
-         {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"})
-        if (http::iequals(name, hop)) return true;
-    return false;
-}
-
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 // A condition to wait on: wait() returns when notify() is called (or the timer is cancelled).
 class Signal {
   public:
@@ -63,9 +51,9 @@ struct Stream {
         : id(id), pair_end(executor), to_app_ready(executor), drained(executor) {}
 
     int32_t id;
-    std::string method, path, authority;
-    http::HeaderList headers;
-    std::string cookie;  // the cookie crumbs joined again (RFC 9113 8.2.3)
+    Http2Request request;
+    size_t field_bytes = 0;  // the header list's size as RFC 9113 6.5.2 counts it
+    bool tunnel = false;     // a WebSocket: an HTTP/1.1 upgrade to the app, then bytes both ways
     bool chunked = false;
     bool closed = false;
 
@@ -106,6 +94,7 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     void end_request(Stream& stream);
     asio::awaitable<void> send_to_app(std::shared_ptr<Stream> stream);
     asio::awaitable<void> relay_response(std::shared_ptr<Stream> stream);
+    asio::awaitable<void> relay_tunnel(std::shared_ptr<Stream> stream);
     void submit_response(Stream& stream, const http::MessageHead& head, bool has_body);
     void close_stream(Stream& stream);
 
@@ -145,6 +134,8 @@ bool Http2Session::start() {
     // Request body bytes are acknowledged only once they went on to the connection code.
     nghttp2_option_set_no_auto_window_update(option, 1);
     nghttp2_option_set_max_settings(option, 32);
+    // CVE-2024-28182: a header block in more than 8 CONTINUATION frames ends the connection.
+    nghttp2_option_set_max_continuations(option, 8);
     // CVE-2023-44487: at most 1000 resets at once, then 33 a second; past that, GOAWAY.
     nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33);
     int result = nghttp2_session_server_new2(&session_, callbacks, this, option);
@@ -156,8 +147,10 @@ bool Http2Session::start() {
     nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, max_concurrent_streams},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, header_size},
+        // RFC 8441: WebSockets over h2 (extended CONNECT with :protocol websocket).
+        {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
     };
-    return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 2) == 0;
+    return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) == 0;
 }
 
 asio::awaitable<void> Http2Session::run() {
@@ -179,10 +172,22 @@ asio::awaitable<void> Http2Session::read_loop() {
     while (!finished_) {
         size_t length = co_await tls_.read_some(buffer.data(), buffer.size());
         if (finished_) break;
-        if (length == 0 ||
-            nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buffer.data()),
-                                     length) < 0) {
+        if (length == 0) {
             finished_ = true;
+        } else if (ssize_t result = nghttp2_session_mem_recv(
+                       session_, reinterpret_cast<const uint8_t*>(buffer.data()), length);
+                   result < 0) {
+            // The client broke the protocol or flooded us (too many CONTINUATION frames, say):
+            // nothing more is read, and the write loop ends once GOAWAY has gone out.
+            log::notice("Ending an HTTP/2 connection from {}: {}", address_,
+                        nghttp2_strerror(static_cast<int>(result)));
+            const bool flood =
+                result == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS || result == NGHTTP2_ERR_FLOODED;
+            if (nghttp2_session_terminate_session(
+                    session_, flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR) != 0)
+                finished_ = true;
+            output_ready_.notify();
+            co_return;
         }
         output_ready_.notify();
     }
@@ -235,25 +240,42 @@ int Http2Session::on_begin_headers(nghttp2_session* session, const nghttp2_frame
 // connection-specific fields) before this is called.
 int Http2Session::on_header(nghttp2_session* session, const nghttp2_frame* frame,
                             const uint8_t* name_bytes, size_t name_length,
-                            const uint8_t* value_bytes, size_t value_length, uint8_t, void*) {
+                            const uint8_t* value_bytes, size_t value_length, uint8_t,
+                            void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     auto* stream =
         static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
     if (stream == nullptr || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers
     std::string_view name(reinterpret_cast<const char*>(name_bytes), name_length);
     std::string_view value(reinterpret_cast<const char*>(value_bytes), value_length);
+    // HPACK lets a few bytes name a long field again and again (an "HPACK bomb"): the list is
+    // bounded as it is decoded, by the limit an HTTP/1.1 head has. nghttp2 decodes the rest of
+    // the block without calling us, and ends a flood of CONTINUATION frames with GOAWAY.
+    stream->field_bytes += name_length + value_length + 32;
+    if (stream->field_bytes > of(user_data).server_.front_end().max_head_size) {
+        log::notice(
+            "Reset an HTTP/2 stream from {}: its header list is larger than "
+            "--client-max-header-size ({} bytes)",
+            of(user_data).address_, of(user_data).server_.front_end().max_head_size);
+        stream->request.headers.clear();
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id,
+                                  NGHTTP2_ENHANCE_YOUR_CALM);
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     if (name == ":method") {
-        stream->method = value;
+        stream->request.method = value;
     } else if (name == ":path") {
-        stream->path = value;
+        stream->request.path = value;
     } else if (name == ":authority") {
-        stream->authority = value;
+        stream->request.authority = value;
+    } else if (name == ":protocol") {
+        stream->request.protocol = value;
     } else if (name == "cookie") {
-        if (!stream->cookie.empty()) stream->cookie += "; ";
-        stream->cookie += value;
+        if (!stream->request.cookie.empty()) stream->request.cookie += "; ";
+        stream->request.cookie += value;
     } else if (!name.starts_with(':') && name != "host" && name != "expect") {
         // (An Expect would make the connection code answer 100 Continue first.)
-        stream->headers.emplace_back(name, value);
+        stream->request.headers.emplace_back(name, value);
     }
     return 0;
 }
@@ -310,20 +332,12 @@ void Http2Session::close_stream(Stream& stream) {
     stream.drained.notify();
 }
 
-// The request as HTTP/1.1, to a connection of its own that closes after it.
+// The request as HTTP/1.1 (server/http2_messages.hpp), to a connection of its own.
 void Http2Session::begin_stream(Stream& stream, bool end_stream) {
-    std::string& head = stream.to_app;
-    head = fmt::format("{} {} HTTP/1.1\r\n", stream.method, stream.path);
-    if (!stream.authority.empty()) head += fmt::format("Host: {}\r\n", stream.authority);
-    bool has_length = false;
-    for (const auto& [name, value] : stream.headers) {
-        has_length = has_length || name == "content-length";
-        head += fmt::format("{}: {}\r\n", name, value);
-    }
-    if (!stream.cookie.empty()) head += fmt::format("cookie: {}\r\n", stream.cookie);
-    stream.chunked = !end_stream && !has_length;
-    if (stream.chunked) head += "Transfer-Encoding: chunked\r\n";
-    head += "Connection: close\r\n\r\n";
+    Http1RequestHead head = http1_request_head(stream.request, end_stream);
+    stream.to_app = std::move(head.text);
+    stream.chunked = head.chunked;
+    stream.tunnel = stream.request.websocket();
     stream.request_complete = end_stream;
 
     int pair[2];
@@ -338,9 +352,10 @@ void Http2Session::begin_stream(Stream& stream, bool end_stream) {
     stream.pair_end.assign(asio::ip::tcp::v4(), pair[0], error);
     served.assign(asio::ip::tcp::v4(), pair[1], error);
     server_.expect_registration();
-    asio::co_spawn(executor_,
-                   serve_connection(std::move(served), server_, ConnectionOrigin{address_, true}),
-                   asio::detached);
+    asio::co_spawn(
+        executor_,
+        serve_connection(std::move(served), server_, ConnectionOrigin{address_, true, true}),
+        asio::detached);
     std::shared_ptr<Stream> shared = streams_.at(stream.id);
     asio::co_spawn(executor_, send_to_app(shared), asio::detached);
     asio::co_spawn(executor_, relay_response(shared), asio::detached);
@@ -375,6 +390,10 @@ asio::awaitable<void> Http2Session::send_to_app(std::shared_ptr<Stream> stream) 
             output_ready_.notify();
         }
     }
+    // A WebSocket's client ended its side (END_STREAM): the app reads the end of its input.
+    asio::error_code ignored;
+    if (stream->tunnel && stream->request_complete && !stream->closed)
+        stream->pair_end.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
 // The connection code's HTTP/1.1 response, as HEADERS and DATA frames.
@@ -382,7 +401,7 @@ asio::awaitable<void> Http2Session::relay_response(std::shared_ptr<Stream> strea
     auto self = shared_from_this();
     http::MessageReader<asio::ip::tcp::socket> reader(
         stream->pair_end, http::MessageParser::Kind::response, max_response_head);
-    reader.parser().expect_no_body(stream->method == "HEAD");
+    reader.parser().expect_no_body(stream->request.method == "HEAD");
     if (co_await reader.read_head() != http::ReadStatus::ok) {
         if (!stream->closed && !finished_) {
             nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream->id,
@@ -392,8 +411,14 @@ asio::awaitable<void> Http2Session::relay_response(std::shared_ptr<Stream> strea
         co_return;
     }
     const http::MessageHead& head = reader.head();
-    const bool has_body = stream->method != "HEAD" && head.status != 204 && head.status != 304;
+    const bool has_body =
+        stream->request.method != "HEAD" && head.status != 204 && head.status != 304;
     if (stream->closed || finished_) co_return;
+    if (stream->tunnel && head.status == 101) {
+        submit_response(*stream, head, true);
+        stream->response_body = reader.take_buffered();
+        co_return co_await relay_tunnel(stream);
+    }
     submit_response(*stream, head, has_body);
     output_ready_.notify();
     std::string piece;
@@ -421,23 +446,31 @@ asio::awaitable<void> Http2Session::relay_response(std::shared_ptr<Stream> strea
     }
 }
 
-void Http2Session::submit_response(Stream& stream, const http::MessageHead& head, bool has_body) {
-    std::string status = std::to_string(head.status);
-    std::vector<std::string> names;
-    names.reserve(head.headers.size());
-    std::vector<nghttp2_nv> fields;
-    auto field = [&](const std::string& name, const std::string& value) {
-        fields.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                          value.size(), NGHTTP2_NV_FLAG_NONE});
-    };
-    static const std::string status_name = ":status";
-    field(status_name, status);
-    for (const auto& [name, value] : head.headers) {
-        if (is_connection_specific(name)) continue;
-        names.push_back(lowercase(name));
-        field(names.back(), value);
+// The app's bytes after its 101, as DATA until it closes (then END_STREAM), paced like a body.
+asio::awaitable<void> Http2Session::relay_tunnel(std::shared_ptr<Stream> stream) {
+    output_ready_.notify();
+    std::array<char, 16 * 1024> buffer;
+    while (!stream->closed && !finished_) {
+        while (stream->response_body.size() > max_queued_response && !stream->closed)
+            co_await stream->drained.wait();
+        if (stream->closed || finished_) co_return;
+        asio::error_code error;
+        size_t length = co_await stream->pair_end.async_read_some(
+            asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, error));
+        if (stream->closed || finished_) co_return;
+        stream->response_body.append(buffer.data(), length);
+        stream->response_complete = static_cast<bool>(error);  // the app closed (or failed)
+        if (stream->deferred) {
+            stream->deferred = false;
+            nghttp2_session_resume_data(session_, stream->id);
+        }
+        output_ready_.notify();
+        if (error) co_return;
     }
+}
+
+void Http2Session::submit_response(Stream& stream, const http::MessageHead& head, bool has_body) {
+    Http2ResponseFields fields(head, stream.tunnel);
     nghttp2_data_provider provider{};
     provider.source.ptr = &stream;
     provider.read_callback = read_response_body;

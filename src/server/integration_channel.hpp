@@ -1,7 +1,8 @@
-// The core's side of the channel from the nginx module (src/integrations/README.md): each
-// connection starts with two length-prefixed blocks, the location's settings and the request's
-// fields, then the HTTP request. Only nginx's workers (and root) can open the socket, and a client
-// controls nothing before the request line, so no client header can pass for a setting.
+// The core's side of the channel from the nginx module (src/integrations/README.md, version 3):
+// each request on a (kept-alive) connection starts with two length-prefixed blocks, the
+// location's settings and the request's fields, then the HTTP request. Only nginx's workers (and
+// root) can open the socket, and a client controls nothing before the request line, so no client
+// header can pass for a setting.
 #pragma once
 
 #include "config/module_configuration.hpp"
@@ -32,10 +33,10 @@ inline constexpr size_t kMaxRequestFields = 4 * 1024;
 
 using ChannelReader = http::MessageReader<asio::ip::tcp::socket>;
 
-// Reads the two blocks (or a configuration message) right after the connection was accepted,
-// through the reader of the connection's requests: the preamble and the request head usually
-// arrive together and take one read, and what follows the preamble stays buffered for
-// read_head(). Returns "" or why the preamble is unusable ("closed" when the peer sent nothing).
+// Reads the two blocks (or a configuration message) before each request head, through the reader of
+// the connection's requests: the preamble and the request head usually arrive together and take one
+// read, and what follows the preamble stays buffered for read_head(). Returns "" or why the
+// preamble is unusable ("closed" when the peer sent nothing).
 asio::awaitable<std::string> read_channel_preamble(ChannelReader& reader,
                                                    ChannelPreamble& preamble);
 

@@ -98,8 +98,9 @@ void Server::apply_module_configuration(const config::ModuleConfiguration& confi
         if (pool_.find_group(keys.back()) != nullptr) pool_.group_for(app.options);
     }
     pool_.retain_only(keys);
-    log::notice("nginx configuration: {} app(s), --max-pool-size {}, --pool-idle-time {}",
-                apps.size(), server_wide.max_pool_size, server_wide.pool_idle_time_seconds);
+    log::notice("{} configuration: {} app(s), --max-pool-size {}, --pool-idle-time {}",
+                options_.integration_mode, apps.size(), server_wide.max_pool_size,
+                server_wide.pool_idle_time_seconds);
     // After every cycle (Passenger does the same): an app already running just serves one more
     // request; one new or restarted starts now.
     for (const std::string& url : configuration.pre_start) pre_start(io_, url);
@@ -191,6 +192,7 @@ Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& sock
                                                      ConnectionOrigin origin) {
     // A parked connection that resumes keeps its registration; only a new one registers.
     if (accepted_unregistered_ > 0) --accepted_unregistered_;
+    if (!origin.http2) requests_.open_connection(origin.protocol());  // h2: the TLS connection's
     connections_.push_back({&socket, false, std::move(origin)});
     return std::prev(connections_.end());
 }
@@ -201,6 +203,7 @@ void Server::forget_accepted() {
 }
 
 void Server::unregister_connection(ConnectionHandle handle) {
+    if (!handle->origin.http2) requests_.close_connection(handle->origin.protocol());
     connections_.erase(handle);
     for (auto& listener : listeners_) listener->resumes.cancel();  // below --max-connections again
 }

@@ -34,6 +34,13 @@ namespace passenger::server {
 struct ConnectionOrigin {
     std::string address;  // empty: the socket's peer
     bool https = false;
+    bool http2 = false;  // an HTTP/2 stream's (server/http2_session.hpp)
+
+    admin::ClientProtocol protocol() const {
+        return http2   ? admin::ClientProtocol::h2
+               : https ? admin::ClientProtocol::https1
+                       : admin::ClientProtocol::http1;
+    }
 };
 
 class Server {
@@ -49,6 +56,8 @@ class Server {
     // What new TLS handshakes use; a reload replaces it, connections keep the one they began with.
     const tls::ServerContext& tls_context() const { return tls_context_; }
     void set_tls_context(tls::ServerContext context) { tls_context_ = std::move(context); }
+    // What GET /tls on the admin socket answers (the credentials watch keeps it).
+    admin::TlsStatus& tls_status() { return admin_.tls_status(); }
 
     // Spawns the minimum number of app processes and starts accepting.
     void start();

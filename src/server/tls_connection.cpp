@@ -29,7 +29,7 @@ using namespace std::chrono_literals;
 
 // The first byte of a TLS record carrying a handshake (a ClientHello).
 constexpr unsigned char tls_handshake_record = 0x16;
-// After answering plain HTTP, how long the client gets to close before we do.
+// After answering plain HTTP or ending HTTP/2, how long the client gets to close before we do.
 constexpr auto plain_http_linger = 2s;
 
 // Relayed bytes pass through this one buffer (the core is single-threaded, and no coroutine
@@ -66,6 +66,7 @@ class TlsConnection final : public TlsStream, public std::enable_shared_from_thi
     bool chose_http2() const;
     asio::awaitable<bool> handshake();
     asio::awaitable<void> answer_plain_http();
+    asio::awaitable<void> linger();
     asio::awaitable<bool> start_serving();
     asio::awaitable<void> relay_from_client();
     asio::awaitable<bool> send_to_client(const char* data, size_t length);
@@ -138,10 +139,13 @@ asio::awaitable<void> TlsConnection::run() {
     deadline_.disarm();
     if (chose_http2()) {
         server_.forget_accepted();  // each stream counts as a connection of its own
+        server_.requests().open_connection(admin::ClientProtocol::h2);
         co_await serve_http2(*this, server_, address_);
+        server_.requests().close_connection(admin::ClientProtocol::h2);
         ERR_clear_error();
         SSL_shutdown(ssl_.get());
         ERR_clear_error();
+        co_await linger();  // the client may still be sending when our GOAWAY went out
         co_return close();
     }
     if (!co_await start_serving()) {
@@ -207,12 +211,18 @@ asio::awaitable<void> TlsConnection::answer_plain_http() {
     bool written = co_await http::write_all(
         socket_,
         http::error_response(400, "<p>The plain HTTP request was sent to HTTPS port</p>", false));
-    if (!written) co_return;
+    if (written) co_await linger();
+}
+
+// Closing with unread input would reset the connection, and the reset can destroy what the
+// client has not read yet (a 400, a GOAWAY): our side is shut first, and what still comes is
+// read and dropped for a moment.
+asio::awaitable<void> TlsConnection::linger() {
     asio::error_code error;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, error);
     deadline_.expires_after(plain_http_linger);
     while (!error) {
-        co_await socket_.async_read_some(asio::buffer(discard),
+        co_await socket_.async_read_some(asio::buffer(relay_buffer()),
                                          asio::redirect_error(asio::use_awaitable, error));
     }
 }

@@ -1,10 +1,12 @@
 // The core's end of the TLS credentials channel (tls/credentials_channel.hpp): the first
 // handover at start, then one per reload (the watchdog's SIGHUP), each turned into the context
-// new handshakes use. Connections in flight keep theirs.
+// new handshakes use, or its refusal (files that did not load: the pair in use stays). Each
+// outcome is kept in the admin API's TlsStatus. Connections in flight keep their context.
 #pragma once
 
 #include "config/option_values.hpp"
 #include "server/server.hpp"
+#include "tls/credentials_channel.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -25,8 +27,12 @@ class TlsCredentialsWatch {
     void watch();
 
   private:
-    // The next handover's context, or why there is none ("" when nothing came after all).
-    std::variant<tls::ServerContext, std::string> receive();
+    // The next handover's context, a refused reload, the channel's end (or nothing after all),
+    // or why what came cannot be used.
+    using Received =
+        std::variant<tls::ServerContext, tls::RefusedReload, tls::ChannelEnd, std::string>;
+    Received receive();
+    void on_reload(Received received);
 
     asio::posix::stream_descriptor channel_;
     Server& server_;

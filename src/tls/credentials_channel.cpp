@@ -18,6 +18,10 @@ namespace passenger::tls {
 namespace {
 
 constexpr size_t max_handover_size = 4 * 1024 * 1024;
+// A refused reload's reason (one log line naming the option and the file) is cut to this.
+constexpr size_t max_reason_size = 2048;
+constexpr char credentials_tag = 'c';
+constexpr char refused_tag = 'r';
 
 bool write_all(int fd, std::string_view data) {
     while (!data.empty()) {
@@ -29,7 +33,8 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
-// One byte with room for one descriptor beside it: a handover on the wire.
+// A tag byte with room for one descriptor beside it (credentials), or for a reason after it (a
+// refused reload): a handover on the wire.
 struct HandoverMessage {
     HandoverMessage() {
         message.msg_iov = &data;
@@ -40,8 +45,8 @@ struct HandoverMessage {
     HandoverMessage(const HandoverMessage&) = delete;
     HandoverMessage& operator=(const HandoverMessage&) = delete;
 
-    char byte = 'c';
-    iovec data{&byte, 1};
+    char text[1 + max_reason_size] = {credentials_tag};
+    iovec data{text, sizeof text};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr message{};
 };
@@ -59,6 +64,7 @@ std::string send_credentials(int socket_fd, const Credentials& credentials) {
     ::fcntl(memory.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
 
     HandoverMessage handover;
+    handover.data.iov_len = 1;
     cmsghdr* header_entry = CMSG_FIRSTHDR(&handover.message);
     header_entry->cmsg_level = SOL_SOCKET;
     header_entry->cmsg_type = SCM_RIGHTS;
@@ -72,13 +78,32 @@ std::string send_credentials(int socket_fd, const Credentials& credentials) {
     return {};
 }
 
-std::variant<Credentials, ChannelEnd, std::string> receive_credentials(int socket_fd) {
+std::string send_refused_reload(int socket_fd, std::string_view reason) {
+    HandoverMessage refusal;
+    reason = reason.substr(0, max_reason_size);
+    refusal.text[0] = refused_tag;
+    std::memcpy(refusal.text + 1, reason.data(), reason.size());
+    refusal.data.iov_len = 1 + reason.size();
+    refusal.message.msg_control = nullptr;
+    refusal.message.msg_controllen = 0;
+    ssize_t sent;
+    do sent = ::sendmsg(socket_fd, &refusal.message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent != static_cast<ssize_t>(refusal.data.iov_len))
+        return fmt::format("sending to the core: {}", std::strerror(errno));
+    return {};
+}
+
+std::variant<Credentials, RefusedReload, ChannelEnd, std::string> receive_credentials(
+    int socket_fd) {
     HandoverMessage handover;
     ssize_t received;
     do received = ::recvmsg(socket_fd, &handover.message, MSG_CMSG_CLOEXEC);
     while (received < 0 && errno == EINTR);
     if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return ChannelEnd::nothing_yet;
     if (received <= 0) return ChannelEnd::closed;
+    if (handover.text[0] == refused_tag && handover.message.msg_controllen == 0)
+        return RefusedReload{std::string(handover.text + 1, static_cast<size_t>(received) - 1)};
     cmsghdr* entry = CMSG_FIRSTHDR(&handover.message);
     if (entry == nullptr || entry->cmsg_type != SCM_RIGHTS ||
         entry->cmsg_len != CMSG_LEN(sizeof(int)))

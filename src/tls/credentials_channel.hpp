@@ -8,16 +8,25 @@
 #include "tls/credentials.hpp"
 
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace passenger::tls {
 
 // Sends one handover on `socket_fd` without blocking; "" or why it failed.
 std::string send_credentials(int socket_fd, const Credentials& credentials);
+// Tells the core that a reload was asked for but the files did not load (it keeps its pair and
+// reports `reason` to `passenger-config reload-ssl`); "" or why it could not be sent.
+std::string send_refused_reload(int socket_fd, std::string_view reason);
 
+struct RefusedReload {
+    std::string reason;
+};
 enum class ChannelEnd { closed, nothing_yet };
 // Receives one handover from `socket_fd` (blocking or not, as the socket is): the credentials,
-// the end of the channel (or nothing waiting, for a non-blocking one), or an error line.
-std::variant<Credentials, ChannelEnd, std::string> receive_credentials(int socket_fd);
+// a refused reload, the end of the channel (or nothing waiting, for a non-blocking one), or an
+// error line.
+std::variant<Credentials, RefusedReload, ChannelEnd, std::string> receive_credentials(
+    int socket_fd);
 
 }  // namespace passenger::tls

@@ -223,7 +223,7 @@ void CoreSupervisor::reopen_logs() {
 }
 
 // Read here, as the watchdog (root with --user), by the same rules as at start; a pair that does
-// not load leaves the current one in place.
+// not load leaves the current one in place, and the core hears why (for reload-ssl to say).
 void CoreSupervisor::reload_tls() {
     auto loaded = tls::load_credentials(options_.ssl_certificate, options_.ssl_certificate_key);
     if (auto* error = std::get_if<std::string>(&loaded)) {
@@ -231,6 +231,8 @@ void CoreSupervisor::reload_tls() {
             "Received SIGHUP; cannot reload the TLS certificate and key: {}; keeping the "
             "current ones",
             *error);
+        if (core_pid_ != 0 && tls_channel_.valid())
+            (void)tls::send_refused_reload(tls_channel_.get(), *error);
         return;
     }
     tls_credentials_ = std::move(std::get<tls::Credentials>(loaded));
@@ -253,8 +255,8 @@ void CoreSupervisor::on_lifeline_readable() {
     lifeline_.reset();
     if (stopping_) return;
     const bool at_once = length == 1 && command == 's';
-    log::notice("nginx is {}; stopping{}", length == 1 ? "stopping" : "gone",
-                at_once ? " at once" : "");
+    log::notice("{} is {}; stopping{}", options_.integration_mode,
+                length == 1 ? "stopping" : "gone", at_once ? " at once" : "");
     begin_stop();
     if (at_once && core_pid_ != 0) {
         ::kill(core_pid_, SIGKILL);  // its apps are killed once it is reaped

@@ -39,7 +39,8 @@ int run_nginx_watchdog(const config::Options& options) {
         report_to_module("error " + signals.error());
         return 1;
     }
-    log::notice("Watchdog {} listening on {} for nginx", ::getpid(), socket.path);
+    log::notice("Watchdog {} listening on {} for {}", ::getpid(), socket.path,
+                options.integration_mode);
     report_to_module("listening " + socket.path);
 
     CoreSupervisor supervisor(options, socket.socket.get(), signals);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
+import { connectRaw, errorCode, Flag, frame, FrameType, indexed, literalIndexed, requestBlock } from './lib/h2raw.mjs';
 import { patternBytes, sha256 } from './lib/http.mjs';
 import { descendantsOf } from './lib/proc.mjs';
 import { copyFixture, makeTempDir, startServer } from './lib/server.mjs';
@@ -121,6 +122,39 @@ test('HTTP/2 on the TLS port', { timeout: 120000 }, async (t) => {
         assert.equal((await h2request(fresh, '/echo')).status, 200);
         fresh.destroy();
         assert.equal(descendantsOf(server.pid).find((record) => record.ppid === server.pid).pid, coreBefore);
+    });
+
+    await t.test('a CONTINUATION flood (CVE-2024-27316 style; nghttp2's CVE-2024-28182) gets GOAWAY; others are served', async () => {
+        const raw = await connectRaw(server.port, { ca });
+        // HEADERS without END_HEADERS, then CONTINUATION frames that never end the block, each
+        // adding a small field (accept-encoding from the static table).
+        await raw.write(frame(FrameType.HEADERS, Flag.END_STREAM, 1, requestBlock('/echo?flood=1')));
+        let sent = 0;
+        for (; sent < 10000 && !raw.socket.destroyed; sent++) {
+            if (!(await raw.write(frame(FrameType.CONTINUATION, 0, 1, indexed(16))))) break;
+            if (raw.frames.some((f) => f.type === FrameType.GOAWAY)) break;
+        }
+        const goaway = await raw.waitFor((f) => f.type === FrameType.GOAWAY);
+        assert.ok(goaway, `GOAWAY after ${sent} CONTINUATION frames`);
+        assert.notEqual(errorCode(goaway), 0, 'an error code, not NO_ERROR');
+        assert.ok(sent < 10000, 'the server stopped reading before the flood ended');
+        assert.ok(!raw.frames.some((f) => f.type === FrameType.HEADERS), 'no response to the flooding stream');
+        raw.close();
+        assert.equal((await h2request(session, '/pid')).status, 200);
+    });
+
+    await t.test('an HPACK bomb (one big field referenced 16000 times) is reset, not buffered', async () => {
+        const raw = await connectRaw(server.port, { ca });
+        // A 4000-byte field enters the dynamic table; the CONTINUATION frame then names it by
+        // index 16000 times (64 MB of header fields from 16 KB on the wire).
+        const block = Buffer.concat([requestBlock('/echo?bomb=1'), literalIndexed('x-bomb', 'b'.repeat(4000))]);
+        await raw.write(frame(FrameType.HEADERS, Flag.END_STREAM, 1, block));
+        await raw.write(frame(FrameType.CONTINUATION, Flag.END_HEADERS, 1, Buffer.alloc(16000, indexed(62))));
+        const answer = await raw.waitFor((f) => f.streamId === 1 && (f.type === FrameType.RST_STREAM || f.type === FrameType.HEADERS) || f.type === FrameType.GOAWAY);
+        assert.ok(answer, 'an answer to the stream');
+        assert.notEqual(answer.type, FrameType.HEADERS, 'the stream was refused before its fields were gathered');
+        raw.close();
+        assert.equal((await h2request(session, '/pid')).status, 200);
     });
 
     await t.test('a client without h2 gets HTTP/1.1 on the same port', async () => {

@@ -3,7 +3,6 @@
 // One nginx serves every subtest: two users' apps (Node, Rack), a root-owned app, a passenger_user
 // override, an unknown passenger_user, and a symlinked app root that a deploy switches.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -13,40 +12,10 @@ import { request } from './lib/http.mjs';
 import { cmdline, descendantsOf, isAlive, waitFor, waitForGone } from './lib/proc.mjs';
 import { makePrefix, nginxConfig, runNginx, startNginx } from './lib/nginx.mjs';
 import { runTool } from './lib/inspection.mjs';
-import { freePort, makeTempDir, onCleanup, repoRoot } from './lib/server.mjs';
+import { freePort, makeTempDir } from './lib/server.mjs';
+import { makeUser, placeApp, run, uidOf } from './lib/users.mjs';
 
 const isRoot = process.getuid() === 0;
-
-function run(command, args) {
-    return spawnSync(command, args, { encoding: 'utf8' });
-}
-
-// A user with its own group, made afresh (a crashed earlier run may have left it behind) and
-// removed when the test ends.
-function makeUser(t, name) {
-    const removeUser = () => {
-        run('userdel', [name]);
-        run('groupdel', [name]);
-    };
-    removeUser();
-    const added = run('useradd', ['-M', '-U', '-d', `/home/${name}`, '-s', '/bin/sh', name]);
-    assert.equal(added.status, 0, added.stderr);
-    onCleanup(t, removeUser);
-    return { name, uid: Number(run('id', ['-u', name]).stdout), gid: Number(run('id', ['-g', name]).stdout) };
-}
-
-// Copies a fixture to `dir` (with a public/ for nginx's root) owned by `owner` (null: root's).
-async function placeApp(fixture, dir, owner) {
-    await fsp.cp(path.join(repoRoot, 'tests', 'integration', 'fixtures', fixture), dir, { recursive: true });
-    await fsp.mkdir(path.join(dir, 'public'), { recursive: true });
-    await fsp.mkdir(path.join(dir, 'tmp'), { recursive: true });
-    if (owner) assert.equal(run('chown', ['-R', `${owner.name}:${owner.name}`, dir]).status, 0);
-}
-
-function uidOf(pid) {
-    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
-    return Number(line.split(/\s+/)[1]);
-}
 
 async function env(port) {
     const response = await request(port, '/env');

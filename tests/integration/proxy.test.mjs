@@ -77,6 +77,12 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
         assert.equal(response.text, 'first\nsecond\n');
     });
 
+    await sub('an HTTP/1.0 request without Host reaches the app with an empty Host', async () => {
+        const response = await rawRequest(port, 'GET /echo HTTP/1.0\r\n\r\n');
+        assert.equal(response.status, 200, response.text);
+        assert.equal(JSON.parse(response.text).headers.host, '');
+    });
+
     await sub('methods GET POST PUT PATCH DELETE OPTIONS and less common ones reach the app', async () => {
         for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PURGE', 'PROPFIND']) {
             const body = ['GET', 'OPTIONS'].includes(method) ? undefined : `body of ${method}`;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile as execFileCallback, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 
 import { patternBytes, request, sha256 } from './lib/http.mjs';
+import { makeRegistry, runTool } from './lib/inspection.mjs';
 import { descendantsOf, waitFor, withTimeout } from './lib/proc.mjs';
 import { copyRealtimeFixture, openWebSocket } from './lib/realtime.mjs';
 import { copyFixture, freePort, makeTempDir, runPassenger, serverEnv, startServer } from './lib/server.mjs';
@@ -72,6 +74,41 @@ function descriptorTargets(pid) {
     });
 }
 
+// A client's WebSocket frame (RFC 6455 5.2): FIN, `opcode`, masked `payload`.
+function maskedFrame(opcode, payload) {
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const length = payload.length < 126 ? Buffer.from([0x80 | payload.length]) : payload.length < 65536 ? Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]) : Buffer.concat([Buffer.from([0x80 | 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(payload.length)); return b; })()]);
+    return Buffer.concat([Buffer.from([0x80 | opcode]), length, mask, payload.map((byte, i) => byte ^ mask[i % 4])]);
+}
+
+// The server's (unmasked) frames on `stream`: next() resolves {opcode, payload}.
+function webSocketFrames(stream) {
+    let pending = Buffer.alloc(0);
+    const frames = [];
+    let wake = () => {};
+    stream.on('data', (chunk) => {
+        pending = Buffer.concat([pending, chunk]);
+        for (;;) {
+            if (pending.length < 2) break;
+            let length = pending[1] & 0x7f;
+            let offset = 2;
+            if (length === 126) [length, offset] = [pending.length >= 4 ? pending.readUInt16BE(2) : Infinity, 4];
+            else if (length === 127) [length, offset] = [pending.length >= 10 ? Number(pending.readBigUInt64BE(2)) : Infinity, 10];
+            if (pending.length < offset + length) break;
+            frames.push({ opcode: pending[0] & 0x0f, payload: pending.subarray(offset, offset + length) });
+            pending = pending.subarray(offset + length);
+        }
+        wake();
+    });
+    return {
+        next: () =>
+            new Promise((resolve) => {
+                const check = () => (frames.length > 0 ? resolve(frames.shift()) : (wake = check));
+                check();
+            }),
+    };
+}
+
 // Sends `text` on a plain TCP connection and reads until the server closes it.
 function plainExchange(port, text, timeoutMs = 10000) {
     return new Promise((resolve, reject) => {
@@ -89,10 +126,12 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
     const first = await makeCertificate(dir, 'site', '1001');
     const sslPort = await freePort();
     const appDir = await copyFixture(t, 'echo');
+    const registry = await makeRegistry(t);
     const server = await startServer(t, {
         appDir,
         readyPath: '/pid',
-        args: ['--ssl', '--ssl-certificate', first.cert, '--ssl-certificate-key', first.key, '--ssl-port', String(sslPort), '--sticky-sessions'],
+        args: ['--ssl', '--ssl-certificate', first.cert, '--ssl-certificate-key', first.key, '--ssl-port', String(sslPort), '--sticky-sessions',
+            '--instance-registry-dir', registry],
     });
 
     await t.test('HTTPS round trip with bodies both ways; the app sees X-Forwarded-Proto https', { timeout: 30000 }, async () => {
@@ -191,6 +230,53 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         assert.equal((await httpsRequest(sslPort, '/pid', { ca: first.ca })).status, 200);
     });
 
+    await t.test('passenger-status and the metrics tell plain HTTP, HTTPS and h2 apart', { timeout: 40000 }, async () => {
+        const session = http2.connect(`https://localhost:${sslPort}`, { ca: first.ca, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+        session.on('error', () => {});
+        try {
+            // One slow request of each kind in flight at once.
+            const h2Done = new Promise((resolve, reject) => {
+                const stream = session.request({ ':path': '/slow?ms=4000&via=h2' });
+                stream.on('response', (headers) => resolve(headers[':status']));
+                stream.on('error', reject);
+                stream.resume();
+                stream.end();
+            });
+            const plainDone = request(server.port, '/slow?ms=4000&via=http');
+            const httpsDone = httpsRequest(sslPort, '/slow?ms=4000&via=https', { ca: first.ca });
+            const listed = await waitFor(
+                async () => {
+                    const result = await runTool('passenger-status', ['--show=requests'], { registry });
+                    const slow = JSON.parse(result.stdout).requests.filter((r) => r.uri.startsWith('/slow'));
+                    return slow.length === 3 ? slow : null;
+                },
+                { timeoutMs: 15000, what: 'three slow requests listed' },
+            );
+            const kinds = Object.fromEntries(listed.map((r) => [new URL(r.uri, 'http://x').searchParams.get('via'), `${r.scheme} ${r.protocol}`]));
+            assert.deepEqual(kinds, { http: 'http http/1.1', https: 'https http/1.1', h2: 'https h2' });
+
+            const summary = await runTool('passenger-status', [], { registry });
+            assert.equal(summary.code, 0, summary.stderr);
+            assert.match(summary.stdout, /^Client connections : http [1-9]\d*, https [1-9]\d*, h2 [1-9]\d*$/m);
+            const requests = summary.stdout.match(/^Requests received {2}: http (\d+), https (\d+), h2 (\d+)$/m);
+            assert.ok(requests, summary.stdout);
+            assert.ok(requests.slice(1).every((count) => Number(count) >= 1), requests[0]);
+
+            const metrics = (await runTool('passenger-status', ['--show=metrics'], { registry })).stdout;
+            const sample = (name, scheme, protocol) => Number(metrics.match(new RegExp(`^${name}\\{scheme="${scheme}",protocol="${protocol}"\\} (\\d+)$`, 'm'))?.[1]);
+            assert.equal(sample('passenger_client_requests_total', 'https', 'h2'), Number(requests[3]));
+            assert.equal(sample('passenger_client_requests_total', 'https', 'http/1.1'), Number(requests[2]));
+            assert.equal(sample('passenger_client_requests_total', 'http', 'http/1.1'), Number(requests[1]));
+            assert.ok(sample('passenger_client_connections', 'https', 'h2') >= 1, metrics);
+
+            assert.equal(await withTimeout(h2Done, 15000, 'timeout'), 200);
+            assert.equal((await plainDone).status, 200);
+            assert.equal((await httpsDone).status, 200);
+        } finally {
+            session.destroy();
+        }
+    });
+
     await t.test('SIGHUP reloads the certificate: a download in progress completes, new connections get the new one', { timeout: 60000 }, async () => {
         // A download that stays in progress: the client reads nothing until the reload is done.
         const size = 24 * 1024 * 1024;
@@ -248,6 +334,28 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         );
         assert.equal(restarted, '2002');
     });
+
+    await t.test('passenger-config reload-ssl: a broken pair is refused with the reason, a good one served', { timeout: 60000 }, async () => {
+        const keyText = fs.readFileSync(first.key);
+        const servedCa = fs.readFileSync(first.cert); // the SIGHUP test's second pair
+        fs.writeFileSync(first.key, 'not a key\n');
+        const refused = await runTool('passenger-config', ['reload-ssl'], { registry });
+        assert.equal(refused.code, 1, refused.stdout);
+        assert.match(refused.stderr, /^passenger-config reload-ssl: instance \S+: --ssl-certificate-key .*site\.key: not a PEM private key\b.*; the current certificate and key are kept\n$/);
+        assert.equal(await peerSerial(sslPort, servedCa), '2002', 'the pair in use stays');
+
+        fs.writeFileSync(first.key, keyText);
+        const third = await makeCertificate(dir, 'site', '4004');
+        const reloaded = await runTool('passenger-config', ['reload-ssl'], { registry });
+        assert.equal(reloaded.code, 0, reloaded.stderr);
+        assert.match(reloaded.stdout, /^Reloaded the TLS certificate and key of instance \S+: serving the certificate with serial 4004\n$/);
+        assert.equal(await peerSerial(sslPort, third.ca), '4004', 'the tool returned once new handshakes get the new pair');
+        assert.equal((await httpsRequest(sslPort, '/pid', { ca: third.ca })).status, 200);
+
+        const unknown = await runTool('passenger-config', ['reload-ssl', '--instance', 'nosuch'], { registry });
+        assert.equal(unknown.code, 1);
+        assert.match(unknown.stderr, /no running instance is named 'nosuch'/);
+    });
 });
 
 test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
@@ -262,6 +370,9 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
     });
 
     await t.test('the banner shows the https URL; plain HTTP on the port gets 400', { timeout: 20000 }, async () => {
+        // The core answers (the readiness check's 400) a moment before the watchdog prints the
+        // banner on hearing that the core is ready.
+        await waitFor(() => server.banner().accessibleVia, { what: 'the banner' });
         assert.equal(server.banner().accessibleVia, `https://0.0.0.0:${server.port}/`);
         const answer = await plainExchange(server.port, 'GET /pid HTTP/1.1\r\nHost: localhost\r\n\r\n');
         assert.match(answer, /^HTTP\/1\.1 400 /);
@@ -294,6 +405,45 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
         assert.equal(sha256(reply.data), sha256(large));
         socket.close();
         assert.equal((await withTimeout(socket.closed, 10000, { code: 'timeout' })).code, 1005);
+    });
+
+    await t.test('WebSocket over h2 (RFC 8441): extended CONNECT is the app\'s HTTP/1.1 upgrade', { timeout: 30000 }, async () => {
+        const session = http2.connect(`https://localhost:${server.port}`, { ca: site.ca, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+        session.on('error', () => {});
+        try {
+            await withTimeout(new Promise((resolve) => session.once('remoteSettings', resolve)), 10000);
+            assert.equal(session.remoteSettings.enableConnectProtocol, true);
+            const open = (urlPath) => {
+                const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': urlPath, ':scheme': 'https', ':authority': `localhost:${server.port}`, 'sec-websocket-version': '13' });
+                const response = new Promise((resolve, reject) => {
+                    stream.once('response', resolve);
+                    stream.once('error', reject);
+                });
+                return { stream, response };
+            };
+            const { stream, response } = open('/ws');
+            const headers = await withTimeout(response, 10000, {});
+            assert.equal(headers[':status'], 200);
+            assert.equal(headers['sec-websocket-accept'], undefined, 'no HTTP/1.1 handshake field');
+            const frames = webSocketFrames(stream);
+            stream.write(maskedFrame(0x1, Buffer.from('hello')));
+            const echoed = await withTimeout(frames.next(), 10000, null);
+            assert.deepEqual(echoed && { opcode: echoed.opcode, text: echoed.payload.toString() }, { opcode: 0x1, text: 'hello' });
+            const large = patternBytes(300 * 1024, 6);
+            stream.write(maskedFrame(0x2, large));
+            const reply = await withTimeout(frames.next(), 20000, null);
+            assert.equal(reply && sha256(reply.payload), sha256(large));
+            // The client ends its side; the app sees the end and closes; the stream ends.
+            const ended = new Promise((resolve) => stream.once('close', resolve));
+            stream.end();
+            assert.notEqual(await withTimeout(ended, 10000, 'timeout'), 'timeout');
+
+            const refused = open('/ws-refused');
+            assert.equal((await withTimeout(refused.response, 10000, {}))[':status'], 403);
+            refused.stream.resume();
+        } finally {
+            session.destroy();
+        }
     });
 });
 

@@ -88,6 +88,10 @@ u_char* passenger_put_length(u_char* p, size_t length);
 ngx_int_t passenger_content_handler(ngx_http_request_t* r);
 ngx_int_t passenger_init_upstream_conf(ngx_conf_t* cf, ngx_http_upstream_conf_t* upstream);
 
+/* passenger_keepalive.c: the upstream's peer (the core's socket) with each worker's cache of
+ * idle connections to it; the upstream's peer.init. */
+ngx_int_t passenger_init_core_peer(ngx_http_request_t* r, ngx_http_upstream_srv_conf_t* us);
+
 /* passenger_watchdog.c: one watchdog per nginx master, kept across reloads. */
 ngx_int_t passenger_start_watchdog(ngx_cycle_t* cycle, passenger_main_conf_t* mcf);
 ngx_int_t passenger_watchdog_running(void);

@@ -1,13 +1,16 @@
 /*
  * Requests of passenger_enabled locations: files under root are left to nginx; everything else
  * goes to the core through nginx's upstream machinery, preceded by the location's settings block
- * and the request's own fields (src/integrations/README.md). Responses stream (no buffering
- * here: the core buffers for the app), and a 101 becomes a tunnel.
+ * and the request's own fields (src/integrations/README.md), on a kept-alive connection
+ * (passenger_keepalive.c). Responses stream (no buffering here: the core buffers for the app),
+ * framed by their length or by chunks so the connection can carry the next request; a 101
+ * becomes a tunnel.
  */
 #include "passenger_module.h"
 
 typedef struct {
     ngx_http_status_t status;
+    ngx_http_chunked_t chunked; /* where the parser is in a chunked response body */
 } passenger_request_ctx_t;
 
 static ngx_int_t create_request(ngx_http_request_t* r);
@@ -16,6 +19,10 @@ static ngx_int_t process_status_line(ngx_http_request_t* r);
 static ngx_int_t process_header(ngx_http_request_t* r);
 static void abort_request(ngx_http_request_t* r);
 static void finalize_request(ngx_http_request_t* r, ngx_int_t rc);
+static ngx_int_t has_no_body(ngx_http_request_t* r);
+static ngx_int_t start_response_body(void* data);
+static ngx_int_t read_sized_body(void* data, ssize_t bytes);
+static ngx_int_t read_chunked_body(void* data, ssize_t bytes);
 
 /* Headers the module frames itself (or that describe the nginx-client connection only). */
 static ngx_str_t own_headers[] = {ngx_string("Connection"),
@@ -41,8 +48,16 @@ ngx_int_t passenger_init_upstream_conf(ngx_conf_t* cf, ngx_http_upstream_conf_t*
     upstream->buffering = 0;
     upstream->request_buffering = 1;
     upstream->ignore_client_abort = 0;
-    upstream->next_upstream = NGX_CONF_BITMASK_SET | NGX_HTTP_UPSTREAM_FT_OFF;
-    upstream->next_upstream_tries = 1;
+    /* A request gets one try, and one more only where passenger_keepalive.c's retry rule allows
+     * it (a cached connection the core had closed): the peer's free hook decides, these masks
+     * only let nginx's ngx_http_upstream_next() carry it out. */
+    upstream->next_upstream =
+        NGX_CONF_BITMASK_SET | NGX_HTTP_UPSTREAM_FT_ERROR | NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT;
+    upstream->next_upstream_tries = 0;
+    upstream->upstream = ngx_pcalloc(cf->pool, sizeof(ngx_http_upstream_srv_conf_t));
+    if (upstream->upstream == NULL) return NGX_ERROR;
+    upstream->upstream->peer.init = passenger_init_core_peer;
+    ngx_str_set(&upstream->upstream->host, "passenger-core");
     upstream->intercept_errors = 0;
     upstream->pass_request_headers = 0; /* create_request writes them */
     upstream->pass_request_body = 1;
@@ -79,12 +94,10 @@ ngx_int_t passenger_content_handler(ngx_http_request_t* r) {
     passenger_request_ctx_t* ctx;
     ngx_http_upstream_t* u;
     socklen_t address_length;
-    struct sockaddr* address;
     ngx_int_t rc;
 
     if (names_static_file(r)) return NGX_DECLINED; /* the static and index modules follow */
-    address = passenger_core_address(&address_length);
-    if (address == NULL) {
+    if (passenger_core_address(&address_length) == NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "passenger: the core was not started (see the error log at startup)");
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -94,13 +107,8 @@ ngx_int_t passenger_content_handler(ngx_http_request_t* r) {
     if (ctx == NULL) return NGX_HTTP_INTERNAL_SERVER_ERROR;
     ngx_http_set_ctx(r, ctx, ngx_http_passenger_module);
 
+    /* The core's address and connection come from the upstream's peer hooks. */
     u = r->upstream;
-    u->resolved = ngx_pcalloc(r->pool, sizeof(ngx_http_upstream_resolved_t));
-    if (u->resolved == NULL) return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    u->resolved->sockaddr = address;
-    u->resolved->socklen = address_length;
-    u->resolved->naddrs = 1;
-    ngx_str_set(&u->resolved->host, "passenger-core");
     ngx_str_set(&u->schema, "passenger:");
     u->output.tag = (ngx_buf_tag_t)&ngx_http_passenger_module;
     u->conf = &mcf->upstream;
@@ -109,6 +117,9 @@ ngx_int_t passenger_content_handler(ngx_http_request_t* r) {
     u->process_header = process_status_line;
     u->abort_request = abort_request;
     u->finalize_request = finalize_request;
+    u->input_filter_init = start_response_body;
+    u->input_filter = read_sized_body;
+    u->input_filter_ctx = r;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_upstream_init);
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) return rc;
@@ -126,9 +137,8 @@ static ngx_int_t is_own_header(ngx_str_t* name) {
     return 0;
 }
 
-/* An upgrade (WebSocket) keeps HTTP/1.1 and its Upgrade; anything else goes as HTTP/1.0, so
- * the core answers with a Content-Length or until close, never chunked. (nginx 1.22 does not
- * keep a pointer to the Connection header: the list is searched.) */
+/* An upgrade (WebSocket) keeps its Upgrade and `Connection: upgrade`. (nginx 1.22 does not keep
+ * a pointer to the Connection header: the list is searched.) */
 static ngx_int_t is_upgrade(ngx_http_request_t* r) {
     ngx_list_part_t* part = &r->headers_in.headers.part;
     ngx_table_elt_t* header;
@@ -156,6 +166,7 @@ static ngx_int_t create_request(ngx_http_request_t* r) {
     ngx_str_t* settings_block = passenger_settings_block_for(r, lcf);
     ngx_http_upstream_t* u = r->upstream;
     ngx_int_t upgrade = is_upgrade(r);
+    ngx_int_t http11 = upgrade || r->headers_in.host != NULL;
     off_t body_length = 0;
     size_t request_fields, length;
     ngx_list_part_t* part;
@@ -176,6 +187,7 @@ static ngx_int_t create_request(ngx_http_request_t* r) {
 #endif
     length = 4 + settings_block->len + 4 + request_fields + r->method_name.len + 1 +
              r->unparsed_uri.len + sizeof(" HTTP/1.1\r\n") - 1 +
+             /* the longer of the two Connection lines below */
              sizeof("Connection: upgrade\r\nUpgrade: \r\n") - 1 + sizeof("Content-Length: \r\n") -
              1 + NGX_OFF_T_LEN + sizeof("\r\n") - 1;
     if (upgrade) length += r->headers_in.upgrade->value.len;
@@ -207,8 +219,10 @@ static ngx_int_t create_request(ngx_http_request_t* r) {
     b->last = ngx_cpymem(b->last, r->method_name.data, r->method_name.len);
     *b->last++ = ' ';
     b->last = ngx_cpymem(b->last, r->unparsed_uri.data, r->unparsed_uri.len);
-    b->last = upgrade ? ngx_cpymem(b->last, " HTTP/1.1\r\n", sizeof(" HTTP/1.1\r\n") - 1)
-                      : ngx_cpymem(b->last, " HTTP/1.0\r\n", sizeof(" HTTP/1.0\r\n") - 1);
+    /* HTTP/1.1, kept alive; an HTTP/1.0 client's request without Host (which HTTP/1.1 requires)
+     * stays HTTP/1.0 and asks for keep-alive: the core then frames by length or closes. */
+    b->last = http11 ? ngx_cpymem(b->last, " HTTP/1.1\r\n", sizeof(" HTTP/1.1\r\n") - 1)
+                     : ngx_cpymem(b->last, " HTTP/1.0\r\n", sizeof(" HTTP/1.0\r\n") - 1);
     part = &r->headers_in.headers.part;
     for (;;) {
         header = part->elts;
@@ -222,6 +236,9 @@ static ngx_int_t create_request(ngx_http_request_t* r) {
     if (upgrade) {
         b->last = ngx_sprintf(b->last, "Connection: upgrade\r\nUpgrade: %V\r\n",
                               &r->headers_in.upgrade->value);
+    } else if (!http11) {
+        b->last = ngx_cpymem(b->last, "Connection: keep-alive\r\n",
+                             sizeof("Connection: keep-alive\r\n") - 1);
     }
     if (body_length > 0) b->last = ngx_sprintf(b->last, "Content-Length: %O\r\n", body_length);
     *b->last++ = '\r';
@@ -252,7 +269,9 @@ static ngx_int_t reinit_request(ngx_http_request_t* r) {
 
     if (ctx == NULL) return NGX_OK;
     ngx_memzero(&ctx->status, sizeof(ctx->status));
+    ngx_memzero(&ctx->chunked, sizeof(ctx->chunked));
     r->upstream->process_header = process_status_line;
+    r->upstream->input_filter = read_sized_body;
     r->state = 0;
     return NGX_OK;
 }
@@ -313,11 +332,16 @@ static ngx_int_t process_header(ngx_http_request_t* r) {
             continue;
         }
         if (rc == NGX_HTTP_PARSE_HEADER_DONE) {
-            /* The core frames with Content-Length or the end of the connection, never chunks;
-             * 101 Switching Protocols turns the connection into a two-way tunnel. */
+            /* 101 Switching Protocols turns the connection into a two-way tunnel, never cached. */
             if (u->headers_in.status_n == NGX_HTTP_SWITCHING_PROTOCOLS) {
                 u->keepalive = 0;
                 if (r->headers_in.upgrade != NULL) u->upgrade = 1;
+            } else if (u->headers_in.status_n >= 200 && has_no_body(r)) {
+                /* Complete already: nginx may finish a header-only response (HEAD, 204, 304)
+                 * without reading a body, so its connection is reusable from here. (The core
+                 * sends no interim 1xx: one would leave the final response unread, so its
+                 * connection is never reused.) */
+                u->keepalive = !u->headers_in.connection_close;
             }
             return NGX_OK;
         }
@@ -325,6 +349,94 @@ static ngx_int_t process_header(ngx_http_request_t* r) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "passenger: the core sent an invalid header line");
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+}
+
+/* A response without a body whatever its headers say (RFC 9112 6.3): to HEAD, 1xx, 204, 304;
+ * or with a Content-Length of 0. */
+static ngx_int_t has_no_body(ngx_http_request_t* r) {
+    ngx_http_upstream_t* u = r->upstream;
+    ngx_uint_t status = u->headers_in.status_n;
+
+    return r->method == NGX_HTTP_HEAD || status < 200 || status == NGX_HTTP_NO_CONTENT ||
+           status == NGX_HTTP_NOT_MODIFIED ||
+           (!u->headers_in.chunked && u->headers_in.content_length_n == 0);
+}
+
+/* The response's framing (channel version 3): no body, chunked, a Content-Length, or (only
+ * when the core closes after it) until the end of the connection. u->length is what is left
+ * to read (-1: until the end; for chunks, 1 until the last one arrived). */
+static ngx_int_t start_response_body(void* data) {
+    ngx_http_request_t* r = data;
+    ngx_http_upstream_t* u = r->upstream;
+
+    if (has_no_body(r)) {
+        u->length = 0;
+    } else if (u->headers_in.chunked) {
+        u->input_filter = read_chunked_body;
+        u->length = 1;
+    } else {
+        u->length = u->headers_in.content_length_n; /* -1 when absent */
+    }
+    return NGX_OK;
+}
+
+/* A body of known length (or read until the core closes): nginx's own filter passes the bytes
+ * on; the connection is reusable once exactly the announced length arrived. */
+static ngx_int_t read_sized_body(void* data, ssize_t bytes) {
+    ngx_http_request_t* r = data;
+    ngx_http_upstream_t* u = r->upstream;
+    off_t expected = u->length;
+
+    if (ngx_http_upstream_non_buffered_filter(data, bytes) != NGX_OK) return NGX_ERROR;
+    if (expected > 0 && u->length == 0) {
+        u->keepalive = bytes == expected && !u->headers_in.connection_close;
+    }
+    return NGX_OK;
+}
+
+/* A chunked body: nginx's chunk parser finds each chunk's data in the buffer, which goes on to
+ * the client as it is (nginx chunks it again for the client when needed). The connection is
+ * reusable once the last chunk and trailer arrived and nothing followed them. */
+static ngx_int_t read_chunked_body(void* data, ssize_t bytes) {
+    ngx_http_request_t* r = data;
+    passenger_request_ctx_t* ctx = ngx_http_get_module_ctx(r, ngx_http_passenger_module);
+    ngx_http_upstream_t* u = r->upstream;
+    ngx_buf_t* in = &u->buffer;
+    ngx_chain_t *cl, **last;
+    ngx_int_t rc;
+    off_t piece;
+
+    in->pos = in->last; /* the new bytes start where the previous read ended */
+    in->last += bytes;
+    for (last = &u->out_bufs; *last != NULL; last = &(*last)->next) {
+    }
+    for (;;) {
+        rc = ngx_http_parse_chunked(r, in, &ctx->chunked);
+        if (rc == NGX_OK) { /* chunk data at in->pos, ctx->chunked.size bytes of it left */
+            piece = ngx_min(ctx->chunked.size, (off_t)(in->last - in->pos));
+            cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+            if (cl == NULL) return NGX_ERROR;
+            cl->buf->flush = 1;
+            cl->buf->memory = 1;
+            cl->buf->tag = u->output.tag;
+            cl->buf->pos = in->pos;
+            in->pos += piece;
+            cl->buf->last = in->pos;
+            ctx->chunked.size -= piece;
+            *last = cl;
+            last = &cl->next;
+            continue;
+        }
+        if (rc == NGX_DONE) {
+            u->length = 0;
+            u->keepalive = in->pos == in->last && !u->headers_in.connection_close;
+            return NGX_OK;
+        }
+        if (rc == NGX_AGAIN) return NGX_OK;
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "passenger: the core sent an invalid chunked body");
+        return NGX_ERROR;
     }
 }
 

@@ -4,14 +4,14 @@
 //
 // nginx's workers run as `nobody` when the test runs as root, and so do our core and the apps:
 // app folders are made world-readable (makeAppReadable).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-import { request } from './http.mjs';
-import { cmdline, descendantsOf, isAlive, killRecorded, procStat, waitFor, waitForGone, withTimeout } from './proc.mjs';
-import { makeTempDir, onCleanup, repoRoot } from './server.mjs';
+import { startForeground } from './foreground.mjs';
+import { cmdline, descendantsOf, procStat } from './proc.mjs';
+import { makeTempDir, repoRoot } from './server.mjs';
 
 export const nginxBin = '/usr/sbin/nginx';
 const configTool = path.join(repoRoot, 'bin', 'passenger-config');
@@ -94,44 +94,13 @@ export function processesOfPrefix(prefix) {
 }
 
 // Starts nginx in the foreground (daemon off, master process on) and waits until `waitPort`
-// answers. Returns { prefix, pid, log() }.
+// answers. Returns { prefix, pid, exited, log(), stderr(), remember() }.
 export async function startNginx(t, prefix, config, { waitPort } = {}) {
     await fsp.writeFile(path.join(prefix, 'nginx.conf'), config);
-    const child = spawn(nginxBin, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off; master_process on;'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    const seen = new Map();
-    const remember = () => {
-        for (const stat of descendantsOf(child.pid)) seen.set(stat.pid, stat);
-    };
-    const watcher = setInterval(remember, 200);
-    onCleanup(t, async () => {
-        clearInterval(watcher);
-        remember();
-        if (isAlive(child.pid)) {
-            child.kill('SIGQUIT');
-            // withTimeout clears its timer: a pending 15 s timer kept the test file alive that long.
-            await withTimeout(exited, 15000);
-            if (isAlive(child.pid)) child.kill('SIGKILL');
-        }
-        for (const record of seen.values()) killRecorded(record);
-        await waitForGone([...seen.keys()], { timeoutMs: 15000 }).catch(() => {});
-    });
-    const server = { prefix, pid: child.pid, exited, log: () => errorLog(prefix), stderr: () => stderr, remember };
-    if (waitPort) {
-        await waitFor(
-            async () => {
-                if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}${errorLog(prefix)}`);
-                await request(waitPort, '/', { timeoutMs: 2000 });
-                return true;
-            },
-            { timeoutMs: 20000, what: () => `nginx on port ${waitPort} (${stderr}${errorLog(prefix)})` },
-        );
-    }
-    return server;
+    const log = () => errorLog(prefix);
+    const args = ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off; master_process on;'];
+    const started = await startForeground(t, { name: 'nginx', bin: nginxBin, args, stopSignal: 'SIGQUIT', log, waitPort });
+    return { prefix, log, ...started };
 }
 
 // Our processes below nginx: the watchdog, the core and the apps (by their command lines).

@@ -1,4 +1,5 @@
 #include "admin/admin_routes.hpp"
+#include "admin/tls_status.hpp"
 
 #include "fake_backend.hpp"
 
@@ -53,7 +54,21 @@ TEST_F(AdminRoutes, MetricsArePrometheusText) {
 
 TEST_F(AdminRoutes, IndexListsEveryEndpoint) {
     nlohmann::json json = json_of(call("GET", "/"));
-    EXPECT_EQ(json["endpoints"].size(), 6u);
+    EXPECT_EQ(json["endpoints"].size(), 7u);
+}
+
+TEST_F(AdminRoutes, TlsSaysWhetherHttpsIsServed) {
+    AdminResponse response = call("GET", "/tls");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(json_of(response), nlohmann::json({{"serving", false}}));
+    TlsStatus status{.serving = true,
+                     .certificate_serial = "ABC1",
+                     .reloads = 2,
+                     .last_reload_error = "--ssl-certificate-key /k: not a PEM private key"};
+    nlohmann::json json = status;
+    EXPECT_EQ(json["certificate_serial"], "ABC1");
+    EXPECT_EQ(json["reloads"], 2);
+    EXPECT_EQ(json["last_reload_error"], "--ssl-certificate-key /k: not a PEM private key");
 }
 
 TEST_F(AdminRoutes, RestartNamesTheApp) {

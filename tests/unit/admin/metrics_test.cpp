@@ -43,6 +43,21 @@ TEST(Metrics, PoolWideCounters) {
     EXPECT_FALSE(contains(text, "top_level_queue"));
 }
 
+TEST(Metrics, ClientRequestsAndConnectionsBySchemeAndProtocol) {
+    PoolSnapshot pool = two_processes();
+    pool.protocols = {
+        {"http/1.1", "http", 2, 30}, {"http/1.1", "https", 1, 8}, {"h2", "https", 1, 4}};
+    std::string text = prometheus_metrics(pool);
+    EXPECT_TRUE(
+        contains(text,
+                 "# TYPE passenger_client_requests_total counter\n"
+                 "passenger_client_requests_total{scheme=\"http\",protocol=\"http/1.1\"} 30\n"
+                 "passenger_client_requests_total{scheme=\"https\",protocol=\"http/1.1\"} 8\n"
+                 "passenger_client_requests_total{scheme=\"https\",protocol=\"h2\"} 4\n"));
+    EXPECT_TRUE(
+        contains(text, "passenger_client_connections{scheme=\"https\",protocol=\"h2\"} 1\n"));
+}
+
 TEST(Metrics, PerAppAndPerProcessWithEscapedLabels) {
     std::string text = prometheus_metrics(two_processes());
     const std::string app = "app_root=\"/srv/my \\\"app\\\"\"";

@@ -20,6 +20,27 @@ TEST(RequestRegistry, ARecordLivesAsLongAsItsHandle) {
     EXPECT_EQ(registry.total(), 2u);
 }
 
+TEST(RequestRegistry, CountsRequestsAndConnectionsByProtocol) {
+    RequestRegistry registry;
+    registry.open_connection(ClientProtocol::http1);
+    registry.open_connection(ClientProtocol::h2);
+    registry.open_connection(ClientProtocol::h2);
+    registry.close_connection(ClientProtocol::h2);
+    auto plain = registry.track("GET", "/", "c", "/srv/app");
+    auto stream = registry.track("GET", "/", "c", "/srv/app", ClientProtocol::h2);
+    EXPECT_EQ(registry.connections(ClientProtocol::http1), 1u);
+    EXPECT_EQ(registry.connections(ClientProtocol::https1), 0u);
+    EXPECT_EQ(registry.connections(ClientProtocol::h2), 1u);
+    EXPECT_EQ(registry.total(ClientProtocol::http1), 1u);
+    EXPECT_EQ(registry.total(ClientProtocol::h2), 1u);
+    EXPECT_EQ(registry.total(), 2u);
+    nlohmann::json json = requests_json(registry.in_flight(), std::chrono::steady_clock::now());
+    EXPECT_EQ(json[1]["scheme"], "https");
+    EXPECT_EQ(json[1]["protocol"], "h2");
+    EXPECT_EQ(json[0]["scheme"], "http");
+    EXPECT_EQ(json[0]["protocol"], "http/1.1");
+}
+
 TEST(RequestRegistry, MovedHandlesRemoveOnce) {
     RequestRegistry registry;
     auto handle = registry.track("GET", "/", "c", "/srv/app");

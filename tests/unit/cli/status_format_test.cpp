@@ -95,6 +95,32 @@ TEST_F(StatusFormat, TheTutorialsLayout) {
               "\n");
 }
 
+TEST_F(StatusFormat, NamesTheIntegrationMode) {
+    admin::PoolSnapshot pool;
+    pool.version = "0.1.0";
+    admin::Instance instance = instance_named("abc", 25019, 0, "/srv/app");
+    instance.properties.integration_mode = "apache2";
+    EXPECT_NE(format_status(pool, instance, 1384462700)
+                  .find("Instance: abc (Passenger, Apache integration mode)\n"),
+              std::string::npos);
+    instance.properties.integration_mode = "nginx";
+    EXPECT_NE(format_status(pool, instance, 1384462700)
+                  .find("Instance: abc (Passenger, nginx integration mode)\n"),
+              std::string::npos);
+}
+
+TEST_F(StatusFormat, ClientConnectionsAndRequestsByProtocol) {
+    admin::PoolSnapshot pool;
+    pool.protocols = {
+        {"http/1.1", "http", 2, 30}, {"http/1.1", "https", 1, 8}, {"h2", "https", 1, 4}};
+    std::string text = format_status(pool, instance_named("abc", 1, 3000, "/srv/app"), 0);
+    EXPECT_NE(text.find("Requests in top-level queue : 0\n"
+                        "Client connections : http 2, https 1, h2 1\n"
+                        "Requests received  : http 30, https 8, h2 4\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST_F(StatusFormat, ShowsStatesSpawningAndErrors) {
     admin::PoolSnapshot pool;
     admin::GroupSnapshot group;

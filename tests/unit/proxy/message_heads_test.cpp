@@ -53,6 +53,14 @@ TEST(AppRequestHead, ReplacesForwardingHeadersAndDropsHopByHop) {
     EXPECT_EQ(out.find("X-Forwarded-Proto: http\r\n"), std::string::npos);
 }
 
+TEST(AppRequestHead, Http10RequestWithoutHostGetsAnEmptyHost) {
+    // The app is spoken to in HTTP/1.1, which requires Host (Node answers 400 without it); an
+    // HTTP/1.0 client may omit it, and RFC 9112 says to send it empty when there is no authority.
+    std::string out = app_request_head(request("GET", 0, {{"Accept", "*/*"}}), "10.0.0.7", 0);
+    EXPECT_NE(out.find("\r\nHost: \r\n"), std::string::npos) << out;
+    EXPECT_EQ(out.find("X-Forwarded-Host"), std::string::npos) << out;
+}
+
 TEST(ClientResponsePlan, KeepsContentLength) {
     auto app = response(200, {{"Content-Length", "12"}, {"X-App", "1"}});
     app.content_length = 12;

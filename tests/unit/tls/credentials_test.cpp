@@ -87,6 +87,16 @@ TEST_F(TlsFiles, TheChannelCarriesAPairIntact) {
         EXPECT_EQ(std::get<Credentials>(received).certificate_pem, sent.certificate_pem);
         EXPECT_EQ(std::get<Credentials>(received).key_pem, sent.key_pem);
     }
+    // A refused reload carries its reason, and a pair after it still arrives whole.
+    EXPECT_EQ(send_refused_reload(pair[0], "--ssl-certificate-key /k: not a PEM private key"), "");
+    EXPECT_EQ(send_credentials(pair[0], sent), "");
+    auto refused = receive_credentials(pair[1]);
+    ASSERT_TRUE(std::holds_alternative<RefusedReload>(refused));
+    EXPECT_EQ(std::get<RefusedReload>(refused).reason,
+              "--ssl-certificate-key /k: not a PEM private key");
+    auto after = receive_credentials(pair[1]);
+    ASSERT_TRUE(std::holds_alternative<Credentials>(after));
+    EXPECT_EQ(std::get<Credentials>(after).key_pem, sent.key_pem);
     ::close(pair[0]);
     auto end = receive_credentials(pair[1]);
     ASSERT_TRUE(std::holds_alternative<ChannelEnd>(end));

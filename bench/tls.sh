@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# HTTPS and HTTP/2 (issue 15): our server with --ssl against nginx (`listen ssl http2`,
+# proxy_pass with keep-alive) in front of one node process each, on the hello-world app, in
+# interleaved rounds:
+# - HTTP/1.1 keep-alive over TLS 1.3 (wrk -c50), ECDSA P-256 certificate;
+# - h2 (h2load -c10 -m10: 10 connections, 10 streams each), ECDSA P-256;
+# - a full TLS 1.3 handshake per request (wrk -c50 with Connection: close), ECDSA P-256 and RSA 2048.
+# Writes (or replaces) the "TLS and HTTP/2" section of bench/RESULTS.md.
+#
+#   flock /work/team/bench.lock bench/tls.sh
+#   ROUNDS=5 DURATION=5 bench/tls.sh
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+DURATION=${DURATION:-3}
+ROUNDS=${ROUNDS:-3}
+START_TIMEOUT=${START_TIMEOUT:-60}
+RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
+OURS=${OURS:-$REPO/bin/passenger}
+NODE=${NODE:-/usr/bin/node}
+WRK=${WRK:-/usr/bin/wrk}
+H2LOAD=${H2LOAD:-/usr/bin/h2load}
+NGINX=${NGINX:-/usr/sbin/nginx}
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"
+
+log() { echo "[tls.sh] $*" >&2; }
+# h2load is Debian's nghttp2-client; run.sh installs wrk and nginx the same way.
+if [[ ! -x $H2LOAD && $(id -u) == 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nghttp2-client >/dev/null
+fi
+for tool in "$WRK" "$H2LOAD" "$NGINX" "$OURS"; do
+    [[ -x $tool ]] || { log "$tool is missing (apt-get install wrk nghttp2-client nginx; make build)"; exit 1; }
+done
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+TMP=$(mktemp -d /tmp/passenger-bench-tls-XXXXXX)
+chmod 755 "$TMP"  # nginx workers run as nobody
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    sleep 2
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/ec.key" \
+    -out "$TMP/ec.crt" -days 2 -subj /CN=localhost 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/rsa.key" -out "$TMP/rsa.crt" -days 2 \
+    -subj /CN=localhost 2>/dev/null
+chmod 644 "$TMP"/*.key
+
+# start_ours NAME CERT: our server with --ssl on a free port (one node process); sets PORT_<NAME>.
+start_ours() {
+    local name=$1 cert=$2 dir=$TMP/$1
+    free_port
+    cp -r "$BENCH_DIR/apps/hello" "$dir"
+    "$OURS" start "$dir" --port "$FREE_PORT" --address 127.0.0.1 --environment production \
+        --nodejs "$NODE" --min-instances 1 --max-pool-size 1 --log-file "$dir/passenger.log" \
+        --ssl --ssl-certificate "$TMP/$cert.crt" --ssl-certificate-key "$TMP/$cert.key" \
+        >"$dir/stdout" 2>&1 &
+    PIDS+=($!)
+    printf -v "PORT_$name" '%s' "$FREE_PORT"
+    printf -v "ROOT_$name" '%s' "$!"
+    wait_https "https://localhost:$FREE_PORT/" || { log "$name did not start"; cat "$dir/stdout" >&2; exit 1; }
+}
+
+wait_https() {
+    local deadline=$((SECONDS + START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        curl -kfsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# nginx: one server per certificate, both to one bare node process.
+start_nginx() {
+    free_port
+    local backend=$FREE_PORT prefix=$TMP/nginx user=""
+    mkdir -p "$prefix/logs"
+    cp -r "$BENCH_DIR/apps/hello" "$TMP/nginx-app"
+    (cd "$TMP/nginx-app" && PORT=$backend HOST=127.0.0.1 exec "$NODE" app.js) &
+    PIDS+=($!)
+    NODE_FOR_NGINX=$!
+    free_port
+    PORT_nginx_ec=$FREE_PORT
+    free_port
+    PORT_nginx_rsa=$FREE_PORT
+    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
+    cat >"$prefix/nginx.conf" <<EOF
+$user
+worker_processes 1;
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    # nginx closes a connection after 1000 requests by default (h2 too: GOAWAY, which h2load
+    # counts as errors and does not reconnect after); ours has no such limit.
+    keepalive_requests 1000000;
+    upstream app { server 127.0.0.1:$backend; keepalive 32; }
+    server {
+        listen 127.0.0.1:$PORT_nginx_ec ssl http2;
+        ssl_certificate $TMP/ec.crt;
+        ssl_certificate_key $TMP/ec.key;
+        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+    server {
+        listen 127.0.0.1:$PORT_nginx_rsa ssl http2;
+        ssl_certificate $TMP/rsa.crt;
+        ssl_certificate_key $TMP/rsa.key;
+        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+EOF
+    "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" -g 'daemon off;' &
+    PIDS+=($!)
+    ROOT_nginx=$!
+    wait_https "https://localhost:$PORT_nginx_ec/" && wait_https "https://localhost:$PORT_nginx_rsa/" ||
+        { log "nginx did not start"; cat "$prefix/logs/error.log" >&2; exit 1; }
+}
+
+start_ours ours_ec ec
+start_ours ours_rsa rsa
+start_nginx
+log "ours: $PORT_ours_ec (EC), $PORT_ours_rsa (RSA); nginx: $PORT_nginx_ec, $PORT_nginx_rsa"
+
+# measure SCENARIO PORT PIDS...: one run; prints "req/s p99_ms cpu_us_per_req errors".
+measure() {
+    local scenario=$1 port=$2 url out before after requests rps p99="-" errors
+    shift 2
+    url="https://localhost:$port/"
+    before=$(cpu_us "$@")
+    case $scenario in
+        h1 | h1-rsa)
+            out=$("$WRK" -t1 -c50 -d"${DURATION}s" --latency "$url" 2>&1) ;;
+        handshake-ec | handshake-rsa)
+            out=$("$WRK" -t1 -c50 -d"${DURATION}s" --latency -H 'Connection: close' "$url" 2>&1) ;;
+        h2)
+            out=$("$H2LOAD" -c10 -m10 -D "$DURATION" "$url" 2>&1) ;;
+    esac
+    after=$(cpu_us "$@")
+    if [[ $scenario == h2 ]]; then
+        rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' <<<"$out")
+        requests=$(awk '/^requests:/ { print $8 }' <<<"$out")
+        errors=$(awk '/^requests:/ { print $10 + $12 }' <<<"$out")
+    else
+        rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+        requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+        p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' <<<"$out")
+        errors=$(awk '/Socket errors|Non-2xx/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i } END { print s + 0 }' <<<"$out")
+    fi
+    [[ -n $rps && -n $requests && $requests -gt 0 ]] || { log "$scenario on $port: no result: $out"; echo "0 - 0 0"; return; }
+    echo "$rps $p99 $(((after - before) / requests)) $errors"
+}
+
+SCENARIOS="h1 h2 handshake-ec handshake-rsa"
+RAW=$TMP/raw
+: >"$RAW"
+for round in $(seq 1 "$ROUNDS"); do
+    for scenario in $SCENARIOS; do
+        if [[ $scenario == handshake-rsa ]]; then
+            ours_port=$PORT_ours_rsa ours_root=$ROOT_ours_rsa nginx_port=$PORT_nginx_rsa
+        else
+            ours_port=$PORT_ours_ec ours_root=$ROOT_ours_ec nginx_port=$PORT_nginx_ec
+        fi
+        # Alternate who goes first, so neither always meets the warmer machine.
+        order="ours nginx"
+        ((round % 2 == 0)) && order="nginx ours"
+        for target in $order; do
+            if [[ $target == ours ]]; then
+                # shellcheck disable=SC2046
+                result=$(measure "$scenario" "$ours_port" $(tree_pids NO_SUCH=VARIABLE "$ours_root"))
+            else
+                # shellcheck disable=SC2046
+                result=$(measure "$scenario" "$nginx_port" $(tree_pids NO_SUCH=VARIABLE "$ROOT_nginx" "$NODE_FOR_NGINX"))
+            fi
+            log "round $round $scenario $target: $result"
+            echo "$round $scenario $target $result" >>"$RAW"
+        done
+    done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+SECTION=$TMP/section
+{
+    echo "<!-- tls.sh: begin -->"
+    echo "## TLS and HTTP/2 (\`bench/tls.sh\`)"
+    echo
+    echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S') UTC; $(nproc) CPUs; load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
+    echo "- ROUNDS=$ROUNDS DURATION=${DURATION}s; ours \`$("$OURS" --version 2>/dev/null | head -1)\` at \`$(git -C "$REPO" rev-parse --short HEAD)\`" \
+        "(1 node process, --ssl) against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (\`listen ssl http2\`, 1 worker, proxy_pass keep-alive to 1 bare node process);" \
+        "$("$WRK" -v 2>&1 | head -1 | awk '{print "wrk " $2}'), $("$H2LOAD" --version 2>&1 | head -1); OpenSSL $(openssl version | awk '{print $2}')"
+    echo "- The machine is shared: other engineers' compiles may have run during the measurements;"
+    echo "  only the ratios (ours ÷ nginx, paired per round, median with min–max) mean much."
+    echo
+    echo "| scenario | ours req/s | nginx req/s | req/s ÷ nginx | p99 ÷ nginx | CPU µs/req ours / nginx (client excluded) | errors ours / nginx |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    awk -v rounds="$ROUNDS" '
+        function median(list, n,   i, j, t, a) {
+            split(list, a, " "); n = 0
+            for (i in a) if (a[i] != "") n++
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        function span(list,   a, i, lo, hi, n) {
+            n = split(list, a, " "); lo = hi = ""
+            for (i = 1; i <= n; i++) if (a[i] != "") { if (lo == "" || a[i] + 0 < lo) lo = a[i] + 0; if (hi == "" || a[i] + 0 > hi) hi = a[i] + 0 }
+            return sprintf("%.2f–%.2f", lo, hi)
+        }
+        { key = $1 " " $2; rps[key, $3] = $4; p99[key, $3] = $5; cpu[key, $3] = $6; err[$2, $3] += $7; seen[$2] = 1; rounds_of[$2] = rounds_of[$2] " " $1 }
+        END {
+            names["h1"] = "HTTP/1.1 keep-alive, TLS 1.3, ECDSA P-256 (wrk -c50)"
+            names["h2"] = "h2, ECDSA P-256 (h2load -c10 -m10)"
+            names["handshake-ec"] = "a full handshake per request, ECDSA P-256 (wrk -c50, Connection: close)"
+            names["handshake-rsa"] = "a full handshake per request, RSA 2048 (wrk -c50, Connection: close)"
+            order[1] = "h1"; order[2] = "h2"; order[3] = "handshake-ec"; order[4] = "handshake-rsa"
+            for (o = 1; o <= 4; o++) {
+                s = order[o]; if (!(s in seen)) continue
+                ro = ""; rn = ""; rr = ""; pr = ""; co = ""; cn = ""
+                for (r = 1; r <= rounds; r++) {
+                    k = r " " s
+                    ro = ro " " rps[k, "ours"]; rn = rn " " rps[k, "nginx"]
+                    if (rps[k, "nginx"] > 0) rr = rr " " rps[k, "ours"] / rps[k, "nginx"]
+                    if (p99[k, "nginx"] != "-" && p99[k, "nginx"] > 0) pr = pr " " p99[k, "ours"] / p99[k, "nginx"]
+                    co = co " " cpu[k, "ours"]; cn = cn " " cpu[k, "nginx"]
+                }
+                printf "| %s | %\047d | %\047d | %.2f (%s) | %s | %d / %d | %d / %d |\n", names[s], median(ro), median(rn),
+                    median(rr), span(rr), pr == "" ? "–" : sprintf("%.2f (%s)", median(pr), span(pr)), median(co), median(cn),
+                    err[s, "ours"], err[s, "nginx"]
+            }
+        }' "$RAW"
+    echo
+    echo "<details><summary>Every run (round scenario target req/s p99_ms CPU_µs/req errors)</summary>"
+    echo
+    echo '```'
+    cat "$RAW"
+    echo '```'
+    echo
+    echo "</details>"
+    echo "<!-- tls.sh: end -->"
+} >"$SECTION"
+
+# Replace the section between its markers (run.sh keeps it), or append it.
+touch "$RESULTS"
+if grep -q '^<!-- tls.sh: begin -->$' "$RESULTS"; then
+    awk -v section="$SECTION" '
+        /^<!-- tls.sh: begin -->$/ { while ((getline line < section) > 0) print line; skip = 1; next }
+        /^<!-- tls.sh: end -->$/ { skip = 0; next }
+        !skip { print }' "$RESULTS" >"$TMP/results"
+else
+    { cat "$RESULTS"; echo; cat "$SECTION"; } >"$TMP/results"
+fi
+cp "$TMP/results" "$RESULTS"
+cat "$SECTION"; } >>"$TMP/results"
+fi
+cp "$TMP/results" "$RESULTS"
+cat "$SECTION"
