@@ -154,7 +154,8 @@ start_target() {
         ours | ours=*)
             [[ -x $ours ]] || return 1
             spawn "$dir" "$ours" start --port "$port" --address 127.0.0.1 --environment production \
-                --nodejs "$NODE" --min-instances "$PROCS" --max-pool-size "$PROCS"
+                --nodejs "$NODE" --min-instances "$PROCS" --max-pool-size "$PROCS" \
+                --max-connections $((CONNECTIONS + 1000))
             ;;
         passenger)
             [[ -x $DEBIAN_PASSENGER ]] || return 1

@@ -76,7 +76,12 @@ class MessageReader {
                 if (progress.event == MessageParser::Event::error)
                     co_return ReadStatus::parse_error;
                 if (head_bytes > max_head_size_) co_return ReadStatus::too_large;
-                if (parser_.head_complete()) co_return ReadStatus::ok;
+                if (parser_.head_complete()) {
+                    // Nothing more arrived with the head (the usual case): the buffer goes back
+                    // to the spares while the message is answered, and a body read takes one again.
+                    if (begin_ == end_) release_buffer();
+                    co_return ReadStatus::ok;
+                }
             }
             before_read(head_bytes);
             if (!co_await fill()) {
@@ -132,24 +137,8 @@ class MessageReader {
     template <typename OnIdle>
     asio::awaitable<bool> wait_readable(OnIdle on_idle) {
         if (begin_ < end_) co_return true;
-        begin_ = end_ = 0;
-        acquire_buffer();
-        ssize_t count;
-        do {
-            count = ::recv(stream_.native_handle(), buffer_.get(), buffer_size, MSG_DONTWAIT);
-        } while (count < 0 && errno == EINTR);
-        if (count > 0) {
-            end_ = static_cast<size_t>(count);
-            co_return true;
-        }
-        if (count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-            error_ = count == 0 ? asio::error_code{}
-                                : asio::error_code(errno, asio::error::get_system_category());
-            co_return false;
-        }
-        // Nothing yet. The recv above found the socket drained, so the next bytes raise a new
-        // readiness event for this wait.
-        release_buffer();
+        Received received = try_receive();
+        if (received != Received::nothing) co_return received == Received::bytes;
         on_idle();
         asio::error_code error;
         co_await stream_.async_wait(Stream::wait_read,
@@ -203,26 +192,53 @@ class MessageReader {
     }
 
     void release_buffer() {
-        constexpr size_t max_spares = 256;
+        // Enough for the readers between two reads of a busy loop; more would only keep the
+        // memory of a past burst of connections (malloc takes a freed buffer back at once).
+        constexpr size_t max_spares = 16;
         auto& spares = detail::spare_read_buffers();
         if (buffer_ && spares.size() < max_spares) spares.push_back(std::move(buffer_));
         buffer_.reset();
     }
 
-    // Reads more bytes into the (empty) buffer; false on EOF or error.
-    asio::awaitable<bool> fill() {
+    enum class Received { bytes, nothing, end };
+
+    // One read without blocking into the (empty) buffer. When the stream has nothing yet, the
+    // buffer goes back to the spares: a reader holds none while it waits (for a client's next
+    // request, an app's response, a slow body). The read found the socket drained, so the next
+    // bytes raise a new readiness event for a wait that starts now.
+    Received try_receive() {
         begin_ = end_ = 0;
         acquire_buffer();
-        asio::error_code error;
-        size_t count =
-            co_await stream_.async_read_some(asio::buffer(buffer_.get(), buffer_size),
-                                             asio::redirect_error(asio::use_awaitable, error));
-        if (error) {
-            error_ = error == asio::error::eof ? asio::error_code{} : error;
-            co_return false;
+        ssize_t count;
+        do {
+            count = ::recv(stream_.native_handle(), buffer_.get(), buffer_size, MSG_DONTWAIT);
+        } while (count < 0 && errno == EINTR);
+        if (count > 0) {
+            end_ = static_cast<size_t>(count);
+            return Received::bytes;
         }
-        end_ = count;
-        co_return true;
+        const int error_number = count < 0 ? errno : 0;
+        release_buffer();
+        if (error_number == EAGAIN || error_number == EWOULDBLOCK) return Received::nothing;
+        error_ = count == 0 ? asio::error_code{}
+                            : asio::error_code(error_number, asio::error::get_system_category());
+        return Received::end;
+    }
+
+    // Reads more bytes into the (empty) buffer, waiting for readability without a buffer; false
+    // on EOF or error (a wait cancelled by the deadline included).
+    asio::awaitable<bool> fill() {
+        for (;;) {
+            Received received = try_receive();
+            if (received != Received::nothing) co_return received == Received::bytes;
+            asio::error_code error;
+            co_await stream_.async_wait(Stream::wait_read,
+                                        asio::redirect_error(asio::use_awaitable, error));
+            if (error) {
+                error_ = error;
+                co_return false;
+            }
+        }
     }
 
     Stream& stream_;

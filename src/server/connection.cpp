@@ -164,19 +164,23 @@ asio::awaitable<void> ClientConnection::run() {
     // channel preamble: never parked, the preamble is read before each head.
     const auto keepalive = settings_.keepalive_timeout;
     const bool channel = server_.integration_apps() != nullptr;
-    const bool parks = (keepalive == keepalive.zero() || keepalive > park_after) && !channel;
+    bool parks = (keepalive == keepalive.zero() || keepalive > park_after) && !channel;
     if (!resumed) deadline_.expires_after(settings_.header_timeout);
     for (bool first = !resumed;; first = false) {
         registration->busy = false;
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(parks ? park_after : keepalive);
             // Idle until the client sends something; no read buffer is held meanwhile.
-            if (!co_await reader_.wait_readable([this] { release_idle_memory(); })) {
-                if (!first && parks && deadline_.expired() && !server_.shutting_down()) {
-                    auto left = keepalive == keepalive.zero() ? keepalive : keepalive - park_after;
-                    park_connection(std::move(socket_), server_, registration, left);
-                    co_return;
-                }
+            bool readable = co_await reader_.wait_readable([this] { release_idle_memory(); });
+            if (!readable && !first && parks && deadline_.expired() && !server_.shutting_down()) {
+                auto left = keepalive == keepalive.zero() ? keepalive : keepalive - park_after;
+                if (park_connection(socket_, server_, registration, left)) co_return;
+                // The lot could not take it (no descriptor left): it waits here instead.
+                parks = false;
+                deadline_.expires_after(left);
+                readable = co_await reader_.wait_readable();
+            }
+            if (!readable) {
                 if (deadline_.expired()) log::debug("Closed an idle connection from {}", address_);
                 break;
             }

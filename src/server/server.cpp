@@ -4,6 +4,7 @@
 #include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "server/connection.hpp"
+#include "server/parked_connection.hpp"
 #include "server/pre_start.hpp"
 #include "server/tls_connection.hpp"
 
@@ -363,15 +364,18 @@ asio::awaitable<void> Server::shut_down() {
         listener->resumes.cancel();
     }
 
-    // Each loop closes its own connections.
+    // Each loop closes its own connections (a parked one has no socket: its lot closes it).
     auto close_idle = [this] {
         on_each_loop([](LoopConnections& loop) {
             asio::error_code ignored;
             for (auto& entry : loop.entries) {
-                if (!entry.busy) entry.socket->cancel(ignored);
+                if (!entry.busy && entry.socket) entry.socket->cancel(ignored);
             }
         });
     };
+    // Each loop's parking lot is its own (an io_context service), closed on its thread.
+    on_each_loop(
+        [this](LoopConnections&) { close_parked_connections(loops_.at(EventLoops::current())); });
     asio::steady_timer timer(io_);
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(options_.graceful_shutdown_seconds);
@@ -385,7 +389,9 @@ asio::awaitable<void> Server::shut_down() {
                   options_.graceful_shutdown_seconds);
         on_each_loop([](LoopConnections& loop) {
             asio::error_code ignored;
-            for (auto& entry : loop.entries) entry.socket->close(ignored);
+            for (auto& entry : loop.entries) {
+                if (entry.socket) entry.socket->close(ignored);
+            }
         });
     }
     co_await pool_.shutdown();

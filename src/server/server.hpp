@@ -119,7 +119,7 @@ class Server {
     // Connections register themselves (with the loop serving them) so shutdown can close idle
     // ones and wait for busy ones.
     struct ConnectionEntry {
-        asio::ip::tcp::socket* socket;
+        asio::ip::tcp::socket* socket;  // null while the connection is parked
         bool busy = false;
         ConnectionOrigin origin;  // kept while the connection is parked
     };

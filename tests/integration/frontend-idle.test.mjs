@@ -1,10 +1,11 @@
 // Idle keep-alive connections. One that waits more than a moment for its next request is parked
-// (its coroutine, reader and writer are freed; only the socket and its keep-alive deadline stay):
-// it still serves its next request, however that arrives, and shutdown closes it at once.
+// (its coroutine, reader and writer are freed; its descriptor waits in the parking lot's epoll set):
+// it still serves its next request, however that arrives (in pieces, pipelined, a large head and
+// body), and shutdown closes it at once.
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { RawConnection } from './lib/http.mjs';
+import { patternBytes, RawConnection, sha256 } from './lib/http.mjs';
 import { sleep } from './lib/proc.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -15,7 +16,7 @@ test('a parked keep-alive connection serves its next requests', { timeout: 60000
 
     connection.write('GET /count HTTP/1.1\r\nHost: a\r\n\r\n');
     assert.equal((await connection.readResponse()).status, 200);
-    await sleep(500); // parked after 100 ms
+    await sleep(500); // parked after 50 ms
 
     // A head in two pieces: the first wakes the parked connection, the second completes it.
     connection.write('GET /first-piece');
@@ -30,6 +31,26 @@ test('a parked keep-alive connection serves its next requests', { timeout: 60000
     connection.write('GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\n');
     assert.equal(JSON.parse((await connection.readResponse()).text).url, '/one');
     assert.equal(JSON.parse((await connection.readResponse()).text).url, '/two');
+
+    // Parked again, then a large head and a body that arrive in pieces: each read after a wait
+    // takes a buffer again.
+    await sleep(500);
+    const body = patternBytes(300 * 1024, 3);
+    const large = [1, 2, 3, 4].map((i) => `X-Large-${i}: ${'x'.repeat(3 * 1024)}\r\n`).join('');
+    connection.write(`POST /echo HTTP/1.1\r\nHost: a\r\n${large}X-Last: y`);
+    await sleep(200);
+    connection.write(`\r\nContent-Length: ${body.length}\r\n\r\n`);
+    for (let offset = 0; offset < body.length; offset += 100 * 1024) {
+        await sleep(100);
+        connection.write(body.subarray(offset, offset + 100 * 1024));
+    }
+    const echoedResponse = await connection.readResponse();
+    assert.equal(echoedResponse.status, 200, echoedResponse.text);
+    const echoed = JSON.parse(echoedResponse.text);
+    assert.equal(echoed.headers['x-large-4'].length, 3 * 1024);
+    assert.equal(echoed.headers['x-last'], 'y');
+    assert.equal(echoed.bodyLength, body.length);
+    assert.equal(echoed.bodySha256, sha256(body));
     assert.equal(connection.ended, false, 'still open');
 });
 

@@ -74,6 +74,12 @@ test('an idle tunnel outlives the request timeouts', { timeout: 60000 }, async (
     assert.equal(closedEarly, null, 'the tunnel is still open');
     socket.send('after');
     assert.equal((await socket.next()).data.toString(), 'after');
+    // A tunnel that waited holds no buffer: a large message after the wait is relayed whole.
+    await sleep(300);
+    const large = patternBytes(2 * 1024 * 1024, 5);
+    socket.send(large, { binary: true });
+    const reply = await socket.next(30000);
+    assert.equal(sha256(reply.data), sha256(large));
 });
 
 test('the 101 and the first frame the app sends with it arrive together', { timeout: 30000 }, async (t) => {

@@ -115,5 +115,29 @@ TEST(MessageReaderWaitReadable, KeepAliveRequestsOneAfterAnother) {
     }
 }
 
+// A reader holds its 16 KiB buffer only while there are bytes to parse: not while it waits for
+// the rest of a head, and not after a head that came alone (the buffer goes to the spares).
+TEST(MessageReaderBuffer, HeldOnlyWhileBytesAreThere) {
+    auto& spares = detail::spare_read_buffers();
+    spares.clear();
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    asio::write(pair.far, asio::buffer(std::string("GET /pieces HTTP/1.1\r\n")));
+    std::optional<ReadStatus> status;
+    asio::co_spawn(
+        pair.io, [&]() -> asio::awaitable<void> { status = co_await reader.read_head(); },
+        asio::detached);
+    pair.io.run_for(50ms);
+    EXPECT_FALSE(status.has_value());
+    EXPECT_EQ(spares.size(), 1u) << "the buffer went back while the reader waits";
+
+    asio::write(pair.far, asio::buffer(std::string("Host: a\r\n\r\n")));
+    pair.io.restart();
+    pair.io.run_for(50ms);
+    ASSERT_EQ(status, ReadStatus::ok);
+    EXPECT_EQ(reader.head().target, "/pieces");
+    EXPECT_EQ(spares.size(), 1u) << "nothing came after the head: no buffer kept";
+}
+
 }  // namespace
 }  // namespace passenger::http
