@@ -257,7 +257,4 @@ else
     { cat "$RESULTS"; echo; cat "$SECTION"; } >"$TMP/results"
 fi
 cp "$TMP/results" "$RESULTS"
-cat "$SECTION"; } >>"$TMP/results"
-fi
-cp "$TMP/results" "$RESULTS"
 cat "$SECTION"

@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace passenger::server {
 namespace {
@@ -81,6 +82,7 @@ class TlsConnection final : public TlsStream, public std::enable_shared_from_thi
     tls::ServerContext context_;  // the one this handshake used, whatever reloads happen
     Ssl ssl_;
     asio::ip::tcp::socket pair_end_;  // ours; serve_connection() has the other
+    bool first_read_ = true;
 };
 
 Step TlsConnection::step_of(int result) {
@@ -178,10 +180,9 @@ asio::awaitable<void> TlsConnection::run() {
     close();
 }
 
+// The socket is non-blocking already: run()'s first async_wait made it so (asio sets it on a
+// socket's first asynchronous operation), and setting it again would cost a syscall per handshake.
 asio::awaitable<bool> TlsConnection::handshake() {
-    asio::error_code error;
-    socket_.native_non_blocking(true, error);
-    if (error) co_return false;
     SSL_set_fd(ssl_.get(), socket_.native_handle());
     SSL_set_accept_state(ssl_.get());
     ERR_clear_error();
@@ -288,7 +289,9 @@ bool TlsConnection::chose_http2() const {
 // want_read answer says to wait (else this would spin on the part).
 asio::awaitable<size_t> TlsConnection::read_some(char* buffer, size_t size) {
     auto self = shared_from_this();
-    bool wait_first = SSL_has_pending(ssl_.get()) == 0;
+    // The first read after the handshake tries at once: a client sends its request (or its h2
+    // preface) right behind its Finished, so waiting first would only cost a reactor round trip.
+    bool wait_first = !std::exchange(first_read_, false) && SSL_has_pending(ssl_.get()) == 0;
     for (;;) {
         if (wait_first && !co_await wait_for(Step::want_read)) co_return 0;
         size_t length = 0;

@@ -124,7 +124,7 @@ test('HTTP/2 on the TLS port', { timeout: 120000 }, async (t) => {
         assert.equal(descendantsOf(server.pid).find((record) => record.ppid === server.pid).pid, coreBefore);
     });
 
-    await t.test('a CONTINUATION flood (CVE-2024-27316 style; nghttp2's CVE-2024-28182) gets GOAWAY; others are served', async () => {
+    await t.test("a CONTINUATION flood (CVE-2024-27316 style; nghttp2's CVE-2024-28182) gets GOAWAY; others are served", async () => {
         const raw = await connectRaw(server.port, { ca });
         // HEADERS without END_HEADERS, then CONTINUATION frames that never end the block, each
         // adding a small field (accept-encoding from the static table).
