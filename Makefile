@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build nginx-module apache2-module install test unit-test asan-test tsan-test integration-test chaos-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module apache2-module install test unit-test asan-test tsan-build tsan-test tsan-unit-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -67,23 +67,33 @@ asan-test: $(DEPS_STAMP)
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-# ThreadSanitizer: the unit tests, then the integration tests where threads meet (the pool, the
-# proxy, tunnels, static files, the front end) with every server at --core-threads 4 (2 cores
-# are enough for races to show). A report fails the run; the core would otherwise be restarted by
-# its watchdog and the test might pass. TSan must not kill the children the core forks.
+# ThreadSanitizer: the integration tests where threads meet (the pool, the proxy, tunnels, static
+# files, the front end) with every server at --core-threads 4 (2 cores are enough for races to
+# show). A report fails the run; the core would otherwise be restarted by its watchdog and the
+# test might pass. TSan must not kill the children the core forks. `make test` builds only the
+# server under TSan (CI time: the unit tests are single-threaded but for the event loops', which
+# the server exercises here); `make tsan-unit-test` adds the unit tests.
 TSAN_TESTS ?= proxy.test.mjs pool-limits.test.mjs realtime-websocket.test.mjs static.test.mjs \
 	frontend-idle.test.mjs inspection-status.test.mjs
 TSAN_REPORTS = $(abspath $(TSAN_BUILD_DIR))/reports
-tsan-test: $(DEPS_STAMP)
+TSAN_ENV = TSAN_OPTIONS="die_after_fork=0 log_path=$(TSAN_REPORTS)/report"
+tsan-build: $(DEPS_STAMP)
 	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSENGER_TSAN=ON >/dev/null
-	cmake --build $(TSAN_BUILD_DIR) -j$(JOBS) --target passenger unit_tests
+	cmake --build $(TSAN_BUILD_DIR) -j$(JOBS) --target passenger
 	mkdir -p $(TSAN_BUILD_DIR)/bin && rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
 	for tool in passenger passenger-status passenger-memory-stats passenger-config; do \
 		ln -sf ../passenger $(TSAN_BUILD_DIR)/bin/$$tool; done
-	export TSAN_OPTIONS="die_after_fork=0 log_path=$(TSAN_REPORTS)/report"; \
-	cd $(TSAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS) && \
-	cd $(CURDIR)/tests/integration && TEST_CORE_THREADS=4 TEST_BIN_DIR=$(abspath $(TSAN_BUILD_DIR))/bin \
+
+tsan-test: tsan-build
+	cd tests/integration && $(TSAN_ENV) TEST_CORE_THREADS=4 \
+		TEST_BIN_DIR=$(abspath $(TSAN_BUILD_DIR))/bin \
 		node --test --test-concurrency=2 --test-timeout=180000 $(TSAN_TESTS)
+	@if ls $(TSAN_REPORTS)/report.* >/dev/null 2>&1; then cat $(TSAN_REPORTS)/report.*; \
+		echo "ThreadSanitizer found races (above)"; exit 1; fi
+
+tsan-unit-test: tsan-build
+	cmake --build $(TSAN_BUILD_DIR) -j$(JOBS) --target unit_tests
+	cd $(TSAN_BUILD_DIR) && $(TSAN_ENV) ctest --output-on-failure --timeout 300 -j$(JOBS)
 	@if ls $(TSAN_REPORTS)/report.* >/dev/null 2>&1; then cat $(TSAN_REPORTS)/report.*; \
 		echo "ThreadSanitizer found races (above)"; exit 1; fi
 
