@@ -3,6 +3,7 @@
 // that answers static files (no app is ever spawned). The ASan build runs these, so the relay's
 // buffers, the socket pairs and nghttp2's callbacks are checked for memory errors.
 #include "server/tls_connection.hpp"
+#include "common/event_loops.hpp"
 #include "server/server.hpp"
 #include "tls/credentials.hpp"
 
@@ -115,10 +116,11 @@ class TlsConnectionTest : public ::testing::Test {
 
     // Serves TLS connections on a loopback port while `client(port)` runs on its own thread.
     void serve_while(const std::function<void(int port)>& client) {
-        asio::io_context io;
+        EventLoops loops(1);  // one loop: the test runs it on this thread
+        asio::io_context& io = loops.main();
         // The server's own listener stays idle: the test accepts, as the accept loop would.
         asio::ip::tcp::acceptor idle(io, {asio::ip::address_v4::loopback(), 0});
-        Server server(io, options_, idle.release());
+        Server server(loops, options_, idle.release());
         server.set_tls_context(context_);
         asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
         const int port = acceptor.local_endpoint().port();
