@@ -55,3 +55,24 @@ wait_http() {
     done
     return 1
 }
+
+# nginx_conf_head PREFIX [WORKERS]: the start of an nginx.conf (up to inside http{}) for a
+# target's prefix, with WORKERS worker processes (default: $NGINX_WORKERS, else 1).
+nginx_conf_head() {
+    local prefix=$1 user=""
+    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
+    cat <<EOF
+$user
+worker_processes ${2:-${NGINX_WORKERS:-1}};
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+EOF
+}

@@ -264,26 +264,6 @@ start_passenger() {
     activate_when_ready "$t" "$port" "$dir" "$SPAWNED"
 }
 
-# nginx_conf_head PREFIX: the start of an nginx.conf (up to inside http{}) for a target's prefix.
-nginx_conf_head() {
-    local prefix=$1 user=""
-    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
-    cat <<EOF
-$user
-worker_processes $NGINX_WORKERS;
-pid $prefix/nginx.pid;
-error_log $prefix/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
-EOF
-}
-
 # run_nginx_target TARGET PREFIX PORT APPDIR: starts nginx on PREFIX/nginx.conf, waits for PORT.
 run_nginx_target() {
     local t=$1 prefix=$2 port=$3 dir=$4

@@ -77,21 +77,8 @@ start_nginx() {
     mkdir -p "$prefix/logs"
     chmod 755 "$prefix" "$TMP" "$dir" "$dir/public"
     chmod 644 "$dir/public/f4k.bin"
-    local user=""
-    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
     cat >"$prefix/nginx.conf" <<EOF
-$user
-worker_processes auto;
-pid $prefix/nginx.pid;
-error_log $prefix/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
+$(nginx_conf_head "$prefix" auto)
     upstream app { $upstreams keepalive 32; }
     server {
         listen 127.0.0.1:${PORT[$name]};

@@ -78,7 +78,7 @@ wait_https() {
 # nginx: one server per certificate, both to one bare node process.
 start_nginx() {
     free_port
-    local backend=$FREE_PORT prefix=$TMP/nginx user=""
+    local backend=$FREE_PORT prefix=$TMP/nginx
     mkdir -p "$prefix/logs"
     cp -r "$BENCH_DIR/apps/hello" "$TMP/nginx-app"
     (cd "$TMP/nginx-app" && PORT=$backend HOST=127.0.0.1 exec "$NODE" app.js) &
@@ -88,17 +88,8 @@ start_nginx() {
     PORT_nginx_ec=$FREE_PORT
     free_port
     PORT_nginx_rsa=$FREE_PORT
-    [[ $(id -u) == 0 ]] && user="user nobody nogroup;"
     cat >"$prefix/nginx.conf" <<EOF
-$user
-worker_processes 1;
-pid $prefix/nginx.pid;
-error_log $prefix/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
+$(nginx_conf_head "$prefix" 1)
     ssl_protocols TLSv1.2 TLSv1.3;
     # nginx closes a connection after 1000 requests by default (h2 too: GOAWAY, which h2load
     # counts as errors and does not reconnect after); ours has no such limit.
