@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-import { request } from './http.mjs';
+import { patternBytes, rawRequest, request, sha256 } from './http.mjs';
 import { makeAppReadable } from './nginx.mjs';
 import { waitFor, waitForGone } from './proc.mjs';
 import { copyRealtimeFixture, openWebSocket } from './realtime.mjs';
@@ -86,4 +86,48 @@ export async function servedAfterCoreKilled(port, connections, cores) {
     );
     for (const response of responses.slice(3)) assert.equal(response.json().bodyText, 'after');
     assert.ok(!cores().includes(core));
+}
+
+// Requests of two apps (`first` on `portA`, `second` on `portB`), one after another, share the
+// one cached connection, each routed to its app by its own preamble.
+export async function twoAppsShareOneConnection({ portA, portB, first, second, connections }) {
+    assert.equal((await request(portA, '/pid')).status, 200);
+    const before = connections();
+    assert.equal(before.length, 1, `one kept-alive connection: ${before}`);
+    for (let i = 0; i < 10; i++) {
+        const [port, dir] = i % 2 ? [portB, second] : [portA, first];
+        const response = await request(port, '/env');
+        assert.equal(response.status, 200, response.text);
+        assert.equal(response.json().cwd, dir, 'each request is routed by its own preamble');
+    }
+    assert.deepEqual(connections(), before);
+}
+
+// Every response framing the core writes on `port`'s channel: request bodies, a streamed
+// (chunked) response, HEAD, 204, 304 and an HTTP/1.0 client. `between()` runs after the bodies
+// (a module's own cases). Returns the streamed response for the caller's framing checks.
+export async function everyFraming(port, between = async () => {}) {
+    for (const body of [undefined, 'hello', patternBytes(300000, 7)]) {
+        const response = await request(port, '/echo', { method: 'POST', body });
+        assert.equal(response.status, 200, response.text);
+        assert.equal(response.json().bodyLength, body ? body.length : 0);
+        if (body) assert.equal(response.json().bodySha256, sha256(body));
+    }
+    await between();
+    const streamed = await request(port, '/stream?ms=100');
+    assert.equal(streamed.status, 200);
+    assert.equal(streamed.text, 'first\nsecond\n');
+    const head = await request(port, '/pid', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    for (const code of [204, 304]) {
+        const response = await request(port, `/status?code=${code}`);
+        assert.equal(response.status, code);
+        assert.equal(response.body.length, 0);
+    }
+    // An HTTP/1.0 client's request goes on the kept-alive channel too.
+    const old = await rawRequest(port, 'GET /pid HTTP/1.0\r\nHost: a\r\n\r\n');
+    assert.equal(old.status, 200, String(old.body));
+    assert.equal((await request(port, '/pid')).status, 200);
+    return streamed;
 }
