@@ -76,3 +76,12 @@ http {
     scgi_temp_path $prefix/scgi;
 EOF
 }
+
+# stop_pids SIGNAL SECONDS: the scripts' cleanup: SIGNAL to every pid in the caller's PIDS, then
+# SIGKILL to whatever is left after SECONDS.
+stop_pids() {
+    local signal=$1 grace=$2 pid
+    for pid in "${PIDS[@]}"; do kill "-$signal" "$pid" 2>/dev/null || true; done
+    sleep "$grace"
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}

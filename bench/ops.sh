@@ -30,10 +30,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/passenger-bench-ops-XXXXXX)
 PIDS=()
 cleanup() {
-    # SIGINT: a stop without draining.
-    for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-    sleep 2
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    stop_pids INT 2  # SIGINT: a stop without draining
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -29,10 +29,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/passenger-bench-threads-XXXXXX)
 PIDS=()
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 1
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    stop_pids TERM 1
     rm -rf "$TMP"
 }
 trap cleanup EXIT

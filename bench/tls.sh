@@ -38,9 +38,7 @@ TMP=$(mktemp -d /tmp/passenger-bench-tls-XXXXXX)
 chmod 755 "$TMP"  # nginx workers run as nobody
 PIDS=()
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-    sleep 2
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    stop_pids INT 2
     rm -rf "$TMP"
 }
 trap cleanup EXIT
