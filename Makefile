@@ -74,17 +74,17 @@ asan-test: $(DEPS_STAMP)
 # server under TSan (CI time: the unit tests are single-threaded but for the event loops', which
 # the server exercises here); `make tsan-unit-test` adds the unit tests.
 TSAN_TESTS ?= proxy.test.mjs pool-limits.test.mjs realtime-websocket.test.mjs static.test.mjs \
-	frontend-idle.test.mjs inspection-status.test.mjs
+	frontend-idle.test.mjs inspection-status.test.mjs apache-module.test.mjs nginx-module.test.mjs
 TSAN_REPORTS = $(abspath $(TSAN_BUILD_DIR))/reports
 TSAN_ENV = TSAN_OPTIONS="die_after_fork=0 log_path=$(TSAN_REPORTS)/report"
 tsan-build: $(DEPS_STAMP)
 	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSENGER_TSAN=ON >/dev/null
 	cmake --build $(TSAN_BUILD_DIR) -j$(JOBS) --target passenger
-	mkdir -p $(TSAN_BUILD_DIR)/bin && rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
+	mkdir -p $(TSAN_BUILD_DIR)/bin && rm -rf $(TSAN_REPORTS) && mkdir -p -m 1777 $(TSAN_REPORTS)
 	for tool in passenger passenger-status passenger-memory-stats passenger-config; do \
 		ln -sf ../passenger $(TSAN_BUILD_DIR)/bin/$$tool; done
 
-tsan-test: tsan-build
+tsan-test: tsan-build nginx-module apache2-module
 	cd tests/integration && $(TSAN_ENV) TEST_CORE_THREADS=4 \
 		TEST_BIN_DIR=$(abspath $(TSAN_BUILD_DIR))/bin \
 		node --test --test-concurrency=2 --test-timeout=180000 $(TSAN_TESTS)

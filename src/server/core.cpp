@@ -65,16 +65,6 @@ int run_core(const config::Options& options, int listen_fd, AppOptionsParser app
     // socket and the signals below.
     size_t threads =
         options.core_threads > 0 ? static_cast<size_t>(options.core_threads) : available_cpus();
-    // Integration modes (nginx, Apache) serve on one loop for now: with several, Apache mode
-    // corrupted the pool's memory (passenger-status failed with bad_alloc in take_snapshot, then
-    // requests got 502; apache-module.test.mjs at 2 threads, issue 17's note). Standalone is not
-    // affected (its groups' settings never change while it serves).
-    if (app_options_parser && threads > 1) {
-        if (options.core_threads > 1)
-            log::warn("--core-threads {}: integration modes use one thread for now",
-                      options.core_threads);
-        threads = 1;
-    }
     EventLoops loops(threads);
     log::info("Serving connections on {} thread(s)", threads);
     asio::io_context& io = loops.main();

@@ -27,7 +27,8 @@ bool is_health_check(Server& server, const http::MessageHead& head) {
 
 asio::awaitable<std::string> health_check_response(Server& server, const http::MessageHead& head,
                                                    bool keep_alive) {
-    const bool ok = co_await server.on_main_loop([&server] { return healthy(server); });
+    auto check = [&server] { return healthy(server); };
+    const bool ok = co_await server.on_main_loop(check);
     const std::string_view body = ok ? "ok\n" : server.draining() ? "draining\n" : "unavailable\n";
     std::string out = fmt::format(
         "HTTP/1.1 {} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nCache-Control: "

@@ -95,11 +95,12 @@ asio::awaitable<pool::Group*> Server::group_for(
             if (options == app_options.get()) co_return group;
         }
     }
-    co_return co_await on_main_loop([this, app_options] {
+    auto find_and_pin = [this, &app_options] {
         pool::Group& group = pool_.group_for(app_options);
         group.pin();  // a reload may remove it before the request reaches its queue
         return &group;
-    });
+    };
+    co_return co_await on_main_loop(find_and_pin);
 }
 
 void Server::done_with_group(pool::Group& group) {

@@ -7,6 +7,7 @@
 #include "admin/request_registry.hpp"
 #include "admin/traffic_stats.hpp"
 #include "common/event_loops.hpp"
+#include "common/run_on.hpp"
 #include "config/options.hpp"
 #include "http/trusted_proxies.hpp"
 #include "pool/pool.hpp"
@@ -93,8 +94,9 @@ class Server {
     asio::awaitable<pool::Group*> group_for(std::shared_ptr<const config::Options> app_options);
     void done_with_group(pool::Group& group);
     // Runs `function` on the main loop (at once when the caller is on it) and gives its result.
+    // A named function object, never a temporary (common/run_on.hpp says why).
     template <typename Function>
-    asio::awaitable<std::invoke_result_t<Function&>> on_main_loop(Function function);
+    asio::awaitable<std::invoke_result_t<Function&>> on_main_loop(Function& function);
     // Client connections open on each loop right now (passenger-status, metrics).
     std::vector<size_t> connections_per_loop() const;
     // Standalone mode's one app: the command line's Options, as its group's settings.
@@ -195,15 +197,9 @@ class Server {
 };
 
 template <typename Function>
-asio::awaitable<std::invoke_result_t<Function&>> Server::on_main_loop(Function function) {
-    using Result = std::invoke_result_t<Function&>;
+asio::awaitable<std::invoke_result_t<Function&>> Server::on_main_loop(Function& function) {
     if (loops_.on_main_loop()) co_return function();
-    co_return co_await asio::co_spawn(
-        io_,
-        [function = std::move(function)]() mutable -> asio::awaitable<Result> {
-            co_return function();
-        },
-        asio::use_awaitable);
+    co_return co_await run_on(io_, function);
 }
 
 }  // namespace passenger::server

@@ -12,7 +12,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 import { startForeground } from './foreground.mjs';
-import { aboutValue } from './nginx.mjs';
+import { aboutValue, passengerRoot } from './nginx.mjs';
 import { cmdline, descendantsOf } from './proc.mjs';
 import { makeTempDir } from './server.mjs';
 
@@ -39,7 +39,7 @@ LogLevel info
 TypesConfig /etc/mime.types
 ${isRoot ? 'User www-data\nGroup www-data' : ''}
 ${listen}
-PassengerRoot ${aboutValue('root')}
+PassengerRoot ${passengerRoot()}
 PassengerInstanceRegistryDir ${dir}/registry
 ${global}
 ${hosts}

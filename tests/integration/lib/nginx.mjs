@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { startForeground } from './foreground.mjs';
 import { cmdline, descendantsOf, procStat } from './proc.mjs';
-import { makeTempDir, repoRoot } from './server.mjs';
+import { binDir, makeTempDir, repoRoot } from './server.mjs';
 
 export const nginxBin = '/usr/sbin/nginx';
 const configTool = path.join(repoRoot, 'bin', 'passenger-config');
@@ -20,6 +20,12 @@ export function aboutValue(what) {
     const result = spawnSync(configTool, ['about', what], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`passenger-config about ${what}: ${result.stderr}`);
     return result.stdout.trim();
+}
+
+// The passenger_root (PassengerRoot) whose bin/passenger the modules start: this checkout, or
+// with TEST_BIN_DIR (the ThreadSanitizer run, `make tsan-test`) the build folder above that bin/.
+export function passengerRoot() {
+    return process.env.TEST_BIN_DIR ? path.dirname(binDir) : aboutValue('root');
 }
 
 // The folders the apps' user (nobody) must be able to read: the app and everything above it.
@@ -51,7 +57,7 @@ http {
     fastcgi_temp_path ${prefix}/fastcgi;
     uwsgi_temp_path ${prefix}/uwsgi;
     scgi_temp_path ${prefix}/scgi;
-    passenger_root ${root ?? aboutValue('root')};
+    passenger_root ${root ?? passengerRoot()};
     passenger_instance_registry_dir ${prefix}/registry;
 ${http}
 ${serverBlocks}

@@ -1,10 +1,15 @@
 #include "common/event_loops.hpp"
 
+#include "common/run_on.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/post.hpp>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -65,6 +70,43 @@ TEST(EventLoops, AvailableCpusIsAtLeastOne) {
     EXPECT_LE(available_cpus(), std::thread::hardware_concurrency() == 0
                                     ? available_cpus()
                                     : std::thread::hardware_concurrency());
+}
+
+// A temporary function object does not compile (GCC 12 would destroy it twice: run_on.hpp).
+template <typename Function>
+concept RunOnAccepts = requires(asio::io_context& loop, Function&& function) {
+    run_on(loop, std::forward<Function>(function));
+};
+auto run_on_answer = [] { return 42; };
+static_assert(RunOnAccepts<decltype(run_on_answer)&>);
+static_assert(!RunOnAccepts<decltype(run_on_answer)>);
+
+TEST(RunOn, RunsOnTheGivenLoopAndResumesTheCallerOnItsOwnWithTheResult) {
+    EventLoops loops(2);
+    // What the pool's lookup captures: run_on must neither copy it away nor release it.
+    auto settings = std::make_shared<int>(7);
+    size_t function_loop = 99, resumed_loop = 99;
+    long uses_inside = 0, uses_after = 0;
+    int result = 0;
+    auto read_on_main = [&function_loop, &uses_inside, settings] {
+        function_loop = EventLoops::current();
+        uses_inside = settings.use_count();
+        return *settings * 6;
+    };
+    auto caller = [&]() -> asio::awaitable<void> {
+        result = co_await run_on(loops.main(), read_on_main);
+        resumed_loop = EventLoops::current();
+        uses_after = settings.use_count();
+        loops.stop();
+    };
+    asio::co_spawn(loops.at(1), caller, asio::detached);
+    loops.run();
+    EXPECT_EQ(result, 42);
+    EXPECT_EQ(function_loop, 0u);
+    EXPECT_EQ(resumed_loop, 1u);
+    // `settings` here and the lambda's copy: the same two owners before, during and after.
+    EXPECT_EQ(uses_inside, 2);
+    EXPECT_EQ(uses_after, 2);
 }
 
 }  // namespace
