@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "server/connection.hpp"
 
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +24,13 @@ namespace passenger::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A burst of connections that went idle leaves the memory their requests used free but still
+// held by the allocator (between live blocks, so it is never returned by itself): once this many
+// connections parked, the lot gives it back a moment later (malloc_trim), so what an idle
+// connection costs is its parked record, not the high-water mark of the burst that brought it.
+constexpr uint32_t parks_before_trim = 256;
+constexpr auto trim_delay = std::chrono::seconds(1);
 
 // The parked connections of one io_context (an asio service: one per event loop, gone with it).
 // Its epoll set reports each parked descriptor once (EPOLLONESHOT), and one timer closes the
@@ -59,6 +67,7 @@ class ParkingLot : public asio::io_context::service {
     void close_parked(uint32_t index);
     void arm_expiry();
     void on_expiry();
+    void note_parked();
     uint32_t take_slot();
     void release_slot(uint32_t index);
 
@@ -67,6 +76,9 @@ class ParkingLot : public asio::io_context::service {
     std::optional<asio::posix::stream_descriptor> events_;  // epoll_fd_, watched by the loop
     std::optional<asio::steady_timer> expiry_;
     bool expiry_armed_ = false;
+    std::optional<asio::steady_timer> trim_;
+    bool trim_armed_ = false;
+    uint32_t parks_since_trim_ = 0;
     std::vector<Parked> slots_;
     uint32_t free_ = none;
     uint32_t oldest_ = none;
@@ -82,6 +94,7 @@ bool ParkingLot::open() {
     }
     events_.emplace(io_, epoll_fd_);
     expiry_.emplace(io_);
+    trim_.emplace(io_);
     watch();
     return true;
 }
@@ -170,7 +183,21 @@ bool ParkingLot::park(asio::ip::tcp::socket& socket, Server& server,
     registration->socket = nullptr;
     registration->busy = false;
     if (!expiry_armed_) arm_expiry();
+    note_parked();
     return true;
+}
+
+// One trim a second at most, and only after a burst: a steady trickle of parks costs nothing.
+void ParkingLot::note_parked() {
+    if (++parks_since_trim_ < parks_before_trim || trim_armed_) return;
+    trim_armed_ = true;
+    trim_->expires_after(trim_delay);
+    trim_->async_wait([this](const asio::error_code& error) {
+        trim_armed_ = false;
+        if (error) return;
+        parks_since_trim_ = 0;
+        ::malloc_trim(0);
+    });
 }
 
 // The timer is due at the oldest parked connection's deadline (a later park never expires first).
@@ -205,6 +232,7 @@ void ParkingLot::shutdown() {
     slots_.clear();
     oldest_ = newest_ = free_ = none;
     expiry_.reset();
+    trim_.reset();
     events_.reset();  // closes epoll_fd_
 }
 
