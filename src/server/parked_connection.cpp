@@ -79,6 +79,7 @@ class ParkingLot : public asio::io_context::service {
     std::optional<asio::steady_timer> trim_;
     bool trim_armed_ = false;
     uint32_t parks_since_trim_ = 0;
+    bool in_burst_ = false;  // the last trim followed a burst: its tail gets one more
     std::vector<Parked> slots_;
     uint32_t free_ = none;
     uint32_t oldest_ = none;
@@ -187,14 +188,17 @@ bool ParkingLot::park(asio::ip::tcp::socket& socket, Server& server,
     return true;
 }
 
-// One trim a second at most, and only after a burst: a steady trickle of parks costs nothing.
+// One trim a second at most, and only after a burst: a steady trickle of parks costs nothing. A
+// burst is trimmed once a second while it lasts and once more a second after its last park.
 void ParkingLot::note_parked() {
-    if (++parks_since_trim_ < parks_before_trim || trim_armed_) return;
+    ++parks_since_trim_;
+    if (trim_armed_ || (parks_since_trim_ < parks_before_trim && !in_burst_)) return;
     trim_armed_ = true;
     trim_->expires_after(trim_delay);
     trim_->async_wait([this](const asio::error_code& error) {
         trim_armed_ = false;
         if (error) return;
+        in_burst_ = parks_since_trim_ >= parks_before_trim;
         parks_since_trim_ = 0;
         ::malloc_trim(0);
     });
