@@ -63,7 +63,7 @@ class ParkingLot : public asio::io_context::service {
     bool open();
     void watch();
     void on_events();
-    void wake(uint32_t index);
+    void wake(uint32_t index, uint32_t events);
     void close_parked(uint32_t index);
     void arm_expiry();
     void on_expiry();
@@ -118,18 +118,29 @@ void ParkingLot::on_events() {
             auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
             if (index < slots_.size() && slots_[index].fd >= 0 &&
                 slots_[index].generation == generation)
-                wake(index);
+                wake(index, events[i].events);
         }
     } while (count == static_cast<int>(events.size()) || (count < 0 && errno == EINTR));
     watch();
 }
 
-// Bytes arrived (or the client closed): a new connection coroutine takes the descriptor.
-void ParkingLot::wake(uint32_t index) {
+// Bytes arrived: a new connection coroutine takes the descriptor. A client that closed without
+// sending anything is closed here, without a socket and a connection made to read its end (so
+// clients that all leave at once cost no burst of memory).
+void ParkingLot::wake(uint32_t index, uint32_t events) {
     Parked parked = slots_[index];
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, parked.fd, nullptr);
     release_slot(index);
     Server& server = *parked.server;
+    if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        char byte;
+        const ssize_t peeked = ::recv(parked.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            ::close(parked.fd);
+            server.unregister_connection(parked.registration);
+            return;
+        }
+    }
     asio::ip::tcp::socket socket(io_);
     asio::error_code error;
     if (!server.shutting_down())

@@ -52,6 +52,13 @@ test('a parked keep-alive connection serves its next requests', { timeout: 60000
     assert.equal(echoed.bodyLength, body.length);
     assert.equal(echoed.bodySha256, sha256(body));
     assert.equal(connection.ended, false, 'still open');
+
+    // Parked again, then a request and the end of the client's writing at once (the lot sees
+    // both): the request is answered, then the connection closes.
+    await sleep(500);
+    connection.write('GET /last HTTP/1.1\r\nHost: a\r\n\r\n');
+    connection.socket.end();
+    assert.equal(JSON.parse((await connection.readResponse()).text).url, '/last');
 });
 
 test('shutdown closes parked connections and does not wait for them', { timeout: 60000 }, async (t) => {
