@@ -221,7 +221,7 @@ CONF
     wait_http "http://127.0.0.1:$port/"
 }
 
-kib_per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.1f", (a - b) / n}'; }
+kib_per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.2f", (a - b) / n}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # One phase against the current target; sets ROW_<field> values in the associative array R.

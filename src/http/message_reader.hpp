@@ -32,6 +32,12 @@ inline std::vector<std::unique_ptr<char[]>>& spare_read_buffers() {
 
 }  // namespace detail
 
+// Frees this thread's spare read buffers (after a burst of connections went idle, when the memory
+// is better given back than kept for the next burst).
+inline void release_spare_read_buffers() {
+    std::vector<std::unique_ptr<char[]>>().swap(detail::spare_read_buffers());
+}
+
 enum class ReadStatus {
     ok,           // head or body bytes are available (or the message completed)
     closed,       // the peer closed the connection before sending anything of this message

@@ -170,8 +170,9 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
                     co_return co_await send_error(
                         client, 502, "<p>The application switched protocols unasked.</p>");
                 }
-                std::string().swap(request_head);  // not needed while the tunnel lasts
-                co_await run_tunnel(
+                // The tunnel takes the sockets and the session and runs on its own; the
+                // client connection ends here without closing its socket.
+                start_tunnel(
                     client, app_reader, session,
                     upgrade_response_head(app_reader.head(), client.extra_response_headers));
                 co_return false;

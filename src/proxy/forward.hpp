@@ -29,6 +29,18 @@ struct ForwardOutcome {
     Clock::time_point answered{};     // the app's response was complete (or became a tunnel)
 };
 
+// The client's side of a tunnel (proxy/tunnel.hpp), handed over by the client connection: the
+// tunnel owns its socket from then on, so the connection's coroutines and buffers are gone while
+// the tunnel waits.
+struct TunnelClient {
+    asio::ip::tcp::socket socket;
+    std::chrono::seconds send_timeout;  // a write to the client must end within it (0: none)
+    // Called once the socket is in its place for the tunnel's life (shutdown may close it).
+    std::function<void(asio::ip::tcp::socket&)> opened;
+    // Called once when the tunnel ended and closed the socket, with the bytes sent to the client.
+    std::function<void(uint64_t bytes_to_client)> ended;
+};
+
 struct ClientContext {
     ClientReader& reader;        // the request's head and body have been read
     std::string client_address;  // the peer, for X-Forwarded-For
@@ -47,9 +59,9 @@ struct ClientContext {
     // reads it from another thread).
     std::atomic<pid_t>* process_pid = nullptr;
     ForwardOutcome* outcome = nullptr;  // when set, filled in
-    // Called when the request became a tunnel (an upgrade the app accepted): the connection
-    // stays open as long as the tunnel, and server shutdown need not wait for it.
-    std::function<void()> on_tunnel = {};
+    // Called when the request became a tunnel (an upgrade the app accepted): the client
+    // connection hands its socket over (see TunnelClient) and ends without closing it.
+    std::function<TunnelClient()> detach_for_tunnel = {};
     // Header lines (each ending in CRLF) the proxy adds to the app's response: the sticky
     // session cookie.
     std::string extra_response_headers = {};

@@ -5,9 +5,7 @@
 
 #include <fmt/format.h>
 #include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <array>
@@ -69,7 +67,8 @@ enum class Relayed {
 // Reads `from` until it would block, writing each piece to `to` at once; what `to` does not
 // take is copied out of the shared buffer into `rest`.
 template <typename From, typename To>
-Relayed relay_available(From& from, To& to, std::string& rest, asio::error_code& error) {
+Relayed relay_available(From& from, To& to, std::string& rest, asio::error_code& error,
+                        uint64_t* bytes_written) {
     for (int reads = 0; reads < reads_between_yields; ++reads) {
         std::string_view piece = read_now(from, error);
         if (would_block(error)) {
@@ -82,6 +81,7 @@ Relayed relay_available(From& from, To& to, std::string& rest, asio::error_code&
             error = asio::error::broken_pipe;
             return Relayed::failed;
         }
+        if (bytes_written) *bytes_written += piece.size() - left.size();
         if (!left.empty()) {
             rest.assign(left);
             return Relayed::partial;
@@ -90,126 +90,168 @@ Relayed relay_available(From& from, To& to, std::string& rest, asio::error_code&
     return Relayed::yield;
 }
 
-// What the two directions of a tunnel and the pool's close callback share.
-struct TunnelState : std::enable_shared_from_this<TunnelState> {
-    TunnelState(asio::ip::tcp::socket& client, AppSocket& app)
-        : client(&client),
-          app(&app),
+// A tunnel: both sockets, the session, and the state of its two directions. Each direction runs
+// on completion handlers that hold a shared_ptr to it: while both wait, the tunnel is this object
+// and two pending readiness waits, nothing else (no coroutine frame, no buffer).
+struct Tunnel : std::enable_shared_from_this<Tunnel> {
+    Tunnel(TunnelClient client_side, AppSocket app_socket, pool::Session& request_session)
+        : client(std::move(client_side.socket)),
+          app(std::move(app_socket)),
+          session(std::move(request_session)),
+          send_timeout(client_side.send_timeout),
+          ended(std::move(client_side.ended)),
           grace(client.get_executor()),
-          client_side_done(client.get_executor()) {}
+          send_deadline(client.get_executor()) {}
 
     // Ends both directions at once: every pending operation on either socket completes.
     void abort() {
-        if (aborted || ended) return;
+        if (aborted || finished) return;
         aborted = true;
         grace.cancel();
+        send_deadline.cancel();
         asio::error_code ignored;
-        client->cancel(ignored);
-        app->cancel(ignored);
-        app->shutdown(AppSocket::shutdown_both, ignored);
+        client.cancel(ignored);
+        app.cancel(ignored);
+        app.shutdown(AppSocket::shutdown_both, ignored);
     }
     // One direction finished cleanly: the other gets half_close_grace to finish as well.
     void on_direction_done() {
         if (++directions_done != 1 || aborted) return;
         grace.expires_after(half_close_grace);
         grace.async_wait([weak = weak_from_this()](const asio::error_code& error) {
-            auto state = weak.lock();
-            if (!error && state) state->abort();
+            auto tunnel = weak.lock();
+            if (!error && tunnel) tunnel->abort();
         });
     }
+    // A direction stopped (cleanly or not); once both did, the tunnel closes.
+    void on_direction_stopped() {
+        if (++directions_stopped < 2) return;
+        finished = true;
+        grace.cancel();
+        send_deadline.cancel();
+        asio::error_code ignored;
+        client.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        client.close(ignored);
+        app.close(ignored);
+        log::debug("Tunnel to app process {} closed", session.process().pid);
+        session.release();
+        if (ended) ended(bytes_to_client);
+    }
 
-    asio::ip::tcp::socket* client;
-    AppSocket* app;
+    asio::ip::tcp::socket client;
+    AppSocket app;
+    pool::Session session;  // the process counts the tunnel as a request in flight
+    std::chrono::seconds send_timeout;
+    std::function<void(uint64_t)> ended;
     asio::steady_timer grace;
-    int directions_done = 0;
-    bool aborted = false;  // closed by a failure, the pool or the grace timer
-    bool ended = false;    // run_tunnel() returned: the sockets may be gone
-    // The client-to-app direction: bytes the app did not take at once, and its end.
-    std::string client_pending;
-    bool client_side_running = true;
-    asio::steady_timer client_side_done;  // cancelled when that direction ends
+    asio::steady_timer send_deadline;  // armed while bytes wait to be written to the client
+    // Bytes one side did not take at once, written before that direction reads again.
+    std::string client_pending;  // client to app
+    std::string app_pending;     // app to client
+    uint64_t bytes_to_client = 0;
+    int directions_done = 0;     // ended cleanly (a close passed on)
+    int directions_stopped = 0;  // ended in any way
+    bool aborted = false;        // closed by a failure, the pool, a timeout or the grace timer
+    bool finished = false;       // both directions stopped: the sockets are closed
 };
 
-// The client-to-app direction runs on completion handlers, not as a coroutine: while it waits
-// it holds one pending operation and no frame.
-void client_to_app(std::shared_ptr<TunnelState> state);
+using TunnelPointer = std::shared_ptr<Tunnel>;
 
-void on_client_side_end(const std::shared_ptr<TunnelState>& state, asio::error_code error) {
-    if (error == asio::error::eof && !state->aborted) {
+void client_to_app(TunnelPointer tunnel);
+void app_to_client(TunnelPointer tunnel);
+
+void on_client_side_end(const TunnelPointer& tunnel, asio::error_code error) {
+    if (error == asio::error::eof && !tunnel->aborted) {
         // The client closed its side: so does the app's, which may still answer.
         asio::error_code ignored;
-        state->app->shutdown(AppSocket::shutdown_send, ignored);
-        state->on_direction_done();
+        tunnel->app.shutdown(AppSocket::shutdown_send, ignored);
+        tunnel->on_direction_done();
     } else {
-        state->abort();
+        tunnel->abort();
     }
-    state->client_side_running = false;
-    state->client_side_done.cancel();
+    tunnel->on_direction_stopped();
+}
+
+void on_app_side_end(const TunnelPointer& tunnel, asio::error_code error) {
+    if ((error == asio::error::eof || error == asio::error::connection_reset) && !tunnel->aborted) {
+        asio::error_code ignored;
+        tunnel->client.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        tunnel->on_direction_done();
+    } else {
+        tunnel->abort();
+    }
+    tunnel->on_direction_stopped();
 }
 
 // Writes the bytes the app did not take at once, then goes on relaying.
-void write_client_pending(std::shared_ptr<TunnelState> state) {
-    asio::async_write(*state->app, asio::buffer(state->client_pending),
-                      [state](const asio::error_code& error, size_t) {
-                          std::string().swap(state->client_pending);
-                          if (error) return on_client_side_end(state, asio::error::broken_pipe);
-                          client_to_app(state);
+void write_client_pending(TunnelPointer tunnel) {
+    asio::async_write(tunnel->app, asio::buffer(tunnel->client_pending),
+                      [tunnel](const asio::error_code& error, size_t) {
+                          std::string().swap(tunnel->client_pending);
+                          if (error) return on_client_side_end(tunnel, asio::error::broken_pipe);
+                          client_to_app(tunnel);
                       });
 }
 
-void client_to_app(std::shared_ptr<TunnelState> state) {
+// Writes the bytes the client did not take at once within the send timeout (a client that stops
+// reading is cut, not waited for), then goes on relaying.
+void write_app_pending(TunnelPointer tunnel) {
+    if (tunnel->send_timeout.count() > 0) {
+        tunnel->send_deadline.expires_after(tunnel->send_timeout);
+        tunnel->send_deadline.async_wait(
+            [weak = std::weak_ptr<Tunnel>(tunnel)](const asio::error_code& error) {
+                auto held = weak.lock();
+                if (!error && held) held->abort();
+            });
+    }
+    asio::async_write(tunnel->client, asio::buffer(tunnel->app_pending),
+                      [tunnel](const asio::error_code& error, size_t written) {
+                          tunnel->send_deadline.cancel();
+                          tunnel->bytes_to_client += written;
+                          std::string().swap(tunnel->app_pending);
+                          if (error) return on_app_side_end(tunnel, asio::error::broken_pipe);
+                          app_to_client(tunnel);
+                      });
+}
+
+// Relays what `from` has now; then waits for it to be readable, writes the rest, or lets the
+// other connections run first.
+template <typename From, typename To>
+void relay_direction(TunnelPointer tunnel, From& from, To& to, std::string& pending,
+                     void (*again)(TunnelPointer), void (*write_pending)(TunnelPointer),
+                     void (*on_end)(const TunnelPointer&, asio::error_code),
+                     uint64_t* bytes_written) {
     asio::error_code error;
-    switch (relay_available(*state->client, *state->app, state->client_pending, error)) {
+    switch (relay_available(from, to, pending, error, bytes_written)) {
         case Relayed::drained:
-            state->client->async_wait(asio::ip::tcp::socket::wait_read,
-                                      [state](const asio::error_code& wait_error) {
-                                          if (wait_error)
-                                              return on_client_side_end(state, wait_error);
-                                          client_to_app(state);
-                                      });
+            from.async_wait(From::wait_read, [tunnel = std::move(tunnel), again,
+                                              on_end](const asio::error_code& wait_error) {
+                if (wait_error) return on_end(tunnel, wait_error);
+                again(tunnel);
+            });
             return;
         case Relayed::partial:
-            return write_client_pending(std::move(state));
-        case Relayed::yield:
-            asio::post(state->client->get_executor(), [state] { client_to_app(state); });
+            return write_pending(std::move(tunnel));
+        case Relayed::yield: {
+            auto executor = from.get_executor();
+            asio::post(executor, [tunnel = std::move(tunnel), again] { again(tunnel); });
             return;
+        }
         case Relayed::failed:
-            return on_client_side_end(state, error);
+            return on_end(tunnel, error);
     }
 }
 
-// Writes to the client go straight to its socket while they fit; what does not goes through the
-// client's writer, so a client that stops reading meets the send timeout.
-asio::awaitable<void> app_to_client(std::shared_ptr<TunnelState> state, ClientWriter& writer,
-                                    std::string pending) {
-    asio::error_code error;
-    for (;;) {
-        if (!pending.empty()) {
-            writer.write(pending);
-            co_await writer.wait_until_below(1);  // unbuffered: written before reading more
-            if (writer.failed()) {
-                error = asio::error::broken_pipe;
-                break;
-            }
-            writer.release_memory();
-            std::string().swap(pending);
-        }
-        Relayed relayed = relay_available(*state->app, *state->client, pending, error);
-        if (relayed == Relayed::failed) break;
-        if (relayed == Relayed::yield)
-            co_await asio::post(state->app->get_executor(), asio::use_awaitable);
-        if (relayed != Relayed::drained) continue;
-        co_await state->app->async_wait(AppSocket::wait_read,
-                                        asio::redirect_error(asio::use_awaitable, error));
-        if (error) break;
-    }
-    if ((error == asio::error::eof || error == asio::error::connection_reset) && !state->aborted) {
-        asio::error_code ignored;
-        state->client->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-        state->on_direction_done();
-    } else {
-        state->abort();
-    }
+void client_to_app(TunnelPointer tunnel) {
+    Tunnel& t = *tunnel;
+    relay_direction(std::move(tunnel), t.client, t.app, t.client_pending, client_to_app,
+                    write_client_pending, on_client_side_end, nullptr);
+}
+
+void app_to_client(TunnelPointer tunnel) {
+    Tunnel& t = *tunnel;
+    relay_direction(std::move(tunnel), t.app, t.client, t.app_pending, app_to_client,
+                    write_app_pending, on_app_side_end, &t.bytes_to_client);
 }
 
 }  // namespace
@@ -231,47 +273,40 @@ std::string upgrade_response_head(const http::MessageHead& response,
     return out;
 }
 
-asio::awaitable<void> run_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
-                                 std::string response_head) {
-    auto& client_socket = client.reader.stream();
+bool start_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
+                  std::string response_head) {
     // Both directions read and write without blocking, then wait for readiness.
     asio::error_code error;
-    client_socket.non_blocking(true, error);
+    client.reader.stream().non_blocking(true, error);
     if (!error) app.stream().non_blocking(true, error);
     if (error) {
         log::error("Cannot open a tunnel to app process {}: {}", session.process().pid,
                    error.message());
-        co_return;
+        return false;
     }
-    auto state = std::make_shared<TunnelState>(client_socket, app.stream());
-    session.register_tunnel([state] { state->abort(); });
-    if (client.on_tunnel) client.on_tunnel();
     log::debug("Tunnel open to app process {} for {}", session.process().pid,
                client.reader.head().target);
-
-    // Bytes that arrived with the heads belong to the tunnel already. Neither reader keeps a
-    // buffer or a head while the tunnel lasts.
+    // Bytes that arrived with the heads belong to the tunnel already; the readers go with the
+    // request's coroutines.
     response_head += app.take_buffered();
     std::string early_bytes = client.reader.take_buffered();
-    app.parser().release_storage();
-    client.reader.parser().release_storage();
-    // One direction on completion handlers, the other in this coroutine: no parallel group, no
-    // second coroutine. The sockets are the caller's, so this returns only once both ended.
-    state->client_pending = std::move(early_bytes);
-    if (state->client_pending.empty()) {
-        client_to_app(state);
+    TunnelClient client_side = client.detach_for_tunnel();
+    auto opened = std::move(client_side.opened);
+    auto tunnel =
+        std::make_shared<Tunnel>(std::move(client_side), std::move(app.stream()), session);
+    if (opened) opened(tunnel->client);
+    tunnel->session.register_tunnel([weak = std::weak_ptr<Tunnel>(tunnel)] {
+        if (auto held = weak.lock()) held->abort();
+    });
+    tunnel->client_pending = std::move(early_bytes);
+    tunnel->app_pending = std::move(response_head);
+    if (tunnel->client_pending.empty()) {
+        client_to_app(tunnel);
     } else {
-        write_client_pending(state);
+        write_client_pending(tunnel);
     }
-    co_await app_to_client(state, *client.writer, std::move(response_head));
-    while (state->client_side_running) {
-        state->client_side_done.expires_at(asio::steady_timer::time_point::max());
-        co_await state->client_side_done.async_wait(
-            asio::redirect_error(asio::use_awaitable, error));
-    }
-    state->ended = true;
-    state->grace.cancel();
-    log::debug("Tunnel to app process {} closed", session.process().pid);
+    write_app_pending(std::move(tunnel));
+    return true;
 }
 
 }  // namespace passenger::proxy

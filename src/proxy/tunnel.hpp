@@ -14,8 +14,6 @@
 #include "proxy/forward.hpp"
 #include "proxy/response_relay.hpp"
 
-#include <asio/awaitable.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -27,9 +25,11 @@ namespace passenger::proxy {
 std::string upgrade_response_head(const http::MessageHead& response,
                                   std::string_view extra_header_lines);
 
-// Runs the tunnel until it ends. `app` has just read the 101 head. The client connection cannot
-// carry another request afterwards.
-asio::awaitable<void> run_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
-                                 std::string response_head);
+// Starts the tunnel and returns at once: it runs on its own, on completion handlers (no coroutine
+// frame), owning the app's socket, `session` and the client's socket (from
+// client.detach_for_tunnel(), called only once the tunnel can start) until it ends. `app` has
+// just read the 101 head. Returns false when it cannot start: the caller still owns everything.
+bool start_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
+                  std::string response_head);
 
 }  // namespace passenger::proxy

@@ -84,6 +84,15 @@ std::string forwarded_for(const http::MessageHead& head) {
     return joined;
 }
 
+// A tunnel outlives the coroutines that answered its request (proxy/tunnel.hpp): the request's
+// access log entry (whose head is gone by then), its passenger-status record and the
+// connection's registration end when the tunnel does.
+struct TunnelEnd {
+    admin::RequestRegistry::Handle record;
+    std::string method, referer, user_agent;  // what the entry's views point to
+    AccessLogEntry entry;
+};
+
 // One client connection: its socket, its one deadline timer, the reader of its requests, the
 // writer of its responses and the buffer of a request body.
 class ClientConnection {
@@ -122,6 +131,7 @@ class ClientConnection {
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
     asio::awaitable<void> linger();
     void release_idle_memory();
+    proxy::TunnelClient detach_for_tunnel();
 
     Server& server_;
     const FrontEndSettings& settings_;
@@ -138,8 +148,11 @@ class ClientConnection {
     std::string scratch_;
     // Integration mode: the app the module's settings block named (or why there is none).
     IntegrationApps::App app_;
-    const HostApp* host_app_ = nullptr;  // Standalone: the request's app (--app by Host)
-    proxy::ForwardOutcome outcome_;      // of the request being answered
+    const HostApp* host_app_ = nullptr;       // Standalone: the request's app (--app by Host)
+    proxy::ForwardOutcome outcome_;           // of the request being answered
+    admin::RequestRegistry::Handle request_;  // its passenger-status record
+    std::chrono::system_clock::time_point arrived_;  // its head was read
+    bool detached_ = false;  // a tunnel took the socket and the registration
 };
 
 asio::awaitable<void> ClientConnection::run() {
@@ -217,6 +230,7 @@ asio::awaitable<void> ClientConnection::run() {
         if (!continues) break;
         reader_.next_message();
     }
+    if (detached_) co_return;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     server_.unregister_connection(registration);
@@ -289,19 +303,21 @@ asio::awaitable<bool> ClientConnection::serve_request() {
                              ? server_.trusted_proxies().real_client(forwarded_for(head), address_)
                              : address_;
     host_app_ = integration ? nullptr : &server_.host_apps().for_request(head);
-    auto record = server_.requests().track(
+    request_ = server_.requests().track(
         head.method, head.target, std::move(client),
         integration ? (app_.options ? app_.options->app_root : server_.options().app_root)
                     : host_app_->options->app_root,
         ConnectionOrigin{{}, https_, http2_}.protocol());
     outcome_ = {};
-    const auto arrived = std::chrono::system_clock::now();
+    arrived_ = std::chrono::system_clock::now();
     const uint64_t written_before = writer_.bytes_accepted();
-    const bool continues = co_await answer_request(*record, keep_alive);
+    const bool continues = co_await answer_request(*request_, keep_alive);
+    if (detached_) co_return false;  // reported when the tunnel ends
     // The access log and the metrics hear of every request the front end answered.
-    const RequestTraffic traffic{arrived, writer_.bytes_accepted() - written_before,
+    const RequestTraffic traffic{arrived_, writer_.bytes_accepted() - written_before,
                                  request_body_.size()};
-    server_.on_request_done(request_report(head, *record, outcome_, traffic), record->app_root);
+    server_.on_request_done(request_report(head, *request_, outcome_, traffic), request_->app_root);
+    request_.reset();
     co_return continues;
 }
 
@@ -346,7 +362,7 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
     proxy::ClientContext context{reader_,       address_,      https_,
                                  peer_trusted_, request_body_, keep_alive};
     context.writer = &writer_;
-    context.on_tunnel = [this] { server_.on_tunnel_opened(socket_); };
+    context.detach_for_tunnel = [this] { return detach_for_tunnel(); };
     record.state = admin::RequestState::for_app;
     context.process_pid = &record.pid;
     context.outcome = &outcome_;
@@ -396,6 +412,42 @@ asio::awaitable<bool> ClientConnection::read_body(bool expects_continue) {
             co_return co_await reject(500, "The request body could not be buffered.", true);
     }
     co_return false;
+}
+
+// The request became a tunnel: it takes the socket, and this connection ends without closing it
+// or unregistering. Shutdown closes the tunnel at once like an idle connection (not busy).
+proxy::TunnelClient ClientConnection::detach_for_tunnel() {
+    detached_ = true;
+    const http::MessageHead& head = reader_.head();
+    auto end = std::make_shared<TunnelEnd>();
+    end->method = head.method;
+    end->referer = header_or_empty(head, "referer");
+    end->user_agent = header_or_empty(head, "user-agent");
+    end->entry = request_report(head, *request_, outcome_, {arrived_, 0, request_body_.size()});
+    end->entry.method = end->method;
+    end->entry.referer = end->referer;
+    end->entry.user_agent = end->user_agent;
+    end->record = std::move(request_);
+    Server& server = server_;
+    const Server::ConnectionHandle registration = *registration_;
+    return proxy::TunnelClient{
+        .socket = std::move(socket_),
+        .send_timeout = settings_.send_timeout,
+        .opened =
+            [registration](asio::ip::tcp::socket& socket) {
+                registration->socket = &socket;
+                registration->busy = false;
+            },
+        .ended =
+            [end, &server, registration](uint64_t bytes_to_client) {
+                end->entry.bytes_out = bytes_to_client;
+                end->entry.total_seconds =
+                    std::chrono::duration<double>(Clock::now() - end->record->started).count();
+                server.on_request_done(end->entry, end->record->app_root);
+                end->record.reset();
+                server.unregister_connection(registration);
+            },
+    };
 }
 
 // Answers with an error page and ends the connection (returns false).

@@ -1,8 +1,10 @@
 #include "server/parked_connection.hpp"
 
 #include "common/log.hpp"
+#include "http/message_reader.hpp"
 #include "server/connection.hpp"
 
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +25,14 @@ namespace passenger::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A burst of connections that went idle leaves memory behind: the readers' spare buffers (up to
+// 16 of 16 KiB a loop) and what their requests used, free but held by the allocator (between
+// live blocks, where it is never returned by itself). Once this many connections parked, the lot
+// gives both back a moment later (the spares, then malloc_trim), so what an idle connection
+// costs is its parked record rather than the high-water mark of the burst that brought it.
+constexpr uint32_t parks_before_trim = 256;
+constexpr auto trim_delay = std::chrono::seconds(1);
 
 // The parked connections of one io_context (an asio service: one per event loop, gone with it).
 // Its epoll set reports each parked descriptor once (EPOLLONESHOT), and one timer closes the
@@ -55,10 +65,11 @@ class ParkingLot : public asio::io_context::service {
     bool open();
     void watch();
     void on_events();
-    void wake(uint32_t index);
+    void wake(uint32_t index, uint32_t events);
     void close_parked(uint32_t index);
     void arm_expiry();
     void on_expiry();
+    void note_parked();
     uint32_t take_slot();
     void release_slot(uint32_t index);
 
@@ -67,6 +78,10 @@ class ParkingLot : public asio::io_context::service {
     std::optional<asio::posix::stream_descriptor> events_;  // epoll_fd_, watched by the loop
     std::optional<asio::steady_timer> expiry_;
     bool expiry_armed_ = false;
+    std::optional<asio::steady_timer> trim_;
+    bool trim_armed_ = false;
+    uint32_t parks_since_trim_ = 0;
+    bool in_burst_ = false;  // the last trim followed a burst: its tail gets one more
     std::vector<Parked> slots_;
     uint32_t free_ = none;
     uint32_t oldest_ = none;
@@ -82,6 +97,7 @@ bool ParkingLot::open() {
     }
     events_.emplace(io_, epoll_fd_);
     expiry_.emplace(io_);
+    trim_.emplace(io_);
     watch();
     return true;
 }
@@ -104,18 +120,29 @@ void ParkingLot::on_events() {
             auto generation = static_cast<uint32_t>(events[i].data.u64 >> 32);
             if (index < slots_.size() && slots_[index].fd >= 0 &&
                 slots_[index].generation == generation)
-                wake(index);
+                wake(index, events[i].events);
         }
     } while (count == static_cast<int>(events.size()) || (count < 0 && errno == EINTR));
     watch();
 }
 
-// Bytes arrived (or the client closed): a new connection coroutine takes the descriptor.
-void ParkingLot::wake(uint32_t index) {
+// Bytes arrived: a new connection coroutine takes the descriptor. A client that closed without
+// sending anything is closed here, without a socket and a connection made to read its end (so
+// clients that all leave at once cost no burst of memory).
+void ParkingLot::wake(uint32_t index, uint32_t events) {
     Parked parked = slots_[index];
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, parked.fd, nullptr);
     release_slot(index);
     Server& server = *parked.server;
+    if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        char byte;
+        const ssize_t peeked = ::recv(parked.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            ::close(parked.fd);
+            server.unregister_connection(parked.registration);
+            return;
+        }
+    }
     asio::ip::tcp::socket socket(io_);
     asio::error_code error;
     if (!server.shutting_down())
@@ -170,7 +197,25 @@ bool ParkingLot::park(asio::ip::tcp::socket& socket, Server& server,
     registration->socket = nullptr;
     registration->busy = false;
     if (!expiry_armed_) arm_expiry();
+    note_parked();
     return true;
+}
+
+// One trim a second at most, and only after a burst: a steady trickle of parks costs nothing. A
+// burst is trimmed once a second while it lasts and once more a second after its last park.
+void ParkingLot::note_parked() {
+    ++parks_since_trim_;
+    if (trim_armed_ || (parks_since_trim_ < parks_before_trim && !in_burst_)) return;
+    trim_armed_ = true;
+    trim_->expires_after(trim_delay);
+    trim_->async_wait([this](const asio::error_code& error) {
+        trim_armed_ = false;
+        if (error) return;
+        in_burst_ = parks_since_trim_ >= parks_before_trim;
+        parks_since_trim_ = 0;
+        http::release_spare_read_buffers();  // this loop's (the lot's thread)
+        ::malloc_trim(0);
+    });
 }
 
 // The timer is due at the oldest parked connection's deadline (a later park never expires first).
@@ -205,6 +250,7 @@ void ParkingLot::shutdown() {
     slots_.clear();
     oldest_ = newest_ = free_ = none;
     expiry_.reset();
+    trim_.reset();
     events_.reset();  // closes epoll_fd_
 }
 

@@ -334,12 +334,6 @@ void Server::on_connection_closed() {
     }
 }
 
-void Server::on_tunnel_opened(asio::ip::tcp::socket& socket) {
-    for (auto& entry : this_loop().entries) {
-        if (entry.socket == &socket) entry.busy = false;
-    }
-}
-
 asio::awaitable<void> Server::drain_and_shut_down() {
     if (draining_ || shutting_down_) co_return;
     draining_ = true;

@@ -133,9 +133,6 @@ class Server {
     // A connection that was not accepted is about to register (an HTTP/2 stream's).
     void expect_registration();
     void unregister_connection(ConnectionHandle handle);
-    // The connection became a tunnel (WebSocket): shutdown closes it at once like an idle one
-    // instead of waiting for it to end.
-    void on_tunnel_opened(asio::ip::tcp::socket& socket);
 
   private:
     struct Listener {

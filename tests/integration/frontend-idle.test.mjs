@@ -52,6 +52,14 @@ test('a parked keep-alive connection serves its next requests', { timeout: 60000
     assert.equal(echoed.bodyLength, body.length);
     assert.equal(echoed.bodySha256, sha256(body));
     assert.equal(connection.ended, false, 'still open');
+
+    // Parked again, then a head and the end of the client's writing at once (the lot sees both):
+    // the head is read and answered (one the core answers itself, 400 for its missing Host: a
+    // client that closes while the app works counts as gone).
+    await sleep(500);
+    connection.write('GET /last HTTP/1.1\r\n\r\n');
+    connection.socket.end();
+    assert.equal((await connection.readResponse()).status, 400);
 });
 
 test('shutdown closes parked connections and does not wait for them', { timeout: 60000 }, async (t) => {

@@ -20,9 +20,9 @@ async function startRealtime(t, args = []) {
     return startServer(t, { appDir, readyPath: '/pid', args });
 }
 
-test('WebSocket echo: text, binary, several MiB, fragmented frames', { timeout: 60000 }, async (t) => {
-    const server = await startRealtime(t);
-    const socket = await openWebSocket(`ws://127.0.0.1:${server.port}/ws`);
+test('WebSocket echo: text, binary, several MiB, fragmented frames; logged when it closes', { timeout: 60000 }, async (t) => {
+    const server = await startRealtime(t, ['--access-log', 'access.log', '--access-log-format', 'json']);
+    const socket = await openWebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { 'User-Agent': 'tunnel-test' } });
     t.after(() => socket.terminate());
 
     socket.send('hello');
@@ -60,6 +60,18 @@ test('WebSocket echo: text, binary, several MiB, fragmented frames', { timeout: 
     socket.close(1000, 'done');
     const closed = await withTimeout(socket.closed, 5000, 'timeout');
     assert.deepEqual(closed, { code: 1000, reason: 'done' }, 'the closing handshake went through');
+
+    // The tunnel outlives the request's coroutines: its entry comes when it ends, with its head's
+    // fields and every byte it sent to the client (the 101 head and every echo).
+    const accessLog = path.join(server.appDir, 'access.log');
+    const entry = await waitFor(() => (fs.existsSync(accessLog) ? fs.readFileSync(accessLog, 'utf8') : '')
+        .split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((e) => e.uri === '/ws'),
+    { what: 'the access log entry of the tunnel' });
+    assert.equal(entry.method, 'GET');
+    assert.equal(entry.status, 101);
+    assert.equal(entry.user_agent, 'tunnel-test');
+    const echoed = large.length + parts.join('').length;
+    assert.ok(entry.bytes_out > echoed, `bytes_out ${entry.bytes_out}, echoed ${echoed}`);
 });
 
 test('an idle tunnel outlives the request timeouts', { timeout: 60000 }, async (t) => {
