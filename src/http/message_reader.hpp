@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -168,6 +169,11 @@ class MessageReader {
         }
     }
 
+    // Called each time a read for the message found nothing, just before the reader waits for
+    // the stream (forward() watches the client only from then on, not for a response that was
+    // there at once).
+    void on_wait(std::function<void()> hook) { on_wait_ = std::move(hook); }
+
     // Forgets the completed message; buffered bytes of the next one are kept.
     void next_message() { parser_.reset(); }
 
@@ -237,6 +243,7 @@ class MessageReader {
         for (;;) {
             Received received = try_receive();
             if (received != Received::nothing) co_return received == Received::bytes;
+            if (on_wait_) on_wait_();
             asio::error_code error;
             co_await stream_.async_wait(Stream::wait_read,
                                         asio::redirect_error(asio::use_awaitable, error));
@@ -254,6 +261,7 @@ class MessageReader {
     size_t end_ = 0;
     size_t max_head_size_;
     asio::error_code error_;
+    std::function<void()> on_wait_;
 };
 
 }  // namespace passenger::http

@@ -184,6 +184,7 @@ class Group {
     int pins_ = 0;
     bool maintenance_running_ = false;
     asio::steady_timer maintenance_timer_;
+    ProcessGroupMembers members_;  // of each process's group, for sample_metrics()
     GroupCounters counters_;
     std::string last_error_;
 

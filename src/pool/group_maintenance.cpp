@@ -37,16 +37,19 @@ asio::awaitable<void> Group::maintenance_loop() {
 asio::awaitable<void> Group::sample_metrics(double elapsed_seconds) {
     std::vector<pid_t> pids;
     for (auto& process : processes_) pids.push_back(process->pid);
-    auto members = process_group_members(pids);
+    const auto& members = members_.of(pids, Clock::now());
     // Apps of other users: their memory is read by the spawn helper (root).
     std::vector<pid_t> all_members;
     for (const auto& [leader, group_members] : members)
         all_members.insert(all_members.end(), group_members.begin(), group_members.end());
     std::optional<std::map<pid_t, uint64_t>> memory =
         co_await spawner_.private_memory_kb(std::move(all_members));
-    for (auto& process : processes_)
-        sample_process_group(*process, members[process->pid], elapsed_seconds,
-                             memory ? &*memory : nullptr);
+    for (auto& process : processes_) {
+        auto found = members.find(process->pid);
+        sample_process_group(*process,
+                             found != members.end() ? found->second : std::vector<pid_t>{},
+                             elapsed_seconds, memory ? &*memory : nullptr);
+    }
 }
 
 void Group::enforce_memory_limit() {

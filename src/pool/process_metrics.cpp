@@ -108,6 +108,16 @@ std::unordered_map<pid_t, std::vector<pid_t>> process_group_members(
     return members;
 }
 
+const ProcessGroupMembers::Members& ProcessGroupMembers::of(const std::vector<pid_t>& group_ids,
+                                                            Clock::time_point now) {
+    if (!scanned_ || group_ids != group_ids_ || now - *scanned_ >= rescan_interval) {
+        members_ = process_group_members(group_ids);
+        group_ids_ = group_ids;
+        scanned_ = now;
+    }
+    return members_;
+}
+
 void sample_process_group(Process& process, const std::vector<pid_t>& members,
                           double elapsed_seconds, const std::map<pid_t, uint64_t>* memory_kb) {
     std::optional<CpuTimes> cpu;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -37,6 +38,25 @@ double cpu_percent(CpuTimes before, CpuTimes after, double elapsed_seconds);
 // it is alive. A group with no live member is absent.
 std::unordered_map<pid_t, std::vector<pid_t>> process_group_members(
     const std::vector<pid_t>& group_ids);
+
+// process_group_members() reads the stat file of every process on the machine (three syscalls
+// each: a host with thousands of processes would spend milliseconds a second on it), so a group
+// keeps its answer: it scans again when the groups it asks for changed (a process became ready
+// or left) and otherwise every `rescan_interval`, for children an app forks or loses meanwhile.
+// A member that exited in between is skipped by the sampling (its /proc files are gone).
+class ProcessGroupMembers {
+  public:
+    using Clock = std::chrono::steady_clock;
+    using Members = std::unordered_map<pid_t, std::vector<pid_t>>;
+    static constexpr std::chrono::seconds rescan_interval{10};
+
+    const Members& of(const std::vector<pid_t>& group_ids, Clock::time_point now);
+
+  private:
+    Members members_;
+    std::vector<pid_t> group_ids_;
+    std::optional<Clock::time_point> scanned_;
+};
 
 struct Process;
 // Samples `process` as the sum of `members` (its process group): CPU time and private memory

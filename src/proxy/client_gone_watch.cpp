@@ -4,9 +4,11 @@
 
 namespace passenger::proxy {
 
-ClientGoneWatch::ClientGoneWatch(asio::ip::tcp::socket& socket, std::function<void()> on_gone) {
-    state_->socket = &socket;
-    state_->on_gone = std::move(on_gone);
+void ClientGoneWatch::start() {
+    if (state_ || !on_gone_) return;  // started already, or stopped
+    state_ = std::make_shared<State>();
+    state_->socket = &socket_;
+    state_->on_gone = std::move(on_gone_);
     watch(state_);
 }
 
@@ -31,6 +33,8 @@ void ClientGoneWatch::watch(const std::shared_ptr<State>& state) {
 }
 
 void ClientGoneWatch::stop() {
+    on_gone_ = nullptr;
+    if (!state_) return;
     state_->stopped = true;
     state_->on_gone = nullptr;  // it may refer to what the caller is about to destroy
 }

@@ -7,7 +7,9 @@
 // what the next request's read needs anyway: the socket is already registered with the reactor,
 // and a wait left pending by stop() is the one the connection's next read rides on. It never
 // cancels the socket (the response may still be being written): stop() only makes the pending
-// wait's completion a no-op.
+// wait's completion a no-op. The wait (an epoll_ctl) and its state are set up by start(), which
+// forward() calls only once the app's response is not there at once: a response already waiting
+// when it is read (the usual case under load) costs no watch at all.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -19,14 +21,17 @@ namespace passenger::proxy {
 
 class ClientGoneWatch {
   public:
-    // Calls `on_gone` (at most once, from the event loop) if the client closes before stop().
-    ClientGoneWatch(asio::ip::tcp::socket& socket, std::function<void()> on_gone);
+    // Calls `on_gone` (at most once, from the event loop) if the client closes between start()
+    // and stop(); a client that closed before start() is reported too.
+    ClientGoneWatch(asio::ip::tcp::socket& socket, std::function<void()> on_gone)
+        : socket_(socket), on_gone_(std::move(on_gone)) {}
     ClientGoneWatch(const ClientGoneWatch&) = delete;
     ClientGoneWatch& operator=(const ClientGoneWatch&) = delete;
     ~ClientGoneWatch() { stop(); }
 
+    void start();  // once; later calls do nothing
     void stop();
-    bool gone() const { return state_->gone; }
+    bool gone() const { return state_ && state_->gone; }
 
   private:
     struct State {
@@ -37,7 +42,9 @@ class ClientGoneWatch {
     };
     static void watch(const std::shared_ptr<State>& state);
 
-    std::shared_ptr<State> state_ = std::make_shared<State>();
+    asio::ip::tcp::socket& socket_;
+    std::function<void()> on_gone_;
+    std::shared_ptr<State> state_;  // from start() on
 };
 
 }  // namespace passenger::proxy

@@ -139,13 +139,15 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
             AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
             RelayState state;
             // A client that leaves meanwhile (a long poll it gave up) ends the wait for the app.
-            // Bytes it pipelined already make its leaving undetectable here: no watch then.
+            // Bytes it pipelined already make its leaving undetectable here: no watch then. The
+            // watch starts when the relay first has to wait for the app.
             std::optional<ClientGoneWatch> gone_watch;
             if (sent && !client.reader.has_buffered_bytes()) {
                 gone_watch.emplace(client.reader.stream(), [&app] {
                     asio::error_code ignored;
                     app.cancel(ignored);
                 });
+                app_reader.on_wait([&gone_watch] { gone_watch->start(); });
             }
             Relay relay = sent ? co_await relay_response(client, app_reader, state)
                                : Relay::app_failed_before_response;

@@ -3,6 +3,7 @@
 // long polling breaks as the tutorial warns.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { test } from 'node:test';
 
 import { waitForReadyProcesses } from './lib/pool.mjs';
@@ -68,4 +69,14 @@ test('a client that leaves a long poll frees its process at once', { timeout: 60
     // time: an answer means the process was freed when its client left.
     const next = await request(server.port, '/pid', { timeoutMs: 15000 });
     assert.equal(next.status, 200);
+
+    // A client that closes its side right behind its request (both arrive together, before the
+    // core waits for the app) is noticed as well.
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.end('GET /stream?quiet=2 HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await server.waitForLog(/stream abandoned by its client: \/stream\?quiet=2/);
+    const after = await request(server.port, '/pid', { timeoutMs: 15000 });
+    assert.equal(after.status, 200);
 });

@@ -136,5 +136,32 @@ TEST(ProcessMetrics, AProcessCountsWithEverythingInItsGroup) {
     EXPECT_LT(leader_only.private_memory_kb, 16u * 1024);
 }
 
+// The /proc scan is kept: a member that leaves is noticed by the next scan, which comes when the
+// groups asked for change or once rescan_interval has passed.
+TEST(ProcessMetrics, GroupMembersAreScannedAgainWhenTheGroupsChangeOrAfterTheInterval) {
+    ProcessGroupMembers cache;
+    const auto start = ProcessGroupMembers::Clock::now();
+    EXPECT_TRUE(cache.of({999999999}, start).empty());
+    WrapperGroup group;
+    const std::vector<pid_t> pids = cache.of({group.leader()}, start).at(group.leader());
+    ASSERT_EQ(pids.size(), 2u) << "other groups asked for: scanned again";
+
+    // The child exits (the leader does not reap it: a zombie is no member).
+    const pid_t child = pids.back();
+    ASSERT_EQ(::kill(child, SIGKILL), 0);
+    for (int i = 0; i < 500 && process_group_members({group.leader()})[group.leader()].size() > 1;
+         ++i)
+        ::usleep(10'000);
+    ASSERT_EQ(process_group_members({group.leader()})[group.leader()].size(), 1u);
+
+    EXPECT_EQ(cache.of({group.leader()}, start + std::chrono::seconds(1)).at(group.leader()).size(),
+              2u)
+        << "the same groups within the interval: the last scan's answer";
+    EXPECT_EQ(cache.of({group.leader()}, start + ProcessGroupMembers::rescan_interval)
+                  .at(group.leader())
+                  .size(),
+              1u);
+}
+
 }  // namespace
 }  // namespace passenger::pool
