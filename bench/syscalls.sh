@@ -90,14 +90,16 @@ for connections in $CONNECTIONS; do
         done
         echo
     done
+    # The sum of the medians above (what one typical request costs).
     printf '| **total** |'
     for index in $(seq 1 $#); do
         total=0
-        for round in $(seq 1 "$ROUNDS"); do
-            t=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/r$round-c$connections-b$index")
-            total=$(echo "$total $t" | awk '{ print $1 + $2 }')
+        for name in $(cat "$TMP"/r*-c"$connections"-b* | awk '{ print $1 }' | sort -u); do
+            median=$(cat "$TMP"/r*-c"$connections"-b"$index" | awk -v n="$name" '$1 == n { print $2 }' |
+                sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }')
+            total=$(echo "$total $median" | awk '{ print $1 + $2 }')
         done
-        printf ' **%.2f** |' "$(echo "$total $ROUNDS" | awk '{ print $1 / $2 }')"
+        printf ' **%.2f** |' "$total"
     done
     echo
 done
