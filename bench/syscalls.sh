@@ -61,6 +61,12 @@ count() {
     PIDS=()
 }
 
+# median CONNECTIONS INDEX NAME: the median over the rounds of NAME's syscalls per request.
+median() {
+    cat "$TMP"/r*-c"$1"-b"$2" | awk -v n="$3" '$1 == n { print $2 }' |
+        sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'
+}
+
 for round in $(seq 1 "$ROUNDS"); do
     for connections in $CONNECTIONS; do
         for index in $(seq 1 $#); do
@@ -84,20 +90,20 @@ for connections in $CONNECTIONS; do
     cat "$TMP"/r*-c"$connections"-b* | awk '{ print $1 }' | sort -u | while read -r name; do
         printf '| %s |' "$name"
         for index in $(seq 1 $#); do
-            median=$(cat "$TMP"/r*-c"$connections"-b"$index" | awk -v n="$name" '$1 == n { print $2 }' |
-                sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }')
+            median=$(median "$connections" "$index" "$name")
             printf ' %.3f |' "$median"
         done
         echo
     done
+    # The sum of the medians above (what one typical request costs).
     printf '| **total** |'
     for index in $(seq 1 $#); do
         total=0
-        for round in $(seq 1 "$ROUNDS"); do
-            t=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/r$round-c$connections-b$index")
-            total=$(echo "$total $t" | awk '{ print $1 + $2 }')
+        for name in $(cat "$TMP"/r*-c"$connections"-b* | awk '{ print $1 }' | sort -u); do
+            median=$(median "$connections" "$index" "$name")
+            total=$(echo "$total $median" | awk '{ print $1 + $2 }')
         done
-        printf ' **%.2f** |' "$(echo "$total $ROUNDS" | awk '{ print $1 / $2 }')"
+        printf ' **%.2f** |' "$total"
     done
     echo
 done
