@@ -149,6 +149,8 @@ struct Tunnel : std::enable_shared_from_this<Tunnel> {
     std::string client_pending;  // client to app
     std::string app_pending;     // app to client
     uint64_t bytes_to_client = 0;
+    uint64_t client_writes = 0;  // writes of app_pending started (see write_app_pending)
+    bool writing_to_client = false;
     int directions_done = 0;     // ended cleanly (a close passed on)
     int directions_stopped = 0;  // ended in any way
     bool aborted = false;        // closed by a failure, the pool, a timeout or the grace timer
@@ -196,16 +198,22 @@ void write_client_pending(TunnelPointer tunnel) {
 // Writes the bytes the client did not take at once within the send timeout (a client that stops
 // reading is cut, not waited for), then goes on relaying.
 void write_app_pending(TunnelPointer tunnel) {
+    // A write that ended just as its timer fired must not cut the next one: each write has its
+    // own number.
+    const uint64_t write = ++tunnel->client_writes;
     if (tunnel->send_timeout.count() > 0) {
         tunnel->send_deadline.expires_after(tunnel->send_timeout);
         tunnel->send_deadline.async_wait(
-            [weak = std::weak_ptr<Tunnel>(tunnel)](const asio::error_code& error) {
+            [weak = std::weak_ptr<Tunnel>(tunnel), write](const asio::error_code& error) {
                 auto held = weak.lock();
-                if (!error && held) held->abort();
+                if (!error && held && held->client_writes == write && held->writing_to_client)
+                    held->abort();
             });
     }
+    tunnel->writing_to_client = true;
     asio::async_write(tunnel->client, asio::buffer(tunnel->app_pending),
                       [tunnel](const asio::error_code& error, size_t written) {
+                          tunnel->writing_to_client = false;
                           tunnel->send_deadline.cancel();
                           tunnel->bytes_to_client += written;
                           std::string().swap(tunnel->app_pending);
