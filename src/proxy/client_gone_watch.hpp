@@ -17,10 +17,12 @@
 
 namespace passenger::proxy {
 
+// `Socket`: asio::ip::tcp::socket, or tls::TlsSocket for HTTPS (instantiated for both).
+template <typename Socket>
 class ClientGoneWatch {
   public:
     // Calls `on_gone` (at most once, from the event loop) if the client closes before stop().
-    ClientGoneWatch(asio::ip::tcp::socket& socket, std::function<void()> on_gone);
+    ClientGoneWatch(Socket& socket, std::function<void()> on_gone);
     ClientGoneWatch(const ClientGoneWatch&) = delete;
     ClientGoneWatch& operator=(const ClientGoneWatch&) = delete;
     ~ClientGoneWatch() { stop(); }
@@ -30,7 +32,7 @@ class ClientGoneWatch {
 
   private:
     struct State {
-        asio::ip::tcp::socket* socket;
+        Socket* socket;
         std::function<void()> on_gone;
         bool stopped = false;
         bool gone = false;

@@ -29,9 +29,12 @@ struct ForwardOutcome {
     Clock::time_point answered{};     // the app's response was complete (or became a tunnel)
 };
 
+// `Stream`: the client's, asio::ip::tcp::socket or tls::TlsSocket (proxy/ is instantiated for
+// both).
+template <typename Stream>
 struct ClientContext {
-    ClientReader& reader;        // the request's head and body have been read
-    std::string client_address;  // the peer, for X-Forwarded-For
+    http::MessageReader<Stream>& reader;  // the request's head and body have been read
+    std::string client_address;           // the peer, for X-Forwarded-For
     // The client used TLS (--ssl, or nginx got the request over TLS): X-Forwarded-Proto https,
     // and the sticky cookie is Secure.
     bool https = false;
@@ -42,7 +45,7 @@ struct ClientContext {
     bool keep_alive = false;  // whether the client connection may continue after this request
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
-    ClientWriter* writer = nullptr;
+    ClientWriter<Stream>* writer = nullptr;
     // When set, receives the pid of the process given the request (passenger-status, which
     // reads it from another thread).
     std::atomic<pid_t>* process_pid = nullptr;
@@ -56,6 +59,7 @@ struct ClientContext {
 };
 
 // Returns whether the client connection may carry another request (once the writer finished).
-asio::awaitable<bool> forward(ClientContext& client, pool::Group& group);
+template <typename Stream>
+asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group);
 
 }  // namespace passenger::proxy

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "http/response_head.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <fmt/format.h>
 #include <asio/post.hpp>
@@ -90,9 +91,11 @@ Relayed relay_available(From& from, To& to, std::string& rest, asio::error_code&
     return Relayed::yield;
 }
 
-// What the two directions of a tunnel and the pool's close callback share.
-struct TunnelState : std::enable_shared_from_this<TunnelState> {
-    TunnelState(asio::ip::tcp::socket& client, AppSocket& app)
+// What the two directions of a tunnel and the pool's close callback share. `Client`: the client's
+// socket type (asio::ip::tcp::socket, or tls::TlsSocket).
+template <typename Client>
+struct TunnelState : std::enable_shared_from_this<TunnelState<Client>> {
+    TunnelState(Client& client, AppSocket& app)
         : client(&client),
           app(&app),
           grace(client.get_executor()),
@@ -112,13 +115,13 @@ struct TunnelState : std::enable_shared_from_this<TunnelState> {
     void on_direction_done() {
         if (++directions_done != 1 || aborted) return;
         grace.expires_after(half_close_grace);
-        grace.async_wait([weak = weak_from_this()](const asio::error_code& error) {
+        grace.async_wait([weak = this->weak_from_this()](const asio::error_code& error) {
             auto state = weak.lock();
             if (!error && state) state->abort();
         });
     }
 
-    asio::ip::tcp::socket* client;
+    Client* client;
     AppSocket* app;
     asio::steady_timer grace;
     int directions_done = 0;
@@ -132,9 +135,11 @@ struct TunnelState : std::enable_shared_from_this<TunnelState> {
 
 // The client-to-app direction runs on completion handlers, not as a coroutine: while it waits
 // it holds one pending operation and no frame.
-void client_to_app(std::shared_ptr<TunnelState> state);
+template <typename Client>
+void client_to_app(std::shared_ptr<TunnelState<Client>> state);
 
-void on_client_side_end(const std::shared_ptr<TunnelState>& state, asio::error_code error) {
+template <typename Client>
+void on_client_side_end(const std::shared_ptr<TunnelState<Client>>& state, asio::error_code error) {
     if (error == asio::error::eof && !state->aborted) {
         // The client closed its side: so does the app's, which may still answer.
         asio::error_code ignored;
@@ -148,7 +153,8 @@ void on_client_side_end(const std::shared_ptr<TunnelState>& state, asio::error_c
 }
 
 // Writes the bytes the app did not take at once, then goes on relaying.
-void write_client_pending(std::shared_ptr<TunnelState> state) {
+template <typename Client>
+void write_client_pending(std::shared_ptr<TunnelState<Client>> state) {
     asio::async_write(*state->app, asio::buffer(state->client_pending),
                       [state](const asio::error_code& error, size_t) {
                           std::string().swap(state->client_pending);
@@ -157,11 +163,12 @@ void write_client_pending(std::shared_ptr<TunnelState> state) {
                       });
 }
 
-void client_to_app(std::shared_ptr<TunnelState> state) {
+template <typename Client>
+void client_to_app(std::shared_ptr<TunnelState<Client>> state) {
     asio::error_code error;
     switch (relay_available(*state->client, *state->app, state->client_pending, error)) {
         case Relayed::drained:
-            state->client->async_wait(asio::ip::tcp::socket::wait_read,
+            state->client->async_wait(Client::wait_read,
                                       [state](const asio::error_code& wait_error) {
                                           if (wait_error)
                                               return on_client_side_end(state, wait_error);
@@ -180,8 +187,9 @@ void client_to_app(std::shared_ptr<TunnelState> state) {
 
 // Writes to the client go straight to its socket while they fit; what does not goes through the
 // client's writer, so a client that stops reading meets the send timeout.
-asio::awaitable<void> app_to_client(std::shared_ptr<TunnelState> state, ClientWriter& writer,
-                                    std::string pending) {
+template <typename Client>
+asio::awaitable<void> app_to_client(std::shared_ptr<TunnelState<Client>> state,
+                                    ClientWriter<Client>& writer, std::string pending) {
     asio::error_code error;
     for (;;) {
         if (!pending.empty()) {
@@ -205,7 +213,7 @@ asio::awaitable<void> app_to_client(std::shared_ptr<TunnelState> state, ClientWr
     }
     if ((error == asio::error::eof || error == asio::error::connection_reset) && !state->aborted) {
         asio::error_code ignored;
-        state->client->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        state->client->shutdown(Client::shutdown_send, ignored);
         state->on_direction_done();
     } else {
         state->abort();
@@ -231,8 +239,9 @@ std::string upgrade_response_head(const http::MessageHead& response,
     return out;
 }
 
-asio::awaitable<void> run_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
-                                 std::string response_head) {
+template <typename Client>
+asio::awaitable<void> run_tunnel(ClientContext<Client>& client, AppReader& app,
+                                 pool::Session& session, std::string response_head) {
     auto& client_socket = client.reader.stream();
     // Both directions read and write without blocking, then wait for readiness.
     asio::error_code error;
@@ -243,7 +252,7 @@ asio::awaitable<void> run_tunnel(ClientContext& client, AppReader& app, pool::Se
                    error.message());
         co_return;
     }
-    auto state = std::make_shared<TunnelState>(client_socket, app.stream());
+    auto state = std::make_shared<TunnelState<Client>>(client_socket, app.stream());
     session.register_tunnel([state] { state->abort(); });
     if (client.on_tunnel) client.on_tunnel();
     log::debug("Tunnel open to app process {} for {}", session.process().pid,
@@ -273,5 +282,10 @@ asio::awaitable<void> run_tunnel(ClientContext& client, AppReader& app, pool::Se
     state->grace.cancel();
     log::debug("Tunnel to app process {} closed", session.process().pid);
 }
+
+template asio::awaitable<void> run_tunnel(ClientContext<asio::ip::tcp::socket>&, AppReader&,
+                                          pool::Session&, std::string);
+template asio::awaitable<void> run_tunnel(ClientContext<tls::TlsSocket>&, AppReader&,
+                                          pool::Session&, std::string);
 
 }  // namespace passenger::proxy

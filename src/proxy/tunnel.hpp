@@ -29,7 +29,8 @@ std::string upgrade_response_head(const http::MessageHead& response,
 
 // Runs the tunnel until it ends. `app` has just read the 101 head. The client connection cannot
 // carry another request afterwards.
-asio::awaitable<void> run_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
-                                 std::string response_head);
+template <typename Client>
+asio::awaitable<void> run_tunnel(ClientContext<Client>& client, AppReader& app,
+                                 pool::Session& session, std::string response_head);
 
 }  // namespace passenger::proxy
