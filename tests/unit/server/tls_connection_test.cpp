@@ -1,7 +1,8 @@
-// The TLS relay (server/tls_connection.cpp) and the HTTP/2 session (server/http2_session.cpp)
-// driven through real sockets by a blocking OpenSSL client on another thread, against a Server
-// that answers static files (no app is ever spawned). The ASan build runs these, so the relay's
-// buffers, the socket pairs and nghttp2's callbacks are checked for memory errors.
+// HTTPS (server/tls_connection.cpp, served directly over tls::TlsSocket) and the HTTP/2 session
+// (server/http2_session.cpp) driven through real sockets by a blocking OpenSSL client on another
+// thread, against a Server that answers static files (no app is ever spawned). The ASan build runs
+// these, so the TLS stream's buffers, the h2 streams' socket pairs and nghttp2's callbacks are
+// checked for memory errors.
 #include "server/tls_connection.hpp"
 #include "common/event_loops.hpp"
 #include "server/server.hpp"
