@@ -168,8 +168,9 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
     }
     auto registration = *registration_;
     asio::error_code ignored;
-    // (The nginx module's connections are Unix sockets: no Nagle to turn off.)
-    if (!resumed && server_.integration_apps() == nullptr)
+    // (The nginx module's connections and HTTP/2 streams' pairs are Unix sockets: no Nagle to
+    // turn off.)
+    if (!resumed && !http2_ && server_.integration_apps() == nullptr)
         tcp_socket(socket_).set_option(asio::ip::tcp::no_delay(true), ignored);
 
     // The first head has the header timeout from the accept on; later ones get the keep-alive

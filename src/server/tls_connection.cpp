@@ -82,10 +82,17 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     asio::ip::tcp::socket& socket = tls_.lowest_layer();
     deadline_.expires_after(server_.front_end().header_timeout);
     asio::error_code error;
-    co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
-                               asio::redirect_error(asio::use_awaitable, error));
     unsigned char first = 0;
-    if (error || ::recv(socket.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
+    for (;;) {
+        co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
+                                   asio::redirect_error(asio::use_awaitable, error));
+        ssize_t peeked =
+            error ? -1 : ::recv(socket.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (peeked == 1) break;
+        // A wait can end with nothing to read: asio reuses a closed socket's reactor state, and an
+        // event meant for the descriptor's previous owner may still be on its way. Wait again.
+        if (peeked < 0 && !error && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
         server_.forget_accepted();
         close();
         co_return std::nullopt;

@@ -68,31 +68,30 @@ asio::error_code TlsSocket::error_of(Step step, bool non_blocking) {
 }
 
 TlsSocket::Step TlsSocket::handshake_step() {
-    if (!ssl_) return Step::failed;
+    if (!usable()) return Step::failed;
     ERR_clear_error();
     int result = SSL_do_handshake(ssl_.get());
     return result == 1 ? Step::done : step_of(result);
 }
 
 TlsSocket::Step TlsSocket::read(asio::mutable_buffer buffer, size_t& length) {
-    if (!ssl_ || failed_) return Step::failed;
+    if (!usable()) return Step::failed;
     if (buffer.size() == 0) return Step::done;
-    int result = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &length);
-    if (result == 1) return Step::done;
-    Step step = step_of(result);
-    if (step == Step::want_read || step == Step::want_write)
-        read_waits_for_ = step == Step::want_read ? wait_read : wait_write;
-    return step;
+    return step_of(SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &length), read_waits_for_);
 }
 
 TlsSocket::Step TlsSocket::write(asio::const_buffer buffer, size_t& length) {
-    if (!ssl_ || failed_) return Step::failed;
+    if (!usable()) return Step::failed;
     if (buffer.size() == 0) return Step::done;
-    int result = SSL_write_ex(ssl_.get(), buffer.data(), buffer.size(), &length);
+    return step_of(SSL_write_ex(ssl_.get(), buffer.data(), buffer.size(), &length),
+                   write_waits_for_);
+}
+
+TlsSocket::Step TlsSocket::step_of(int result, wait_type& waits_for) {
     if (result == 1) return Step::done;
     Step step = step_of(result);
     if (step == Step::want_read || step == Step::want_write)
-        write_waits_for_ = step == Step::want_read ? wait_read : wait_write;
+        waits_for = step == Step::want_read ? wait_read : wait_write;
     return step;
 }
 
@@ -136,7 +135,7 @@ ssize_t TlsSocket::send_file_now(int file_fd, off_t* offset, size_t count) {
 }
 
 PeerState TlsSocket::peek_peer() {
-    if (!ssl_ || failed_) return PeerState::closed;
+    if (!usable()) return PeerState::closed;
     if (SSL_pending(ssl_.get()) > 0) return PeerState::sent_bytes;
     char byte;
     size_t length = 0;
@@ -155,7 +154,7 @@ PeerState TlsSocket::peek_peer() {
 }
 
 void TlsSocket::shutdown(shutdown_type what, asio::error_code& error) {
-    if (ssl_ && !failed_ && !shut_down_ && SSL_is_init_finished(ssl_.get())) {
+    if (usable() && !shut_down_ && SSL_is_init_finished(ssl_.get())) {
         shut_down_ = true;
         ERR_clear_error();
         SSL_shutdown(ssl_.get());

@@ -151,10 +151,15 @@ class TlsSocket {
             Operation<Attempt>{this, std::move(attempt)}, token, socket_);
     }
 
+    // A socket closed under the stream (server shutdown closes registered sockets) may have its
+    // descriptor number reused at once: OpenSSL must not touch it any more.
+    bool usable() const { return ssl_ && !failed_ && socket_.is_open(); }
     Step handshake_step();
     Step read(asio::mutable_buffer buffer, size_t& length);
     Step write(asio::const_buffer buffer, size_t& length);
     Step step_of(int result);
+    // The step of a read or write that returned `result`, remembering what it waits for.
+    Step step_of(int result, wait_type& waits_for);
     // `non_blocking`: a wait is would_block (else the step is never one).
     static asio::error_code error_of(Step step, bool non_blocking);
 

@@ -8,6 +8,8 @@
 #include "server/server.hpp"
 #include "tls/credentials.hpp"
 
+#include "../tls/self_signed.hpp"
+
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <nghttp2/nghttp2.h>
@@ -20,6 +22,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <gtest/gtest.h>
@@ -36,11 +39,6 @@ namespace passenger::server {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // A blocking TLS client connection to 127.0.0.1:port offering `alpn` (wire format).
 class TlsClient {
@@ -95,11 +93,6 @@ class TlsConnectionTest : public ::testing::Test {
         std::signal(SIGPIPE, SIG_IGN);
         char pattern[] = "/tmp/tls-connection-test-XXXXXX";
         dir_ = ::mkdtemp(pattern);
-        std::string command = fmt::format(
-            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-            "-keyout {0}/site.key -out {0}/site.crt -days 1 -subj /CN=localhost 2>/dev/null",
-            dir_);
-        ASSERT_EQ(std::system(command.c_str()), 0);
         fs::create_directories(dir_ + "/public");
         std::ofstream(dir_ + "/public/hello.txt") << "hello over TLS\n";
         big_.resize(3 * 1024 * 1024 + 7);
@@ -107,9 +100,7 @@ class TlsConnectionTest : public ::testing::Test {
         std::ofstream(dir_ + "/public/big.txt", std::ios::binary) << big_;
         options_.app_root = dir_;
 
-        tls::Credentials credentials{read_file(dir_ + "/site.crt"), read_file(dir_ + "/site.key")};
-        tls::ContextResult made =
-            tls::make_server_context(credentials, {.tls1_2 = true, .tls1_3 = true});
+        tls::ContextResult made = tls::self_signed_context(dir_);
         ASSERT_TRUE(made.context) << made.error;
         context_ = made.context;
     }
@@ -135,9 +126,21 @@ class TlsConnectionTest : public ::testing::Test {
                 }
             },
             asio::detached);
+        // The loop stops once no request is in flight: a request's coroutine must not outlive
+        // the server it reports to (its client may have its response before it is done).
         std::thread thread([&] {
             client(port);
-            asio::post(io, [&] { io.stop(); });
+            asio::co_spawn(
+                io,
+                [&]() -> asio::awaitable<void> {
+                    asio::steady_timer timer(io);
+                    for (int i = 0; i < 500 && server.requests().in_flight_count() > 0; ++i) {
+                        timer.expires_after(std::chrono::milliseconds(10));
+                        co_await timer.async_wait(asio::use_awaitable);
+                    }
+                    io.stop();
+                },
+                asio::detached);
         });
         io.run();
         thread.join();

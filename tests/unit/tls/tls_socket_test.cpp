@@ -3,9 +3,8 @@
 // read, the wait for readability when OpenSSL holds the bytes already).
 #include "tls/tls_socket.hpp"
 
-#include "tls/credentials.hpp"
+#include "self_signed.hpp"
 
-#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -20,9 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -31,11 +28,6 @@ namespace passenger::tls {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // A connected loopback pair (socket_pair.hpp's `passenger::testing` would shadow GoogleTest's
 // namespace in the unity batch this file lands in).
@@ -61,13 +53,7 @@ class TlsSocketTest : public ::testing::Test {
     void SetUp() override {
         char pattern[] = "/tmp/tls-socket-test-XXXXXX";
         dir_ = ::mkdtemp(pattern);
-        std::string command = fmt::format(
-            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-            "-keyout {0}/site.key -out {0}/site.crt -days 1 -subj /CN=localhost 2>/dev/null",
-            dir_);
-        ASSERT_EQ(std::system(command.c_str()), 0);
-        Credentials credentials{read_file(dir_ + "/site.crt"), read_file(dir_ + "/site.key")};
-        ContextResult made = make_server_context(credentials, {.tls1_2 = true, .tls1_3 = true});
+        ContextResult made = self_signed_context(dir_);
         ASSERT_TRUE(made.context) << made.error;
 
         client_fd_ = pair_.far.native_handle();  // blocking: the client runs on its own thread
