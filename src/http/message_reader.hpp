@@ -1,5 +1,5 @@
-// Reads HTTP messages from a stream (a client's TCP socket or an app's Unix socket) through a
-// MessageParser, keeping bytes that belong to the next message in its buffer.
+// Reads HTTP messages from a stream (a client's TCP socket or TLS stream, or an app's Unix socket)
+// through a MessageParser, keeping bytes that belong to the next message in its buffer.
 #pragma once
 
 #include "http/message_parser.hpp"
