@@ -13,4 +13,14 @@ enum class PeerState {
 // A non-blocking one-byte MSG_PEEK recv(2) on `fd`.
 PeerState peek_peer(int fd);
 
+// The same for a socket object; a TLS one (tls::TlsSocket) also counts what OpenSSL has read.
+template <typename Socket>
+PeerState peek_peer(Socket& socket) {
+    if constexpr (requires { socket.peek_peer(); }) {
+        return socket.peek_peer();
+    } else {
+        return peek_peer(socket.native_handle());
+    }
+}
+
 }  // namespace passenger

@@ -1,5 +1,5 @@
-// Reads HTTP messages from a stream (a client's TCP socket or an app's Unix socket) through a
-// MessageParser, keeping bytes that belong to the next message in its buffer.
+// Reads HTTP messages from a stream (a client's TCP socket or TLS stream, or an app's Unix socket)
+// through a MessageParser, keeping bytes that belong to the next message in its buffer.
 #pragma once
 
 #include "http/message_parser.hpp"
@@ -223,7 +223,7 @@ class MessageReader {
         acquire_buffer();
         ssize_t count;
         do {
-            count = ::recv(stream_.native_handle(), buffer_.get(), buffer_size, MSG_DONTWAIT);
+            count = receive_now(buffer_.get(), buffer_size);
         } while (count < 0 && errno == EINTR);
         if (count > 0) {
             end_ = static_cast<size_t>(count);
@@ -235,6 +235,15 @@ class MessageReader {
         error_ = count == 0 ? asio::error_code{}
                             : asio::error_code(error_number, asio::error::get_system_category());
         return Received::end;
+    }
+
+    // recv(2) without waiting; a TLS stream decrypts (tls::TlsSocket::receive_now).
+    ssize_t receive_now(char* buffer, size_t size) {
+        if constexpr (requires { stream_.receive_now(buffer, size); }) {
+            return stream_.receive_now(buffer, size);
+        } else {
+            return ::recv(stream_.native_handle(), buffer, size, MSG_DONTWAIT);
+        }
     }
 
     // Reads more bytes into the (empty) buffer, waiting for readability without a buffer; false

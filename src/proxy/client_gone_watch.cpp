@@ -1,10 +1,12 @@
 #include "proxy/client_gone_watch.hpp"
 
 #include "common/peer_probe.hpp"
+#include "tls/tls_socket.hpp"
 
 namespace passenger::proxy {
 
-void ClientGoneWatch::start() {
+template <typename Socket>
+void ClientGoneWatch<Socket>::start() {
     if (state_ || !on_gone_) return;  // started already, or stopped
     state_ = std::make_shared<State>();
     state_->socket = &socket_;
@@ -14,29 +16,33 @@ void ClientGoneWatch::start() {
 
 // Registering the wait re-arms the socket's readiness notification, so a client that has
 // already closed is reported at once, from the event loop, like a later close.
-void ClientGoneWatch::watch(const std::shared_ptr<State>& state) {
-    state->socket->async_wait(asio::ip::tcp::socket::wait_read,
-                              [state](const asio::error_code& error) {
-                                  // After stop() the socket may belong to the next request.
-                                  if (error || state->stopped) return;
-                                  switch (peek_peer(state->socket->native_handle())) {
-                                      case PeerState::sent_bytes:
-                                          return;
-                                      case PeerState::quiet:
-                                          return watch(state);  // a spurious wake-up
-                                      case PeerState::closed:
-                                          state->gone = true;
-                                          state->on_gone();
-                                          return;
-                                  }
-                              });
+template <typename Socket>
+void ClientGoneWatch<Socket>::watch(const std::shared_ptr<State>& state) {
+    state->socket->async_wait(Socket::wait_read, [state](const asio::error_code& error) {
+        // After stop() the socket may belong to the next request.
+        if (error || state->stopped) return;
+        switch (peek_peer(*state->socket)) {
+            case PeerState::sent_bytes:
+                return;
+            case PeerState::quiet:
+                return watch(state);  // a spurious wake-up
+            case PeerState::closed:
+                state->gone = true;
+                state->on_gone();
+                return;
+        }
+    });
 }
 
-void ClientGoneWatch::stop() {
+template <typename Socket>
+void ClientGoneWatch<Socket>::stop() {
     on_gone_ = nullptr;
     if (!state_) return;
     state_->stopped = true;
     state_->on_gone = nullptr;  // it may refer to what the caller is about to destroy
 }
+
+template class ClientGoneWatch<asio::ip::tcp::socket>;
+template class ClientGoneWatch<tls::TlsSocket>;
 
 }  // namespace passenger::proxy

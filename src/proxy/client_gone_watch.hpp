@@ -19,11 +19,13 @@
 
 namespace passenger::proxy {
 
+// `Socket`: asio::ip::tcp::socket, or tls::TlsSocket for HTTPS (instantiated for both).
+template <typename Socket>
 class ClientGoneWatch {
   public:
     // Calls `on_gone` (at most once, from the event loop) if the client closes between start()
     // and stop(); a client that closed before start() is reported too.
-    ClientGoneWatch(asio::ip::tcp::socket& socket, std::function<void()> on_gone)
+    ClientGoneWatch(Socket& socket, std::function<void()> on_gone)
         : socket_(socket), on_gone_(std::move(on_gone)) {}
     ClientGoneWatch(const ClientGoneWatch&) = delete;
     ClientGoneWatch& operator=(const ClientGoneWatch&) = delete;
@@ -35,14 +37,14 @@ class ClientGoneWatch {
 
   private:
     struct State {
-        asio::ip::tcp::socket* socket;
+        Socket* socket;
         std::function<void()> on_gone;
         bool stopped = false;
         bool gone = false;
     };
     static void watch(const std::shared_ptr<State>& state);
 
-    asio::ip::tcp::socket& socket_;
+    Socket& socket_;
     std::function<void()> on_gone_;
     std::shared_ptr<State> state_;  // from start() on
 };

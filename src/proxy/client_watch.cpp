@@ -1,13 +1,15 @@
 #include "proxy/client_watch.hpp"
 
 #include "common/peer_probe.hpp"
+#include "tls/tls_socket.hpp"
 
 namespace passenger::proxy {
 
-pool::Group::OnQueued ClientWatch::on_queued() {
+template <typename Socket>
+pool::Group::OnQueued ClientWatch<Socket>::on_queued() {
     return [this](std::function<void()> abandon) {
         state_->watching = true;
-        socket_.async_wait(asio::ip::tcp::socket::wait_read,
+        socket_.async_wait(Socket::wait_read,
                            [state = state_, &socket = socket_,
                             abandon = std::move(abandon)](const asio::error_code& error) {
                                state->watching = false;
@@ -15,13 +17,13 @@ pool::Group::OnQueued ClientWatch::on_queued() {
                                // Readable: either the client is gone or it sent more bytes (a
                                // pipelined request, which says nothing about the client leaving;
                                // stop watching then).
-                               if (peek_peer(socket.native_handle()) == PeerState::closed)
-                                   abandon();
+                               if (peek_peer(socket) == PeerState::closed) abandon();
                            });
     };
 }
 
-void ClientWatch::stop() {
+template <typename Socket>
+void ClientWatch<Socket>::stop() {
     state_->stopped = true;
     if (state_->watching) {
         // Only the wait is pending on the socket at this point, so cancel() ends just that.
@@ -30,5 +32,8 @@ void ClientWatch::stop() {
         state_->watching = false;
     }
 }
+
+template class ClientWatch<asio::ip::tcp::socket>;
+template class ClientWatch<tls::TlsSocket>;
 
 }  // namespace passenger::proxy

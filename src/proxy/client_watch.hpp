@@ -10,9 +10,11 @@
 
 namespace passenger::proxy {
 
+// `Socket`: asio::ip::tcp::socket, or tls::TlsSocket for HTTPS (instantiated for both).
+template <typename Socket>
 class ClientWatch {
   public:
-    explicit ClientWatch(asio::ip::tcp::socket& socket) : socket_(socket) {}
+    explicit ClientWatch(Socket& socket) : socket_(socket) {}
     ClientWatch(const ClientWatch&) = delete;
     ClientWatch& operator=(const ClientWatch&) = delete;
     ~ClientWatch() { stop(); }
@@ -27,7 +29,7 @@ class ClientWatch {
         bool watching = false;
         bool stopped = false;
     };
-    asio::ip::tcp::socket& socket_;
+    Socket& socket_;
     std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 

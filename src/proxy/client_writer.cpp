@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "proxy/file_sender.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
@@ -9,16 +10,17 @@
 
 namespace passenger::proxy {
 
-ClientWriter::ClientWriter(asio::ip::tcp::socket& socket,
-                           const http::BodyBufferSettings& buffer_settings,
-                           SocketDeadline& deadline, std::chrono::seconds send_timeout)
+template <typename Stream>
+ClientWriter<Stream>::ClientWriter(Stream& socket, const http::BodyBufferSettings& buffer_settings,
+                                   SocketDeadline& deadline, std::chrono::seconds send_timeout)
     : socket_(socket),
       buffer_(buffer_settings),
       deadline_(deadline),
       send_timeout_(send_timeout),
       wake_(socket.get_executor()) {}
 
-void ClientWriter::queue(std::string& data) {
+template <typename Stream>
+void ClientWriter<Stream>::queue(std::string& data) {
     if (failed_) return data.clear();
     bytes_accepted_ += data.size();
     if (!held_.empty()) {
@@ -29,7 +31,8 @@ void ClientWriter::queue(std::string& data) {
     }
 }
 
-void ClientWriter::hold(std::string& data, const std::error_code& error) {
+template <typename Stream>
+void ClientWriter<Stream>::hold(std::string& data, const std::error_code& error) {
     if (!hold_logged_) {
         hold_logged_ = true;
         log::warn(
@@ -41,13 +44,15 @@ void ClientWriter::hold(std::string& data, const std::error_code& error) {
     data.clear();
 }
 
-bool ClientWriter::write(std::string& data) {
+template <typename Stream>
+bool ClientWriter<Stream>::write(std::string& data) {
     queue(data);
     kick();
     return !failed_;
 }
 
-void ClientWriter::kick() {
+template <typename Stream>
+void ClientWriter<Stream>::kick() {
     if (writing_ || failed_) return;
     if (buffer_.empty() && !held_.empty()) buffer_.take(held_);  // a swap: cannot fail
     if (!buffer_.memory().empty()) {
@@ -64,7 +69,8 @@ void ClientWriter::kick() {
 }
 
 // Each partial write is progress: the send timeout runs from the last one, as nginx's does.
-void ClientWriter::write_memory(size_t offset) {
+template <typename Stream>
+void ClientWriter<Stream>::write_memory(size_t offset) {
     deadline_.expires_after(send_timeout_);
     socket_.async_write_some(asio::buffer(in_flight_.data() + offset, in_flight_.size() - offset),
                              [this, offset](const asio::error_code& error, size_t written) {
@@ -77,13 +83,14 @@ void ClientWriter::write_memory(size_t offset) {
                              });
 }
 
-void ClientWriter::send_file_part() {
+template <typename Stream>
+void ClientWriter<Stream>::send_file_part() {
     if (failed_ || deadline_.expired()) return on_write_done(asio::error::operation_aborted);
     asio::error_code error;
     make_non_blocking(socket_, error);
     if (error) return on_write_done(error);
     FileSpan file{buffer_.file_fd(), buffer_.file_offset(), buffer_.file_size()};
-    FileSending sending = send_file_some(socket_.native_handle(), file, error);
+    FileSending sending = send_file_some(socket_, file, error);
     if (file.length < buffer_.file_size()) {
         buffer_.consume_file(buffer_.file_size() - file.length);
         deadline_.expires_after(send_timeout_);  // progress
@@ -93,11 +100,10 @@ void ClientWriter::send_file_part() {
             asio::post(socket_.get_executor(), [this] { send_file_part(); });
             return;
         case FileSending::would_block:
-            socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                               [this](const asio::error_code& wait_error) {
-                                   if (wait_error) return on_write_done(wait_error);
-                                   send_file_part();
-                               });
+            socket_.async_wait(Stream::wait_write, [this](const asio::error_code& wait_error) {
+                if (wait_error) return on_write_done(wait_error);
+                send_file_part();
+            });
             return;
         case FileSending::done:
         case FileSending::failed:
@@ -105,7 +111,8 @@ void ClientWriter::send_file_part() {
     }
 }
 
-void ClientWriter::on_write_done(const asio::error_code& error) {
+template <typename Stream>
+void ClientWriter<Stream>::on_write_done(const asio::error_code& error) {
     writing_ = false;
     if (error) {
         fail();
@@ -115,7 +122,8 @@ void ClientWriter::on_write_done(const asio::error_code& error) {
     notify();
 }
 
-void ClientWriter::fail() {
+template <typename Stream>
+void ClientWriter<Stream>::fail() {
     if (failed_) return;
     failed_ = true;
     deadline_.disarm();
@@ -129,11 +137,13 @@ void ClientWriter::fail() {
     notify();
 }
 
-void ClientWriter::notify() {
+template <typename Stream>
+void ClientWriter<Stream>::notify() {
     if (waiting_) wake_.cancel();
 }
 
-asio::awaitable<void> ClientWriter::wait() {
+template <typename Stream>
+asio::awaitable<void> ClientWriter<Stream>::wait() {
     waiting_ = true;
     wake_.expires_at(asio::steady_timer::time_point::max());
     asio::error_code ignored;
@@ -141,7 +151,8 @@ asio::awaitable<void> ClientWriter::wait() {
     waiting_ = false;
 }
 
-asio::awaitable<bool> ClientWriter::finish() {
+template <typename Stream>
+asio::awaitable<bool> ClientWriter<Stream>::finish() {
     // The common case, a response that was complete before any of it was written: write it
     // here, without the write-in-the-background machinery.
     if (!failed_ && !writing_ && buffer_.file_size() == 0 && !buffer_.memory().empty()) {
@@ -168,7 +179,8 @@ asio::awaitable<bool> ClientWriter::finish() {
     co_return !failed_;
 }
 
-asio::awaitable<bool> ClientWriter::send_file(int fd, uint64_t offset, uint64_t length) {
+template <typename Stream>
+asio::awaitable<bool> ClientWriter<Stream>::send_file(int fd, uint64_t offset, uint64_t length) {
     if (!co_await finish()) co_return false;
     bytes_accepted_ += length;
     asio::error_code error = co_await proxy::send_file(
@@ -178,15 +190,18 @@ asio::awaitable<bool> ClientWriter::send_file(int fd, uint64_t offset, uint64_t 
     co_return !error;
 }
 
-asio::awaitable<void> ClientWriter::wait_until_below(uint64_t bytes) {
+template <typename Stream>
+asio::awaitable<void> ClientWriter<Stream>::wait_until_below(uint64_t bytes) {
     while (!failed_ && queued() >= bytes) co_await wait();
 }
 
-asio::awaitable<void> ClientWriter::wait_until_buffered() {
+template <typename Stream>
+asio::awaitable<void> ClientWriter<Stream>::wait_until_buffered() {
     while (!failed_ && !held_.empty()) co_await wait();
 }
 
-void ClientWriter::reset() {
+template <typename Stream>
+void ClientWriter<Stream>::reset() {
     failed_ = false;
     on_failure_ = nullptr;
     held_.clear();
@@ -197,10 +212,14 @@ void ClientWriter::reset() {
     }
 }
 
-void ClientWriter::release_memory() {
+template <typename Stream>
+void ClientWriter<Stream>::release_memory() {
     if (writing_) return;
     buffer_.release();
     std::string().swap(in_flight_);
 }
+
+template class ClientWriter<asio::ip::tcp::socket>;
+template class ClientWriter<tls::TlsSocket>;
 
 }  // namespace passenger::proxy

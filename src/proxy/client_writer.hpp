@@ -23,9 +23,11 @@
 
 namespace passenger::proxy {
 
+// `Stream`: asio::ip::tcp::socket, or tls::TlsSocket for HTTPS (instantiated for both).
+template <typename Stream>
 class ClientWriter {
   public:
-    ClientWriter(asio::ip::tcp::socket& socket, const http::BodyBufferSettings& buffer_settings,
+    ClientWriter(Stream& socket, const http::BodyBufferSettings& buffer_settings,
                  SocketDeadline& deadline, std::chrono::seconds send_timeout);
     ClientWriter(const ClientWriter&) = delete;
     ClientWriter& operator=(const ClientWriter&) = delete;
@@ -71,7 +73,7 @@ class ClientWriter {
     void notify();
     asio::awaitable<void> wait();
 
-    asio::ip::tcp::socket& socket_;
+    Stream& socket_;
     http::BodyBuffer buffer_;
     SocketDeadline& deadline_;
     std::chrono::seconds send_timeout_;

@@ -12,6 +12,7 @@
 #include "proxy/response_relay.hpp"
 #include "proxy/sticky_cookie.hpp"
 #include "proxy/tunnel.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <fmt/format.h>
 #include <asio/redirect_error.hpp>
@@ -32,7 +33,9 @@ bool is_idempotent(std::string_view method) {
            method == "OPTIONS" || method == "TRACE";
 }
 
-asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_view detail_html) {
+template <typename Stream>
+asio::awaitable<bool> send_error(ClientContext<Stream>& client, int status,
+                                 std::string_view detail_html) {
     std::string page = http::error_response(status, detail_html, false);
     if (client.outcome) {
         client.outcome->status = status;
@@ -42,7 +45,8 @@ asio::awaitable<bool> send_error(ClientContext& client, int status, std::string_
     co_return false;
 }
 
-void mark(ClientContext& client, ForwardOutcome::Clock::time_point ForwardOutcome::*when) {
+template <typename Stream>
+void mark(ClientContext<Stream>& client, ForwardOutcome::Clock::time_point ForwardOutcome::*when) {
     if (client.outcome) client.outcome->*when = ForwardOutcome::Clock::now();
 }
 
@@ -57,7 +61,8 @@ std::string pool_error_html(const pool::SessionError& error, const config::Optio
 
 }  // namespace
 
-asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
+template <typename Stream>
+asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group) {
     // A copy: a configuration reload may give the group new settings during the request.
     const std::shared_ptr<const config::Options> settings = group.shared_options();
     const config::Options& options = *settings;
@@ -141,7 +146,7 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
             // A client that leaves meanwhile (a long poll it gave up) ends the wait for the app.
             // Bytes it pipelined already make its leaving undetectable here: no watch then. The
             // watch starts when the relay first has to wait for the app.
-            std::optional<ClientGoneWatch> gone_watch;
+            std::optional<ClientGoneWatch<Stream>> gone_watch;
             if (sent && !client.reader.has_buffered_bytes()) {
                 gone_watch.emplace(client.reader.stream(), [&app] {
                     asio::error_code ignored;
@@ -211,5 +216,8 @@ asio::awaitable<bool> forward(ClientContext& client, pool::Group& group) {
         }
     }
 }
+
+template asio::awaitable<bool> forward(ClientContext<asio::ip::tcp::socket>&, pool::Group&);
+template asio::awaitable<bool> forward(ClientContext<tls::TlsSocket>&, pool::Group&);
 
 }  // namespace passenger::proxy

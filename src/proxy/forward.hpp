@@ -31,19 +31,23 @@ struct ForwardOutcome {
 
 // The client's side of a tunnel (proxy/tunnel.hpp), handed over by the client connection: the
 // tunnel owns its socket from then on, so the connection's coroutines and buffers are gone while
-// the tunnel waits.
+// the tunnel waits. `Stream`: the client's, asio::ip::tcp::socket or tls::TlsSocket.
+template <typename Stream>
 struct TunnelClient {
-    asio::ip::tcp::socket socket;
+    Stream socket;
     std::chrono::seconds send_timeout;  // a write to the client must end within it (0: none)
     // Called once the socket is in its place for the tunnel's life (shutdown may close it).
-    std::function<void(asio::ip::tcp::socket&)> opened;
+    std::function<void(Stream&)> opened;
     // Called once when the tunnel ended and closed the socket, with the bytes sent to the client.
     std::function<void(uint64_t bytes_to_client)> ended;
 };
 
+// `Stream`: the client's, asio::ip::tcp::socket or tls::TlsSocket (proxy/ is instantiated for
+// both).
+template <typename Stream>
 struct ClientContext {
-    ClientReader& reader;        // the request's head and body have been read
-    std::string client_address;  // the peer, for X-Forwarded-For
+    http::MessageReader<Stream>& reader;  // the request's head and body have been read
+    std::string client_address;           // the peer, for X-Forwarded-For
     // The client used TLS (--ssl, or nginx got the request over TLS): X-Forwarded-Proto https,
     // and the sticky cookie is Secure.
     bool https = false;
@@ -54,20 +58,21 @@ struct ClientContext {
     bool keep_alive = false;  // whether the client connection may continue after this request
     // Takes the response; after forward() returns it may still be writing (the caller awaits
     // writer->finish()), while the app process is free already.
-    ClientWriter* writer = nullptr;
+    ClientWriter<Stream>* writer = nullptr;
     // When set, receives the pid of the process given the request (passenger-status, which
     // reads it from another thread).
     std::atomic<pid_t>* process_pid = nullptr;
     ForwardOutcome* outcome = nullptr;  // when set, filled in
     // Called when the request became a tunnel (an upgrade the app accepted): the client
     // connection hands its socket over (see TunnelClient) and ends without closing it.
-    std::function<TunnelClient()> detach_for_tunnel = {};
+    std::function<TunnelClient<Stream>()> detach_for_tunnel = {};
     // Header lines (each ending in CRLF) the proxy adds to the app's response: the sticky
     // session cookie.
     std::string extra_response_headers = {};
 };
 
 // Returns whether the client connection may carry another request (once the writer finished).
-asio::awaitable<bool> forward(ClientContext& client, pool::Group& group);
+template <typename Stream>
+asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group);
 
 }  // namespace passenger::proxy

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "http/write_helpers.hpp"
 #include "proxy/message_heads.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <fmt/format.h>
 
@@ -21,7 +22,9 @@ bool app_connection_reusable(AppReader& app) {
 
 }  // namespace
 
-asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, RelayState& state) {
+template <typename Stream>
+asio::awaitable<Relay> relay_response(ClientContext<Stream>& client, AppReader& app,
+                                      RelayState& state) {
     const http::MessageHead& request = client.reader.head();
     app.parser().expect_no_body(request.method == "HEAD");
     for (;;) {
@@ -44,7 +47,7 @@ asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, Rel
     plan.head.insert(plan.head.size() - 2, client.extra_response_headers);
     state.keep_alive = plan.keep_alive;
     state.response_started = true;
-    ClientWriter& writer = *client.writer;
+    ClientWriter<Stream>& writer = *client.writer;
     const bool chunked = plan.framing == BodyFraming::chunked;
     auto ended_early = [&] {
         log::warn("App response for {} {} ended early", request.method, request.target);
@@ -72,7 +75,7 @@ asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, Rel
         app.stream().cancel(ignored);
     });
     struct ClearHook {
-        ClientWriter& writer;
+        ClientWriter<Stream>& writer;
         ~ClearHook() { writer.on_failure(nullptr); }
     } clear_hook{writer};
     writer.write(pending);
@@ -98,5 +101,10 @@ asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, Rel
     state.app_reusable = app_connection_reusable(app);
     co_return writer.failed() ? Relay::aborted : Relay::done;
 }
+
+template asio::awaitable<Relay> relay_response(ClientContext<asio::ip::tcp::socket>&, AppReader&,
+                                               RelayState&);
+template asio::awaitable<Relay> relay_response(ClientContext<tls::TlsSocket>&, AppReader&,
+                                               RelayState&);
 
 }  // namespace passenger::proxy

@@ -26,6 +26,8 @@ struct RelayState {
 // and process then, while client.writer may still be writing. `aborted`: the response could not
 // be completed (the app's side failed mid-body, or the client went away); what the writer holds
 // still reaches the client, then the connection must close.
-asio::awaitable<Relay> relay_response(ClientContext& client, AppReader& app, RelayState& state);
+template <typename Stream>
+asio::awaitable<Relay> relay_response(ClientContext<Stream>& client, AppReader& app,
+                                      RelayState& state);
 
 }  // namespace passenger::proxy

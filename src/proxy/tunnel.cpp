@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "http/response_head.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <fmt/format.h>
 #include <asio/post.hpp>
@@ -92,9 +93,11 @@ Relayed relay_available(From& from, To& to, std::string& rest, asio::error_code&
 
 // A tunnel: both sockets, the session, and the state of its two directions. Each direction runs
 // on completion handlers that hold a shared_ptr to it: while both wait, the tunnel is this object
-// and two pending readiness waits, nothing else (no coroutine frame, no buffer).
-struct Tunnel : std::enable_shared_from_this<Tunnel> {
-    Tunnel(TunnelClient client_side, AppSocket app_socket, pool::Session& request_session)
+// and two pending readiness waits, nothing else (no coroutine frame, no buffer). `Client`: the
+// client's socket type (asio::ip::tcp::socket, or tls::TlsSocket).
+template <typename Client>
+struct Tunnel : std::enable_shared_from_this<Tunnel<Client>> {
+    Tunnel(TunnelClient<Client> client_side, AppSocket app_socket, pool::Session& request_session)
         : client(std::move(client_side.socket)),
           app(std::move(app_socket)),
           session(std::move(request_session)),
@@ -118,7 +121,7 @@ struct Tunnel : std::enable_shared_from_this<Tunnel> {
     void on_direction_done() {
         if (++directions_done != 1 || aborted) return;
         grace.expires_after(half_close_grace);
-        grace.async_wait([weak = weak_from_this()](const asio::error_code& error) {
+        grace.async_wait([weak = this->weak_from_this()](const asio::error_code& error) {
             auto tunnel = weak.lock();
             if (!error && tunnel) tunnel->abort();
         });
@@ -130,7 +133,7 @@ struct Tunnel : std::enable_shared_from_this<Tunnel> {
         grace.cancel();
         send_deadline.cancel();
         asio::error_code ignored;
-        client.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        client.shutdown(Client::shutdown_both, ignored);
         client.close(ignored);
         app.close(ignored);
         log::debug("Tunnel to app process {} closed", session.process().pid);
@@ -138,7 +141,7 @@ struct Tunnel : std::enable_shared_from_this<Tunnel> {
         if (ended) ended(bytes_to_client);
     }
 
-    asio::ip::tcp::socket client;
+    Client client;
     AppSocket app;
     pool::Session session;  // the process counts the tunnel as a request in flight
     std::chrono::seconds send_timeout;
@@ -157,12 +160,16 @@ struct Tunnel : std::enable_shared_from_this<Tunnel> {
     bool finished = false;       // both directions stopped: the sockets are closed
 };
 
-using TunnelPointer = std::shared_ptr<Tunnel>;
+template <typename Client>
+using TunnelPointer = std::shared_ptr<Tunnel<Client>>;
 
-void client_to_app(TunnelPointer tunnel);
-void app_to_client(TunnelPointer tunnel);
+template <typename Client>
+void client_to_app(TunnelPointer<Client> tunnel);
+template <typename Client>
+void app_to_client(TunnelPointer<Client> tunnel);
 
-void on_client_side_end(const TunnelPointer& tunnel, asio::error_code error) {
+template <typename Client>
+void on_client_side_end(const TunnelPointer<Client>& tunnel, asio::error_code error) {
     if (error == asio::error::eof && !tunnel->aborted) {
         // The client closed its side: so does the app's, which may still answer.
         asio::error_code ignored;
@@ -174,10 +181,11 @@ void on_client_side_end(const TunnelPointer& tunnel, asio::error_code error) {
     tunnel->on_direction_stopped();
 }
 
-void on_app_side_end(const TunnelPointer& tunnel, asio::error_code error) {
+template <typename Client>
+void on_app_side_end(const TunnelPointer<Client>& tunnel, asio::error_code error) {
     if ((error == asio::error::eof || error == asio::error::connection_reset) && !tunnel->aborted) {
         asio::error_code ignored;
-        tunnel->client.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        tunnel->client.shutdown(Client::shutdown_send, ignored);
         tunnel->on_direction_done();
     } else {
         tunnel->abort();
@@ -186,7 +194,8 @@ void on_app_side_end(const TunnelPointer& tunnel, asio::error_code error) {
 }
 
 // Writes the bytes the app did not take at once, then goes on relaying.
-void write_client_pending(TunnelPointer tunnel) {
+template <typename Client>
+void write_client_pending(TunnelPointer<Client> tunnel) {
     asio::async_write(tunnel->app, asio::buffer(tunnel->client_pending),
                       [tunnel](const asio::error_code& error, size_t) {
                           std::string().swap(tunnel->client_pending);
@@ -197,14 +206,15 @@ void write_client_pending(TunnelPointer tunnel) {
 
 // Writes the bytes the client did not take at once within the send timeout (a client that stops
 // reading is cut, not waited for), then goes on relaying.
-void write_app_pending(TunnelPointer tunnel) {
+template <typename Client>
+void write_app_pending(TunnelPointer<Client> tunnel) {
     // A write that ended just as its timer fired must not cut the next one: each write has its
     // own number.
     const uint64_t write = ++tunnel->client_writes;
     if (tunnel->send_timeout.count() > 0) {
         tunnel->send_deadline.expires_after(tunnel->send_timeout);
         tunnel->send_deadline.async_wait(
-            [weak = std::weak_ptr<Tunnel>(tunnel), write](const asio::error_code& error) {
+            [weak = std::weak_ptr<Tunnel<Client>>(tunnel), write](const asio::error_code& error) {
                 auto held = weak.lock();
                 if (!error && held && held->client_writes == write && held->writing_to_client)
                     held->abort();
@@ -224,10 +234,11 @@ void write_app_pending(TunnelPointer tunnel) {
 
 // Relays what `from` has now; then waits for it to be readable, writes the rest, or lets the
 // other connections run first.
-template <typename From, typename To>
-void relay_direction(TunnelPointer tunnel, From& from, To& to, std::string& pending,
-                     void (*again)(TunnelPointer), void (*write_pending)(TunnelPointer),
-                     void (*on_end)(const TunnelPointer&, asio::error_code),
+template <typename Client, typename From, typename To>
+void relay_direction(TunnelPointer<Client> tunnel, From& from, To& to, std::string& pending,
+                     void (*again)(TunnelPointer<Client>),
+                     void (*write_pending)(TunnelPointer<Client>),
+                     void (*on_end)(const TunnelPointer<Client>&, asio::error_code),
                      uint64_t* bytes_written) {
     asio::error_code error;
     switch (relay_available(from, to, pending, error, bytes_written)) {
@@ -250,16 +261,18 @@ void relay_direction(TunnelPointer tunnel, From& from, To& to, std::string& pend
     }
 }
 
-void client_to_app(TunnelPointer tunnel) {
-    Tunnel& t = *tunnel;
-    relay_direction(std::move(tunnel), t.client, t.app, t.client_pending, client_to_app,
-                    write_client_pending, on_client_side_end, nullptr);
+template <typename Client>
+void client_to_app(TunnelPointer<Client> tunnel) {
+    Tunnel<Client>& t = *tunnel;
+    relay_direction(std::move(tunnel), t.client, t.app, t.client_pending, client_to_app<Client>,
+                    write_client_pending<Client>, on_client_side_end<Client>, nullptr);
 }
 
-void app_to_client(TunnelPointer tunnel) {
-    Tunnel& t = *tunnel;
-    relay_direction(std::move(tunnel), t.app, t.client, t.app_pending, app_to_client,
-                    write_app_pending, on_app_side_end, &t.bytes_to_client);
+template <typename Client>
+void app_to_client(TunnelPointer<Client> tunnel) {
+    Tunnel<Client>& t = *tunnel;
+    relay_direction(std::move(tunnel), t.app, t.client, t.app_pending, app_to_client<Client>,
+                    write_app_pending<Client>, on_app_side_end<Client>, &t.bytes_to_client);
 }
 
 }  // namespace
@@ -281,7 +294,8 @@ std::string upgrade_response_head(const http::MessageHead& response,
     return out;
 }
 
-bool start_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
+template <typename Client>
+bool start_tunnel(ClientContext<Client>& client, AppReader& app, pool::Session& session,
                   std::string response_head) {
     // Both directions read and write without blocking, then wait for readiness.
     asio::error_code error;
@@ -298,12 +312,12 @@ bool start_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
     // request's coroutines.
     response_head += app.take_buffered();
     std::string early_bytes = client.reader.take_buffered();
-    TunnelClient client_side = client.detach_for_tunnel();
+    TunnelClient<Client> client_side = client.detach_for_tunnel();
     auto opened = std::move(client_side.opened);
     auto tunnel =
-        std::make_shared<Tunnel>(std::move(client_side), std::move(app.stream()), session);
+        std::make_shared<Tunnel<Client>>(std::move(client_side), std::move(app.stream()), session);
     if (opened) opened(tunnel->client);
-    tunnel->session.register_tunnel([weak = std::weak_ptr<Tunnel>(tunnel)] {
+    tunnel->session.register_tunnel([weak = std::weak_ptr<Tunnel<Client>>(tunnel)] {
         if (auto held = weak.lock()) held->abort();
     });
     tunnel->client_pending = std::move(early_bytes);
@@ -316,5 +330,9 @@ bool start_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
     write_app_pending(std::move(tunnel));
     return true;
 }
+
+template bool start_tunnel(ClientContext<asio::ip::tcp::socket>&, AppReader&, pool::Session&,
+                           std::string);
+template bool start_tunnel(ClientContext<tls::TlsSocket>&, AppReader&, pool::Session&, std::string);
 
 }  // namespace passenger::proxy

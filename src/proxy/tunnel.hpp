@@ -29,7 +29,10 @@ std::string upgrade_response_head(const http::MessageHead& response,
 // frame), owning the app's socket, `session` and the client's socket (from
 // client.detach_for_tunnel(), called only once the tunnel can start) until it ends. `app` has
 // just read the 101 head. Returns false when it cannot start: the caller still owns everything.
-bool start_tunnel(ClientContext& client, AppReader& app, pool::Session& session,
+// `Client`: asio::ip::tcp::socket, or tls::TlsSocket (its handler-based waits, non-blocking
+// read_some/write_some and async_write_some are all the tunnel uses; instantiated for both).
+template <typename Client>
+bool start_tunnel(ClientContext<Client>& client, AppReader& app, pool::Session& session,
                   std::string response_head);
 
 }  // namespace passenger::proxy

@@ -13,6 +13,7 @@
 #include "server/parked_connection.hpp"
 #include "server/request_body.hpp"
 #include "server/request_report.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 
 #include <array>
 #include <optional>
+#include <type_traits>
 
 namespace passenger::server {
 namespace {
@@ -37,14 +39,23 @@ using namespace std::chrono_literals;
 constexpr auto linger_read_timeout = 5s;
 constexpr auto linger_total = 30s;
 
+// The TCP connection under a client's stream: for plain HTTP, the stream itself.
+asio::ip::tcp::socket& tcp_socket(asio::ip::tcp::socket& socket) {
+    return socket;
+}
+asio::ip::tcp::socket& tcp_socket(tls::TlsSocket& socket) {
+    return socket.lowest_layer();
+}
+
 std::string_view header_or_empty(const http::MessageHead& head, std::string_view name) {
     const std::string* value = head.find(name);
     return value ? std::string_view(*value) : std::string_view();
 }
 
 // Serves the request from public/ when it names a file there; returns false when it does not.
+template <typename Stream>
 asio::awaitable<bool> try_static(const static_files::StaticFiles& files,
-                                 proxy::ClientWriter& writer, const http::MessageHead& head,
+                                 proxy::ClientWriter<Stream>& writer, const http::MessageHead& head,
                                  bool keep_alive, bool& written, int& status) {
     if (head.has_body() || (head.method != "GET" && head.method != "HEAD")) co_return false;
     std::string_view target = head.target;
@@ -94,12 +105,14 @@ struct TunnelEnd {
 };
 
 // One client connection: its socket, its one deadline timer, the reader of its requests, the
-// writer of its responses and the buffer of a request body.
+// writer of its responses and the buffer of a request body. `Stream`: asio::ip::tcp::socket, or
+// tls::TlsSocket for HTTPS (served the same way, without a socket pair).
+template <typename Stream>
 class ClientConnection {
   public:
     // `registration`: a parked connection's, which continues (its first head is not the first)
     // and keeps its origin.
-    ClientConnection(asio::ip::tcp::socket socket, Server& server, ConnectionOrigin origin,
+    ClientConnection(Stream socket, Server& server, ConnectionOrigin origin,
                      std::optional<Server::ConnectionHandle> registration = std::nullopt)
         : server_(server),
           settings_(server.front_end()),
@@ -107,13 +120,13 @@ class ClientConnection {
           // From the nginx module, the client's address comes in the preamble (begin_channel).
           address_(!origin.address.empty()     ? origin.address
                    : server.integration_apps() ? std::string()
-                                               : peer_address(socket_)),
+                                               : peer_address(tcp_socket(socket_))),
           https_(origin.https),
           http2_(origin.http2),
           peer_trusted_(server.integration_apps() == nullptr &&
                         server.trusted_proxies().trusts(address_)),
           registration_(registration),
-          deadline_(socket_, settings_.timer_granularity),
+          deadline_(tcp_socket(socket_), settings_.timer_granularity),
           reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
           writer_(socket_, settings_.response_buffer, deadline_, settings_.send_timeout),
           request_body_(settings_.request_buffer) {
@@ -131,19 +144,20 @@ class ClientConnection {
     asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
     asio::awaitable<void> linger();
     void release_idle_memory();
-    proxy::TunnelClient detach_for_tunnel();
+    bool park(Server::ConnectionHandle registration, std::chrono::steady_clock::duration left);
+    proxy::TunnelClient<Stream> detach_for_tunnel();
 
     Server& server_;
     const FrontEndSettings& settings_;
-    asio::ip::tcp::socket socket_;
+    Stream socket_;
     std::string address_;  // in integration mode, the address nginx's client connected from
     bool https_;  // the client came over TLS (--ssl), or nginx's client did (integration mode)
     bool http2_;  // this connection is an HTTP/2 stream's
     bool peer_trusted_;  // --trusted-proxy: its X-Forwarded-For names the real client
     std::optional<Server::ConnectionHandle> registration_;
     SocketDeadline deadline_;
-    proxy::ClientReader reader_;
-    proxy::ClientWriter writer_;
+    http::MessageReader<Stream> reader_;
+    proxy::ClientWriter<Stream> writer_;
     http::BodyBuffer request_body_;
     std::string scratch_;
     // Integration mode: the app the module's settings block named (or why there is none).
@@ -155,19 +169,22 @@ class ClientConnection {
     bool detached_ = false;  // a tunnel took the socket and the registration
 };
 
-asio::awaitable<void> ClientConnection::run() {
+template <typename Stream>
+asio::awaitable<void> ClientConnection<Stream>::run() {
     const bool resumed = registration_.has_value();
     if (resumed) {
-        (*registration_)->socket = &socket_;
+        (*registration_)->socket = &tcp_socket(socket_);
     } else {
         registration_ = server_.register_connection(
-            socket_, https_ ? ConnectionOrigin{address_, true, http2_} : ConnectionOrigin{});
+            tcp_socket(socket_),
+            https_ ? ConnectionOrigin{address_, true, http2_} : ConnectionOrigin{});
     }
     auto registration = *registration_;
     asio::error_code ignored;
-    // (The nginx module's connections are Unix sockets: no Nagle to turn off.)
-    if (!resumed && server_.integration_apps() == nullptr)
-        socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // (The nginx module's connections and HTTP/2 streams' pairs are Unix sockets: no Nagle to
+    // turn off.)
+    if (!resumed && !http2_ && server_.integration_apps() == nullptr)
+        tcp_socket(socket_).set_option(asio::ip::tcp::no_delay(true), ignored);
 
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
@@ -177,7 +194,9 @@ asio::awaitable<void> ClientConnection::run() {
     // channel preamble: never parked, the preamble is read before each head.
     const auto keepalive = settings_.keepalive_timeout;
     const bool channel = server_.integration_apps() != nullptr;
-    bool parks = (keepalive == keepalive.zero() || keepalive > park_after) && !channel;
+    // A TLS connection's state is more than its descriptor: it waits here.
+    constexpr bool can_park = std::is_same_v<Stream, asio::ip::tcp::socket>;
+    bool parks = can_park && (keepalive == keepalive.zero() || keepalive > park_after) && !channel;
     if (!resumed) deadline_.expires_after(settings_.header_timeout);
     for (bool first = !resumed;; first = false) {
         registration->busy = false;
@@ -187,7 +206,7 @@ asio::awaitable<void> ClientConnection::run() {
             bool readable = co_await reader_.wait_readable([this] { release_idle_memory(); });
             if (!readable && !first && parks && deadline_.expired() && !server_.shutting_down()) {
                 auto left = keepalive == keepalive.zero() ? keepalive : keepalive - park_after;
-                if (park_connection(socket_, server_, registration, left)) co_return;
+                if (park(registration, left)) co_return;
                 // The lot could not take it (no descriptor left): it waits here instead.
                 parks = false;
                 deadline_.expires_after(left);
@@ -198,7 +217,9 @@ asio::awaitable<void> ClientConnection::run() {
                 break;
             }
         }
-        if (channel && !co_await begin_channel()) break;
+        if constexpr (can_park) {  // the nginx module's connections are plain
+            if (channel && !co_await begin_channel()) break;
+        }
         bool head_timer = first;
         http::ReadStatus status = co_await reader_.read_head([&](size_t head_bytes) {
             if (head_bytes > 0 && !head_timer) {
@@ -231,14 +252,25 @@ asio::awaitable<void> ClientConnection::run() {
         reader_.next_message();
     }
     if (detached_) co_return;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.shutdown(Stream::shutdown_both, ignored);
     socket_.close(ignored);
     server_.unregister_connection(registration);
 }
 
+template <typename Stream>
+bool ClientConnection<Stream>::park(Server::ConnectionHandle registration,
+                                    std::chrono::steady_clock::duration left) {
+    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+        return park_connection(socket_, server_, registration, left);
+    } else {
+        return false;
+    }
+}
+
 // From the nginx module, every request starts with the app's settings and the request's fields
 // (server/integration_channel.hpp); returns false when they are unusable.
-asio::awaitable<bool> ClientConnection::begin_channel() {
+template <typename Stream>
+asio::awaitable<bool> ClientConnection<Stream>::begin_channel() {
     IntegrationApps* apps = server_.integration_apps();
     ChannelPreamble preamble;
     std::string error = co_await read_channel_preamble(reader_, preamble);
@@ -258,10 +290,12 @@ asio::awaitable<bool> ClientConnection::begin_channel() {
 
 // nginx's configuration message, relayed by the watchdog: only the watchdog (this core's parent)
 // may send one; nginx's workers can open the socket too, but they only carry requests.
-void ClientConnection::apply_configuration(const std::string& payload) {
+template <typename Stream>
+void ClientConnection<Stream>::apply_configuration(const std::string& payload) {
     ucred peer{};
     socklen_t length = sizeof peer;
-    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 ||
+    if (::getsockopt(tcp_socket(socket_).native_handle(), SOL_SOCKET, SO_PEERCRED, &peer,
+                     &length) != 0 ||
         peer.pid != ::getppid()) {
         log::error("Refused a configuration message from process {}: only the watchdog sends them",
                    peer.pid);
@@ -277,7 +311,8 @@ void ClientConnection::apply_configuration(const std::string& payload) {
 
 // While a connection waits for its next request it holds no buffer and no head storage; they
 // are allocated again when bytes arrive.
-void ClientConnection::release_idle_memory() {
+template <typename Stream>
+void ClientConnection<Stream>::release_idle_memory() {
     reader_.parser().release_storage();
     writer_.release_memory();
     request_body_.release();
@@ -285,7 +320,8 @@ void ClientConnection::release_idle_memory() {
 }
 
 // Answers one request whose head has been read; returns whether the connection continues.
-asio::awaitable<bool> ClientConnection::serve_request() {
+template <typename Stream>
+asio::awaitable<bool> ClientConnection<Stream>::serve_request() {
     http::MessageHead& head = reader_.parser().head();
     // Draining: every response closes its connection, so none is left idle when the listener
     // closes (a balancer's request on it then would fail).
@@ -323,8 +359,9 @@ asio::awaitable<bool> ClientConnection::serve_request() {
 
 // Answers one request (checks, static file, body, app); returns whether the connection
 // continues. `record` is its passenger-status entry.
-asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& record,
-                                                       bool keep_alive) {
+template <typename Stream>
+asio::awaitable<bool> ClientConnection<Stream>::answer_request(admin::RequestRecord& record,
+                                                               bool keep_alive) {
     http::MessageHead& head = reader_.parser().head();
     const bool integration = server_.integration_apps() != nullptr;
     if (http::Rejection rejection = http::check_request_head(head))
@@ -359,8 +396,8 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
     // Upgrade requests too (they have no body: check_request_head).
     record.state = admin::RequestState::reading_body;
     if (!co_await read_body(expects_continue)) co_return false;
-    proxy::ClientContext context{reader_,       address_,      https_,
-                                 peer_trusted_, request_body_, keep_alive};
+    proxy::ClientContext<Stream> context{reader_,       address_,      https_,
+                                         peer_trusted_, request_body_, keep_alive};
     context.writer = &writer_;
     context.detach_for_tunnel = [this] { return detach_for_tunnel(); };
     record.state = admin::RequestState::for_app;
@@ -382,7 +419,8 @@ asio::awaitable<bool> ClientConnection::answer_request(admin::RequestRecord& rec
 
 // Reads the whole request body into request_body_ (nothing for a bodiless request), or answers
 // with an error and returns false.
-asio::awaitable<bool> ClientConnection::read_body(bool expects_continue) {
+template <typename Stream>
+asio::awaitable<bool> ClientConnection<Stream>::read_body(bool expects_continue) {
     if (!reader_.head().has_body()) {
         // Right after its head, a bodiless message completes on an (empty) feed.
         scratch_.clear();
@@ -416,7 +454,8 @@ asio::awaitable<bool> ClientConnection::read_body(bool expects_continue) {
 
 // The request became a tunnel: it takes the socket, and this connection ends without closing it
 // or unregistering. Shutdown closes the tunnel at once like an idle connection (not busy).
-proxy::TunnelClient ClientConnection::detach_for_tunnel() {
+template <typename Stream>
+proxy::TunnelClient<Stream> ClientConnection<Stream>::detach_for_tunnel() {
     detached_ = true;
     const http::MessageHead& head = reader_.head();
     auto end = std::make_shared<TunnelEnd>();
@@ -430,12 +469,12 @@ proxy::TunnelClient ClientConnection::detach_for_tunnel() {
     end->record = std::move(request_);
     Server& server = server_;
     const Server::ConnectionHandle registration = *registration_;
-    return proxy::TunnelClient{
+    return proxy::TunnelClient<Stream>{
         .socket = std::move(socket_),
         .send_timeout = settings_.send_timeout,
         .opened =
-            [registration](asio::ip::tcp::socket& socket) {
-                registration->socket = &socket;
+            [registration](Stream& socket) {
+                registration->socket = &tcp_socket(socket);
                 registration->busy = false;
             },
         .ended =
@@ -451,7 +490,9 @@ proxy::TunnelClient ClientConnection::detach_for_tunnel() {
 }
 
 // Answers with an error page and ends the connection (returns false).
-asio::awaitable<bool> ClientConnection::reject(int status, std::string why, bool linger_after) {
+template <typename Stream>
+asio::awaitable<bool> ClientConnection<Stream>::reject(int status, std::string why,
+                                                       bool linger_after) {
     log::notice("Rejected request from {}: {} ({})", address_, status, why);
     deadline_.expires_after(settings_.send_timeout);
     std::string page = http::error_response(status, "<p>" + http::html_escape(why) + "</p>", false);
@@ -463,9 +504,10 @@ asio::awaitable<bool> ClientConnection::reject(int status, std::string why, bool
     co_return false;
 }
 
-asio::awaitable<void> ClientConnection::linger() {
+template <typename Stream>
+asio::awaitable<void> ClientConnection<Stream>::linger() {
     asio::error_code error;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, error);
+    socket_.shutdown(Stream::shutdown_send, error);
     std::array<char, 4096> discard;
     const auto until = Clock::now() + linger_total;
     for (auto now = Clock::now(); !error && now < until; now = Clock::now()) {
@@ -489,13 +531,21 @@ std::string peer_address(const asio::ip::tcp::socket& socket) {
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,
                                        ConnectionOrigin origin) {
-    ClientConnection connection(std::move(socket), server, std::move(origin));
+    ClientConnection<asio::ip::tcp::socket> connection(std::move(socket), server,
+                                                       std::move(origin));
+    co_await connection.run();
+}
+
+asio::awaitable<void> serve_connection(tls::TlsSocket socket, Server& server,
+                                       ConnectionOrigin origin) {
+    ClientConnection<tls::TlsSocket> connection(std::move(socket), server, std::move(origin));
     co_await connection.run();
 }
 
 asio::awaitable<void> serve_parked_connection(std::unique_ptr<ParkedConnection> parked) {
-    ClientConnection connection(std::move(parked->socket), parked->server,
-                                parked->registration->origin, parked->registration);
+    ClientConnection<asio::ip::tcp::socket> connection(std::move(parked->socket), parked->server,
+                                                       parked->registration->origin,
+                                                       parked->registration);
     parked.reset();
     co_await connection.run();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "server/server.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
@@ -12,9 +13,12 @@
 
 namespace passenger::server {
 
-// `origin`: for a connection whose socket is not the client's (TLS, served over a socket pair).
+// `origin`: for a connection whose socket is not the client's (an HTTP/2 stream's socket pair).
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,
                                        ConnectionOrigin origin = {});
+// An HTTPS connection after its handshake, served directly (`origin`: its address, https).
+asio::awaitable<void> serve_connection(tls::TlsSocket socket, Server& server,
+                                       ConnectionOrigin origin);
 
 // The peer's address as X-Forwarded-For shows it (IPv4-mapped IPv6 as IPv4), or "unknown".
 std::string peer_address(const asio::ip::tcp::socket& socket);

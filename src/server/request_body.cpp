@@ -1,6 +1,7 @@
 #include "server/request_body.hpp"
 
 #include "common/log.hpp"
+#include "tls/tls_socket.hpp"
 
 #include <cerrno>
 
@@ -18,7 +19,8 @@ BodyReadResult storage_failure(std::error_code error) {
 
 }  // namespace
 
-asio::awaitable<BodyReadResult> read_request_body(proxy::ClientReader& reader,
+template <typename Stream>
+asio::awaitable<BodyReadResult> read_request_body(http::MessageReader<Stream>& reader,
                                                   http::BodyBuffer& body, std::string& scratch,
                                                   const BodyReadLimits& limits,
                                                   SocketDeadline& deadline) {
@@ -41,5 +43,12 @@ asio::awaitable<BodyReadResult> read_request_body(proxy::ClientReader& reader,
     deadline.disarm();
     co_return BodyReadResult::complete;
 }
+
+template asio::awaitable<BodyReadResult> read_request_body(
+    http::MessageReader<asio::ip::tcp::socket>&, http::BodyBuffer&, std::string&,
+    const BodyReadLimits&, SocketDeadline&);
+template asio::awaitable<BodyReadResult> read_request_body(http::MessageReader<tls::TlsSocket>&,
+                                                           http::BodyBuffer&, std::string&,
+                                                           const BodyReadLimits&, SocketDeadline&);
 
 }  // namespace passenger::server

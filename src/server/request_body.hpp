@@ -28,8 +28,10 @@ struct BodyReadLimits {
     std::chrono::seconds timeout{0};
 };
 
-// `scratch` is reused between requests to avoid an allocation per read.
-asio::awaitable<BodyReadResult> read_request_body(proxy::ClientReader& reader,
+// `scratch` is reused between requests to avoid an allocation per read. `Stream`: the client's
+// (asio::ip::tcp::socket or tls::TlsSocket).
+template <typename Stream>
+asio::awaitable<BodyReadResult> read_request_body(http::MessageReader<Stream>& reader,
                                                   http::BodyBuffer& body, std::string& scratch,
                                                   const BodyReadLimits& limits,
                                                   SocketDeadline& deadline);

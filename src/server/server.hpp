@@ -36,8 +36,9 @@
 
 namespace passenger::server {
 
-// Where a client connection came from, when its socket cannot say: a TLS connection is served
-// over a socket pair (server/tls_connection.hpp), so its address and scheme travel with it.
+// Where a client connection came from, when its socket cannot say: an HTTP/2 stream is served
+// over a socket pair (server/http2_session.hpp), so its address and scheme travel with it; an
+// HTTPS connection's scheme too (server/tls_connection.hpp).
 struct ConnectionOrigin {
     std::string address;  // empty: the socket's peer
     bool https = false;

@@ -366,7 +366,8 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
     const server = await startServer(t, {
         appDir,
         readyPath: '/pid',
-        args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key, '--client-header-timeout', '2'],
+        args: ['--ssl', '--ssl-certificate', site.cert, '--ssl-certificate-key', site.key, '--client-header-timeout', '2',
+            '--access-log', 'access.log', '--access-log-format', 'json'],
     });
 
     await t.test('the banner shows the https URL; plain HTTP on the port gets 400', { timeout: 20000 }, async () => {
@@ -394,7 +395,7 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
         assert.deepEqual(outcome, { closed: true, received: 0 });
     });
 
-    await t.test('WebSocket over wss: echo both ways, a large binary frame', { timeout: 30000 }, async (sub) => {
+    await t.test('WebSocket over wss: echo both ways, a large binary frame; logged when the detached tunnel ends', { timeout: 30000 }, async (sub) => {
         const socket = await openWebSocket(`wss://localhost:${server.port}/ws`, { ca: site.ca, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
         sub.after(() => socket.terminate());
         socket.send('hello');
@@ -405,6 +406,14 @@ test('--ssl alone: --port serves HTTPS only', { timeout: 90000 }, async (t) => {
         assert.equal(sha256(reply.data), sha256(large));
         socket.close();
         assert.equal((await withTimeout(socket.closed, 10000, { code: 'timeout' })).code, 1005);
+        // The tunnel owns the TLS stream once the request's coroutines are gone (proxy/tunnel):
+        // its entry comes when it ends, with every byte it sent to the client.
+        const accessLog = path.join(server.appDir, 'access.log');
+        const entry = await waitFor(() => (fs.existsSync(accessLog) ? fs.readFileSync(accessLog, 'utf8') : '')
+            .split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((e) => e.uri === '/ws'),
+        { what: 'the access log entry of the wss tunnel' });
+        assert.equal(entry.status, 101);
+        assert.ok(entry.bytes_out > large.length, `bytes_out ${entry.bytes_out}`);
     });
 
     await t.test('WebSocket over h2 (RFC 8441): extended CONNECT is the app\'s HTTP/1.1 upgrade', { timeout: 30000 }, async () => {
