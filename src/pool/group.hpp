@@ -14,6 +14,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -102,8 +103,9 @@ class Group {
     // A request ran past --max-request-time on this process: it is killed and replaced. (From
     // any loop, holding a session.)
     void on_request_timed_out(Process& process);
-    // nginx mode, a request from another loop found this group: it stays until unpin() (the
-    // pool's loop only), so that it cannot be destroyed before the request asks for a session.
+    // nginx mode, a request from another loop found this group: it stays until unpin(), so that
+    // it cannot be destroyed before the request asks for a session. From any loop: a loop pins
+    // a group it keeps a pin on already (server/server.cpp, LoopGroups), or on the pool's loop.
     void pin() { ++pins_; }
     void unpin() { --pins_; }
 
@@ -181,7 +183,7 @@ class Group {
     // maintenance loop.
     int requests_inside_ = 0;
     int open_sessions_ = 0;
-    int pins_ = 0;
+    std::atomic<int> pins_{0};
     bool maintenance_running_ = false;
     asio::steady_timer maintenance_timer_;
     ProcessGroupMembers members_;  // of each process's group, for sample_metrics()

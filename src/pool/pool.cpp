@@ -63,6 +63,7 @@ Group& Pool::group_for(const std::shared_ptr<const config::Options>& app_options
     }
     Group& group = *entry->group;
     std::string fingerprint = app_settings_fingerprint(*app_options);
+    ++settings_changes_;
     if (fingerprint != entry->fingerprint) {
         entry->fingerprint = std::move(fingerprint);
         group.change_options(app_options);
@@ -126,6 +127,7 @@ bool Pool::remove_group(const std::string& key) {
     log::notice("The application in {} is no longer configured; stopping it", key);
     std::unique_ptr<Group> group = std::move(entry->group);
     entries_.erase(entry);
+    ++settings_changes_;
     ++retiring_;
     asio::co_spawn(io_, retire(std::move(group)), asio::detached);
     return true;

@@ -13,6 +13,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class Pool {
     // The reference stays valid until the group is removed and its last request has ended.
     Group& group_for(const std::shared_ptr<const config::Options>& app_options);
     Group* find_group(const std::string& key) const;
+    // Counts the changes that can make group_for() answer differently for settings it answered
+    // before: a group's settings replaced, a group removed. Any loop may read it (nginx mode:
+    // server/server.cpp keeps each loop's lookups while it stays the same).
+    uint64_t settings_changes() const { return settings_changes_.load(); }
     // In order of creation.
     std::vector<Group*> groups() const;
     // An app no longer configured: its queued requests get 503, its processes stop (as at
@@ -88,6 +93,7 @@ class Pool {
     spawn::ChildReaper& reaper_;
     std::vector<Entry> entries_;
     int retiring_ = 0;  // removed groups still stopping
+    std::atomic<uint64_t> settings_changes_{0};
     bool serving_waiting_groups_ = false;
     bool shutting_down_ = false;
 };

@@ -63,6 +63,7 @@ Server::Server(EventLoops& loops, const config::Options& options, int listen_fd,
     listeners_.push_back(std::make_unique<Listener>(io_, listen_fd, false));
     for (size_t i = 0; i < loops.size(); ++i)
         loop_connections_.push_back(std::make_unique<LoopConnections>());
+    loop_groups_.resize(loops.size());
     admin_.set_connections_per_thread([this] { return connections_per_loop(); });
 }
 
@@ -95,17 +96,50 @@ asio::awaitable<pool::Group*> Server::group_for(
             if (options == app_options.get()) co_return group;
         }
     }
-    auto find_and_pin = [this, &app_options] {
+    LoopGroups& known = current_loop_groups();
+    for (const auto& [options, group] : known.groups) {
+        if (options == app_options) {
+            group->pin();  // the list's pin keeps it meanwhile
+            co_return group;
+        }
+    }
+    const uint64_t changes = known.settings_changes;
+    auto find_and_pin = [this, &app_options, changes] {
         pool::Group& group = pool_.group_for(app_options);
         group.pin();  // a reload may remove it before the request reaches its queue
-        return &group;
+        // Kept by the loop only when the lookup changed nothing: settings that replace the
+        // group's each time (two locations of one app) still go through the main loop.
+        const bool keep = pool_.settings_changes() == changes;
+        if (keep) group.pin();
+        return std::pair{&group, keep};
     };
-    co_return co_await on_main_loop(find_and_pin);
+    auto [group, keep] = co_await on_main_loop(find_and_pin);
+    if (keep) {
+        LoopGroups& now = current_loop_groups();
+        if (now.settings_changes == changes)
+            now.groups.emplace_back(std::move(app_options), group);
+        else
+            group->unpin();
+    }
+    co_return group;
 }
 
+Server::LoopGroups& Server::current_loop_groups() {
+    LoopGroups& known = loop_groups_[EventLoops::current()];
+    const uint64_t changes = pool_.settings_changes();
+    if (known.settings_changes != changes) {
+        for (const auto& [options, group] : known.groups) group->unpin();
+        known.groups.clear();
+        known.settings_changes = changes;
+    }
+    return known;
+}
+
+// Pins are atomic: no trip to the main loop (the pool's loop destroys a removed group once
+// its pins and sessions are gone).
 void Server::done_with_group(pool::Group& group) {
     if (loops_.on_main_loop() || !integration_apps_) return;
-    asio::post(io_, [&group] { group.unpin(); });
+    group.unpin();
 }
 
 std::vector<size_t> Server::connections_per_loop() const {
@@ -146,6 +180,8 @@ void Server::apply_module_configuration(const config::ModuleConfiguration& confi
         if (pool_.find_group(keys.back()) != nullptr) pool_.group_for(app.options);
     }
     pool_.retain_only(keys);
+    // Each loop lets go of the groups it kept (a removed one is destroyed after that).
+    on_each_loop([this](LoopConnections&) { current_loop_groups(); });
     log::notice("{} configuration: {} app(s), --max-pool-size {}, --pool-idle-time {}",
                 options_.integration_mode, apps.size(), server_wide.max_pool_size,
                 server_wide.pool_idle_time_seconds);

@@ -186,6 +186,18 @@ class Server {
     // Standalone's groups, found at start(): read-only afterwards, so any loop may look.
     std::vector<std::pair<const config::Options*, pool::Group*>> standalone_groups_;
     std::vector<std::unique_ptr<LoopConnections>> loop_connections_;
+    // nginx mode: each loop's groups found through the main loop while the pool's
+    // settings_changes() stayed the same, each pinned once by this list, so that the loop's
+    // next requests for them find and pin them without a round trip to the main loop. Each
+    // loop's only (indexed by EventLoops::current()); the main loop's stays empty.
+    struct LoopGroups {
+        uint64_t settings_changes = 0;
+        std::vector<std::pair<std::shared_ptr<const config::Options>, pool::Group*>> groups;
+    };
+    std::vector<LoopGroups> loop_groups_;
+    // Unpins and forgets this loop's groups when the pool's settings changed since they were
+    // found; returns the loop's list.
+    LoopGroups& current_loop_groups();
     // What --max-connections counts: from the accept to the close (parked ones included).
     std::atomic<size_t> open_connections_{0};
     std::atomic<bool> accept_paused_{false};  // the accept loop waits for a connection to close
