@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { requestsInFlight, waitForRequests } from './lib/admin.mjs';
+import { waitForRequests } from './lib/admin.mjs';
 import { apacheConfig, configFile, errorLog, makeApacheDir, passengerProcesses, runApache, startApache } from './lib/apache.mjs';
 import { patternBytes, request, sha256 } from './lib/http.mjs';
 import { parseMemoryStats, parseStatus, runTool } from './lib/inspection.mjs';
@@ -202,7 +202,8 @@ test('apps behind Apache: the tutorial VirtualHost, a Rack app, WebSockets, grac
         assert.equal(done.status, 200);
         assert.equal(done.headers['x-body-length'], String(body.length));
         assert.equal(done.headers['x-body-sha256'], sha256(body));
-        assert.deepEqual(await requestsInFlight(instance), []);
+        // Nothing left in flight; the core drops the record just after writing the last byte.
+        await waitForRequests(instance, () => true, 0);
         // A chunked upload reaches the app whole (the module spools it to send a Content-Length).
         const parts = [patternBytes(70000, 1), patternBytes(5, 2), patternBytes(90000, 3)];
         const chunked = await request(ports.rack, '/echo', { method: 'POST', body: parts });
