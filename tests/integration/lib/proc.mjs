@@ -1,6 +1,8 @@
 // Process inspection through /proc (Linux): is a pid alive, what are its descendants, and
 // polling with a deadline. Zombies count as gone: a dead app reparented to a PID 1 that does
-// not reap stays in /proc as state Z, but it no longer runs.
+// not reap stays in /proc as state Z, but it no longer runs. A process is a zombie only when
+// all its threads are: its main thread shows Z as soon as it exits, while its other threads
+// (the core's event loops) may still run and hold its descriptors open.
 import fs from 'node:fs';
 
 // Returns {pid, state, ppid, startTime} for a live pid, or null.
@@ -16,9 +18,19 @@ export function procStat(pid) {
     return { pid, state: fields[0], ppid: Number(fields[1]), startTime: fields[19] };
 }
 
+const runs = (stat) => stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+
 export function isAlive(pid) {
     const stat = procStat(pid);
-    return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+    if (stat === null) return false;
+    if (runs(stat)) return true;
+    let threads;
+    try {
+        threads = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+        return false;
+    }
+    return threads.some((tid) => runs(procStat(`${pid}/task/${tid}`)));
 }
 
 export function cmdline(pid) {
