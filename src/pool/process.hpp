@@ -74,6 +74,11 @@ struct Process {
     // Killed because a request on it ran past --max-request-time: its other requests in flight
     // failed for that reason too (504), not because the app broke (502).
     std::atomic<bool> killed_for_request_time = false;
+    // When a connection to it last broke mid-request (steady clock, ns; 0: never), from any loop.
+    // Until a second after that, kept-alive connections are checked before reuse even when
+    // recent (Session::take_idle_connection): a process SIGKILLed with requests in flight frees
+    // their slots before its exit is reaped, and its recent connections are dead.
+    std::atomic<int64_t> connection_broke_ns = 0;
     struct IdleConnection {
         AppSocket socket;
         std::chrono::steady_clock::time_point since;

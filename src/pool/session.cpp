@@ -38,6 +38,9 @@ Session& Session::operator=(Session&& other) noexcept {
 std::optional<AppSocket> Session::take_idle_connection(IdleCheck check) {
     auto& idle = process_->idle_connections[group_->pool_.current_loop()].connections;
     const auto now = std::chrono::steady_clock::now();
+    const auto broke = std::chrono::steady_clock::time_point(
+        std::chrono::nanoseconds(process_->connection_broke_ns.load(std::memory_order_relaxed)));
+    if (now - broke < unchecked_idle_time) check = IdleCheck::always;
     while (!idle.empty()) {
         Process::IdleConnection connection = std::move(idle.back());
         idle.pop_back();

@@ -201,6 +201,11 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
                 co_return state.keep_alive;
             }
             if (relay == Relay::aborted) co_return false;
+            // The process may have died: its other kept-alive connections get checked for a
+            // while before they are reused (Process::connection_broke_ns).
+            session.process().connection_broke_ns.store(
+                std::chrono::steady_clock::now().time_since_epoch().count(),
+                std::memory_order_relaxed);
             // A reused connection the app closed meanwhile fails like this. The request goes
             // again on a new connection only if that cannot make it run twice: the app got none
             // of it, or its method is idempotent (as nginx's proxy_next_upstream decides).
