@@ -46,11 +46,13 @@ free_port() {
     done
 }
 
-# wait_http URL: polls URL until it answers 2xx, for at most START_TIMEOUT seconds.
+# wait_http URL [CURL_ARGS...]: polls URL until it answers 2xx, for at most START_TIMEOUT
+# seconds (CURL_ARGS: e.g. -k for a self-signed HTTPS server).
 wait_http() {
     local url=$1 deadline=$((SECONDS + START_TIMEOUT))
+    shift
     while ((SECONDS < deadline)); do
-        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+        curl -fsS "$@" -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
         sleep 0.2
     done
     return 1

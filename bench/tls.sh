@@ -61,16 +61,7 @@ start_ours() {
     PIDS+=($!)
     printf -v "PORT_$name" '%s' "$FREE_PORT"
     printf -v "ROOT_$name" '%s' "$!"
-    wait_https "https://localhost:$FREE_PORT/" || { log "$name did not start"; cat "$dir/stdout" >&2; exit 1; }
-}
-
-wait_https() {
-    local deadline=$((SECONDS + START_TIMEOUT))
-    while ((SECONDS < deadline)); do
-        curl -kfsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
-        sleep 0.2
-    done
-    return 1
+    wait_http "https://localhost:$FREE_PORT/" -k || { log "$name did not start"; cat "$dir/stdout" >&2; exit 1; }
 }
 
 # nginx: one server per certificate, both to one bare node process.
@@ -110,7 +101,7 @@ EOF
     "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" -g 'daemon off;' &
     PIDS+=($!)
     ROOT_nginx=$!
-    wait_https "https://localhost:$PORT_nginx_ec/" && wait_https "https://localhost:$PORT_nginx_rsa/" ||
+    wait_http "https://localhost:$PORT_nginx_ec/" -k && wait_http "https://localhost:$PORT_nginx_rsa/" -k ||
         { log "nginx did not start"; cat "$prefix/logs/error.log" >&2; exit 1; }
 }
 
