@@ -181,9 +181,9 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
     }
     auto registration = *registration_;
     asio::error_code ignored;
-    // (The nginx module's connections and HTTP/2 streams' pairs are Unix sockets: no Nagle to
-    // turn off.)
-    if (!resumed && !http2_ && server_.integration_apps() == nullptr)
+    // (TLS connections have it off from their accept on: server/tls_connection.cpp. The nginx
+    // module's connections and HTTP/2 streams' pairs are Unix sockets: no Nagle to turn off.)
+    if (!resumed && !https_ && server_.integration_apps() == nullptr)
         tcp_socket(socket_).set_option(asio::ip::tcp::no_delay(true), ignored);
 
     // The first head has the header timeout from the accept on; later ones get the keep-alive

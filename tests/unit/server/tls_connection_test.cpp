@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -33,6 +34,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace passenger::server {
@@ -152,6 +154,27 @@ class TlsConnectionTest : public ::testing::Test {
     tls::ServerContext context_;
 };
 
+// Whether the server's end of the connection accepted on `port` has Nagle's algorithm off: small
+// writes (an h2 frame, a TLS record) would otherwise wait for the client's delayed ACK, 40 ms on
+// Linux. The server runs in this process, so its socket is one of our descriptors: the one whose
+// local port is `port` and that has a peer (the listener has none).
+std::optional<bool> accepted_socket_has_nodelay(int port) {
+    for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+        const int fd = std::atoi(entry.path().filename().c_str());
+        sockaddr_in local{}, peer{};
+        socklen_t local_length = sizeof local, peer_length = sizeof peer;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) != 0 ||
+            local.sin_family != AF_INET || ntohs(local.sin_port) != port ||
+            ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) != 0)
+            continue;
+        int nodelay = 0;
+        socklen_t length = sizeof nodelay;
+        if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &length) != 0) return {};
+        return nodelay != 0;
+    }
+    return {};
+}
+
 // Reads one HTTP/1.1 response with a Content-Length body from `client`.
 std::pair<std::string, std::string> read_response(TlsClient& client, std::string& pending) {
     char buffer[16 * 1024];
@@ -189,6 +212,7 @@ TEST_F(TlsConnectionTest, RelaysKeepAliveRequestsAndALargeFile) {
             EXPECT_TRUE(head.starts_with("HTTP/1.1 200")) << head;
             EXPECT_EQ(body, "hello over TLS\n");
         }
+        EXPECT_EQ(accepted_socket_has_nodelay(port), std::optional<bool>(true));
         ASSERT_TRUE(client.write("GET /big.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the relay queue up
         auto [head, body] = read_response(client, pending);
@@ -297,6 +321,7 @@ TEST_F(TlsConnectionTest, Http2StreamsGetFilesErrorsAndResets) {
         TlsClient tls(port, std::string_view("\x02h2\x08http/1.1", 12));
         ASSERT_TRUE(tls.connected());
         ASSERT_EQ(tls.alpn(), "h2");
+        EXPECT_EQ(accepted_socket_has_nodelay(port), std::optional<bool>(true));
         Http2Client client(tls);
         int32_t hello = client.get("/hello.txt");
         int32_t big = client.get("/big.txt");
