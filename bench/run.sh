@@ -566,17 +566,14 @@ tables=$("$NODE" "$BENCH_DIR/report.js" "$WORK/results.tsv" "$WORK/targets.tsv")
     echo "$WRK -t$WRK_THREADS -c<conns> -d${DURATION}s --latency -s bench/report.lua http://127.0.0.1:<port>/"
     echo '```'
 } >"$RESULTS.tmp"
-# Sections that other scripts or people maintain survive a rerun: the profile (bench/profile.sh,
-# written up by hand), the issue-8 target summary, memory.sh's and connections.sh's sections and the
-# notes on the latter, ops.sh's and tls.sh's sections.
-# extended.sh rewrites its own section below.
-for block in targets nginx-module apache-module profile memory.sh connections.sh connections-notes ops.sh tls.sh; do
-    if [[ -f $RESULTS ]] && grep -q "^<!-- $block: begin -->\$" "$RESULTS"; then
-        echo >>"$RESULTS.tmp"
-        awk -v b="$block" '$0 == "<!-- " b ": begin -->" {on = 1} on {print} $0 == "<!-- " b ": end -->" {on = 0}' \
-            "$RESULTS" >>"$RESULTS.tmp"
-    fi
-done
+# Everything after this script's own tables survives a rerun: the sections other scripts rewrite
+# between their `<!-- name: begin/end -->` markers and the notes written by hand around them, all
+# of which come after the first marker. (A fixed list of blocks once dropped every section added
+# after the list was written.)
+if [[ -f $RESULTS ]] && grep -q '^<!-- .*: begin -->$' "$RESULTS"; then
+    echo >>"$RESULTS.tmp"
+    awk '/^<!-- .*: begin -->$/ {on = 1} on {print}' "$RESULTS" >>"$RESULTS.tmp"
+fi
 mv "$RESULTS.tmp" "$RESULTS"
 log "wrote $RESULTS"
 echo "$tables"
