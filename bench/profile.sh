@@ -8,8 +8,10 @@
 #
 #   bench/profile.sh                    # ours = bin/passenger, 20000 requests, 10 connections
 #   OURS=/path/to/passenger REQUESTS=50000 bench/profile.sh
+#   PASSENGER_CORE_THREADS=1 bench/profile.sh   # one event loop (the default: one per CPU)
 #
-# Prints the totals, instructions per request and the top functions (exclusive and inclusive);
+# Prints the totals, instructions and allocations (malloc calls, by caller: callgrind_allocs.py)
+# per request and the top functions (exclusive and inclusive);
 # keeps callgrind.out in OUT (default /tmp/passenger-profile).
 set -euo pipefail
 
@@ -83,6 +85,7 @@ file=$(ls -t "$OUT"/callgrind.out* | head -1)
 total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 echo "callgrind file: $file"
 echo "instructions: $total over $REQUESTS requests = $((total / REQUESTS)) per request"
+python3 "$BENCH_DIR/callgrind_allocs.py" "$file" "$REQUESTS" "$TOP"
 echo
 echo "## exclusive (self) top $TOP"
 callgrind_annotate --threshold=100 "$file" 2>/dev/null | sed -n '/^Ir/,$p' | head -n $((TOP + 2))

@@ -107,7 +107,9 @@ server_cpu_us() {
     cpu_us "${pids[@]}"
 }
 
-[[ -x $BASELINE ]] && start_passenger main "$BASELINE"
+# BASELINE_ARGS: e.g. "--core-threads 1" to compare one loop with one loop.
+# shellcheck disable=SC2086
+[[ -x $BASELINE ]] && start_passenger main "$BASELINE" ${BASELINE_ARGS:-}
 for n in $THREADS; do start_passenger "t$n" "$OURS" --core-threads "$n"; done
 [[ -x $NGINX ]] && start_nginx
 for t in "${TARGETS[@]}"; do

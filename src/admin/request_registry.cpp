@@ -43,24 +43,38 @@ RequestRegistry::Handle& RequestRegistry::Handle::operator=(Handle&& other) noex
 void RequestRegistry::Handle::reset() {
     if (registry_ == nullptr) return;
     std::lock_guard lock(registry_->mutex_);
-    registry_->records_.erase(record_);
+    // Kept for the next request (its strings' storage too), up to a few per loop's worth.
+    if (registry_->spares_.size() < max_spare_records) {
+        registry_->spares_.splice(registry_->spares_.end(), registry_->records_, record_);
+    } else {
+        registry_->records_.erase(record_);
+    }
     registry_ = nullptr;
 }
 
-RequestRegistry::Handle RequestRegistry::track(std::string method, std::string uri,
-                                               std::string client, std::string app_root,
+RequestRegistry::Handle RequestRegistry::track(std::string_view method, std::string_view uri,
+                                               std::string_view client, std::string_view app_root,
                                                ClientProtocol protocol) {
     ++totals_[index(protocol)];
-    // Filled in before it is listed: the admin socket may read it from then on.
-    Records record(1);
-    record.front().method = std::move(method);
-    record.front().uri = std::move(uri);
-    record.front().client = std::move(client);
-    record.front().app_root = std::move(app_root);
-    record.front().started = std::chrono::steady_clock::now();
-    record.front().protocol = protocol;
+    // Filled in before it is listed: the admin socket may read it from then on. A spare
+    // record's strings are assigned over, so a request usually allocates nothing here.
+    Records record;
+    {
+        std::lock_guard lock(mutex_);
+        if (!spares_.empty()) record.splice(record.end(), spares_, spares_.begin());
+    }
+    if (record.empty()) record.emplace_back();
+    RequestRecord& fresh = record.front();
+    fresh.method = method;
+    fresh.uri = uri;
+    fresh.client = client;
+    fresh.app_root = app_root;
+    fresh.state = RequestState::for_app;
+    fresh.pid = 0;
+    fresh.started = std::chrono::steady_clock::now();
+    fresh.protocol = protocol;
     std::lock_guard lock(mutex_);
-    record.front().id = next_id_++;
+    fresh.id = next_id_++;
     records_.splice(records_.end(), record);
     return Handle(this, std::prev(records_.end()));
 }

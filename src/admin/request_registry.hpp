@@ -85,8 +85,8 @@ class RequestRegistry {
     RequestRegistry(const RequestRegistry&) = delete;
     RequestRegistry& operator=(const RequestRegistry&) = delete;
 
-    Handle track(std::string method, std::string uri, std::string client, std::string app_root,
-                 ClientProtocol protocol = ClientProtocol::http1);
+    Handle track(std::string_view method, std::string_view uri, std::string_view client,
+                 std::string_view app_root, ClientProtocol protocol = ClientProtocol::http1);
 
     // Single-threaded callers (tests) only.
     const Records& in_flight() const { return records_; }
@@ -105,8 +105,12 @@ class RequestRegistry {
   private:
     static size_t index(ClientProtocol protocol) { return static_cast<size_t>(protocol); }
 
+    // Records of answered requests, reused by the next ones (no allocation per request).
+    static constexpr size_t max_spare_records = 64;
+
     mutable std::mutex mutex_;
     Records records_;
+    Records spares_;
     uint64_t next_id_ = 1;
     std::array<std::atomic<uint64_t>, kClientProtocols.size()> totals_{};
     std::array<std::atomic<uint64_t>, kClientProtocols.size()> connections_{};

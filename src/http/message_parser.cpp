@@ -1,5 +1,6 @@
 #include "http/message_parser.hpp"
 
+#include "common/thread_spares.hpp"
 #include "http/response_head.hpp"
 
 namespace passenger::http {
@@ -11,6 +12,10 @@ MessageParser& self(llhttp_t* parser) {
 
 // Room for a typical head's headers at once, instead of growing the list 1, 2, 4, 8 per message.
 constexpr size_t initial_header_slots = 8;
+
+// Header lists of parsers that hold none at the moment (gone, or waiting for a next message) are
+// reused, so that an app connection's parser, made per request, allocates no list.
+using SpareHeaderLists = ThreadSpares<HeaderList>;
 
 }  // namespace
 
@@ -64,9 +69,13 @@ void MessageParser::reset() {
     parser_.data = this;
 }
 
+MessageParser::~MessageParser() {
+    SpareHeaderLists::give_back(head_.headers);
+}
+
 void MessageParser::release_storage() {
     reset();
-    HeaderList().swap(head_.headers);
+    SpareHeaderLists::give_back(head_.headers);
     std::string().swap(failure_);
 }
 
@@ -187,7 +196,10 @@ int MessageParser::on_header_field(llhttp_t* parser, const char* at, size_t leng
         if (headers.size() >= me.limits_.max_header_count)
             return me.fail(431, "too many header fields");
         // Room for a typical head at once (also after release_storage()).
-        if (headers.empty() && headers.capacity() == 0) headers.reserve(initial_header_slots);
+        if (headers.capacity() == 0) {
+            headers = SpareHeaderLists::take();
+            headers.reserve(initial_header_slots);
+        }
         headers.emplace_back();
     }
     headers.back().first.append(at, length);

@@ -53,6 +53,7 @@ class MessageParser {
     };
 
     explicit MessageParser(Kind kind);
+    ~MessageParser();  // the header list goes to this thread's spares
     MessageParser(const MessageParser&) = delete;
     MessageParser& operator=(const MessageParser&) = delete;
 
@@ -80,7 +81,8 @@ class MessageParser {
     // Prepares for the next message on the same connection (the header list keeps its storage).
     void reset();
     // The same, freeing the head's storage: for a connection that waits (an idle keep-alive
-    // connection, a tunnel), which then holds no header list.
+    // connection, a tunnel), which then holds no header list (it goes to this thread's spares,
+    // at most 16, for the next parser that needs one).
     void release_storage();
 
   private:

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -73,28 +74,38 @@ class MessageReader {
     // front end arms its timeouts there: no call at all when the head was already buffered).
     template <typename BeforeRead>
     asio::awaitable<ReadStatus> read_head(BeforeRead before_read) {
-        size_t head_bytes = 0;
-        std::string no_body;
         for (;;) {
-            if (begin_ < end_) {
-                auto progress = parser_.feed(buffered(), &no_body);
-                begin_ += progress.consumed;
-                head_bytes += progress.consumed;
-                if (progress.event == MessageParser::Event::error)
-                    co_return ReadStatus::parse_error;
-                if (head_bytes > max_head_size_) co_return ReadStatus::too_large;
-                if (parser_.head_complete()) {
-                    // Nothing more arrived with the head (the usual case): the buffer goes back
-                    // to the spares while the message is answered, and a body read takes one again.
-                    if (begin_ == end_) release_buffer();
-                    co_return ReadStatus::ok;
-                }
+            if (std::optional<ReadStatus> status = read_buffered_head()) co_return *status;
+            before_read(head_bytes_);
+            // The read and the wait are here rather than in a coroutine of their own: one frame
+            // less per message that needs a wait (an app computing its response).
+            Received received = try_receive();
+            if (received == Received::nothing) {
+                if (on_wait_) on_wait_();
+                co_await until_readable();
+                if (!error_) continue;
             }
-            before_read(head_bytes);
-            if (!co_await fill()) {
-                co_return head_bytes == 0 ? ReadStatus::closed : ReadStatus::truncated;
-            }
+            if (received != Received::bytes)
+                co_return head_bytes_ == 0 ? ReadStatus::closed : ReadStatus::truncated;
         }
+    }
+
+    // The head from what is buffered, without reading and without a coroutine: its status, or
+    // nullopt when it needs more bytes (read_head() goes on from there). A head that arrived
+    // whole in one read (the usual case) is parsed here.
+    std::optional<ReadStatus> read_buffered_head() {
+        if (begin_ == end_) return std::nullopt;
+        std::string no_body;
+        auto progress = parser_.feed(buffered(), &no_body);
+        begin_ += progress.consumed;
+        head_bytes_ += progress.consumed;
+        if (progress.event == MessageParser::Event::error) return ReadStatus::parse_error;
+        if (head_bytes_ > max_head_size_) return ReadStatus::too_large;
+        if (!parser_.head_complete()) return std::nullopt;
+        // Nothing more arrived with the head (the usual case): the buffer goes back to the spares
+        // while the message is answered, and a body read takes one again.
+        if (begin_ == end_) release_buffer();
+        return ReadStatus::ok;
     }
 
     // Appends the next available body bytes to `out`; returns once some were appended or the
@@ -140,18 +151,31 @@ class MessageReader {
 
     // The same, calling `on_idle()` when nothing is there yet, just before the wait: the caller
     // frees what it keeps for the next message there (nothing is freed while requests come
-    // back to back).
+    // back to back). The front end does this itself with readable_now() and until_readable(),
+    // which need no coroutine of their own when bytes are there.
     template <typename OnIdle>
     asio::awaitable<bool> wait_readable(OnIdle on_idle) {
-        if (begin_ < end_) co_return true;
-        Received received = try_receive();
-        if (received != Received::nothing) co_return received == Received::bytes;
+        if (std::optional<bool> readable = readable_now()) co_return *readable;
         on_idle();
-        asio::error_code error;
-        co_await stream_.async_wait(Stream::wait_read,
-                                    asio::redirect_error(asio::use_awaitable, error));
-        error_ = error;
-        co_return !error;
+        co_await until_readable();
+        co_return !error_;
+    }
+
+    // Without waiting and without a coroutine: true when bytes for the next message are there
+    // (read now if need be), false on EOF or error, nullopt when nothing arrived yet. Then
+    // `co_await until_readable()` waits (the caller frees what it keeps meanwhile first).
+    std::optional<bool> readable_now() {
+        if (begin_ < end_) return true;
+        Received received = try_receive();
+        if (received == Received::nothing) return std::nullopt;
+        return received == Received::bytes;
+    }
+
+    // Waits for readability, holding no buffer; last_error() then says whether the wait failed
+    // (cancelled by a deadline, say). Asio's own operation: no coroutine frame of ours.
+    asio::awaitable<void> until_readable() {
+        return stream_.async_wait(Stream::wait_read,
+                                  asio::redirect_error(asio::use_awaitable, error_));
     }
 
     // Reads exactly `out.size()` bytes that come before the first message and are not HTTP (the
@@ -175,7 +199,10 @@ class MessageReader {
     void on_wait(std::function<void()> hook) { on_wait_ = std::move(hook); }
 
     // Forgets the completed message; buffered bytes of the next one are kept.
-    void next_message() { parser_.reset(); }
+    void next_message() {
+        parser_.reset();
+        head_bytes_ = 0;
+    }
 
     // Hands over the bytes read past the current message and forgets them, holding no read
     // buffer afterwards: after an upgrade, they are the new protocol's.
@@ -253,13 +280,8 @@ class MessageReader {
             Received received = try_receive();
             if (received != Received::nothing) co_return received == Received::bytes;
             if (on_wait_) on_wait_();
-            asio::error_code error;
-            co_await stream_.async_wait(Stream::wait_read,
-                                        asio::redirect_error(asio::use_awaitable, error));
-            if (error) {
-                error_ = error;
-                co_return false;
-            }
+            co_await until_readable();
+            if (error_) co_return false;
         }
     }
 
@@ -268,6 +290,7 @@ class MessageReader {
     std::unique_ptr<char[]> buffer_;  // null while idle
     size_t begin_ = 0;
     size_t end_ = 0;
+    size_t head_bytes_ = 0;  // of the current message's head, so far
     size_t max_head_size_;
     asio::error_code error_;
     std::function<void()> on_wait_;

@@ -1,12 +1,17 @@
 #include "proxy/client_writer.hpp"
 
 #include "common/log.hpp"
+#include "common/thread_spares.hpp"
 #include "proxy/file_sender.hpp"
 #include "tls/tls_socket.hpp"
 
+#include <sys/socket.h>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include <cerrno>
+#include <type_traits>
 
 namespace passenger::proxy {
 
@@ -172,11 +177,48 @@ asio::awaitable<bool> ClientWriter<Stream>::finish() {
     }
     kick();
     while (writing_ || (!failed_ && (!buffer_.empty() || !held_.empty()))) co_await wait();
+    co_return finished();
+}
+
+// The writer is idle: it forgets the response.
+template <typename Stream>
+bool ClientWriter<Stream>::finished() {
     deadline_.disarm();
     on_failure_ = nullptr;
     buffer_.clear();
     hold_logged_ = false;
-    co_return !failed_;
+    return !failed_;
+}
+
+template <typename Stream>
+std::optional<bool> ClientWriter<Stream>::finish_now() {
+    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+        if (writing_ || !held_.empty() || buffer_.file_size() > 0) return std::nullopt;
+        if (!failed_ && !buffer_.memory().empty()) {
+            buffer_.take_memory(in_flight_);
+            size_t offset = 0;
+            while (offset < in_flight_.size()) {
+                ssize_t sent = ::send(socket_.native_handle(), in_flight_.data() + offset,
+                                      in_flight_.size() - offset, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (sent >= 0) {
+                    offset += static_cast<size_t>(sent);
+                } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    // The client's socket is full: the rest goes in the background, and
+                    // finish() waits for it within the send timeout.
+                    writing_ = true;
+                    write_memory(offset);
+                    return std::nullopt;
+                } else if (errno != EINTR) {
+                    fail();
+                    break;
+                }
+            }
+            in_flight_.clear();
+        }
+        return finished();
+    } else {
+        return std::nullopt;
+    }
 }
 
 template <typename Stream>
@@ -216,7 +258,8 @@ template <typename Stream>
 void ClientWriter<Stream>::release_memory() {
     if (writing_) return;
     buffer_.release();
-    std::string().swap(in_flight_);
+    // The next response's head takes it again (proxy::HeadStorage).
+    ThreadSpares<std::string>::give_back(in_flight_);
 }
 
 template class ClientWriter<asio::ip::tcp::socket>;

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace passenger::proxy {
@@ -40,6 +41,10 @@ class ClientWriter {
     // Waits until everything queued reached the client; false when the client failed (it timed
     // out, closed, or the buffer could not take the bytes). The writer is then idle.
     asio::awaitable<bool> finish();
+    // finish() without a coroutine when nothing needs a wait: a response complete in memory that
+    // the socket takes at once (the usual case; plain TCP only). Returns finish()'s result then;
+    // nullopt when the caller must co_await finish() (which goes on with what is left).
+    std::optional<bool> finish_now();
     // Writes what is queued, then `length` bytes of the file `fd` from `offset` with sendfile(2)
     // (a static file), each step within the send timeout. False when the client failed.
     asio::awaitable<bool> send_file(int fd, uint64_t offset, uint64_t length);
@@ -69,6 +74,7 @@ class ClientWriter {
     void write_memory(size_t offset);
     void send_file_part();
     void on_write_done(const asio::error_code& error);
+    bool finished();
     void fail();
     void notify();
     asio::awaitable<void> wait();

@@ -70,9 +70,10 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
     const http::MessageHead& request = client.reader.head();
     // The body the front end buffered reaches the app with a Content-Length.
     const http::BodyBuffer& body = client.request_body;
-    std::string request_head =
-        app_request_head(request, client.client_address, body.size(),
-                         {.https = client.https, .trusted_peer = client.trusted_peer});
+    std::string own_head;
+    std::string& request_head = client.heads ? client.heads->for_app() : own_head;
+    write_app_request_head(request_head, request, client.client_address, body.size(),
+                           {.https = client.https, .trusted_peer = client.trusted_peer});
     const bool idempotent = is_idempotent(request.method);
     const std::string sticky_id =
         options.sticky_sessions ? sticky_cookie_value(request, options.sticky_sessions_cookie_name)
@@ -139,8 +140,12 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
             }
             RequestDeadline deadline(executor, options.max_request_time_seconds);
             deadline.arm(app);
-            const Sending sending = co_await send_buffered_request(app, request_head, body);
-            const bool sent = sending == Sending::done;
+            // At once when the socket takes it all (the usual case), without a coroutine.
+            size_t written = 0;
+            std::optional<Sending> sending = send_request_now(app, request_head, body, written);
+            if (!sending)
+                sending = co_await send_buffered_request(app, request_head, body, written);
+            const bool sent = *sending == Sending::done;
             AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
             RelayState state;
             // A client that leaves meanwhile (a long poll it gave up) ends the wait for the app.
@@ -209,7 +214,7 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
             // A reused connection the app closed meanwhile fails like this. The request goes
             // again on a new connection only if that cannot make it run twice: the app got none
             // of it, or its method is idempotent (as nginx's proxy_next_upstream decides).
-            if (reused && (sending == Sending::failed_unsent || idempotent)) continue;
+            if (reused && (*sending == Sending::failed_unsent || idempotent)) continue;
             log::error("App process {} closed the connection without answering {} {}{}",
                        session.process().pid, request.method, request.target,
                        reused ? " (not sent again: the app may have received it, and the method "

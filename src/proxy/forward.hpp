@@ -2,6 +2,7 @@
 // connection to the process when there is one, streaming bodies both ways with back-pressure.
 #pragma once
 
+#include "common/thread_spares.hpp"
 #include "http/body_buffer.hpp"
 #include "http/message_reader.hpp"
 #include "pool/group.hpp"
@@ -42,6 +43,29 @@ struct TunnelClient {
     std::function<void(uint64_t bytes_to_client)> ended;
 };
 
+// What a client connection keeps between its requests so that a request allocates no head
+// strings: the request head written to the app, and the response head handed to the writer
+// (whose queue gives the string it swapped out back here, storage included).
+// An idle connection holds none: they go to the thread's spare strings (common/thread_spares)
+// and the next request on the loop takes them from there.
+struct HeadStorage {
+    std::string to_app;
+    std::string to_client;
+
+    std::string& for_app() { return with_storage(to_app); }
+    std::string& for_client() { return with_storage(to_client); }
+    void release() {
+        ThreadSpares<std::string>::give_back(to_app);
+        ThreadSpares<std::string>::give_back(to_client);
+    }
+
+  private:
+    static std::string& with_storage(std::string& head) {
+        if (head.capacity() <= std::string().capacity()) head = ThreadSpares<std::string>::take();
+        return head;
+    }
+};
+
 // `Stream`: the client's, asio::ip::tcp::socket or tls::TlsSocket (proxy/ is instantiated for
 // both).
 template <typename Stream>
@@ -69,6 +93,8 @@ struct ClientContext {
     // Header lines (each ending in CRLF) the proxy adds to the app's response: the sticky
     // session cookie.
     std::string extra_response_headers = {};
+    // The connection's head storage; null: the request's own strings.
+    HeadStorage* heads = nullptr;
 };
 
 // Returns whether the client connection may carry another request (once the writer finished).

@@ -3,24 +3,28 @@
 #include "http/request_sanitizer.hpp"
 #include "http/response_head.hpp"
 
+#include <array>
+#include <cstring>
 #include <string>
 
 namespace passenger::proxy {
 namespace {
 
+// The first token of a comma-separated list (trimmed), taken off `rest`.
+std::string_view next_token(std::string_view& rest) {
+    size_t comma = rest.find(',');
+    std::string_view token = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    return token;
+}
+
 // Whether the Connection header's value (a comma-separated token list) names `name`.
 bool connection_names(std::string_view connection, std::string_view name) {
-    std::string_view rest = connection;
-    while (!rest.empty()) {
-        size_t comma = rest.find(',');
-        std::string_view token = rest.substr(0, comma);
-        while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
-            token.remove_prefix(1);
-        while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
-            token.remove_suffix(1);
-        if (http::iequals(token, name)) return true;
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
+    for (std::string_view rest = connection; !rest.empty();) {
+        if (http::iequals(next_token(rest), name)) return true;
     }
     return false;
 }
@@ -47,11 +51,48 @@ bool is_always_hop_by_hop(std::string_view name) {
     }
 }
 
+// One resize and three copies, not four appends: the head's storage was reserved already.
 void append_header(std::string& out, std::string_view name, std::string_view value) {
-    out.append(name);
-    out.append(": ");
-    out.append(value);
-    out.append("\r\n");
+    const size_t at = out.size();
+    out.resize(at + name.size() + value.size() + 4);
+    char* p = out.data() + at;
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p = '\n';
+}
+
+// The tokens of a head's Connection header, split once per head rather than once per header.
+class ConnectionTokens {
+  public:
+    explicit ConnectionTokens(std::string_view connection) {
+        std::string_view rest = connection;
+        while (!rest.empty() && count_ < tokens_.size()) {
+            std::string_view token = next_token(rest);
+            if (!token.empty()) tokens_[count_++] = token;
+        }
+        unsplit_ = rest;  // a long list: the rest is scanned per name
+    }
+
+    bool names(std::string_view name) const {
+        for (size_t i = 0; i < count_; ++i) {
+            if (http::iequals(tokens_[i], name)) return true;
+        }
+        return !unsplit_.empty() && connection_names(unsplit_, name);
+    }
+
+  private:
+    std::array<std::string_view, 8> tokens_;
+    size_t count_ = 0;
+    std::string_view unsplit_;
+};
+
+bool is_hop_by_hop(std::string_view name, const ConnectionTokens& connection) {
+    return is_always_hop_by_hop(name) || connection.names(name);
 }
 
 bool response_has_no_body(const http::MessageHead& response, const http::MessageHead& request) {
@@ -74,7 +115,18 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection) {
 std::string app_request_head(const http::MessageHead& request, std::string_view peer_address,
                              uint64_t body_length, ClientOrigin origin) {
     std::string out;
-    out.reserve(256 + request.target.size() + request.headers.size() * 48);
+    write_app_request_head(out, request, peer_address, body_length, origin);
+    return out;
+}
+
+void write_app_request_head(std::string& out, const http::MessageHead& request,
+                            std::string_view peer_address, uint64_t body_length,
+                            ClientOrigin origin) {
+    size_t header_bytes = 0;
+    for (const auto& [name, value] : request.headers) header_bytes += name.size() + value.size();
+    out.clear();
+    out.reserve(256 + request.target.size() + header_bytes + request.headers.size() * 4 +
+                peer_address.size());
     out.append(request.method);
     out.push_back(' ');
     out.append(request.target);
@@ -82,7 +134,7 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
     const std::string* host = nullptr;
     std::string forwarded_for;  // a trusted peer's chain, its lines joined
     bool has_proto = false, has_forwarded_host = false;
-    const std::string_view connection = connection_header(request);
+    const ConnectionTokens connection(connection_header(request));
     for (const auto& [name, value] : request.headers) {
         if (is_hop_by_hop(name, connection) || http::iequals(name, "expect")) continue;
         if (http::is_untrusted_request_header(name)) {
@@ -122,23 +174,33 @@ std::string app_request_head(const http::MessageHead& request, std::string_view 
     } else {
         out.append("Connection: keep-alive\r\n\r\n");
     }
-    return out;
 }
 
 ClientResponsePlan client_response_plan(const http::MessageHead& response,
                                         const http::MessageHead& request, bool client_keep_alive) {
+    std::string head;
+    ClientResponsePlan plan = client_response_plan(response, request, client_keep_alive, head);
+    plan.head = std::move(head);
+    return plan;
+}
+
+ClientResponsePlan client_response_plan(const http::MessageHead& response,
+                                        const http::MessageHead& request, bool client_keep_alive,
+                                        std::string& out) {
     ClientResponsePlan plan;
     plan.keep_alive = client_keep_alive;
     bool client_is_http11 = request.http_major == 1 && request.http_minor >= 1;
 
-    std::string& out = plan.head;
-    out.reserve(256 + response.headers.size() * 48);
+    size_t header_bytes = 0;
+    for (const auto& [name, value] : response.headers) header_bytes += name.size() + value.size();
+    out.clear();
+    out.reserve(256 + header_bytes + response.headers.size() * 4);
     out.append("HTTP/1.1 ");
     out.append(std::to_string(response.status));
     out.push_back(' ');
     out.append(http::reason_phrase(response.status));
     out.append("\r\n");
-    const std::string_view connection = connection_header(response);
+    const ConnectionTokens connection(connection_header(response));
     for (const auto& [name, value] : response.headers) {
         if (!is_hop_by_hop(name, connection)) append_header(out, name, value);
     }

@@ -30,6 +30,10 @@ struct ClientOrigin {
 };
 std::string app_request_head(const http::MessageHead& request, std::string_view peer_address,
                              uint64_t body_length, ClientOrigin origin = {});
+// The same, written over `out` (its storage reused: the front end keeps one per connection).
+void write_app_request_head(std::string& out, const http::MessageHead& request,
+                            std::string_view peer_address, uint64_t body_length,
+                            ClientOrigin origin = {});
 
 enum class BodyFraming { none, content_length, chunked, until_close };
 
@@ -43,5 +47,9 @@ struct ClientResponsePlan {
 // unknown and the client speaks HTTP/1.1, close-delimited for HTTP/1.0) and keep-alive.
 ClientResponsePlan client_response_plan(const http::MessageHead& response,
                                         const http::MessageHead& request, bool client_keep_alive);
+// The same, the head written over `head` (its storage reused); returns the plan without it.
+ClientResponsePlan client_response_plan(const http::MessageHead& response,
+                                        const http::MessageHead& request, bool client_keep_alive,
+                                        std::string& head);
 
 }  // namespace passenger::proxy

@@ -42,9 +42,13 @@ asio::awaitable<Relay> relay_response(ClientContext<Stream>& client, AppReader& 
         break;
     }
     if (app.head().status == 101) co_return Relay::upgraded;
-    ClientResponsePlan plan = client_response_plan(app.head(), request, client.keep_alive);
+    // What arrived with the head goes after it. A response that is complete already (the
+    // common case) is queued whole; the writer sends it once the caller has freed the app.
+    std::string own_pending;
+    std::string& pending = client.heads ? client.heads->for_client() : own_pending;
+    ClientResponsePlan plan = client_response_plan(app.head(), request, client.keep_alive, pending);
     // Headers of the proxy's own (the sticky-session cookie) go before the blank line.
-    plan.head.insert(plan.head.size() - 2, client.extra_response_headers);
+    pending.insert(pending.size() - 2, client.extra_response_headers);
     state.keep_alive = plan.keep_alive;
     state.response_started = true;
     ClientWriter<Stream>& writer = *client.writer;
@@ -54,9 +58,6 @@ asio::awaitable<Relay> relay_response(ClientContext<Stream>& client, AppReader& 
         return Relay::aborted;
     };
 
-    // What arrived with the head. A response that is complete already (the common case) is
-    // queued whole; the writer sends it once the caller has freed the app.
-    std::string pending = std::move(plan.head);
     std::string piece;
     if (app.read_buffered_body(chunked ? piece : pending) != http::ReadStatus::ok)
         co_return ended_early();

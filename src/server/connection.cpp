@@ -52,14 +52,13 @@ std::string_view header_or_empty(const http::MessageHead& head, std::string_view
     return value ? std::string_view(*value) : std::string_view();
 }
 
-// Serves the request from public/ when it names a file there; returns false when it does not.
-template <typename Stream>
-asio::awaitable<bool> try_static(const static_files::StaticFiles& files,
-                                 proxy::ClientWriter<Stream>& writer, const http::MessageHead& head,
-                                 bool keep_alive, bool& written, int& status) {
-    if (head.has_body() || (head.method != "GET" && head.method != "HEAD")) co_return false;
+// The file under public/ that the request names, if any: looked up without a coroutine, so a
+// request for the app costs no frame here.
+std::optional<static_files::StaticResponse> static_file_for(const static_files::StaticFiles& files,
+                                                            const http::MessageHead& head) {
+    if (head.has_body() || (head.method != "GET" && head.method != "HEAD")) return std::nullopt;
     std::string_view target = head.target;
-    if (!target.starts_with('/')) co_return false;
+    if (!target.starts_with('/')) return std::nullopt;
     static_files::StaticRequest request{
         .method = head.method,
         .path = target.substr(0, target.find('?')),
@@ -68,20 +67,23 @@ asio::awaitable<bool> try_static(const static_files::StaticFiles& files,
         .range = header_or_empty(head, "range"),
         .if_range = header_or_empty(head, "if-range"),
     };
-    auto response = files.lookup(request);
-    if (!response) co_return false;
-    status = response->head.status;
-    response->head.add("Date", std::string(http::http_date_now()));
-    if (!keep_alive) response->head.add("Connection", "close");
-    std::string out = response->head.serialize();
-    out += response->inline_body;
+    return files.lookup(request);
+}
+
+// Serves a file from public/; returns whether all of it was written.
+template <typename Stream>
+asio::awaitable<bool> send_static(static_files::StaticResponse& response,
+                                  proxy::ClientWriter<Stream>& writer, bool keep_alive) {
+    response.head.add("Date", std::string(http::http_date_now()));
+    if (!keep_alive) response.head.add("Connection", "close");
+    std::string out = response.head.serialize();
+    out += response.inline_body;
     writer.queue(out);
     // Through the client's writer, so a client that stops reading meets the send timeout.
-    written = response->length > 0 ? co_await writer.send_file(
-                                         response->file.get(),
-                                         static_cast<uint64_t>(response->offset), response->length)
-                                   : co_await writer.finish();
-    co_return true;
+    co_return response.length > 0
+        ? co_await writer.send_file(response.file.get(), static_cast<uint64_t>(response.offset),
+                                    response.length)
+        : co_await writer.finish();
 }
 
 // Every X-Forwarded-For line of the head, joined as one list.
@@ -160,6 +162,7 @@ class ClientConnection {
     proxy::ClientWriter<Stream> writer_;
     http::BodyBuffer request_body_;
     std::string scratch_;
+    proxy::HeadStorage heads_;  // the heads of its requests to the app and of their responses
     // Integration mode: the app the module's settings block named (or why there is none).
     IntegrationApps::App app_;
     const HostApp* host_app_ = nullptr;       // Standalone: the request's app (--app by Host)
@@ -202,8 +205,15 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
         registration->busy = false;
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(parks ? park_after : keepalive);
-            // Idle until the client sends something; no read buffer is held meanwhile.
-            bool readable = co_await reader_.wait_readable([this] { release_idle_memory(); });
+            // Idle until the client sends something; no read buffer is held meanwhile. Bytes
+            // that are there already cost no coroutine.
+            std::optional<bool> ready = reader_.readable_now();
+            if (!ready) {
+                release_idle_memory();
+                co_await reader_.until_readable();
+                ready = !reader_.last_error();
+            }
+            bool readable = *ready;
             if (!readable && !first && parks && deadline_.expired() && !server_.shutting_down()) {
                 auto left = keepalive == keepalive.zero() ? keepalive : keepalive - park_after;
                 if (park(registration, left)) co_return;
@@ -221,12 +231,17 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
             if (channel && !co_await begin_channel()) break;
         }
         bool head_timer = first;
-        http::ReadStatus status = co_await reader_.read_head([&](size_t head_bytes) {
-            if (head_bytes > 0 && !head_timer) {
-                head_timer = true;
-                deadline_.expires_after(settings_.header_timeout);
-            }
-        });
+        // A head that arrived whole (the usual case) is parsed without a coroutine.
+        std::optional<http::ReadStatus> read = reader_.read_buffered_head();
+        if (!read) {
+            read = co_await reader_.read_head([&](size_t head_bytes) {
+                if (head_bytes > 0 && !head_timer) {
+                    head_timer = true;
+                    deadline_.expires_after(settings_.header_timeout);
+                }
+            });
+        }
+        const http::ReadStatus status = *read;
         registration->busy = true;
         const bool timed_out = deadline_.expired();
         deadline_.disarm();
@@ -317,6 +332,7 @@ void ClientConnection<Stream>::release_idle_memory() {
     writer_.release_memory();
     request_body_.release();
     std::string().swap(scratch_);
+    heads_.release();
 }
 
 // Answers one request whose head has been read; returns whether the connection continues.
@@ -340,7 +356,7 @@ asio::awaitable<bool> ClientConnection<Stream>::serve_request() {
                              : address_;
     host_app_ = integration ? nullptr : &server_.host_apps().for_request(head);
     request_ = server_.requests().track(
-        head.method, head.target, std::move(client),
+        head.method, head.target, client,
         integration ? (app_.options ? app_.options->app_root : server_.options().app_root)
                     : host_app_->options->app_root,
         ConnectionOrigin{{}, https_, http2_}.protocol());
@@ -387,46 +403,50 @@ asio::awaitable<bool> ClientConnection<Stream>::answer_request(admin::RequestRec
     }
 
     record.state = admin::RequestState::serving_static_file;
-    bool written = false;
     // Behind nginx, nginx serves the files.
-    if (!integration && co_await try_static(host_app_->static_files(), writer_, head, keep_alive,
-                                            written, outcome_.status))
-        co_return written&& keep_alive;
+    if (std::optional<static_files::StaticResponse> file =
+            integration ? std::nullopt : static_file_for(host_app_->static_files(), head)) {
+        outcome_.status = file->head.status;
+        co_return co_await send_static(*file, writer_, keep_alive) && keep_alive;
+    }
 
     // Upgrade requests too (they have no body: check_request_head).
     record.state = admin::RequestState::reading_body;
-    if (!co_await read_body(expects_continue)) co_return false;
+    if (head.has_body()) {
+        if (!co_await read_body(expects_continue)) co_return false;
+    } else {
+        // Right after its head, a bodiless message completes on an (empty) feed.
+        scratch_.clear();
+        reader_.read_buffered_body(scratch_);
+    }
     proxy::ClientContext<Stream> context{reader_,       address_,      https_,
                                          peer_trusted_, request_body_, keep_alive};
     context.writer = &writer_;
+    context.heads = &heads_;
     context.detach_for_tunnel = [this] { return detach_for_tunnel(); };
     record.state = admin::RequestState::for_app;
     context.process_pid = &record.pid;
     context.outcome = &outcome_;
     if (integration && !app_.options)
         co_return co_await reject(500, "The app's settings are not usable: " + app_.error);
-    pool::Group* group =
-        co_await server_.group_for(integration ? app_.options : host_app_->options);
+    const auto& app_options = integration ? app_.options : host_app_->options;
+    pool::Group* group = server_.group_here(app_options);
+    if (group == nullptr) group = co_await server_.group_for(app_options);
     bool continues = co_await proxy::forward(context, *group);
     server_.done_with_group(*group);
     record.state = admin::RequestState::sending_response;
     // The app is free already; the client may still be receiving the response.
-    continues = co_await writer_.finish() && continues;
+    std::optional<bool> finished = writer_.finish_now();
+    if (!finished) finished = co_await writer_.finish();
+    continues = *finished && continues;
     // A request whose body was not read completely leaves the connection unusable.
     co_return continues&& reader_.parser().message_complete() && keep_alive &&
         !server_.shutting_down();
 }
 
-// Reads the whole request body into request_body_ (nothing for a bodiless request), or answers
-// with an error and returns false.
+// Reads the whole request body into request_body_, or answers with an error and returns false.
 template <typename Stream>
 asio::awaitable<bool> ClientConnection<Stream>::read_body(bool expects_continue) {
-    if (!reader_.head().has_body()) {
-        // Right after its head, a bodiless message completes on an (empty) feed.
-        scratch_.clear();
-        reader_.read_buffered_body(scratch_);
-        co_return true;
-    }
     if (expects_continue && !co_await write_all(socket_, "HTTP/1.1 100 Continue\r\n\r\n"))
         co_return false;
     BodyReadLimits limits{settings_.max_body_size, settings_.body_timeout};

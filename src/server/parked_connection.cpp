@@ -1,6 +1,7 @@
 #include "server/parked_connection.hpp"
 
 #include "common/log.hpp"
+#include "common/thread_spares.hpp"
 #include "http/message_reader.hpp"
 #include "server/connection.hpp"
 
@@ -213,7 +214,9 @@ void ParkingLot::note_parked() {
         if (error) return;
         in_burst_ = parks_since_trim_ >= parks_before_trim;
         parks_since_trim_ = 0;
-        http::release_spare_read_buffers();  // this loop's (the lot's thread)
+        http::release_spare_read_buffers();        // this loop's (the lot's thread)
+        ThreadSpares<std::string>::release_all();  // heads (proxy::HeadStorage)
+        ThreadSpares<http::HeaderList>::release_all();
         ::malloc_trim(0);
     });
 }

@@ -88,21 +88,26 @@ void Server::start() {
     for (auto& listener : listeners_) asio::co_spawn(io_, accept_loop(*listener), asio::detached);
 }
 
-asio::awaitable<pool::Group*> Server::group_for(
-    std::shared_ptr<const config::Options> app_options) {
-    if (loops_.on_main_loop()) co_return &pool_.group_for(app_options);
+pool::Group* Server::group_here(const std::shared_ptr<const config::Options>& app_options) {
+    if (loops_.on_main_loop()) return &pool_.group_for(app_options);
     if (!integration_apps_) {
         for (const auto& [options, group] : standalone_groups_) {
-            if (options == app_options.get()) co_return group;
+            if (options == app_options.get()) return group;
         }
     }
-    LoopGroups& known = current_loop_groups();
-    for (const auto& [options, group] : known.groups) {
+    for (const auto& [options, group] : current_loop_groups().groups) {
         if (options == app_options) {
             group->pin();  // the list's pin keeps it meanwhile
-            co_return group;
+            return group;
         }
     }
+    return nullptr;
+}
+
+asio::awaitable<pool::Group*> Server::group_for(
+    std::shared_ptr<const config::Options> app_options) {
+    if (pool::Group* group = group_here(app_options)) co_return group;
+    LoopGroups& known = current_loop_groups();
     const uint64_t changes = known.settings_changes;
     auto find_and_pin = [this, &app_options, changes] {
         pool::Group& group = pool_.group_for(app_options);

@@ -93,6 +93,9 @@ class Server {
     // The request's group, from any loop: the main loop finds (nginx mode: creates) it; hand it
     // back with done_with_group() once the request is answered.
     asio::awaitable<pool::Group*> group_for(std::shared_ptr<const config::Options> app_options);
+    // The same without a coroutine when no trip to the main loop is needed (on the main loop,
+    // Standalone's apps, a group this loop knows); nullptr otherwise: then group_for().
+    pool::Group* group_here(const std::shared_ptr<const config::Options>& app_options);
     void done_with_group(pool::Group& group);
     // Runs `function` on the main loop (at once when the caller is on it) and gives its result.
     // A named function object, never a temporary (common/run_on.hpp says why).

@@ -115,6 +115,48 @@ TEST(MessageReaderWaitReadable, KeepAliveRequestsOneAfterAnother) {
     }
 }
 
+// The front end parses a head that arrived whole without a coroutine; one that did not is
+// continued by read_head(), which counts the bytes parsed before against the head limit.
+TEST(MessageReaderBufferedHead, APartialHeadIsContinuedByReadHead) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    asio::write(pair.far, asio::buffer(std::string("GET /split HTTP/1.1\r\n")));
+    pair.io.run_for(20ms);
+    EXPECT_EQ(reader.readable_now(), true);
+    EXPECT_EQ(reader.read_buffered_head(), std::nullopt);
+    asio::write(pair.far, asio::buffer(std::string("Host: a\r\n\r\n")));
+    std::optional<ReadStatus> status;
+    size_t bytes_before_read = 0;
+    asio::co_spawn(
+        pair.io,
+        [&]() -> asio::awaitable<void> {
+            status = co_await reader.read_head([&](size_t bytes) { bytes_before_read = bytes; });
+        },
+        asio::detached);
+    pair.io.restart();
+    pair.io.run_for(100ms);
+    ASSERT_EQ(status, ReadStatus::ok);
+    EXPECT_EQ(reader.head().target, "/split");
+    EXPECT_EQ(bytes_before_read, 21u) << "the request line, parsed without a coroutine";
+}
+
+TEST(MessageReaderBufferedHead, TheHeadLimitCountsBothParts) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 40);
+    asio::write(pair.far, asio::buffer(std::string("GET /limit HTTP/1.1\r\nHost: a\r\n")));
+    pair.io.run_for(20ms);
+    EXPECT_EQ(reader.readable_now(), true);
+    EXPECT_EQ(reader.read_buffered_head(), std::nullopt);
+    asio::write(pair.far, asio::buffer(std::string("Accept: */*\r\n\r\n")));
+    std::optional<ReadStatus> status;
+    asio::co_spawn(
+        pair.io, [&]() -> asio::awaitable<void> { status = co_await reader.read_head(); },
+        asio::detached);
+    pair.io.restart();
+    pair.io.run_for(100ms);
+    EXPECT_EQ(status, ReadStatus::too_large);
+}
+
 // A reader holds its 16 KiB buffer only while there are bytes to parse: not while it waits for
 // the rest of a head, and not after a head that came alone (the buffer goes to the spares).
 TEST(MessageReaderBuffer, HeldOnlyWhileBytesAreThere) {

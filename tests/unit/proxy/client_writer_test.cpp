@@ -105,6 +105,37 @@ TEST_F(ClientWriterTest, FinishWritesAQueuedResponse) {
     EXPECT_EQ(received, expected);
 }
 
+// The usual case: a response complete in memory that the socket takes at once needs no
+// coroutine, and the writer is idle afterwards.
+TEST_F(ClientWriterTest, FinishNowWritesAQueuedResponseThatFitsAtOnce) {
+    ClientWriter writer(pair_.near, settings_, deadline_, 5s);
+    std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const std::string expected = response;
+    writer.queue(response);
+    EXPECT_EQ(writer.finish_now(), true);
+    EXPECT_EQ(writer.queued(), 0u);
+    std::string received(expected.size(), '\0');
+    asio::read(pair_.far, asio::buffer(received));
+    EXPECT_EQ(received, expected);
+}
+
+// More than the socket takes: finish_now() leaves the rest to finish(), and every byte arrives
+// in order.
+TEST_F(ClientWriterTest, FinishNowLeavesWhatTheSocketCannotTakeToFinish) {
+    settings_.memory_limit = 4 << 20;  // all of it in memory, as a response that came whole
+    ClientWriter writer(pair_.near, settings_, deadline_, 5s);
+    std::string response = pattern(1 << 20, 5);
+    const std::string expected = response;
+    writer.queue(response);
+    EXPECT_EQ(writer.finish_now(), std::nullopt);
+    std::string received;
+    std::optional<bool> finished = run_to_end([&] { return writer.finish(); }, &received, 5s);
+    ASSERT_TRUE(finished.has_value());
+    EXPECT_TRUE(*finished);
+    ASSERT_EQ(received.size(), expected.size());
+    EXPECT_TRUE(received == expected);
+}
+
 TEST_F(ClientWriterTest, AProducerNeverWaitsForASlowClientAndEveryByteArrivesInOrder) {
     ClientWriter writer(pair_.near, settings_, deadline_, 10s);
     std::string expected;
