@@ -38,6 +38,10 @@ using namespace std::chrono_literals;
 // unread bytes would reset the connection, and the client might lose the response.
 constexpr auto linger_read_timeout = 5s;
 constexpr auto linger_total = 30s;
+// After a 408 the client may still be trickling bytes (slowloris): the same, but briefly, so that
+// a slow client cannot hold the connection much past its timeout. Without it the response was
+// lost under load: closed with unread bytes, the socket was reset before the 408 had left it.
+constexpr auto linger_after_timeout = 2s;
 
 // The TCP connection under a client's stream: for plain HTTP, the stream itself.
 asio::ip::tcp::socket& tcp_socket(asio::ip::tcp::socket& socket) {
@@ -143,8 +147,14 @@ class ClientConnection {
     asio::awaitable<bool> serve_request();
     asio::awaitable<bool> answer_request(admin::RequestRecord& record, bool keep_alive);
     asio::awaitable<bool> read_body(bool expects_continue);
-    asio::awaitable<bool> reject(int status, std::string why, bool linger = false);
-    asio::awaitable<void> linger();
+    // `linger_for`: how long the rest of the request may still be read and dropped (none: zero).
+    asio::awaitable<bool> reject(int status, std::string why,
+                                 Clock::duration linger_for = Clock::duration::zero());
+    asio::awaitable<bool> reject(int status, std::string why, bool linger) {
+        return reject(status, std::move(why),
+                      linger ? Clock::duration(linger_total) : Clock::duration::zero());
+    }
+    asio::awaitable<void> linger(Clock::duration total);
     void release_idle_memory();
     bool park(Server::ConnectionHandle registration, std::chrono::steady_clock::duration left);
     proxy::TunnelClient<Stream> detach_for_tunnel();
@@ -250,7 +260,9 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
             break;
         }
         if (status == http::ReadStatus::truncated) {
-            if (timed_out) co_await reject(408, "The request head did not arrive in time.");
+            if (timed_out)
+                co_await reject(408, "The request head did not arrive in time.",
+                                linger_after_timeout);
             break;
         }
         if (status == http::ReadStatus::parse_error) {
@@ -457,7 +469,8 @@ asio::awaitable<bool> ClientConnection<Stream>::read_body(bool expects_continue)
             co_return co_await reject(413, "The request body is larger than the server accepts.",
                                       true);
         case BodyReadResult::timed_out:
-            co_return co_await reject(408, "The request body did not arrive in time.");
+            co_return co_await reject(408, "The request body did not arrive in time.",
+                                      linger_after_timeout);
         case BodyReadResult::client_gone:
             co_return false;
         case BodyReadResult::invalid:
@@ -512,24 +525,24 @@ proxy::TunnelClient<Stream> ClientConnection<Stream>::detach_for_tunnel() {
 // Answers with an error page and ends the connection (returns false).
 template <typename Stream>
 asio::awaitable<bool> ClientConnection<Stream>::reject(int status, std::string why,
-                                                       bool linger_after) {
+                                                       Clock::duration linger_for) {
     log::notice("Rejected request from {}: {} ({})", address_, status, why);
     deadline_.expires_after(settings_.send_timeout);
     std::string page = http::error_response(status, "<p>" + http::html_escape(why) + "</p>", false);
     outcome_.status = status;
     outcome_.error_page_bytes = page.size();
     bool written = co_await write_all(socket_, page);
-    if (written && linger_after) co_await linger();
+    if (written && linger_for > Clock::duration::zero()) co_await linger(linger_for);
     deadline_.disarm();
     co_return false;
 }
 
 template <typename Stream>
-asio::awaitable<void> ClientConnection<Stream>::linger() {
+asio::awaitable<void> ClientConnection<Stream>::linger(Clock::duration total) {
     asio::error_code error;
     socket_.shutdown(Stream::shutdown_send, error);
     std::array<char, 4096> discard;
-    const auto until = Clock::now() + linger_total;
+    const auto until = Clock::now() + total;
     for (auto now = Clock::now(); !error && now < until; now = Clock::now()) {
         deadline_.expires_after(std::min<Clock::duration>(linger_read_timeout, until - now));
         co_await socket_.async_read_some(asio::buffer(discard),
