@@ -1,6 +1,7 @@
 #include "proxy/client_writer.hpp"
 
 #include "common/log.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "proxy/file_sender.hpp"
 #include "tls/tls_socket.hpp"
 
@@ -221,5 +222,6 @@ void ClientWriter<Stream>::release_memory() {
 
 template class ClientWriter<asio::ip::tcp::socket>;
 template class ClientWriter<tls::TlsSocket>;
+template class ClientWriter<http::Http2StreamSocket>;
 
 }  // namespace passenger::proxy
