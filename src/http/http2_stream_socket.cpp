@@ -162,6 +162,7 @@ void Http2StreamChannel::shut_down_sending() {
 
 void Http2StreamChannel::close() {
     if (closed_) return;
+    cancel();  // pending waits end with operation_aborted, as a closed socket's do
     shut_down_sending();
     closed_ = true;
     // What the connection code left unread goes back to the client's window (the connection's
@@ -169,7 +170,6 @@ void Http2StreamChannel::close() {
     if (owner_ && unread_data_ > 0) owner_->request_consumed(std::exchange(unread_data_, 0));
     std::string().swap(request_);
     request_begin_ = 0;
-    cancel();
 }
 
 ssize_t Http2StreamSocket::receive_now(char* buffer, size_t size) {
