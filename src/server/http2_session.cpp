@@ -28,6 +28,8 @@ constexpr uint32_t max_concurrent_streams = 100;
 // Response bytes queued per stream before its response is read no further from the connection
 // code (which buffers the rest, as for a slow HTTP/1.1 client).
 constexpr size_t max_queued_response = 64 * 1024;
+// Frames gathered for one write to the TLS stream: one TLS record's payload.
+constexpr size_t max_write_batch = 16 * 1024;
 
 // A condition to wait on: wait() returns when notify() is called (or the timer is cancelled).
 class Signal {
@@ -210,15 +212,21 @@ asio::awaitable<void> Http2Session::read_loop() {
 // Sends whatever nghttp2 has to send, then waits until something changes; ends when the session
 // is over (GOAWAY exchanged, the client gone, or a write failed).
 asio::awaitable<void> Http2Session::write_loop() {
+    std::string batch;
     for (;;) {
         for (;;) {
-            const uint8_t* data = nullptr;
-            ssize_t length = nghttp2_session_mem_send(session_, &data);
-            if (length < 0) co_return;
-            if (length == 0) break;
-            if (!co_await tls_.write_all(reinterpret_cast<const char*>(data),
-                                         static_cast<size_t>(length)))
-                co_return;
+            // nghttp2 hands out one frame at a time: small frames (a response's HEADERS and its
+            // DATA, other streams' frames) are gathered into one TLS record and one write(2).
+            batch.clear();
+            while (batch.size() < max_write_batch) {
+                const uint8_t* data = nullptr;
+                ssize_t length = nghttp2_session_mem_send(session_, &data);
+                if (length < 0) co_return;
+                if (length == 0) break;
+                batch.append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
+            }
+            if (batch.empty()) break;
+            if (!co_await tls_.write_all(batch.data(), batch.size())) co_return;
         }
         if (finished_ ||
             (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)))
