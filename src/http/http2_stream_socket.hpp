@@ -139,15 +139,10 @@ class Http2StreamChannel {
     Waits write_waiters_;
 };
 
-class Http2StreamSocket {
+// asio::socket_base: the wait and shutdown types and constants a socket has (Stream::wait_read).
+class Http2StreamSocket : public asio::socket_base {
   public:
     using executor_type = asio::any_io_executor;
-    using wait_type = asio::socket_base::wait_type;
-    using shutdown_type = asio::socket_base::shutdown_type;
-    static constexpr wait_type wait_read = asio::socket_base::wait_read;
-    static constexpr wait_type wait_write = asio::socket_base::wait_write;
-    static constexpr shutdown_type shutdown_send = asio::socket_base::shutdown_send;
-    static constexpr shutdown_type shutdown_both = asio::socket_base::shutdown_both;
 
     explicit Http2StreamSocket(std::shared_ptr<Http2StreamChannel> channel)
         : channel_(std::move(channel)) {}
