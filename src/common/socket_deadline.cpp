@@ -4,8 +4,12 @@
 
 namespace passenger {
 
-SocketDeadline::SocketDeadline(asio::ip::tcp::socket& socket, Clock::duration granularity)
-    : state_(std::make_shared<State>(socket, std::max(granularity, Clock::duration(1)))) {}
+SocketDeadline::State::State(const asio::any_io_executor& executor, void* socket, Cancel cancel,
+                             Clock::duration granularity)
+    : timer(executor),
+      socket(socket),
+      cancel(cancel),
+      granularity(std::max(granularity, Clock::duration(1))) {}
 
 SocketDeadline::~SocketDeadline() {
     state_->socket = nullptr;
@@ -50,8 +54,7 @@ void SocketDeadline::on_timer(const std::shared_ptr<State>& state, unsigned gene
     }
     state->deadline = Clock::time_point::max();
     state->expired = true;
-    asio::error_code ignored;
-    state->socket->cancel(ignored);
+    state->cancel(state->socket);
 }
 
 }  // namespace passenger

@@ -1,6 +1,7 @@
 #include "proxy/client_gone_watch.hpp"
 
 #include "common/peer_probe.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "tls/tls_socket.hpp"
 
 namespace passenger::proxy {
@@ -44,5 +45,6 @@ void ClientGoneWatch<Socket>::stop() {
 
 template class ClientGoneWatch<asio::ip::tcp::socket>;
 template class ClientGoneWatch<tls::TlsSocket>;
+template class ClientGoneWatch<http::Http2StreamSocket>;
 
 }  // namespace passenger::proxy

@@ -1,6 +1,7 @@
 #include "proxy/client_watch.hpp"
 
 #include "common/peer_probe.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "tls/tls_socket.hpp"
 
 namespace passenger::proxy {
@@ -35,5 +36,6 @@ void ClientWatch<Socket>::stop() {
 
 template class ClientWatch<asio::ip::tcp::socket>;
 template class ClientWatch<tls::TlsSocket>;
+template class ClientWatch<http::Http2StreamSocket>;
 
 }  // namespace passenger::proxy

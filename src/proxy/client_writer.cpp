@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/thread_spares.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "proxy/file_sender.hpp"
 #include "tls/tls_socket.hpp"
 
@@ -264,5 +265,6 @@ void ClientWriter<Stream>::release_memory() {
 
 template class ClientWriter<asio::ip::tcp::socket>;
 template class ClientWriter<tls::TlsSocket>;
+template class ClientWriter<http::Http2StreamSocket>;
 
 }  // namespace passenger::proxy

@@ -3,6 +3,7 @@
 #include "common/file_limit.hpp"
 #include "common/log.hpp"
 #include "http/error_page.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "http/write_helpers.hpp"
 #include "proxy/client_gone_watch.hpp"
 #include "proxy/client_watch.hpp"
@@ -229,5 +230,6 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
 
 template asio::awaitable<bool> forward(ClientContext<asio::ip::tcp::socket>&, pool::Group&);
 template asio::awaitable<bool> forward(ClientContext<tls::TlsSocket>&, pool::Group&);
+template asio::awaitable<bool> forward(ClientContext<http::Http2StreamSocket>&, pool::Group&);
 
 }  // namespace passenger::proxy

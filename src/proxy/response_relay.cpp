@@ -1,6 +1,7 @@
 #include "proxy/response_relay.hpp"
 
 #include "common/log.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "http/write_helpers.hpp"
 #include "proxy/message_heads.hpp"
 #include "tls/tls_socket.hpp"
@@ -106,6 +107,8 @@ asio::awaitable<Relay> relay_response(ClientContext<Stream>& client, AppReader& 
 template asio::awaitable<Relay> relay_response(ClientContext<asio::ip::tcp::socket>&, AppReader&,
                                                RelayState&);
 template asio::awaitable<Relay> relay_response(ClientContext<tls::TlsSocket>&, AppReader&,
+                                               RelayState&);
+template asio::awaitable<Relay> relay_response(ClientContext<http::Http2StreamSocket>&, AppReader&,
                                                RelayState&);
 
 }  // namespace passenger::proxy

@@ -1,6 +1,7 @@
 #include "proxy/tunnel.hpp"
 
 #include "common/log.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "http/response_head.hpp"
 #include "tls/tls_socket.hpp"
 
@@ -334,5 +335,7 @@ bool start_tunnel(ClientContext<Client>& client, AppReader& app, pool::Session& 
 template bool start_tunnel(ClientContext<asio::ip::tcp::socket>&, AppReader&, pool::Session&,
                            std::string);
 template bool start_tunnel(ClientContext<tls::TlsSocket>&, AppReader&, pool::Session&, std::string);
+template bool start_tunnel(ClientContext<http::Http2StreamSocket>&, AppReader&, pool::Session&,
+                           std::string);
 
 }  // namespace passenger::proxy

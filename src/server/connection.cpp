@@ -43,12 +43,39 @@ constexpr auto linger_total = 30s;
 // lost under load: closed with unread bytes, the socket was reset before the 408 had left it.
 constexpr auto linger_after_timeout = 2s;
 
-// The TCP connection under a client's stream: for plain HTTP, the stream itself.
-asio::ip::tcp::socket& tcp_socket(asio::ip::tcp::socket& socket) {
+// What a client's stream rests on: the TCP connection (for plain HTTP the stream itself), which
+// the connection's deadline cancels and its registration points at; an HTTP/2 stream has none and
+// stands for itself.
+asio::ip::tcp::socket& lowest_layer(asio::ip::tcp::socket& socket) {
     return socket;
 }
-asio::ip::tcp::socket& tcp_socket(tls::TlsSocket& socket) {
+asio::ip::tcp::socket& lowest_layer(tls::TlsSocket& socket) {
     return socket.lowest_layer();
+}
+http::Http2StreamSocket& lowest_layer(http::Http2StreamSocket& stream) {
+    return stream;
+}
+
+// An HTTP/2 stream's address comes with its ConnectionOrigin.
+std::string address_of_peer(asio::ip::tcp::socket& socket) {
+    return peer_address(socket);
+}
+std::string address_of_peer(http::Http2StreamSocket&) {
+    return "unknown";
+}
+
+// (The nginx module's connections are Unix sockets and h2 streams have none: no Nagle there.)
+void turn_off_nagle(asio::ip::tcp::socket& socket) {
+    asio::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+void turn_off_nagle(http::Http2StreamSocket&) {}
+
+void point_registration(Server::ConnectionEntry& entry, asio::ip::tcp::socket& socket) {
+    entry.socket = &socket;
+}
+void point_registration(Server::ConnectionEntry& entry, http::Http2StreamSocket& stream) {
+    entry.stream = &stream;
 }
 
 std::string_view header_or_empty(const http::MessageHead& head, std::string_view name) {
@@ -111,8 +138,9 @@ struct TunnelEnd {
 };
 
 // One client connection: its socket, its one deadline timer, the reader of its requests, the
-// writer of its responses and the buffer of a request body. `Stream`: asio::ip::tcp::socket, or
-// tls::TlsSocket for HTTPS (served the same way, without a socket pair).
+// writer of its responses and the buffer of a request body. `Stream`: asio::ip::tcp::socket,
+// tls::TlsSocket for HTTPS, or http::Http2StreamSocket for an HTTP/2 stream (each served the same
+// way, without a socket pair).
 template <typename Stream>
 class ClientConnection {
   public:
@@ -126,13 +154,13 @@ class ClientConnection {
           // From the nginx module, the client's address comes in the preamble (begin_channel).
           address_(!origin.address.empty()     ? origin.address
                    : server.integration_apps() ? std::string()
-                                               : peer_address(tcp_socket(socket_))),
+                                               : address_of_peer(lowest_layer(socket_))),
           https_(origin.https),
           http2_(origin.http2),
           peer_trusted_(server.integration_apps() == nullptr &&
                         server.trusted_proxies().trusts(address_)),
           registration_(registration),
-          deadline_(tcp_socket(socket_), settings_.timer_granularity),
+          deadline_(lowest_layer(socket_), settings_.timer_granularity),
           reader_(socket_, http::MessageParser::Kind::request, settings_.max_head_size),
           writer_(socket_, settings_.response_buffer, deadline_, settings_.send_timeout),
           request_body_(settings_.request_buffer) {
@@ -186,18 +214,17 @@ template <typename Stream>
 asio::awaitable<void> ClientConnection<Stream>::run() {
     const bool resumed = registration_.has_value();
     if (resumed) {
-        (*registration_)->socket = &tcp_socket(socket_);
+        point_registration(**registration_, lowest_layer(socket_));
     } else {
         registration_ = server_.register_connection(
-            tcp_socket(socket_),
+            lowest_layer(socket_),
             https_ ? ConnectionOrigin{address_, true, http2_} : ConnectionOrigin{});
     }
     auto registration = *registration_;
     asio::error_code ignored;
-    // (TLS connections have it off from their accept on: server/tls_connection.cpp. The nginx
-    // module's connections and HTTP/2 streams' pairs are Unix sockets: no Nagle to turn off.)
+    // (TLS connections have it off from their accept on: server/tls_connection.cpp.)
     if (!resumed && !https_ && server_.integration_apps() == nullptr)
-        tcp_socket(socket_).set_option(asio::ip::tcp::no_delay(true), ignored);
+        turn_off_nagle(lowest_layer(socket_));
 
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
@@ -321,7 +348,7 @@ template <typename Stream>
 void ClientConnection<Stream>::apply_configuration(const std::string& payload) {
     ucred peer{};
     socklen_t length = sizeof peer;
-    if (::getsockopt(tcp_socket(socket_).native_handle(), SOL_SOCKET, SO_PEERCRED, &peer,
+    if (::getsockopt(lowest_layer(socket_).native_handle(), SOL_SOCKET, SO_PEERCRED, &peer,
                      &length) != 0 ||
         peer.pid != ::getppid()) {
         log::error("Refused a configuration message from process {}: only the watchdog sends them",
@@ -507,7 +534,7 @@ proxy::TunnelClient<Stream> ClientConnection<Stream>::detach_for_tunnel() {
         .send_timeout = settings_.send_timeout,
         .opened =
             [registration](Stream& socket) {
-                registration->socket = &tcp_socket(socket);
+                point_registration(*registration, lowest_layer(socket));
                 registration->busy = false;
             },
         .ended =
@@ -572,6 +599,13 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& ser
 asio::awaitable<void> serve_connection(tls::TlsSocket socket, Server& server,
                                        ConnectionOrigin origin) {
     ClientConnection<tls::TlsSocket> connection(std::move(socket), server, std::move(origin));
+    co_await connection.run();
+}
+
+asio::awaitable<void> serve_connection(http::Http2StreamSocket stream, Server& server,
+                                       ConnectionOrigin origin) {
+    ClientConnection<http::Http2StreamSocket> connection(std::move(stream), server,
+                                                         std::move(origin));
     co_await connection.run();
 }
 

@@ -2,6 +2,7 @@
 // proxied to the app), repeat while keep-alive allows.
 #pragma once
 
+#include "http/http2_stream_socket.hpp"
 #include "server/server.hpp"
 #include "tls/tls_socket.hpp"
 
@@ -13,11 +14,14 @@
 
 namespace passenger::server {
 
-// `origin`: for a connection whose socket is not the client's (an HTTP/2 stream's socket pair).
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,
                                        ConnectionOrigin origin = {});
 // An HTTPS connection after its handshake, served directly (`origin`: its address, https).
 asio::awaitable<void> serve_connection(tls::TlsSocket socket, Server& server,
+                                       ConnectionOrigin origin);
+// One HTTP/2 stream's request (server/http2_session.hpp; `origin`: the TLS connection's address,
+// https, http2).
+asio::awaitable<void> serve_connection(http::Http2StreamSocket stream, Server& server,
                                        ConnectionOrigin origin);
 
 // The peer's address as X-Forwarded-For shows it (IPv4-mapped IPv6 as IPv4), or "unknown".

@@ -1,26 +1,25 @@
 #include "server/http2_session.hpp"
 
 #include "common/log.hpp"
-#include "http/message_reader.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "http/response_head.hpp"
-#include "http/write_helpers.hpp"
 #include "server/connection.hpp"
 #include "server/http2_messages.hpp"
 
 #include <fmt/format.h>
 #include <nghttp2/nghttp2.h>
-#include <sys/socket.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
 
 #include <array>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <string_view>
 
 namespace passenger::server {
 namespace {
@@ -29,7 +28,8 @@ constexpr uint32_t max_concurrent_streams = 100;
 // Response bytes queued per stream before its response is read no further from the connection
 // code (which buffers the rest, as for a slow HTTP/1.1 client).
 constexpr size_t max_queued_response = 64 * 1024;
-constexpr size_t max_response_head = 64 * 1024;
+// Frames gathered for one write to the TLS stream: one TLS record's payload.
+constexpr size_t max_write_batch = 16 * 1024;
 
 // A condition to wait on: wait() returns when notify() is called (or the timer is cancelled).
 class Signal {
@@ -46,30 +46,44 @@ class Signal {
     asio::steady_timer timer_;
 };
 
-struct Stream {
-    Stream(int32_t id, const asio::any_io_executor& executor)
-        : id(id), pair_end(executor), to_app_ready(executor), drained(executor) {}
+class Http2Session;
 
+// One stream: its request fields, the in-memory stream its connection code is served over, and
+// its response as that code writes it (HTTP/1.1, parsed once more here into HEADERS and DATA).
+struct Stream final : http::Http2StreamOwner {
+    Stream(Http2Session& session, int32_t id) : session(session), id(id) {}
+    size_t take_response(std::string_view bytes) override;
+    size_t response_room() const override {
+        return response_body.size() >= max_queued_response
+                   ? 0
+                   : max_queued_response - response_body.size();
+    }
+    void end_response() override;
+    void request_consumed(size_t data_bytes) override;
+
+    Http2Session& session;
     int32_t id;
     Http2Request request;
     size_t field_bytes = 0;  // the header list's size as RFC 9113 6.5.2 counts it
     bool tunnel = false;     // a WebSocket: an HTTP/1.1 upgrade to the app, then bytes both ways
     bool chunked = false;
     bool closed = false;
-
-    asio::ip::tcp::socket pair_end;  // ours; serve_connection() has the other
-    std::string to_app;              // request bytes waiting to go to the connection code
-    size_t to_app_data = 0;          // of which DATA payload (window to give back once sent)
     bool request_complete = false;
-    Signal to_app_ready;
+    std::shared_ptr<http::Http2StreamChannel> channel;  // from begin_stream() on
 
-    std::string response_body;  // read from the connection code, not yet taken by nghttp2
+    http::MessageParser response{http::MessageParser::Kind::response};
+    bool response_started = false;  // its head was parsed (and HEADERS submitted)
+    bool raw_response = false;      // a tunnel after its 101: the app's bytes as they come
+    bool response_ended = false;
+    bool response_failed = false;  // reset: what the connection code still writes is dropped
+    std::string response_body;     // from the connection code, not yet taken by nghttp2
     bool response_complete = false;
     bool deferred = false;
-    Signal drained;
 };
 
 class Http2Session : public std::enable_shared_from_this<Http2Session> {
+    friend struct Stream;
+
   public:
     Http2Session(TlsStream& tls, Server& server, std::string address,
                  const asio::any_io_executor& executor)
@@ -92,9 +106,11 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     void arm_idle_timer();
     void begin_stream(Stream& stream, bool end_stream);
     void end_request(Stream& stream);
-    asio::awaitable<void> send_to_app(std::shared_ptr<Stream> stream);
-    asio::awaitable<void> relay_response(std::shared_ptr<Stream> stream);
-    asio::awaitable<void> relay_tunnel(std::shared_ptr<Stream> stream);
+    size_t take_response(Stream& stream, std::string_view bytes);
+    bool start_response(Stream& stream);
+    void on_response_progress(Stream& stream);
+    void end_response(Stream& stream);
+    void reset_stream(Stream& stream);
     void submit_response(Stream& stream, const http::MessageHead& head, bool has_body);
     void close_stream(Stream& stream);
 
@@ -196,15 +212,21 @@ asio::awaitable<void> Http2Session::read_loop() {
 // Sends whatever nghttp2 has to send, then waits until something changes; ends when the session
 // is over (GOAWAY exchanged, the client gone, or a write failed).
 asio::awaitable<void> Http2Session::write_loop() {
+    std::string batch;
     for (;;) {
         for (;;) {
-            const uint8_t* data = nullptr;
-            ssize_t length = nghttp2_session_mem_send(session_, &data);
-            if (length < 0) co_return;
-            if (length == 0) break;
-            if (!co_await tls_.write_all(reinterpret_cast<const char*>(data),
-                                         static_cast<size_t>(length)))
-                co_return;
+            // nghttp2 hands out one frame at a time: small frames (a response's HEADERS and its
+            // DATA, other streams' frames) are gathered into one TLS record and one write(2).
+            batch.clear();
+            while (batch.size() < max_write_batch) {
+                const uint8_t* data = nullptr;
+                ssize_t length = nghttp2_session_mem_send(session_, &data);
+                if (length < 0) co_return;
+                if (length == 0) break;
+                batch.append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
+            }
+            if (batch.empty()) break;
+            if (!co_await tls_.write_all(batch.data(), batch.size())) co_return;
         }
         if (finished_ ||
             (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)))
@@ -230,7 +252,7 @@ int Http2Session::on_begin_headers(nghttp2_session* session, const nghttp2_frame
                                    void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     Http2Session& self = of(user_data);
-    auto stream = std::make_shared<Stream>(frame->hd.stream_id, self.executor_);
+    auto stream = std::make_shared<Stream>(self, frame->hd.stream_id);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, stream.get());
     self.streams_[frame->hd.stream_id] = std::move(stream);
     return 0;
@@ -299,18 +321,11 @@ int Http2Session::on_frame_recv(nghttp2_session* session, const nghttp2_frame* f
 int Http2Session::on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id,
                                 const uint8_t* data, size_t length, void*) {
     auto* stream = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, stream_id));
-    if (stream == nullptr || stream->closed || stream->request_complete) {
-        nghttp2_session_consume(session, stream_id, length);
-        return 0;
-    }
     std::string_view bytes(reinterpret_cast<const char*>(data), length);
-    if (stream->chunked) {
-        http::append_chunk(stream->to_app, bytes);
-    } else {
-        stream->to_app.append(bytes);
-    }
-    stream->to_app_data += length;
-    stream->to_app_ready.notify();
+    // Nobody reads it (the stream is closing, or its connection code is done): given back now.
+    if (stream == nullptr || stream->closed || stream->request_complete || !stream->channel ||
+        !stream->channel->deliver(bytes, stream->chunked))
+        nghttp2_session_consume(session, stream_id, length);
     return 0;
 }
 
@@ -326,147 +341,152 @@ int Http2Session::on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t,
 
 void Http2Session::close_stream(Stream& stream) {
     stream.closed = true;
-    asio::error_code ignored;
-    stream.pair_end.close(ignored);  // the connection code sees its client go
-    stream.to_app_ready.notify();
-    stream.drained.notify();
+    if (!stream.channel) return;
+    // The connection code sees its client go. What it did not read goes back to the connection's
+    // window (outside nghttp2's callback: the stream is gone, the connection's count is not).
+    const size_t unread = stream.channel->peer_gone();
+    if (unread == 0 || finished_) return;
+    asio::post(executor_, [self = shared_from_this(), unread] {
+        if (self->finished_) return;
+        nghttp2_session_consume_connection(self->session_, unread);
+        self->output_ready_.notify();
+    });
 }
 
-// The request as HTTP/1.1 (server/http2_messages.hpp), to a connection of its own.
+// The request as HTTP/1.1 (server/http2_messages.hpp), to a connection of its own over an
+// in-memory stream on this loop.
 void Http2Session::begin_stream(Stream& stream, bool end_stream) {
     Http1RequestHead head = http1_request_head(stream.request, end_stream);
-    stream.to_app = std::move(head.text);
     stream.chunked = head.chunked;
     stream.tunnel = stream.request.websocket();
     stream.request_complete = end_stream;
-
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) != 0) {
-        log::error("Cannot serve an HTTP/2 stream from {}: socketpair: {}", address_,
-                   std::strerror(errno));
-        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_REFUSED_STREAM);
-        return;
-    }
-    asio::error_code error;
-    asio::ip::tcp::socket served(executor_);
-    stream.pair_end.assign(asio::ip::tcp::v4(), pair[0], error);
-    served.assign(asio::ip::tcp::v4(), pair[1], error);
+    stream.response.expect_no_body(stream.request.method == "HEAD");
+    stream.channel = std::make_shared<http::Http2StreamChannel>(
+        executor_, stream, std::move(head.text), stream.tunnel);
+    if (end_stream) stream.channel->end_request(false);
     server_.expect_registration();
-    asio::co_spawn(
-        executor_,
-        serve_connection(std::move(served), server_, ConnectionOrigin{address_, true, true}),
-        asio::detached);
-    std::shared_ptr<Stream> shared = streams_.at(stream.id);
-    asio::co_spawn(executor_, send_to_app(shared), asio::detached);
-    asio::co_spawn(executor_, relay_response(shared), asio::detached);
+    asio::co_spawn(executor_,
+                   serve_connection(http::Http2StreamSocket(stream.channel), server_,
+                                    ConnectionOrigin{address_, true, true}),
+                   asio::detached);
 }
 
 void Http2Session::end_request(Stream& stream) {
     if (stream.request_complete) return;
     stream.request_complete = true;
-    if (stream.chunked) stream.to_app += "0\r\n\r\n";
-    stream.to_app_ready.notify();
+    if (stream.channel) stream.channel->end_request(stream.chunked);
 }
 
-// Request bytes go on as they come; the client's window is given back as they leave.
-asio::awaitable<void> Http2Session::send_to_app(std::shared_ptr<Stream> stream) {
-    auto self = shared_from_this();
-    std::string sending;
-    while (!stream->closed) {
-        if (stream->to_app.empty()) {
-            if (stream->request_complete) break;
-            co_await stream->to_app_ready.wait();
-            continue;
-        }
-        sending.clear();
-        sending.swap(stream->to_app);
-        size_t data = std::exchange(stream->to_app_data, 0);
-        asio::error_code error;
-        co_await asio::async_write(stream->pair_end, asio::buffer(sending),
-                                   asio::redirect_error(asio::use_awaitable, error));
-        if (error || stream->closed) break;
-        if (data > 0 && !finished_) {
-            nghttp2_session_consume(session_, stream->id, data);
-            output_ready_.notify();
-        }
-    }
-    // A WebSocket's client ended its side (END_STREAM): the app reads the end of its input.
-    asio::error_code ignored;
-    if (stream->tunnel && stream->request_complete && !stream->closed)
-        stream->pair_end.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+size_t Stream::take_response(std::string_view bytes) {
+    return session.take_response(*this, bytes);
 }
 
-// The connection code's HTTP/1.1 response, as HEADERS and DATA frames.
-asio::awaitable<void> Http2Session::relay_response(std::shared_ptr<Stream> stream) {
-    auto self = shared_from_this();
-    http::MessageReader<asio::ip::tcp::socket> reader(
-        stream->pair_end, http::MessageParser::Kind::response, max_response_head);
-    reader.parser().expect_no_body(stream->request.method == "HEAD");
-    if (co_await reader.read_head() != http::ReadStatus::ok) {
-        if (!stream->closed && !finished_) {
-            nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream->id,
-                                      NGHTTP2_INTERNAL_ERROR);
-            output_ready_.notify();
-        }
-        co_return;
+void Stream::end_response() {
+    session.end_response(*this);
+}
+
+// The client's window grows as the connection code reads the body (and the connection's, which
+// all streams share).
+void Stream::request_consumed(size_t data_bytes) {
+    if (session.finished_) return;
+    nghttp2_session_consume(session.session_, id, data_bytes);
+    session.output_ready_.notify();
+}
+
+// The connection code's HTTP/1.1 response, parsed as it is written: the head becomes HEADERS,
+// the body DATA (queued up to max_queued_response; past it the connection code buffers, as for a
+// slow HTTP/1.1 client).
+size_t Http2Session::take_response(Stream& stream, std::string_view bytes) {
+    if (stream.closed || stream.response_failed || finished_ || stream.response_complete)
+        return bytes.size();
+    bytes = bytes.substr(0, stream.response_room());
+    if (bytes.empty()) return 0;
+    if (stream.raw_response) {
+        stream.response_body.append(bytes);
+        on_response_progress(stream);
+        return bytes.size();
     }
-    const http::MessageHead& head = reader.head();
+    size_t used = 0;
+    for (;;) {
+        auto progress = stream.response.feed(bytes.substr(used), &stream.response_body);
+        used += progress.consumed;
+        if (progress.event == http::MessageParser::Event::error) {
+            log::error("Reset an HTTP/2 stream from {}: its response is not valid HTTP/1.1 ({})",
+                       address_, stream.response.error_reason());
+            reset_stream(stream);
+            return bytes.size();
+        }
+        if (progress.event == http::MessageParser::Event::need_more) break;
+        // (A response to HEAD completes with its head: no head_complete event then.)
+        if (!stream.response_started && start_response(stream)) {
+            // A tunnel: what follows the 101 is the app's.
+            stream.response_body.append(bytes.substr(used));
+            used = bytes.size();
+            break;
+        }
+        if (progress.event == http::MessageParser::Event::head_complete)
+            continue;  // a bodiless response completes on the next (maybe empty) feed
+        if (stream.response.head().status < 200) {  // an interim response: not passed on
+            stream.response.reset();
+            stream.response.expect_no_body(stream.request.method == "HEAD");
+            stream.response_started = false;
+            if (used < bytes.size()) continue;
+            break;
+        }
+        stream.response_complete = true;
+        used = bytes.size();  // nothing may follow the response
+        break;
+    }
+    on_response_progress(stream);
+    return used;
+}
+
+// The head is complete: HEADERS go out (a final response), or the stream becomes a tunnel (a
+// WebSocket's 101; returns true).
+bool Http2Session::start_response(Stream& stream) {
+    stream.response_started = true;
+    const http::MessageHead& head = stream.response.head();
+    if (stream.tunnel && head.status == 101) {
+        submit_response(stream, head, true);
+        stream.raw_response = true;
+        return true;
+    }
+    if (head.status < 200) return false;
     const bool has_body =
-        stream->request.method != "HEAD" && head.status != 204 && head.status != 304;
-    if (stream->closed || finished_) co_return;
-    if (stream->tunnel && head.status == 101) {
-        submit_response(*stream, head, true);
-        stream->response_body = reader.take_buffered();
-        co_return co_await relay_tunnel(stream);
-    }
-    submit_response(*stream, head, has_body);
-    output_ready_.notify();
-    std::string piece;
-    while (has_body && !stream->closed) {
-        piece.clear();
-        http::ReadStatus status = co_await reader.read_body(piece);
-        if (stream->closed || finished_) co_return;
-        if (status != http::ReadStatus::ok) {
-            // Cut short: the client must not take it for the whole response.
-            nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream->id,
-                                      NGHTTP2_INTERNAL_ERROR);
-            output_ready_.notify();
-            co_return;
-        }
-        stream->response_body += piece;
-        stream->response_complete = reader.parser().message_complete();
-        if (stream->deferred) {
-            stream->deferred = false;
-            nghttp2_session_resume_data(session_, stream->id);
-            output_ready_.notify();
-        }
-        if (stream->response_complete) break;
-        while (stream->response_body.size() > max_queued_response && !stream->closed)
-            co_await stream->drained.wait();
-    }
+        stream.request.method != "HEAD" && head.status != 204 && head.status != 304;
+    submit_response(stream, head, has_body);
+    return false;
 }
 
-// The app's bytes after its 101, as DATA until it closes (then END_STREAM), paced like a body.
-asio::awaitable<void> Http2Session::relay_tunnel(std::shared_ptr<Stream> stream) {
-    output_ready_.notify();
-    std::array<char, 16 * 1024> buffer;
-    while (!stream->closed && !finished_) {
-        while (stream->response_body.size() > max_queued_response && !stream->closed)
-            co_await stream->drained.wait();
-        if (stream->closed || finished_) co_return;
-        asio::error_code error;
-        size_t length = co_await stream->pair_end.async_read_some(
-            asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, error));
-        if (stream->closed || finished_) co_return;
-        stream->response_body.append(buffer.data(), length);
-        stream->response_complete = static_cast<bool>(error);  // the app closed (or failed)
-        if (stream->deferred) {
-            stream->deferred = false;
-            nghttp2_session_resume_data(session_, stream->id);
-        }
-        output_ready_.notify();
-        if (error) co_return;
+void Http2Session::on_response_progress(Stream& stream) {
+    if (stream.deferred && (!stream.response_body.empty() || stream.response_complete)) {
+        stream.deferred = false;
+        nghttp2_session_resume_data(session_, stream.id);
     }
+    output_ready_.notify();
+}
+
+// The connection code ended its side: a response cut short (or none at all) resets the stream,
+// so that the client does not take it for the whole response; a tunnel's end is END_STREAM.
+void Http2Session::end_response(Stream& stream) {
+    if (stream.response_ended) return;
+    stream.response_ended = true;
+    if (stream.closed || stream.response_failed || finished_ || stream.response_complete) return;
+    if (stream.raw_response ||
+        (stream.response.head_complete() && stream.response.body_until_eof() &&
+         stream.response.finish() == http::MessageParser::Event::message_complete)) {
+        stream.response_complete = true;
+        on_response_progress(stream);
+        return;
+    }
+    reset_stream(stream);
+}
+
+void Http2Session::reset_stream(Stream& stream) {
+    stream.response_failed = true;
+    if (stream.closed || finished_) return;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_INTERNAL_ERROR);
+    output_ready_.notify();
 }
 
 void Http2Session::submit_response(Stream& stream, const http::MessageHead& head, bool has_body) {
@@ -484,7 +504,7 @@ ssize_t Http2Session::read_response_body(nghttp2_session*, int32_t, uint8_t* buf
     size_t count = std::min(length, stream->response_body.size());
     std::memcpy(buffer, stream->response_body.data(), count);
     stream->response_body.erase(0, count);
-    if (stream->response_body.size() <= max_queued_response) stream->drained.notify();
+    if (stream->channel && stream->response_room() > 0) stream->channel->notify_writable();
     if (stream->response_body.empty()) {
         if (stream->response_complete) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;

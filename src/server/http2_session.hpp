@@ -1,12 +1,13 @@
 // HTTP/2 on a TLS connection whose client chose "h2" by ALPN (libnghttp2). Each stream becomes
-// one HTTP/1.1 request served by the same serve_connection() as any other, over a socket pair of
-// its own: the head and body are written to it in HTTP/1.1 (chunked when the client gave no
-// length), the response is read back with the response parser and sent as HEADERS and DATA. So
-// every check, limit, static file, buffer, sticky session and the pool apply to each stream
+// one HTTP/1.1 request served by the same serve_connection() as any other, over an in-memory
+// stream of its own (http/http2_stream_socket.hpp; no descriptor, no syscall): the connection
+// code reads the head and body in HTTP/1.1 (chunked when the client gave no length), and what it
+// writes is parsed with the response parser as it comes and sent as HEADERS and DATA. So every
+// check, limit, static file, buffer, sticky session, tunnel and the pool apply to each stream
 // unchanged. Bounded: 100 concurrent streams, the header list by --client-max-header-size,
-// request bodies by HTTP/2 flow control (a window is given back only once the bytes went on),
-// responses by 64 KiB queued per stream; nghttp2 refuses SETTINGS/PING floods and rate-limits
-// stream resets (CVE-2023-44487).
+// request bodies by HTTP/2 flow control (a window is given back only once the connection code
+// read the bytes), responses by 64 KiB queued per stream; nghttp2 refuses SETTINGS/PING floods
+// and rate-limits stream resets (CVE-2023-44487).
 #pragma once
 
 #include "server/server.hpp"

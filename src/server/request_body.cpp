@@ -1,6 +1,7 @@
 #include "server/request_body.hpp"
 
 #include "common/log.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "tls/tls_socket.hpp"
 
 #include <cerrno>
@@ -50,5 +51,8 @@ template asio::awaitable<BodyReadResult> read_request_body(
 template asio::awaitable<BodyReadResult> read_request_body(http::MessageReader<tls::TlsSocket>&,
                                                            http::BodyBuffer&, std::string&,
                                                            const BodyReadLimits&, SocketDeadline&);
+template asio::awaitable<BodyReadResult> read_request_body(
+    http::MessageReader<http::Http2StreamSocket>&, http::BodyBuffer&, std::string&,
+    const BodyReadLimits&, SocketDeadline&);
 
 }  // namespace passenger::server

@@ -341,7 +341,14 @@ Server::ConnectionHandle Server::register_connection(asio::ip::tcp::socket& sock
                                                      ConnectionOrigin origin) {
     if (!origin.http2) requests_.open_connection(origin.protocol());  // h2: the TLS connection's
     std::list<ConnectionEntry>& entries = this_loop().entries;
-    entries.push_back({&socket, false, std::move(origin)});
+    entries.push_back({&socket, false, std::move(origin), nullptr});
+    return std::prev(entries.end());
+}
+
+Server::ConnectionHandle Server::register_connection(http::Http2StreamSocket& stream,
+                                                     ConnectionOrigin origin) {
+    std::list<ConnectionEntry>& entries = this_loop().entries;
+    entries.push_back({nullptr, false, std::move(origin), &stream});
     return std::prev(entries.end());
 }
 
@@ -405,7 +412,9 @@ asio::awaitable<void> Server::shut_down() {
         on_each_loop([](LoopConnections& loop) {
             asio::error_code ignored;
             for (auto& entry : loop.entries) {
-                if (!entry.busy && entry.socket) entry.socket->cancel(ignored);
+                if (entry.busy) continue;
+                if (entry.socket) entry.socket->cancel(ignored);
+                if (entry.stream) entry.stream->cancel(ignored);
             }
         });
     };
@@ -427,6 +436,7 @@ asio::awaitable<void> Server::shut_down() {
             asio::error_code ignored;
             for (auto& entry : loop.entries) {
                 if (entry.socket) entry.socket->close(ignored);
+                if (entry.stream) entry.stream->close(ignored);
             }
         });
     }

@@ -9,6 +9,7 @@
 #include "common/event_loops.hpp"
 #include "common/run_on.hpp"
 #include "config/options.hpp"
+#include "http/http2_stream_socket.hpp"
 #include "http/trusted_proxies.hpp"
 #include "pool/pool.hpp"
 #include "server/access_log.hpp"
@@ -37,8 +38,8 @@
 namespace passenger::server {
 
 // Where a client connection came from, when its socket cannot say: an HTTP/2 stream is served
-// over a socket pair (server/http2_session.hpp), so its address and scheme travel with it; an
-// HTTPS connection's scheme too (server/tls_connection.hpp).
+// over an in-memory stream (server/http2_session.hpp), so its address and scheme travel with it;
+// an HTTPS connection's scheme too (server/tls_connection.hpp).
 struct ConnectionOrigin {
     std::string address;  // empty: the socket's peer
     bool https = false;
@@ -125,13 +126,15 @@ class Server {
     // Connections register themselves (with the loop serving them) so shutdown can close idle
     // ones and wait for busy ones.
     struct ConnectionEntry {
-        asio::ip::tcp::socket* socket;  // null while the connection is parked
+        asio::ip::tcp::socket* socket;  // null while the connection is parked, and for h2 streams
         bool busy = false;
-        ConnectionOrigin origin;  // kept while the connection is parked
+        ConnectionOrigin origin;                    // kept while the connection is parked
+        http::Http2StreamSocket* stream = nullptr;  // an HTTP/2 stream's, which has no socket
     };
     using ConnectionHandle = std::list<ConnectionEntry>::iterator;
     ConnectionHandle register_connection(asio::ip::tcp::socket& socket,
                                          ConnectionOrigin origin = {});
+    ConnectionHandle register_connection(http::Http2StreamSocket& stream, ConnectionOrigin origin);
     // An accepted connection ended before it registered (a TLS handshake that failed).
     void forget_accepted();
     // A connection that was not accepted is about to register (an HTTP/2 stream's).

@@ -1,8 +1,9 @@
 // One client connection on an HTTPS listener. It peeks at the first byte (plain HTTP gets a
 // clear-text 400, as nginx answers it), does the TLS handshake within --client-header-timeout,
-// and then serves the connection with the very same code as plain HTTP (serve_connection) over
-// a Unix socket pair, relaying bytes between the pair and TLS. So every limit, timeout, static
-// file, buffer, tunnel and the pool apply unchanged, and plain HTTP pays nothing for TLS.
+// and then serves the connection with the very same code as plain HTTP (serve_connection):
+// directly over its tls::TlsSocket (HTTP/1.1), or each h2 stream over an in-memory
+// http::Http2StreamSocket (server/http2_session.hpp). So every limit, timeout, static file,
+// buffer, tunnel and the pool apply unchanged, and plain HTTP pays nothing for TLS.
 #pragma once
 
 #include "server/server.hpp"

@@ -8,7 +8,7 @@ namespace passenger::static_files {
 
 namespace {
 
-std::string_view trim(std::string_view text) {
+std::string_view trim_ows(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
     return text;
@@ -33,7 +33,7 @@ bool none_match_hits(std::string_view header, std::string_view etag) {
     std::string_view own = strip_weak(etag);
     while (!header.empty()) {
         size_t comma = header.find(',');
-        std::string_view item = trim(header.substr(0, comma));
+        std::string_view item = trim_ows(header.substr(0, comma));
         header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
         if (item == "*" || (!item.empty() && strip_weak(item) == own)) return true;
     }
@@ -41,12 +41,12 @@ bool none_match_hits(std::string_view header, std::string_view etag) {
 }
 
 bool not_modified_since(std::string_view header, long mtime_seconds) {
-    long since = http::parse_http_date(trim(header));
+    long since = http::parse_http_date(trim_ows(header));
     return since >= 0 && since >= mtime_seconds;
 }
 
 bool if_range_holds(std::string_view header, std::string_view etag, long mtime_seconds) {
-    header = trim(header);
+    header = trim_ows(header);
     if (header.starts_with("W/")) return false;
     if (header.starts_with('"')) return header == etag;
     long date = http::parse_http_date(header);

@@ -27,15 +27,10 @@
 
 namespace passenger::tls {
 
-class TlsSocket {
+// asio::socket_base: the wait and shutdown types and constants a socket has (Stream::wait_read).
+class TlsSocket : public asio::socket_base {
   public:
     using executor_type = asio::ip::tcp::socket::executor_type;
-    using wait_type = asio::socket_base::wait_type;
-    using shutdown_type = asio::socket_base::shutdown_type;
-    static constexpr wait_type wait_read = asio::socket_base::wait_read;
-    static constexpr wait_type wait_write = asio::socket_base::wait_write;
-    static constexpr shutdown_type shutdown_send = asio::socket_base::shutdown_send;
-    static constexpr shutdown_type shutdown_both = asio::socket_base::shutdown_both;
 
     // What one OpenSSL call came to.
     enum class Step { done, want_read, want_write, closed, failed };

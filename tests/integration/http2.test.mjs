@@ -100,6 +100,51 @@ test('HTTP/2 on the TLS port', { timeout: 120000 }, async (t) => {
         });
     });
 
+    await t.test('a stream reset mid-response, a response cut short: the other streams complete', async () => {
+        // A streaming response that would take a minute, reset once its first piece arrived
+        // (so pieces are passed on as the app writes them), while others run on the connection.
+        const streaming = session.request({ ':path': '/stream?ms=60000' });
+        const firstPiece = new Promise((resolve, reject) => {
+            streaming.once('data', (chunk) => resolve(chunk.toString()));
+            streaming.once('error', reject);
+        });
+        const others = Promise.all([
+            h2request(session, '/bytes?n=1000000&seed=5'),
+            h2request(session, '/echo?during=reset', { method: 'POST', body: patternBytes(300 * 1024, 6) }),
+            h2request(session, '/slow?ms=200'),
+        ]);
+        assert.equal(await firstPiece, 'first\n');
+        const closed = new Promise((resolve) => streaming.once('close', resolve));
+        streaming.close(http2.constants.NGHTTP2_CANCEL);
+        await closed;
+        const [download, upload, slow] = await others;
+        assert.equal(sha256(download.body), download.headers['x-body-sha256']);
+        assert.equal(JSON.parse(upload.body).bodySha256, sha256(patternBytes(300 * 1024, 6)));
+        assert.equal(slow.status, 200);
+        // A response the app cut short is reset, never passed off as complete.
+        for (const target of ['/truncate', '/truncate?chunked=1']) {
+            await assert.rejects(h2request(session, target), /NGHTTP2_INTERNAL_ERROR|stream error/i, target);
+        }
+    });
+
+    await t.test('a large request body to a busy app; the connection window survives resets', async () => {
+        // A 3 MB upload needs the client's window given back ~50 times over; a body reset half
+        // way gives back what nobody read, or the connection's shared window would shrink.
+        const abandoned = session.request({ ':method': 'POST', ':path': '/echo?abandoned=1' });
+        abandoned.on('error', () => {});
+        abandoned.write(patternBytes(200 * 1024, 9));
+        abandoned.close(http2.constants.NGHTTP2_CANCEL);
+        const upload = patternBytes(3 * 1024 * 1024, 7);
+        const [echoed, ...slow] = await Promise.all([
+            h2request(session, '/echo?large=1', { method: 'POST', body: upload, timeoutMs: 60000 }),
+            ...Array.from({ length: 3 }, () => h2request(session, '/slow?ms=300')),
+        ]);
+        assert.equal(echoed.status, 200);
+        assert.equal(JSON.parse(echoed.body).bodyLength, upload.length);
+        assert.equal(JSON.parse(echoed.body).bodySha256, sha256(upload));
+        slow.forEach((result) => assert.equal(result.status, 200));
+    });
+
     await t.test('a rapid-reset flood (CVE-2023-44487) leaves the server serving others', async () => {
         const coreBefore = descendantsOf(server.pid).find((record) => record.ppid === server.pid).pid;
         const flooder = await connect(server.port, ca);
