@@ -8,7 +8,7 @@
 #
 #   bench/profile.sh                    # ours = bin/passenger, 20000 requests, 10 connections
 #   OURS=/path/to/passenger REQUESTS=50000 bench/profile.sh
-#   PASSENGER_CORE_THREADS=1 bench/profile.sh   # one event loop (the default: one per CPU)
+#   CORE_THREADS=1 bench/profile.sh     # --core-threads (default: the core's, one per CPU)
 #
 # Prints the totals, instructions and allocations (malloc calls, by caller: callgrind_allocs.py)
 # per request and the top functions (exclusive and inclusive);
@@ -46,7 +46,8 @@ port() { "$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",
 # 1. The core's environment, from a normally started server.
 P=$(port)
 (cd "$OUT/app" && exec setsid "$OURS" start --port "$P" --address 127.0.0.1 --environment production \
-    --nodejs "$NODE" --min-instances 1 --max-pool-size 1 >"$OUT/probe.log" 2>&1 </dev/null) &
+    --nodejs "$NODE" --min-instances 1 --max-pool-size 1 ${CORE_THREADS:+--core-threads "$CORE_THREADS"} \
+    >"$OUT/probe.log" 2>&1 </dev/null) &
 probe=$!
 PIDS+=("$probe")
 core=""

@@ -9,6 +9,7 @@
 #
 #   flock /work/team/bench.lock bench/syscalls.sh BINARY...
 #   ROUNDS=3 REQUESTS=20000 CONNECTIONS="1 50" bench/syscalls.sh /work/main/build/passenger bin/passenger
+#   CORE_THREADS=2 bench/syscalls.sh ...   # --core-threads (default 1)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,7 +41,7 @@ count() {
     free_port
     (cd "$app" && exec setsid "$binary" start --port "$FREE_PORT" --address 127.0.0.1 \
         --environment production --nodejs "$NODE" --min-instances 1 --max-pool-size 1 \
-        --core-threads 1 >"$TMP/server.log" 2>&1 </dev/null) &
+        --core-threads "${CORE_THREADS:-1}" >"$TMP/server.log" 2>&1 </dev/null) &
     server=$!
     PIDS=("$server")
     wait_http "http://127.0.0.1:$FREE_PORT/" || { log "$binary did not answer"; tail "$TMP/server.log" >&2; exit 1; }
@@ -76,7 +77,7 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
-echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $REQUESTS requests per round, $ROUNDS interleaved rounds, median per name"
+echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); --core-threads ${CORE_THREADS:-1}, $REQUESTS requests per round, $ROUNDS interleaved rounds, median per name"
 for index in $(seq 1 $#); do echo "- binary $index: ${!index}"; done
 for connections in $CONNECTIONS; do
     echo

@@ -9,6 +9,16 @@ namespace {
 
 thread_local size_t current_loop = 0;
 
+// asio's execution_context::shutdown() (destroy the pending handlers, keep the services) is
+// protected; the io_context destructor runs it and then destroys the services, one context at
+// a time. A pointer to it formed through a derived class may be called on any io_context.
+struct ContextShutdown : asio::io_context {
+    static void run(asio::io_context& loop) {
+        void (asio::execution_context::*shutdown_of)() = &ContextShutdown::shutdown;
+        (loop.*shutdown_of)();
+    }
+};
+
 }  // namespace
 
 EventLoops::EventLoops(size_t count) {
@@ -21,7 +31,14 @@ EventLoops::EventLoops(size_t count) {
     for (size_t i = 0; i < count; ++i) loops_.push_back(std::make_unique<asio::io_context>(hint));
 }
 
-EventLoops::~EventLoops() = default;
+// A handler still queued on one loop may own an object another loop's services serve: the pool
+// posts each loop a Process to close its kept-alive connections, and a Process holds its output
+// pipe, a main-loop descriptor. Destroying the loops one by one freed the main loop's services
+// before loop 1's handlers (ThreadSanitizer: heap-use-after-free at exit). Every loop's handlers
+// go first; the services after, when the contexts are destroyed.
+EventLoops::~EventLoops() {
+    for (auto& loop : loops_) ContextShutdown::run(*loop);
+}
 
 size_t EventLoops::current() {
     return current_loop;

@@ -35,6 +35,13 @@ struct InsideCount {
     int& count_;
 };
 
+// The fast path's answer (below), as get_session's awaitable.
+asio::awaitable<SessionResult> session_now(Session session) {
+    SessionResult result;
+    result.session = std::move(session);
+    co_return result;
+}
+
 }  // namespace
 
 Group::Group(Pool& pool, std::string key, std::shared_ptr<const config::Options> options)
@@ -57,8 +64,10 @@ void Group::start() {
 }
 
 bool Group::finished() const {
+    std::lock_guard lock(mutex_);  // open_sessions_ ends on every loop
     return shutting_down_ && processes_.empty() && spawning_ == 0 && requests_inside_ == 0 &&
-           open_sessions_ == 0 && pins_ == 0 && !maintenance_running_ && !retry_scheduled_;
+           open_sessions_ == 0 && pins_ == 0 && !maintenance_running_ && !retry_scheduled_ &&
+           growth_checks_in_flight_ == 0;
 }
 
 std::shared_ptr<Process> Group::least_busy_with_capacity() const {
@@ -79,7 +88,7 @@ std::shared_ptr<Process> Group::find_sticky(std::string_view sticky_id) const {
 }
 
 // The process that may take a queued request now, if any: its sticky process while that one is
-// alive (and only when it has room), else the least busy one.
+// alive (and only when it has room), else the least busy one. Selection runs under mutex_.
 std::shared_ptr<Process> Group::process_for(const Waiter& waiter) const {
     if (auto sticky = waiter.sticky.lock(); sticky && sticky->ready())
         return sticky->has_capacity() ? sticky : nullptr;
@@ -87,6 +96,8 @@ std::shared_ptr<Process> Group::process_for(const Waiter& waiter) const {
 }
 
 asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued, std::string sticky_id) {
+    if (std::optional<Session> session = try_take_session(sticky_id))
+        return session_now(std::move(*session));
     if (pool_.on_own_loop()) return get_session_here(std::move(on_queued), std::move(sticky_id));
     if (on_queued) {
         // The client's socket is the caller's loop's; the queue is the pool's. Posted in order
@@ -104,6 +115,67 @@ asio::awaitable<SessionResult> Group::get_session(OnQueued on_queued, std::strin
                           asio::use_awaitable);
 }
 
+// The fast path (issue 17): on any event loop, a request takes a session of a process that has
+// room, and gives it back, under the group's mutex and without a trip to the pool's loop.
+// Whatever it cannot decide alone (the queue is not empty, no process has room, its sticky
+// process is busy, restart.txt is due for a look, a release that must drain, stop or serve the
+// queue) goes to the pool's loop (get_session_here, on_session_released_here), which takes the
+// same mutex for what it shares with this path. The mutex is never held across a co_await or
+// I/O, nor while calling into the Pool or another group (but its atomic count of waiters).
+std::optional<Session> Group::try_take_session(std::string_view sticky_id) {
+    // restart.txt's throttled look (and tmp/always_restart.txt's restart) run on the pool's loop.
+    if (restart_watcher_.wants_request_check(std::chrono::steady_clock::now()) ||
+        restart_watcher_.always_restart())
+        return std::nullopt;
+    std::optional<Session> session;
+    bool grow = false;
+    {
+        std::lock_guard lock(mutex_);
+        // A waiting request goes first (and errors, spawns and queueing are the slow path's).
+        if (shutting_down_ || !queue_.empty()) return std::nullopt;
+        std::shared_ptr<Process> process = find_sticky(sticky_id);
+        if (!process) process = least_busy_with_capacity();
+        if (!process || !process->has_capacity()) return std::nullopt;  // a busy sticky one too
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        session = take(std::move(process));
+        grow = spawning_ == 0 && saturated();
+    }
+    if (grow) check_growth();  // the session just taken keeps the group alive
+    return session;
+}
+
+Session Group::take(std::shared_ptr<Process> process) {
+    ++process->sessions;
+    ++open_sessions_;
+    return Session(this, std::move(process));
+}
+
+// Nothing waits on this release: the process stays in rotation, no request is queued that it
+// could take, and it is not its --max-requests'th. Otherwise the pool's loop ends the session
+// (on_session_released_here) and acts on it.
+bool Group::try_release_here(Process& process) {
+    Pool& pool = pool_;
+    bool idle = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (!process.ready() || !queue_.empty()) return false;
+        const int max_requests = options_->max_requests;
+        if (max_requests > 0 && process.processed + 1 >= static_cast<uint64_t>(max_requests))
+            return false;
+        idle = end_session(process) == 0;
+    }
+    // From here on the group may be gone (its last session ended): only the pool is used.
+    if (idle) pool.on_process_idle();  // another app's waiting request may evict it
+    return true;
+}
+
+int Group::end_session(Process& process) {
+    --open_sessions_;
+    ++process.processed;
+    process.last_used = std::chrono::steady_clock::now();
+    return --process.sessions;
+}
+
 asio::awaitable<SessionResult> Group::get_session_here(OnQueued on_queued, std::string sticky_id) {
     SessionResult result;
     InsideCount inside(requests_inside_);
@@ -111,37 +183,39 @@ asio::awaitable<SessionResult> Group::get_session_here(OnQueued on_queued, std::
         result.error = shutting_down_error();
         co_return result;
     }
-    ++counters_.requests;
+    requests_.fetch_add(1, std::memory_order_relaxed);
     restart_watcher_.on_request();
     if (restart_watcher_.always_restart()) restart();
 
-    // A sticky request waits for its process rather than go elsewhere.
-    std::shared_ptr<Process> sticky = find_sticky(sticky_id);
-    if (auto process =
-            sticky ? (sticky->has_capacity() ? sticky : nullptr) : least_busy_with_capacity()) {
-        ++process->sessions;
-        ++open_sessions_;
-        result.session = Session(this, std::move(process));
-        grow_if_saturated();
-        co_return result;
+    // Choosing a process and entering the queue are one decision: a release on another loop
+    // either comes before it (and its room is seen) or sees the queue (and serves it).
+    std::shared_ptr<Process> sticky;
+    std::shared_ptr<Waiter> waiter;
+    {
+        std::lock_guard lock(mutex_);
+        // A sticky request waits for its process rather than go elsewhere.
+        sticky = find_sticky(sticky_id);
+        if (auto process =
+                sticky ? (sticky->has_capacity() ? sticky : nullptr) : least_busy_with_capacity()) {
+            result.session = take(std::move(process));
+        } else if (ready_count() == 0 && spawning_ == 0 && in_failure_backoff() && last_failure_) {
+            result.error = last_failure_;
+        } else if (options_->max_request_queue_size > 0 &&
+                   static_cast<int>(queue_.size()) >= options_->max_request_queue_size) {
+            result.error = session_error(SessionErrorKind::queue_full, 503,
+                                         "The request queue is full. Please try again later.");
+        } else {
+            waiter = std::make_shared<Waiter>(io_);
+            waiter->sticky = sticky;
+            if (options_->max_request_queue_time_seconds > 0)
+                waiter->wakeup.expires_after(
+                    std::chrono::seconds(options_->max_request_queue_time_seconds));
+            queue_.push_back(waiter);
+            pool_.count_waiting(1);  // before looking for room (Pool::count_waiting)
+        }
     }
-    if (ready_count() == 0 && spawning_ == 0 && in_failure_backoff() && last_failure_) {
-        result.error = last_failure_;
-        co_return result;
-    }
-    if (options_->max_request_queue_size > 0 &&
-        static_cast<int>(queue_.size()) >= options_->max_request_queue_size) {
-        result.error = session_error(SessionErrorKind::queue_full, 503,
-                                     "The request queue is full. Please try again later.");
-        co_return result;
-    }
-
-    auto waiter = std::make_shared<Waiter>(io_);
-    waiter->sticky = sticky;
-    if (options_->max_request_queue_time_seconds > 0)
-        waiter->wakeup.expires_after(
-            std::chrono::seconds(options_->max_request_queue_time_seconds));
-    queue_.push_back(waiter);
+    if (result.session) grow_if_saturated();
+    if (!waiter) co_return result;
     if (!sticky && spawning_ < static_cast<int>(queue_.size()) && !in_failure_backoff() &&
         may_spawn_making_room())
         spawn_one();
@@ -172,6 +246,7 @@ asio::awaitable<SessionResult> Group::get_session_here(OnQueued on_queued, std::
 
 // In order of arrival; a request waiting for its busy sticky process lets later ones pass.
 void Group::serve_queue() {
+    std::lock_guard lock(mutex_);
     for (auto it = queue_.begin(); it != queue_.end();) {
         auto process = process_for(**it);
         if (!process) {
@@ -183,6 +258,7 @@ void Group::serve_queue() {
         }
         auto waiter = std::move(*it);
         it = queue_.erase(it);
+        pool_.count_waiting(-1);
         ++process->sessions;
         ++open_sessions_;
         waiter->process = std::move(process);
@@ -192,9 +268,13 @@ void Group::serve_queue() {
 }
 
 void Group::abandon(const std::shared_ptr<Waiter>& waiter, SessionError error) {
-    auto position = std::find(queue_.begin(), queue_.end(), waiter);
-    if (position == queue_.end()) return;  // already served or failed
-    queue_.erase(position);
+    {
+        std::lock_guard lock(mutex_);
+        auto position = std::find(queue_.begin(), queue_.end(), waiter);
+        if (position == queue_.end()) return;  // already served or failed
+        queue_.erase(position);
+        pool_.count_waiting(-1);
+    }
     ++counters_.queue_drops;
     if (error.kind == SessionErrorKind::client_gone)
         log::info("Dropped a queued request: its client went away");
@@ -204,15 +284,18 @@ void Group::abandon(const std::shared_ptr<Waiter>& waiter, SessionError error) {
 }
 
 void Group::fail_queue(const SessionError& error) {
+    std::lock_guard lock(mutex_);
     for (auto& waiter : queue_) {
         waiter->error = error;
         waiter->woken = true;
         waiter->wakeup.cancel();
     }
+    pool_.count_waiting(-static_cast<int>(queue_.size()));
     queue_.clear();
 }
 
 void Group::on_session_released(std::shared_ptr<Process> process, std::optional<uint64_t> tunnel) {
+    if (!tunnel && try_release_here(*process)) return;
     if (!pool_.on_own_loop()) {
         // The session still counts (open_sessions_), so the group is alive when this runs.
         asio::post(io_, [this, process = std::move(process), tunnel]() mutable {
@@ -243,10 +326,10 @@ void Group::add_tunnel(std::shared_ptr<Process> process, uint64_t id, std::funct
 }
 
 void Group::on_session_released_here(Process& process) {
-    --process.sessions;
-    --open_sessions_;
-    ++process.processed;
-    process.last_used = Clock::now();
+    {
+        std::lock_guard lock(mutex_);
+        end_session(process);
+    }
     if (process.ready() && options_->max_requests > 0 &&
         process.processed >= static_cast<uint64_t>(options_->max_requests)) {
         drain(process, "it handled --max-requests requests");
@@ -270,27 +353,6 @@ void Group::on_room_available() {
     if (needs_process() && may_spawn_making_room()) spawn_one();
     // An app that lost processes to eviction gets back to --min-instances in free room.
     ensure_minimum();
-}
-
-// Node processes claim unlimited concurrency, so "no process has capacity" never happens for
-// them; instead the app grows when every process is saturated (its event loop busy: CPU near a
-// full core, or many requests in flight) and the pool may still grow.
-void Group::grow_if_saturated() {
-    if (spawning_ > 0 || !may_spawn()) return;
-    int ready = 0;
-    for (const auto& process : processes_) {
-        if (!process->ready()) continue;
-        if (process->max_sessions != 0) return;  // limited concurrency grows through the queue
-        bool busy_cpu = options_->saturation_cpu_percent > 0 &&
-                        process->busy_percent >= options_->saturation_cpu_percent;
-        bool busy_sessions =
-            options_->saturation_sessions > 0 && process->sessions >= options_->saturation_sessions;
-        if (!busy_cpu && !busy_sessions) return;
-        ++ready;
-    }
-    if (ready == 0) return;
-    log::notice("All {} process(es) are saturated; spawning one more", ready);
-    spawn_one();
 }
 
 }  // namespace passenger::pool

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace passenger::pool {
@@ -59,9 +60,11 @@ class Group {
     void start();
     // A process for one request: at once if one has capacity, else queued (FIFO). With a
     // `sticky_id` naming a live process (sticky sessions), that process only: queued while it is
-    // busy; a `sticky_id` no process has any more is ignored. From another event loop, the
-    // decision is made on the pool's (the request waits there), `on_queued` runs on the caller's
-    // loop and the abandon function it gets posts back to the pool's.
+    // busy; a `sticky_id` no process has any more is ignored. On any loop, a process with room
+    // is taken there, under the group's mutex (the fast path). Otherwise (queueing, errors, a
+    // restart.txt check due) the decision is made on the pool's loop (the request waits there),
+    // `on_queued` runs on the caller's loop and the abandon function it gets posts back to the
+    // pool's.
     asio::awaitable<SessionResult> get_session(OnQueued on_queued = {}, std::string sticky_id = {});
     // Replaces every process: rolling (new before old) with --rolling-restarts, keeping the old
     // ones if the new version fails with --resist-deployment-errors.
@@ -73,7 +76,7 @@ class Group {
     // as --pool-idle-time): taken as they are, nothing restarts.
     void adopt_options(std::shared_ptr<const config::Options> options) {
         if (shutting_down_) return;
-        std::lock_guard lock(options_mutex_);
+        std::lock_guard lock(mutex_);
         options_ = std::move(options);
     }
     // Stops every process (SIGTERM, then SIGKILL after the stop timeout) and waits until gone.
@@ -83,7 +86,7 @@ class Group {
     bool finished() const;
 
     // For the Pool: processes that count against --max-pool-size (ready and being spawned).
-    int live_count() const { return ready_count() + spawning_; }
+    int live_count() const { return ready_count() + spawning_.load(); }
     // Requests wait that only a new process can take, and none is being spawned.
     bool needs_process() const;
     // A request would be served: a process is ready, one is starting, or one may be started now
@@ -112,14 +115,18 @@ class Group {
     const std::vector<std::shared_ptr<Process>>& processes() const { return processes_; }
     size_t queue_length() const { return queue_.size(); }
     int spawning() const { return spawning_; }
-    const GroupCounters& counters() const { return counters_; }
+    GroupCounters counters() const {
+        GroupCounters counters = counters_;
+        counters.requests = requests_.load(std::memory_order_relaxed);
+        return counters;
+    }
     const std::string& last_error() const { return last_error_; }
     const std::string& key() const { return key_; }
     const config::Options& options() const { return *options_; }
     // For callers that use the settings across a co_await: a change_options() meanwhile
     // replaces them, and the copy keeps the old ones alive. From any loop.
     std::shared_ptr<const config::Options> shared_options() const {
-        std::lock_guard lock(options_mutex_);
+        std::lock_guard lock(mutex_);
         return options_;
     }
 
@@ -136,11 +143,22 @@ class Group {
     void fail_queue(const SessionError& error);
     void abandon(const std::shared_ptr<Waiter>& waiter, SessionError error);
     asio::awaitable<SessionResult> get_session_here(OnQueued on_queued, std::string sticky_id);
-    // Session's end and its tunnel (session.cpp): posted to the pool's loop from another one.
+    // The fast path, on any loop: a session of the sticky or least busy process if it has room
+    // and nothing else needs deciding (group.cpp); none: ask get_session_here.
+    std::optional<Session> try_take_session(std::string_view sticky_id);
+    Session take(std::shared_ptr<Process> process);  // under mutex_
+    // Session's end and its tunnel (session.cpp): on the caller's loop when nothing waits on it
+    // (try_release_here), else posted to the pool's loop.
     void on_session_released(std::shared_ptr<Process> process, std::optional<uint64_t> tunnel);
+    bool try_release_here(Process& process);
     void on_session_released_here(Process& process);
+    int end_session(Process& process);  // under mutex_: the process's sessions left
     void add_tunnel(std::shared_ptr<Process> process, uint64_t id, std::function<void()> close);
     void grow_if_saturated();
+    bool saturated() const;
+    void check_growth();  // after the fast path found the group saturated
+    // Under mutex_: a ready process leaves rotation. False if it was not ready.
+    bool leave_rotation(Process& process, ProcessState state);
 
     // Process lifecycle (group_lifecycle.cpp).
     void spawn_one();
@@ -171,23 +189,33 @@ class Group {
     Pool& pool_;
     std::string key_;
     std::shared_ptr<const config::Options> options_;  // replaced on the pool's loop only
-    mutable std::mutex options_mutex_;                // for shared_options() from other loops
+    // Held for decisions only, never across a co_await or I/O, and never while calling into the
+    // Pool or another group. It guards what the fast path reads and writes: options_ (replaced),
+    // processes_ (the list), each process's state leaving `ready` and its sessions, queue_,
+    // open_sessions_, shutting_down_. The pool's loop writes them under it and may read them
+    // without it where only it writes (the list, the queue, the state); other loops hold it.
+    mutable std::mutex mutex_;
     spawn::Spawner& spawner_;
     spawn::ChildReaper& reaper_;
     RestartWatcher restart_watcher_;
     std::vector<std::shared_ptr<Process>> processes_;  // ready, draining and stopping ones
     std::deque<std::shared_ptr<Waiter>> queue_;
-    int spawning_ = 0;
+    std::atomic<int> spawning_{0};  // read by the fast path (saturation)
     bool shutting_down_ = false;
     // What finished() waits for: coroutines inside get_session, sessions not yet released, the
     // maintenance loop.
     int requests_inside_ = 0;
     int open_sessions_ = 0;
     std::atomic<int> pins_{0};
+    // Saturation checks posted by the fast path of other loops: at most one per maintenance tick
+    // (in a full pool every request would find the group saturated), counted for finished().
+    std::atomic<bool> growth_check_posted_{false};
+    std::atomic<int> growth_checks_in_flight_{0};
     bool maintenance_running_ = false;
     asio::steady_timer maintenance_timer_;
-    ProcessGroupMembers members_;  // of each process's group, for sample_metrics()
-    GroupCounters counters_;
+    ProcessGroupMembers members_;        // of each process's group, for sample_metrics()
+    GroupCounters counters_;             // but requests: requests_
+    std::atomic<uint64_t> requests_{0};  // counted on every loop
     std::string last_error_;
 
     uint64_t generation_ = 0;  // raised by each restart; older processes are replaced

@@ -105,7 +105,10 @@ void Group::on_spawned(spawn::SpawnResult& result, uint64_t generation, Clock::t
     process->max_sessions = options_->max_concurrent_requests >= 0
                                 ? options_->max_concurrent_requests
                                 : spawn::default_max_concurrent_requests(result.app_type);
-    processes_.push_back(process);
+    {
+        std::lock_guard lock(mutex_);  // the fast path may take it from here on
+        processes_.push_back(process);
+    }
     reaper_.watch(process->pid,
                   [this, process](int wait_status) { on_process_exited(process, wait_status); });
     log::notice(
@@ -168,9 +171,12 @@ void Group::on_spawn_failed(const spawn::SpawnResult& result, uint64_t generatio
 
 void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_status) {
     bool expected = process->state == ProcessState::stopping;
-    process->state = ProcessState::gone;
+    {
+        std::lock_guard lock(mutex_);
+        process->state = ProcessState::gone;
+        std::erase(processes_, process);
+    }
     pool_.close_idle_connections(process);
-    std::erase(processes_, process);
     if (expected) {
         log::info("App process {} {}", process->pid, describe_exit(wait_status));
     } else {
@@ -183,10 +189,18 @@ void Group::on_process_exited(const std::shared_ptr<Process>& process, int wait_
     pool_.on_process_gone();
 }
 
+bool Group::leave_rotation(Process& process, ProcessState state) {
+    std::lock_guard lock(mutex_);
+    if (process.state != ProcessState::ready) return false;
+    process.state = state;
+    return true;
+}
+
+// A draining process takes no session on any loop any more (leave_rotation), and its releases
+// all come to this loop: its count of sessions only goes down, here.
 void Group::drain(Process& process, std::string_view why) {
-    if (process.state != ProcessState::ready) return;
+    if (!leave_rotation(process, ProcessState::draining)) return;
     log::notice("App process {} is replaced: {}", process.pid, why);
-    process.state = ProcessState::draining;
     close_idle_connections(process);
     close_tunnels(process);
     if (process.sessions == 0) stop_process(process);
@@ -196,7 +210,7 @@ std::shared_ptr<Process> Group::longest_idle_process() const {
     std::shared_ptr<Process> oldest;
     for (const auto& process : processes_) {
         if (process->ready() && process->sessions == 0 &&
-            (!oldest || process->last_used < oldest->last_used))
+            (!oldest || process->last_used.load() < oldest->last_used.load()))
             oldest = process;
     }
     return oldest;
@@ -220,8 +234,11 @@ void Group::close_tunnels(Process& process, bool even_if_kept) {
 }
 
 void Group::stop_process(Process& process) {
-    if (process.state == ProcessState::stopping) return;
-    process.state = ProcessState::stopping;
+    {
+        std::lock_guard lock(mutex_);
+        if (process.state == ProcessState::stopping) return;
+        process.state = ProcessState::stopping;
+    }
     close_idle_connections(process);
     close_tunnels(process);
     spawner_.signal_process_group(process.pid, SIGTERM);
@@ -274,7 +291,7 @@ void Group::change_options(std::shared_ptr<const config::Options> options) {
     if (shutting_down_) return;
     log::notice("The settings of {} changed; restarting it", key_);
     {
-        std::lock_guard lock(options_mutex_);
+        std::lock_guard lock(mutex_);
         options_ = std::move(options);
     }
     restart();
@@ -292,8 +309,7 @@ void Group::on_process_unreachable(Process& process) {
         asio::post(io_, [this, &process] { on_process_unreachable(process); });
         return;
     }
-    if (process.state != ProcessState::ready) return;
-    process.state = ProcessState::gone;
+    if (!leave_rotation(process, ProcessState::gone)) return;
     close_idle_connections(process);
     spawner_.signal_process_group(process.pid, SIGKILL);
 }
@@ -303,10 +319,13 @@ void Group::on_request_timed_out(Process& process) {
         asio::post(io_, [this, &process] { on_request_timed_out(process); });
         return;
     }
-    if (process.state == ProcessState::stopping) return;
+    {
+        std::lock_guard lock(mutex_);
+        if (process.state == ProcessState::stopping) return;
+        process.state = ProcessState::stopping;
+    }
     log::error("App process {} exceeded --max-request-time ({} s); killing and replacing it",
                process.pid, options_->max_request_time_seconds);
-    process.state = ProcessState::stopping;
     process.killed_for_request_time = true;
     close_idle_connections(process);
     spawner_.signal_process_group(process.pid, SIGKILL);
@@ -314,7 +333,10 @@ void Group::on_request_timed_out(Process& process) {
 }
 
 asio::awaitable<void> Group::shutdown() {
-    shutting_down_ = true;
+    {
+        std::lock_guard lock(mutex_);
+        shutting_down_ = true;
+    }
     restart_watcher_.stop();
     retry_timer_.cancel();
     maintenance_timer_.cancel();

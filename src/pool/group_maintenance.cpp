@@ -1,8 +1,11 @@
 // A Group's periodic work, once a second: CPU and memory of each process (for saturation,
-// --memory-limit and status output), idle reaping (--pool-idle-time).
+// --memory-limit and status output), idle reaping (--pool-idle-time); and growing a saturated
+// Node app, checked on requests too.
 #include "common/log.hpp"
 #include "pool/group.hpp"
+#include "pool/pool.hpp"
 
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -24,6 +27,7 @@ asio::awaitable<void> Group::maintenance_loop() {
         co_await sample_metrics(std::chrono::duration<double>(now - last).count());
         if (shutting_down_) break;
         last = now;
+        growth_check_posted_ = false;  // other loops may ask again (Group::check_growth)
         enforce_memory_limit();
         reap_idle_processes();
         // A process busy with one long CPU-bound request gets no new request to notice it.
@@ -73,9 +77,54 @@ void Group::reap_idle_processes() {
     const auto now = Clock::now();
     for (auto& process : processes_) {
         if (ready_count() <= wanted_minimum()) return;
-        if (process->ready() && process->sessions == 0 && now - process->last_used >= idle_limit)
+        if (process->ready() && process->sessions == 0 &&
+            now - process->last_used.load() >= idle_limit)
             drain(*process, "it was idle longer than --pool-idle-time");
     }
+}
+
+// Node processes claim unlimited concurrency, so "no process has capacity" never happens for
+// them; instead the app grows when every process is saturated (its event loop busy: CPU near a
+// full core, or many requests in flight) and the pool may still grow.
+void Group::grow_if_saturated() {
+    if (spawning_ > 0 || !may_spawn() || !saturated()) return;
+    log::notice("All {} process(es) are saturated; spawning one more", ready_count());
+    spawn_one();
+}
+
+// Every ready process (at least one, all of unlimited concurrency) is saturated. Reads only
+// atomics and what the caller's hold of mutex_ (or the pool's loop) keeps still.
+bool Group::saturated() const {
+    int ready = 0;
+    for (const auto& process : processes_) {
+        if (!process->ready()) continue;
+        if (process->max_sessions != 0)
+            return false;  // limited concurrency grows through the queue
+        bool busy_cpu = options_->saturation_cpu_percent > 0 &&
+                        process->busy_percent.load(std::memory_order_relaxed) >=
+                            options_->saturation_cpu_percent;
+        bool busy_sessions =
+            options_->saturation_sessions > 0 && process->sessions >= options_->saturation_sessions;
+        if (!busy_cpu && !busy_sessions) return false;
+        ++ready;
+    }
+    return ready > 0;
+}
+
+// On the pool's loop at once; from another loop posted, at most once per maintenance tick: in a
+// full pool every request finds the group saturated, and the pool's loop decides the same each
+// time (its own requests and the tick still check on every request and every second).
+void Group::check_growth() {
+    if (pool_.on_own_loop()) {
+        grow_if_saturated();
+        return;
+    }
+    if (growth_check_posted_.exchange(true)) return;
+    ++growth_checks_in_flight_;
+    asio::post(io_, [this] {
+        grow_if_saturated();
+        --growth_checks_in_flight_;
+    });
 }
 
 }  // namespace passenger::pool

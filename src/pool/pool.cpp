@@ -100,7 +100,7 @@ bool Pool::make_room_for(const Group& group) {
     for (const Entry& entry : entries_) {
         if (entry.group.get() == &group) continue;
         auto candidate = entry.group->longest_idle_process();
-        if (candidate && (!victim || candidate->last_used < victim->last_used)) {
+        if (candidate && (!victim || candidate->last_used.load() < victim->last_used.load())) {
             victim = std::move(candidate);
             victim_group = entry.group.get();
         }
@@ -110,6 +110,15 @@ bool Pool::make_room_for(const Group& group) {
                 max_pool_size_, victim->pid, victim_group->key(), group.key());
     victim_group->evict(*victim);
     return has_room();
+}
+
+void Pool::on_process_idle() {
+    if (!requests_waiting()) return;
+    if (on_own_loop()) {
+        serve_waiting_groups();
+    } else {
+        asio::post(io_, [this] { serve_waiting_groups(); });
+    }
 }
 
 void Pool::serve_waiting_groups() {

@@ -24,7 +24,8 @@ class Pool {
   public:
     // `max_pool_size`: --max-pool-size, for all apps together. The pool runs on `io`; with
     // `loops` (the core's event loops, `io` being their main one) requests may come from any of
-    // them: what they ask is posted to `io` (Group::get_session, Session), never locked.
+    // them: a session a process has room for is taken and given back on the request's loop
+    // under its group's mutex; everything else is posted to `io` (Group::get_session, Session).
     Pool(asio::io_context& io, int max_pool_size, spawn::Spawner& spawner,
          spawn::ChildReaper& reaper, EventLoops* loops = nullptr);
     Pool(const Pool&) = delete;
@@ -64,9 +65,15 @@ class Pool {
     // True if `group` may spawn now: the pool has room, or another app's longest-idle process
     // (ready, no requests) was drained to make some.
     bool make_room_for(const Group& group);
-    // A process became idle, or left the pool: room for an app whose requests wait, maybe.
-    void on_process_idle() { serve_waiting_groups(); }
+    // A process became idle (from any loop), or left the pool: room for an app whose requests
+    // wait, maybe. An idle process matters only while requests wait somewhere (eviction).
+    void on_process_idle();
     void on_process_gone() { serve_waiting_groups(); }
+    // Requests in the groups' queues, all apps together; from any loop. A group counts its
+    // waiters in before it looks for room and a release counts its session out before it reads
+    // this, so one of the two sees the other (both sequentially consistent).
+    void count_waiting(int delta) { waiting_requests_ += delta; }
+    bool requests_waiting() const { return waiting_requests_ > 0; }
 
     // Whether the caller runs on the pool's loop (always, with one loop).
     bool on_own_loop() const { return loops_ == nullptr || loops_->on_main_loop(); }
@@ -94,6 +101,7 @@ class Pool {
     std::vector<Entry> entries_;
     int retiring_ = 0;  // removed groups still stopping
     std::atomic<uint64_t> settings_changes_{0};
+    std::atomic<int> waiting_requests_{0};
     bool serving_waiting_groups_ = false;
     bool shutting_down_ = false;
 };

@@ -56,20 +56,24 @@ struct Process {
     std::shared_ptr<spawn::OutputForwarder> output;
     uint64_t generation = 0;  // the group's generation it was spawned for (restarts raise it)
     std::chrono::steady_clock::time_point spawned_at;
-    std::chrono::steady_clock::time_point last_used;
 
-    int sessions = 0;        // requests in flight
-    int max_sessions = 0;    // 0 = unlimited (Node.js)
-    uint64_t processed = 0;  // requests finished
+    // Taken and given back on every loop (Group's fast path, under its mutex): atomic so that the
+    // pool's loop and passenger-status may read them without it.
+    std::atomic<std::chrono::steady_clock::time_point> last_used{};
+    std::atomic<int> sessions = 0;        // requests in flight
+    std::atomic<uint64_t> processed = 0;  // requests finished
+    int max_sessions = 0;                 // 0 = unlimited (Node.js); set before it is listed
     // Sampled about once a second by the group (pool/process_metrics), over the whole process
     // group: a wrapper (`meteor run`, `/bin/sh -c`) and the app it started count together.
     double cpu_percent = 0;  // of one core, over the last sampling interval
     uint64_t private_memory_kb = 0;
     std::optional<CpuTimes> last_cpu_sample;
-    double busy_percent = 0;  // running or waiting to run, over the last interval (saturation)
+    // Running or waiting to run, over the last interval (saturation); read on every loop.
+    std::atomic<double> busy_percent = 0;
     std::map<pid_t, uint64_t> last_runnable_ns;  // per member of the group
 
-    // Written by the pool's loop only; read by the proxy on every loop (atomic for that).
+    // Written by the pool's loop only, under Group's mutex (the fast path picks ready ones);
+    // read by the proxy on every loop (atomic for that).
     std::atomic<ProcessState> state = ProcessState::ready;
     // Killed because a request on it ran past --max-request-time: its other requests in flight
     // failed for that reason too (504), not because the app broke (502).

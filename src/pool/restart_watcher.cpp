@@ -102,7 +102,7 @@ void RestartWatcher::on_request() {
         check_files();
         return;
     }
-    if (now < next_stat_check_) return;
+    if (now < next_stat_check_.load(std::memory_order_relaxed)) return;
     next_stat_check_ = now + stat_throttle_;
     renew_watches();
     check_files();

@@ -16,6 +16,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -36,7 +37,12 @@ class RestartWatcher {
     // Called for each request: looks at the files now if events are waiting to settle, else at
     // most every --stat-throttle-rate seconds.
     void on_request();
-    // True while tmp/always_restart.txt exists.
+    // Whether on_request() would look at the files now; from any loop (a request elsewhere asks
+    // the pool's loop only then: Group's fast path).
+    bool wants_request_check(std::chrono::steady_clock::time_point now) const {
+        return check_pending_ || now >= next_stat_check_.load(std::memory_order_relaxed);
+    }
+    // True while tmp/always_restart.txt exists. From any loop.
     bool always_restart() const { return always_restart_; }
 
   private:
@@ -49,11 +55,12 @@ class RestartWatcher {
     std::chrono::seconds stat_throttle_;
     std::function<void()> on_restart_;
     asio::steady_timer settle_timer_;  // one check after a burst of events (touch makes two)
-    bool check_pending_ = false;
+    // Written on the pool's loop; the three atomics are read on every loop.
+    std::atomic<bool> check_pending_ = false;
     bool stopped_ = false;
     std::optional<long long> restart_mtime_ns_;  // of restart.txt when last seen; none: absent
-    bool always_restart_ = false;
-    std::chrono::steady_clock::time_point next_stat_check_{};
+    std::atomic<bool> always_restart_ = false;
+    std::atomic<std::chrono::steady_clock::time_point> next_stat_check_{};
     spawn::DirectoryWatch folders_;  // last: its handler uses the members above
 };
 

@@ -109,5 +109,38 @@ TEST(RunOn, RunsOnTheGivenLoopAndResumesTheCallerOnItsOwnWithTheResult) {
     EXPECT_EQ(uses_after, 2);
 }
 
+// A service of one loop that says when that loop's services are destroyed.
+struct LoopServicesProbe : asio::execution_context::service {
+    using key_type = LoopServicesProbe;
+    inline static asio::execution_context::id id;
+    explicit LoopServicesProbe(asio::execution_context& context) : service(context) {}
+    ~LoopServicesProbe() override { *destroyed = true; }
+    void shutdown() override {}
+    std::shared_ptr<bool> destroyed = std::make_shared<bool>(false);
+};
+
+// An object of the main loop that a handler on another loop owns, and that needs the main loop's
+// services when it goes (as a Process holds its output pipe, a main-loop descriptor).
+struct MainLoopObject {
+    std::shared_ptr<bool> services_destroyed;
+    bool* destroyed_too_late;
+    ~MainLoopObject() { *destroyed_too_late = *services_destroyed; }
+};
+
+// At exit, handlers still queued on loop 1 (the pool posts each loop a process to close its
+// kept-alive connections) are destroyed before any loop's services: a ThreadSanitizer run saw
+// the main loop's descriptor service freed first, then used by such a handler's Process.
+TEST(EventLoops, HandlersLeftOnAnyLoopGoBeforeEveryLoopsServices) {
+    bool destroyed_too_late = true;
+    {
+        EventLoops loops(2);
+        auto services_destroyed = asio::use_service<LoopServicesProbe>(loops.main()).destroyed;
+        auto object = std::shared_ptr<MainLoopObject>(
+            new MainLoopObject{services_destroyed, &destroyed_too_late});
+        asio::post(loops.at(1), [object = std::move(object)] {});  // never runs
+    }
+    EXPECT_FALSE(destroyed_too_late);
+}
+
 }  // namespace
 }  // namespace passenger

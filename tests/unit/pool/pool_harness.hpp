@@ -29,6 +29,22 @@ struct PendingSession {
     void release() { result->session.release(); }
 };
 
+// The settings of a new app (its own folder, added to `dirs` for removal) that listens on $PORT
+// and answers 200.
+inline std::shared_ptr<config::Options> tiny_app_options(std::vector<std::string>& dirs) {
+    std::string pattern = std::filesystem::temp_directory_path().string() + "/pool-app-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    dirs.push_back(pattern);
+    auto options = std::make_shared<config::Options>();
+    options->app_root = pattern;
+    options->app_start_command =
+        "exec node -e \"require('http').createServer((q, s) => s.end('ok'))"
+        ".listen(+process.env.PORT, '127.0.0.1')\"";
+    options->max_concurrent_requests = 1;  // selection and queueing are visible
+    options->app_stop_timeout_seconds = 2;
+    return options;
+}
+
 class PoolHarness {
   public:
     explicit PoolHarness(int max_pool_size)
@@ -45,20 +61,7 @@ class PoolHarness {
     asio::io_context& io() { return io_; }
     Pool& pool() { return pool_; }
 
-    // The settings of a new app (its own folder) that listens on $PORT and answers 200.
-    std::shared_ptr<config::Options> app_options() {
-        std::string pattern = std::filesystem::temp_directory_path().string() + "/pool-app-XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-        app_dirs_.push_back(pattern);
-        auto options = std::make_shared<config::Options>();
-        options->app_root = pattern;
-        options->app_start_command =
-            "exec node -e \"require('http').createServer((q, s) => s.end('ok'))"
-            ".listen(+process.env.PORT, '127.0.0.1')\"";
-        options->max_concurrent_requests = 1;  // selection and queueing are visible
-        options->app_stop_timeout_seconds = 2;
-        return options;
-    }
+    std::shared_ptr<config::Options> app_options() { return tiny_app_options(app_dirs_); }
 
     // Runs the event loop until `done` holds; fails the test after `limit`.
     bool run_until(const std::function<bool()>& done,
