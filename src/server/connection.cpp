@@ -477,10 +477,10 @@ asio::awaitable<bool> ClientConnection<Stream>::answer_request(admin::RequestRec
     // The app is free already; the client may still be receiving the response.
     std::optional<bool> finished = writer_.finish_now();
     if (!finished) finished = co_await writer_.finish();
-    continues = *finished && continues;
     // A request whose body was not read completely leaves the connection unusable.
-    co_return continues&& reader_.parser().message_complete() && keep_alive &&
-        !server_.shutting_down();
+    const bool next_request = *finished && continues && reader_.parser().message_complete() &&
+                              keep_alive && !server_.shutting_down();
+    co_return next_request;
 }
 
 // Reads the whole request body into request_body_, or answers with an error and returns false.
