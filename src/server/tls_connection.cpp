@@ -181,7 +181,7 @@ asio::awaitable<size_t> TlsConnection::read_some(char* buffer, size_t size) {
     auto self = shared_from_this();
     // The first read after the handshake tries at once: a client sends its h2 preface right
     // behind its Finished, so waiting first would only cost a reactor round trip.
-    bool wait_first = !std::exchange(first_read_, false) && SSL_pending(tls_.ssl()) == 0;
+    bool wait_first = !std::exchange(first_read_, false) && !tls_.has_unread_input();
     asio::error_code error;
     for (;;) {
         if (wait_first) {

@@ -71,13 +71,18 @@ TlsSocket::Step TlsSocket::handshake_step() {
     if (!usable()) return Step::failed;
     ERR_clear_error();
     int result = SSL_do_handshake(ssl_.get());
-    return result == 1 ? Step::done : step_of(result);
+    Step step = result == 1 ? Step::done : step_of(result);
+    input_incomplete_ = step == Step::want_read;
+    return step;
 }
 
 TlsSocket::Step TlsSocket::read(asio::mutable_buffer buffer, size_t& length) {
     if (!usable()) return Step::failed;
     if (buffer.size() == 0) return Step::done;
-    return step_of(SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &length), read_waits_for_);
+    Step step =
+        step_of(SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &length), read_waits_for_);
+    input_incomplete_ = step == Step::want_read;
+    return step;
 }
 
 TlsSocket::Step TlsSocket::write(asio::const_buffer buffer, size_t& length) {
@@ -141,7 +146,9 @@ PeerState TlsSocket::peek_peer() {
     size_t length = 0;
     int result = SSL_peek_ex(ssl_.get(), &byte, 1, &length);
     if (result == 1) return PeerState::sent_bytes;
-    switch (step_of(result)) {
+    Step step = step_of(result);
+    input_incomplete_ = step == Step::want_read;
+    switch (step) {
         case Step::want_read:
             read_waits_for_ = wait_read;
             return PeerState::quiet;  // a record in part, or one that was not data

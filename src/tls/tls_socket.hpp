@@ -68,7 +68,7 @@ class TlsSocket : public asio::socket_base {
     auto async_wait(wait_type wait, Token&& token) {
         return asio::async_initiate<Token, void(asio::error_code)>(
             [this](auto handler, wait_type wait) {
-                if (wait == wait_read && ssl_ && SSL_pending(ssl_.get()) > 0) {
+                if (wait == wait_read && has_unread_input()) {
                     asio::post(socket_.get_executor(), [handler = std::move(handler)]() mutable {
                         std::move(handler)(asio::error_code());
                     });
@@ -102,6 +102,14 @@ class TlsSocket : public asio::socket_base {
     // Whether the client left, counting what OpenSSL has read already (a close_notify is a
     // leaving; application data stays for the next read).
     PeerState peek_peer();
+
+    // Whether a read can make progress without the socket: decrypted bytes, or a record OpenSSL
+    // read ahead (SSL_CTX_set_read_ahead, tls/credentials.cpp) that no read has found incomplete.
+    // Those bytes left the kernel already, so waiting on the socket for them could wait forever.
+    bool has_unread_input() const {
+        return ssl_ && (SSL_pending(ssl_.get()) > 0 ||
+                        (!input_incomplete_ && SSL_has_pending(ssl_.get()) == 1));
+    }
 
     bool non_blocking() const { return socket_.non_blocking(); }
     void non_blocking(bool mode, asio::error_code& error) { socket_.non_blocking(mode, error); }
@@ -162,6 +170,9 @@ class TlsSocket : public asio::socket_base {
     std::unique_ptr<SSL, decltype(&SSL_free)> ssl_;
     wait_type read_waits_for_ = wait_read;  // what the last read found it must wait for
     wait_type write_waits_for_ = wait_write;
+    // The last read, peek or handshake step needed more input than OpenSSL had buffered (what
+    // is buffered is part of a record): only the socket can help it on.
+    bool input_incomplete_ = true;
     bool failed_ = false;  // a fatal error: no close_notify (OpenSSL forbids SSL_shutdown then)
     bool shut_down_ = false;
 };

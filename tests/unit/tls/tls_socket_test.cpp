@@ -116,6 +116,36 @@ TEST_F(TlsSocketTest, APeekLeavesTheDataForTheNextReadAndAWaitSeesItHeldByOpenSs
     EXPECT_FALSE(server_wait_completes());
 }
 
+// The context reads ahead (one read(2) takes every record that is there): a record read ahead
+// but not yet decrypted has left the kernel, so a wait for readability must see it in OpenSSL.
+TEST_F(TlsSocketTest, ARecordReadAheadMakesAWaitCompleteAndIsReadNext) {
+    size_t written = 0;
+    ASSERT_EQ(SSL_write_ex(client_.get(), "first", 5, &written), 1);
+    ASSERT_EQ(SSL_write_ex(client_.get(), "second", 6, &written), 1);
+    ASSERT_TRUE(becomes_readable(server_->lowest_layer().native_handle()));
+    // Loopback delivers within write(2): both records are in the kernel before the first read.
+    char buffer[64];
+    ASSERT_EQ(server_->receive_now(buffer, sizeof buffer), 5);  // one record per read
+    EXPECT_TRUE(server_wait_completes());
+    ASSERT_EQ(server_->receive_now(buffer, sizeof buffer), 6);
+    EXPECT_EQ(std::string_view(buffer, 6), "second");
+    EXPECT_FALSE(server_wait_completes());
+}
+
+// Part of a record read ahead is no reason to stop waiting: only the socket can complete it.
+TEST_F(TlsSocketTest, PartOfARecordReadAheadLeavesTheWaitToTheSocket) {
+    // Application data, 32 bytes announced, 3 sent.
+    const char part[] =
+        "\x17\x03\x03\x00\x20"
+        "abc";
+    ASSERT_EQ(::write(client_fd_, part, sizeof part - 1), static_cast<ssize_t>(sizeof part - 1));
+    ASSERT_TRUE(becomes_readable(server_->lowest_layer().native_handle()));
+    char buffer[64];
+    EXPECT_EQ(server_->receive_now(buffer, sizeof buffer), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    EXPECT_FALSE(server_wait_completes());
+}
+
 TEST_F(TlsSocketTest, ACloseNotifyIsTheClientLeavingAndTheEndOfItsStream) {
     ASSERT_EQ(SSL_shutdown(client_.get()), 0);  // close_notify sent; the socket stays open
     ASSERT_TRUE(becomes_readable(server_->lowest_layer().native_handle()));
