@@ -213,3 +213,40 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
     assert.deepEqual(after.map((response) => response.status), Array(10).fill(200), 'the server keeps serving');
     assert.equal(corePid(server), core, 'the core was never killed or restarted');
 });
+
+// A process that dies before reading a request (its body still unread: the kernel resets the
+// connection) never took it: an idempotent one goes to another process (the dead one is taken
+// out of rotation at once, on the request's own loop), a POST gets 502 (the app may act on a
+// request it then dies answering), and a request that kills every process it reaches gets 502
+// after 3 processes with a log line: bounded, no loop.
+test('a process that dies before reading a request: PUT goes to another process, POST gets 502, one that kills every process gives up after 3', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '2'] });
+    await waitForReadyProcesses(server, 2);
+    // More than Node's first read (64 KiB): most of it is still unread when the app dies.
+    const body = Buffer.alloc(1024 * 1024, 'x');
+    const hitsOf = (url) => hits(server).filter((hit) => hit.url === url);
+
+    fs.writeFileSync(path.join(server.appDir, 'tmp', 'die-put'), '');
+    const put = await server.get('/die?once=tmp/die-put', { method: 'PUT', body, timeoutMs: 30000 });
+    const [dead, served] = hitsOf('/die?once=tmp/die-put').map((hit) => hit.pid);
+    assert.equal(put.status, 200, `the PUT is served by another process: ${put.text.slice(0, 300)}${logTail(server)}`);
+    assert.equal(put.json().survived, true);
+    assert.ok(dead !== undefined && put.json().pid === served && served !== dead, `died in ${dead}, served by ${put.json().pid}`);
+    await waitForDeathLine(server, dead, /signal\s*9\b|SIGKILL/i);
+
+    await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
+    fs.writeFileSync(path.join(server.appDir, 'tmp', 'die-post'), '');
+    const post = await server.get('/die?once=tmp/die-post', { method: 'POST', body, timeoutMs: 30000 });
+    assert.equal(post.status, 502, `a POST is not sent again: ${post.text.slice(0, 300)}`);
+    assert.equal(hitsOf('/die?once=tmp/die-post').length, 1, 'the POST reached one process');
+
+    await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
+    const fatal = await server.get('/die', { method: 'PUT', body, timeoutMs: 30000 });
+    assert.equal(fatal.status, 502, `a request that kills every process fails: ${fatal.text.slice(0, 300)}`);
+    // At most 3 tries (one may meet a process still dying from the last: refused, no hit).
+    const tried = hitsOf('/die').length;
+    assert.ok(tried >= 1 && tried <= 3, `it reached the app ${tried} times${logTail(server)}`);
+    await server.waitForLog(/Gave up on PUT \/die: 3 app processes could not be reached or reset it unread/);
+    await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
+    assert.equal((await server.get('/pid')).status, 200, 'the server keeps serving');
+});
