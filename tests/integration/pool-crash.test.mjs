@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { waitForQueued } from './lib/admin.mjs';
 import { appPids, clientLoops, corePid, hits, linesMatching, markExists, markPid, release, waitForReadyProcesses, zombieChildren } from './lib/pool.mjs';
 import { isAlive, procStat, waitFor, waitForGone } from './lib/proc.mjs';
+import { RawConnection } from './lib/http.mjs';
 import { copyFixture, startServer } from './lib/server.mjs';
 
 const fixture = 'pool-app';
@@ -249,4 +250,31 @@ test('a process that dies before reading a request: PUT goes to another process,
     await server.waitForLog(/Gave up on PUT \/die: 3 app processes could not be reached or reset it unread/);
     await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
     assert.equal((await server.get('/pid')).status, 200, 'the server keeps serving');
+});
+
+// A kept-alive connection to a process that can no longer be reached (it stopped listening, as
+// a process that just died does before the pool reaps it): the request, refused unwritten on
+// that connection and on a fresh one, goes to the other process instead of failing.
+test('a kept-alive connection to a process that stopped listening: the next request goes to the other process', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '2'] });
+    await waitForReadyProcesses(server, 2);
+    // One process busy, so the other (the fewest requests in flight) gets the next ones.
+    const busy = server.get('/slow?until=tmp/go-ka&mark=tmp/busy-ka', { timeoutMs: 30000 });
+    await waitFor(() => markExists(server, 'tmp/busy-ka'), { what: 'the busy request to reach the app' });
+    const other = markPid(server, 'tmp/busy-ka');
+    // One client connection: its loop keeps the app connection the first answer came on.
+    const client = await RawConnection.connect(server.port);
+    t.after(() => client.close());
+    client.write('GET /unlisten HTTP/1.1\r\nHost: t\r\n\r\n');
+    const unlistened = await client.readResponse();
+    assert.equal(unlistened.status, 200);
+    const gone = JSON.parse(unlistened.body).pid;
+    assert.notEqual(gone, other);
+    client.write('GET /pid?after=unlisten HTTP/1.1\r\nHost: t\r\n\r\n');
+    const next = await client.readResponse();
+    assert.equal(next.status, 200, `served elsewhere: ${next.body}${logTail(server)}`);
+    assert.equal(JSON.parse(next.body).pid, other);
+    await server.waitForLog(new RegExp(`Cannot connect to app process ${gone}\\b`));
+    release(server, 'tmp/go-ka');
+    assert.equal((await busy).status, 200);
 });
