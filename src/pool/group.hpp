@@ -101,7 +101,8 @@ class Group {
     void on_room_available();
 
     // The process did not accept a connection: it is dying or broken. It takes no more requests
-    // and is killed; its exit is handled as a crash. (From any loop: the caller holds a session.)
+    // from the moment of the call (so a retry is given another one) and is killed; its exit is
+    // handled as a crash. (From any loop: the caller holds a session.)
     void on_process_unreachable(Process& process);
     // A request ran past --max-request-time on this process: it is killed and replaced. (From
     // any loop, holding a session.)
@@ -171,6 +172,7 @@ class Group {
     void stop_process(Process& process);
     void close_tunnels(Process& process, bool even_if_kept = false);
     void close_idle_connections(Process& process);
+    void kill_unreachable(Process& process, pid_t pid);
     void ensure_minimum();
     bool may_spawn() const;
     bool may_spawn_making_room();

@@ -305,13 +305,25 @@ void Group::close_idle_connections(Process& process) {
 }
 
 void Group::on_process_unreachable(Process& process) {
-    if (!pool_.on_own_loop()) {  // the caller's session keeps the process and the group
-        asio::post(io_, [this, &process] { on_process_unreachable(process); });
+    // Out of rotation at once, on the caller's loop: the request's next attempt asks for a
+    // session right away, and must not be given this process again (it has the fewest requests
+    // in flight: theirs just failed) before the pool's loop got to it.
+    if (!leave_rotation(process, ProcessState::gone)) return;
+    if (!pool_.on_own_loop()) {
+        asio::post(io_, [this, &process, pid = process.pid] { kill_unreachable(process, pid); });
         return;
     }
-    if (!leave_rotation(process, ProcessState::gone)) return;
-    close_idle_connections(process);
-    spawner_.signal_process_group(process.pid, SIGKILL);
+    kill_unreachable(process, process.pid);
+}
+
+// On the pool's loop. The process may have been reaped (and freed) since it was found
+// unreachable: only one still listed, by address and pid, is touched.
+void Group::kill_unreachable(Process& process, pid_t pid) {
+    auto listed = std::find_if(processes_.begin(), processes_.end(),
+                               [&](const auto& p) { return p.get() == &process; });
+    if (listed == processes_.end() || (*listed)->pid != pid) return;
+    pool_.close_idle_connections(*listed);
+    spawner_.signal_process_group(pid, SIGKILL);
 }
 
 void Group::on_request_timed_out(Process& process) {

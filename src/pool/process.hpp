@@ -72,7 +72,8 @@ struct Process {
     std::atomic<double> busy_percent = 0;
     std::map<pid_t, uint64_t> last_runnable_ns;  // per member of the group
 
-    // Written by the pool's loop only, under Group's mutex (the fast path picks ready ones);
+    // Written under Group's mutex (the fast path picks ready ones): by the pool's loop, and
+    // ready -> gone by any loop that found the process unreachable (Group::on_process_unreachable);
     // read by the proxy on every loop (atomic for that).
     std::atomic<ProcessState> state = ProcessState::ready;
     // Killed because a request on it ran past --max-request-time: its other requests in flight

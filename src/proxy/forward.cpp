@@ -34,6 +34,19 @@ bool is_idempotent(std::string_view method) {
            method == "OPTIONS" || method == "TRACE";
 }
 
+// After a connection failed before any response byte: whether the app certainly did not act on
+// the request. None of it was written; or, for a request that may run twice anyway, the
+// connection was reset (the kernel resets a connection closed with bytes unread or never
+// accepted: the app died, or closed it, without reading all of the request). A plain close
+// (EOF) says nothing: the app may have read it all and died working on it.
+bool app_did_not_take_it(Sending sending, const AppReader& app, bool idempotent) {
+    if (sending == Sending::failed_unsent) return true;
+    if (!idempotent) return false;
+    const asio::error_code error = app.last_error();
+    return sending == Sending::failed || error == asio::error::connection_reset ||
+           error == asio::error::broken_pipe;
+}
+
 template <typename Stream>
 asio::awaitable<bool> send_error(ClientContext<Stream>& client, int status,
                                  std::string_view detail_html) {
@@ -81,10 +94,18 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
                                 : std::string();
 
     // A process that just died may still be listed until its exit is reaped; one that cannot be
-    // reached is taken out of rotation and the request goes to another.
+    // reached is taken out of rotation and the request goes to another. Bounded: a request that
+    // kills every process it reaches gets 502 after this many.
     constexpr int max_unreachable = 3;
+    int unreachable = 0;
+    auto may_try_another = [&] {
+        if (++unreachable < max_unreachable) return true;
+        log::error("Gave up on {} {}: {} app processes could not be reached or reset it unread",
+                   request.method, request.target, unreachable);
+        return false;
+    };
     mark(client, &ForwardOutcome::asked);
-    for (int unreachable = 0;;) {
+    for (;;) {
         ClientWatch client_watch(client.reader.stream());
         pool::SessionResult acquired =
             co_await group.get_session(client_watch.on_queued(), sticky_id);
@@ -107,6 +128,9 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
 
         // A kept-alive connection may have been closed by the app just now. A request that must
         // not run twice takes one only after checking that it is still open.
+        // Whether the request may go to another process if this one cannot be reached: nothing
+        // of it reached an app yet, or an app refused it unread (app_did_not_take_it).
+        bool may_go_elsewhere = true;
         for (int attempt = 0;; ++attempt) {
             std::optional<AppSocket> reused =
                 attempt == 0
@@ -131,10 +155,10 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
                     log::error("Cannot connect to app process {}: {}", session.process().pid,
                                error.message());
                     group.on_process_unreachable(session.process());
-                    // A resend means the request may have reached this process, which then
-                    // died: it may have been in flight there, so it fails rather than hit
-                    // another process too.
-                    if (attempt == 0 && ++unreachable < max_unreachable) break;
+                    // Otherwise the first connection's failure (a kept-alive one the app closed)
+                    // may mean that this process died with the request in flight: it fails
+                    // rather than run on another process too.
+                    if (may_go_elsewhere && may_try_another()) break;
                     co_return co_await send_error(
                         client, 502, "<p>The application process could not be reached.</p>");
                 }
@@ -212,10 +236,28 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
             session.process().connection_broke_ns.store(
                 std::chrono::steady_clock::now().time_since_epoch().count(),
                 std::memory_order_relaxed);
-            // A reused connection the app closed meanwhile fails like this. The request goes
-            // again on a new connection only if that cannot make it run twice: the app got none
-            // of it, or its method is idempotent (as nginx's proxy_next_upstream decides).
-            if (reused && (*sending == Sending::failed_unsent || idempotent)) continue;
+            // A reused connection the app closed meanwhile fails like this, and so does a process
+            // that died before reading the request. It goes again on a new connection (to this
+            // process; if that is refused, the process is dead and the next is another one)
+            // only if that cannot make it run twice: the app got none of it, or its method is
+            // idempotent (as nginx's proxy_next_upstream decides). The buffered body would allow
+            // resending any request, but an app may act on a POST it then dies answering.
+            const bool not_taken = app_did_not_take_it(*sending, app_reader, idempotent);
+            if (attempt == 0 && (not_taken || (reused && idempotent))) {
+                may_go_elsewhere = not_taken;
+                continue;
+            }
+            // Twice refused unread: the process is dying (its listener can outlive the
+            // connections by a moment; the pool hears of its exit) or rejects this request.
+            // Another process takes it; this one is not blamed (it may be a request that kills
+            // or upsets every process).
+            if (not_taken && may_go_elsewhere) {
+                log::error("App process {} reset the connection without reading {} {}",
+                           session.process().pid, request.method, request.target);
+                if (may_try_another()) break;
+                co_return co_await send_error(
+                    client, 502, "<p>The application process could not be reached.</p>");
+            }
             log::error("App process {} closed the connection without answering {} {}{}",
                        session.process().pid, request.method, request.target,
                        reused ? " (not sent again: the app may have received it, and the method "

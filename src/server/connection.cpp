@@ -477,6 +477,12 @@ asio::awaitable<bool> ClientConnection<Stream>::answer_request(admin::RequestRec
     // The app is free already; the client may still be receiving the response.
     std::optional<bool> finished = writer_.finish_now();
     if (!finished) finished = co_await writer_.finish();
+    // The writer's wait ran out: a client that stopped reading (an HTTP/2 stream without window).
+    if (!*finished && deadline_.expired())
+        log::notice(
+            "Dropped the response to {} {} for {}: the client took nothing more of it for "
+            "--send-timeout ({} s)",
+            head.method, head.target, address_, settings_.send_timeout.count());
     // A request whose body was not read completely leaves the connection unusable.
     const bool next_request = *finished && continues && reader_.parser().message_complete() &&
                               keep_alive && !server_.shutting_down();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
+import { requestsInFlight, waitForRequests } from './lib/admin.mjs';
 import { connectRaw, errorCode, Flag, frame, FrameType, indexed, literalIndexed, requestBlock } from './lib/h2raw.mjs';
 import { patternBytes, sha256 } from './lib/http.mjs';
 import { descendantsOf } from './lib/proc.mjs';
@@ -52,7 +53,7 @@ test('HTTP/2 on the TLS port', { timeout: 120000 }, async (t) => {
     await execFile('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
     const ca = fs.readFileSync(cert);
     const appDir = await copyFixture(t, 'echo');
-    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--ssl', '--ssl-certificate', cert, '--ssl-certificate-key', key, '--sticky-sessions'] });
+    const server = await startServer(t, { appDir, readyPath: '/pid', args: ['--ssl', '--ssl-certificate', cert, '--ssl-certificate-key', key, '--sticky-sessions', '--send-timeout', '5'] });
     const session = await connect(server.port, ca);
     t.after(() => session.destroy());
 
@@ -200,6 +201,36 @@ test('HTTP/2 on the TLS port', { timeout: 120000 }, async (t) => {
         assert.notEqual(answer.type, FrameType.HEADERS, 'the stream was refused before its fields were gathered');
         raw.close();
         assert.equal((await h2request(session, '/pid')).status, 200);
+    });
+
+    await t.test('a zero-window stall (SETTINGS_INITIAL_WINDOW_SIZE 0, large responses on many streams): the app is freed, others are served, the streams are dropped after --send-timeout with a log line', async () => {
+        const staller = http2.connect(`https://localhost:${server.port}`, { ca, settings: { initialWindowSize: 0 }, lookup: (host, options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+        staller.on('error', () => {});
+        t.after(() => staller.destroy());
+        await new Promise((resolve, reject) => (staller.once('remoteSettings', resolve), staller.once('error', reject)));
+        const streams = 20;
+        const stalled = Array.from({ length: streams }, (_, i) => {
+            const stream = staller.request({ ':path': `/bytes?n=1000000&stall=${i}` });
+            stream.on('error', () => {});
+            const status = new Promise((resolve) => stream.once('response', (headers) => resolve(headers[':status'])));
+            const closed = new Promise((resolve) => stream.once('close', () => resolve(stream.rstCode)));
+            return { status, closed };
+        });
+        // Heads need no window; the bodies wait in the server's response buffers (a file past
+        // --response-buffer-size), not in the app: every request is past the app.
+        assert.deepEqual(await Promise.all(stalled.map((s) => s.status)), Array(streams).fill(200));
+        await waitForRequests(server, '/bytes?n=1000000&stall=', streams, { state: 'sending response' });
+        // Others are served meanwhile, on another connection and on a fresh one.
+        const download = await h2request(session, '/bytes?n=1000000&seed=3');
+        assert.equal(sha256(download.body), download.headers['x-body-sha256']);
+        const fresh = await connect(server.port, ca);
+        assert.equal((await h2request(fresh, '/pid')).status, 200);
+        fresh.destroy();
+        // After --send-timeout without progress each stalled stream is reset, and logged.
+        const codes = await Promise.all(stalled.map((s) => s.closed));
+        assert.deepEqual(codes, Array(streams).fill(http2.constants.NGHTTP2_INTERNAL_ERROR));
+        await server.waitForLog(/Dropped the response to GET \/bytes\?n=1000000&stall=\d+ for 127\.0\.0\.1: the client took nothing more of it for --send-timeout \(5 s\)/);
+        assert.equal((await requestsInFlight(server)).filter((r) => r.uri.includes('stall=')).length, 0, 'nothing held after the drop');
     });
 
     await t.test('a client without h2 gets HTTP/1.1 on the same port', async () => {

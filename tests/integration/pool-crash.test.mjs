@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { waitForQueued } from './lib/admin.mjs';
 import { appPids, clientLoops, corePid, hits, linesMatching, markExists, markPid, release, waitForReadyProcesses, zombieChildren } from './lib/pool.mjs';
 import { isAlive, procStat, waitFor, waitForGone } from './lib/proc.mjs';
+import { RawConnection } from './lib/http.mjs';
 import { copyFixture, startServer } from './lib/server.mjs';
 
 const fixture = 'pool-app';
@@ -212,4 +213,68 @@ test('load test: SIGKILL random app processes under load; only requests in fligh
     const after = await Promise.all(Array.from({ length: 10 }, () => server.get('/pid')));
     assert.deepEqual(after.map((response) => response.status), Array(10).fill(200), 'the server keeps serving');
     assert.equal(corePid(server), core, 'the core was never killed or restarted');
+});
+
+// A process that dies before reading a request (its body still unread: the kernel resets the
+// connection) never took it: an idempotent one goes to another process (the dead one is taken
+// out of rotation at once, on the request's own loop), a POST gets 502 (the app may act on a
+// request it then dies answering), and a request that kills every process it reaches gets 502
+// after 3 processes with a log line: bounded, no loop.
+test('a process that dies before reading a request: PUT goes to another process, POST gets 502, one that kills every process gives up after 3', { timeout: 60000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '2'] });
+    await waitForReadyProcesses(server, 2);
+    // More than Node's first read (64 KiB): most of it is still unread when the app dies.
+    const body = Buffer.alloc(1024 * 1024, 'x');
+    const hitsOf = (url) => hits(server).filter((hit) => hit.url === url);
+
+    fs.writeFileSync(path.join(server.appDir, 'tmp', 'die-put'), '');
+    const put = await server.get('/die?once=tmp/die-put', { method: 'PUT', body, timeoutMs: 30000 });
+    const [dead, served] = hitsOf('/die?once=tmp/die-put').map((hit) => hit.pid);
+    assert.equal(put.status, 200, `the PUT is served by another process: ${put.text.slice(0, 300)}${logTail(server)}`);
+    assert.equal(put.json().survived, true);
+    assert.ok(dead !== undefined && put.json().pid === served && served !== dead, `died in ${dead}, served by ${put.json().pid}`);
+    await waitForDeathLine(server, dead, /signal\s*9\b|SIGKILL/i);
+
+    await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
+    fs.writeFileSync(path.join(server.appDir, 'tmp', 'die-post'), '');
+    const post = await server.get('/die?once=tmp/die-post', { method: 'POST', body, timeoutMs: 30000 });
+    assert.equal(post.status, 502, `a POST is not sent again: ${post.text.slice(0, 300)}`);
+    assert.equal(hitsOf('/die?once=tmp/die-post').length, 1, 'the POST reached one process');
+
+    await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
+    const fatal = await server.get('/die', { method: 'PUT', body, timeoutMs: 30000 });
+    assert.equal(fatal.status, 502, `a request that kills every process fails: ${fatal.text.slice(0, 300)}`);
+    // At most 3 tries (one may meet a process still dying from the last: refused, no hit).
+    const tried = hitsOf('/die').length;
+    assert.ok(tried >= 1 && tried <= 3, `it reached the app ${tried} times${logTail(server)}`);
+    await server.waitForLog(/Gave up on PUT \/die: 3 app processes could not be reached or reset it unread/);
+    await waitForReadyProcesses(server, 2, { timeoutMs: 15000 });
+    assert.equal((await server.get('/pid')).status, 200, 'the server keeps serving');
+});
+
+// A kept-alive connection to a process that can no longer be reached (it stopped listening, as
+// a process that just died does before the pool reaps it): the request, refused unwritten on
+// that connection and on a fresh one, goes to the other process instead of failing.
+test('a kept-alive connection to a process that stopped listening: the next request goes to the other process', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, { fixture, readyPath: '/pid', args: ['--min-instances', '2'] });
+    await waitForReadyProcesses(server, 2);
+    // One process busy, so the other (the fewest requests in flight) gets the next ones.
+    const busy = server.get('/slow?until=tmp/go-ka&mark=tmp/busy-ka', { timeoutMs: 30000 });
+    await waitFor(() => markExists(server, 'tmp/busy-ka'), { what: 'the busy request to reach the app' });
+    const other = markPid(server, 'tmp/busy-ka');
+    // One client connection: its loop keeps the app connection the first answer came on.
+    const client = await RawConnection.connect(server.port);
+    t.after(() => client.close());
+    client.write('GET /unlisten HTTP/1.1\r\nHost: t\r\n\r\n');
+    const unlistened = await client.readResponse();
+    assert.equal(unlistened.status, 200);
+    const gone = JSON.parse(unlistened.body).pid;
+    assert.notEqual(gone, other);
+    client.write('GET /pid?after=unlisten HTTP/1.1\r\nHost: t\r\n\r\n');
+    const next = await client.readResponse();
+    assert.equal(next.status, 200, `served elsewhere: ${next.body}${logTail(server)}`);
+    assert.equal(JSON.parse(next.body).pid, other);
+    await server.waitForLog(new RegExp(`Cannot connect to app process ${gone}\\b`));
+    release(server, 'tmp/go-ka');
+    assert.equal((await busy).status, 200);
 });
