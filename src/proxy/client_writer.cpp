@@ -191,34 +191,60 @@ bool ClientWriter<Stream>::finished() {
     return !failed_;
 }
 
+// Up to `size` bytes to the client without waiting: would_block when it can take none now.
+template <typename Stream>
+size_t ClientWriter<Stream>::write_now(const char* data, size_t size, asio::error_code& error) {
+    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+        // The socket is in asio's non-blocking mode, not the user's: its write_some would poll.
+        for (;;) {
+            ssize_t sent = ::send(socket_.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (sent >= 0) {
+                error = {};
+                return static_cast<size_t>(sent);
+            }
+            if (errno == EINTR) continue;
+            error = errno == EAGAIN || errno == EWOULDBLOCK
+                        ? asio::error_code(asio::error::would_block)
+                        : asio::error_code(errno, asio::error::get_system_category());
+            return 0;
+        }
+    } else {
+        // TlsSocket: SSL_write on the non-blocking descriptor; a write it could not finish is
+        // retried by write_memory() with the same bytes, as OpenSSL requires.
+        return socket_.write_some(asio::buffer(data, size), error);
+    }
+}
+
+// A TLS write that completes at once (the usual case) would otherwise complete through the
+// event loop's queue (an asynchronous operation never calls its handler inside the initiating
+// call), and under load that queue holds other clients' handshakes: the response would wait
+// behind them (bench/RESULTS.md, "TLS: a request behind the queue").
 template <typename Stream>
 std::optional<bool> ClientWriter<Stream>::finish_now() {
-    if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+    if constexpr (std::is_same_v<Stream, http::Http2StreamSocket>) {
+        return std::nullopt;
+    } else {
         if (writing_ || !held_.empty() || buffer_.file_size() > 0) return std::nullopt;
         if (!failed_ && !buffer_.memory().empty()) {
             buffer_.take_memory(in_flight_);
             size_t offset = 0;
             while (offset < in_flight_.size()) {
-                ssize_t sent = ::send(socket_.native_handle(), in_flight_.data() + offset,
-                                      in_flight_.size() - offset, MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (sent >= 0) {
-                    offset += static_cast<size_t>(sent);
-                } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                asio::error_code error;
+                offset += write_now(in_flight_.data() + offset, in_flight_.size() - offset, error);
+                if (!error) continue;
+                if (error == asio::error::would_block) {
                     // The client's socket is full: the rest goes in the background, and
                     // finish() waits for it within the send timeout.
                     writing_ = true;
                     write_memory(offset);
                     return std::nullopt;
-                } else if (errno != EINTR) {
-                    fail();
-                    break;
                 }
+                fail();
+                break;
             }
             in_flight_.clear();
         }
         return finished();
-    } else {
-        return std::nullopt;
     }
 }
 

@@ -42,8 +42,9 @@ class ClientWriter {
     // out, closed, or the buffer could not take the bytes). The writer is then idle.
     asio::awaitable<bool> finish();
     // finish() without a coroutine when nothing needs a wait: a response complete in memory that
-    // the socket takes at once (the usual case; plain TCP only). Returns finish()'s result then;
-    // nullopt when the caller must co_await finish() (which goes on with what is left).
+    // the socket takes at once (the usual case; TCP and TLS, not an h2 stream). Returns
+    // finish()'s result then; nullopt when the caller must co_await finish() (which goes on
+    // with what is left).
     std::optional<bool> finish_now();
     // Writes what is queued, then `length` bytes of the file `fd` from `offset` with sendfile(2)
     // (a static file), each step within the send timeout. False when the client failed.
@@ -72,6 +73,7 @@ class ClientWriter {
     void hold(std::string& data, const std::error_code& error);
     void kick();
     void write_memory(size_t offset);
+    size_t write_now(const char* data, size_t size, asio::error_code& error);
     void send_file_part();
     void on_write_done(const asio::error_code& error);
     bool finished();

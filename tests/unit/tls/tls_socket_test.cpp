@@ -3,6 +3,8 @@
 // read, the wait for readability when OpenSSL holds the bytes already).
 #include "tls/tls_socket.hpp"
 
+#include "common/socket_deadline.hpp"
+#include "proxy/client_writer.hpp"
 #include "self_signed.hpp"
 
 #include <openssl/err.h>
@@ -160,6 +162,25 @@ TEST_F(TlsSocketTest, AClientThatClosesWithoutCloseNotifyEndsTheStreamLikeATcpCl
     char buffer[64];
     EXPECT_EQ(server_->receive_now(buffer, sizeof buffer), 0);
     EXPECT_EQ(server_->peek_peer(), PeerState::closed);
+}
+
+// A response complete in memory goes out inside finish_now(), as over plain TCP: an
+// asynchronous write would complete only through the event loop's queue, behind whatever else
+// the loop has to do (other clients' handshakes), and the client would wait for that.
+TEST_F(TlsSocketTest, AResponseThatFitsIsWrittenAtOnceWithoutTheEventLoop) {
+    http::BodyBufferSettings settings;
+    settings.directory = "/tmp";
+    SocketDeadline deadline(server_->lowest_layer(), 1s);
+    proxy::ClientWriter<TlsSocket> writer(*server_, settings, deadline, 5s);
+    std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const std::string expected = response;
+    writer.queue(response);
+    EXPECT_EQ(writer.finish_now(), true);  // the loop has not run: nothing was left to it
+    EXPECT_EQ(writer.queued(), 0u);
+    std::string received(expected.size(), '\0');
+    size_t read = 0;
+    ASSERT_EQ(SSL_read_ex(client_.get(), received.data(), received.size(), &read), 1);
+    EXPECT_EQ(received.substr(0, read), expected);
 }
 
 }  // namespace
