@@ -8,6 +8,7 @@
 #
 #   flock /work/team/bench.lock bench/perf_syscalls.sh BINARY...
 #   ROUNDS=3 DURATION=5 CONNECTIONS=50 bench/perf_syscalls.sh build-base/passenger bin/passenger
+#   URL_PATH=/f4k.bin bench/perf_syscalls.sh ...   # a static 4 KiB file instead of the app
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,6 +17,7 @@ WRK=${WRK:-/usr/bin/wrk}
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
+URL_PATH=${URL_PATH:-/}
 START_TIMEOUT=${START_TIMEOUT:-60}
 NAMES="recvfrom sendmsg sendto epoll_ctl epoll_wait read write writev timerfd_settime"
 # shellcheck source=lib.sh
@@ -38,6 +40,7 @@ for binary in "$@"; do
     app="$TMP/app$i"
     mkdir -p "$app/tmp" "$app/public"
     cp "$BENCH_DIR/apps/hello/app.js" "$app/"
+    head -c 4096 /dev/urandom >"$app/public/f4k.bin"
     free_port
     PORT[$i]=$FREE_PORT
     exe=$(readlink -f "$binary")
@@ -48,19 +51,19 @@ for binary in "$@"; do
     PIDS+=("$server")
     wait_http "http://127.0.0.1:$FREE_PORT/" || { log "$binary did not answer"; tail "$TMP/server$i.log"; exit 1; }
     CORE[$i]=$(ps -eo pid=,ppid=,args= | awk -v w="$server" '$2 == w && $3 == "passenger" && $4 == "core" {print $1}')
-    "$WRK" -t2 -c"$CONNECTIONS" -d2 "http://127.0.0.1:$FREE_PORT/" >/dev/null  # warm-up
+    "$WRK" -t2 -c"$CONNECTIONS" -d2 "http://127.0.0.1:$FREE_PORT$URL_PATH" >/dev/null  # warm-up
 done
 
 events="task-clock,raw_syscalls:sys_enter"
 for n in $NAMES; do events+=",syscalls:sys_enter_$n"; done
-echo "wrk -t2 -c$CONNECTIONS -d$DURATION, --core-threads 1, 2 Node processes; per request:"
+echo "wrk -t2 -c$CONNECTIONS -d$DURATION $URL_PATH, --core-threads 1, 2 Node processes; per request:"
 for round in $(seq 1 "$ROUNDS"); do
     i=0
     for binary in "$@"; do
         i=$((i + 1))
         perf stat -x, -e "$events" -p "${CORE[$i]}" -o "$TMP/perf.txt" &
         perf=$!
-        out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:${PORT[$i]}/")
+        out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:${PORT[$i]}$URL_PATH")
         kill -INT "$perf"
         wait "$perf" || true
         total=$(awk '/requests in/ {print $1}' <<<"$out")
