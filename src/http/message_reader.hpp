@@ -12,7 +12,6 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -79,20 +78,12 @@ class MessageReader {
             if (std::optional<ReadStatus> status = read_buffered_head()) co_return *status;
             before_read(head_bytes_);
             // The read and the wait are here rather than in a coroutine of their own: one frame
-            // less per message that needs a wait (an app computing its response). A plain socket
-            // reads by waiting at once: Asio's receive tries a recv first anyway, and a head
-            // read from an empty buffer (an app's response, a client's next request) is rarely
-            // there yet.
-            Received received = waits_by_reading ? Received::nothing : try_receive();
+            // less per message that needs a wait (an app computing its response).
+            Received received = try_receive();
             if (received == Received::nothing) {
                 if (on_wait_) on_wait_();
-                if constexpr (waits_by_reading) {
-                    received = took_while_waiting(co_await until_readable());
-                    if (received == Received::bytes) continue;
-                } else {
-                    co_await until_readable();
-                    if (!error_) continue;
-                }
+                co_await until_readable();
+                if (!error_) continue;
             }
             if (received != Received::bytes)
                 co_return head_bytes_ == 0 ? ReadStatus::closed : ReadStatus::truncated;
@@ -166,12 +157,8 @@ class MessageReader {
     asio::awaitable<bool> wait_readable(OnIdle on_idle) {
         if (std::optional<bool> readable = readable_now()) co_return *readable;
         on_idle();
-        if constexpr (waits_by_reading) {
-            co_return took_while_waiting(co_await until_readable()) == Received::bytes;
-        } else {
-            co_await until_readable();
-            co_return !error_;
-        }
+        co_await until_readable();
+        co_return !error_;
     }
 
     // Without waiting and without a coroutine: true when bytes for the next message are there
@@ -184,53 +171,11 @@ class MessageReader {
         return received == Received::bytes;
     }
 
-    // Plain sockets (those without a receive_now of their own: TCP, Unix) wait by reading:
-    // Asio's async_receive into the reader's small wait buffer, not async_wait. An async_wait
-    // re-arms the descriptor (an epoll_ctl) every time, while a receive relies on the
-    // edge-triggered registration (a recv only when the last one did not drain the socket), and
-    // its completion brings the bytes: per wait one syscall instead of two. A TLS stream or an
-    // HTTP/2 stream waits with async_wait.
-    static constexpr bool waits_by_reading = !requires(Stream & stream, char* buffer, size_t size) {
-        stream.receive_now(buffer, size);
-    };
-    // Enough for a usual request or small response head; a longer one is read on from there.
-    static constexpr size_t wait_buffer_size = 512;
-
-    // Waits for readability without a read buffer (called with nothing buffered); last_error()
-    // then says whether the wait failed (cancelled by a deadline, say). Asio's own operation: no
-    // coroutine frame of ours. Plain sockets (waits_by_reading) read into the wait buffer: the
-    // caller passes the count this returns to took_while_waiting(), which buffers the bytes.
-    auto until_readable() {
-        if constexpr (waits_by_reading) {
-            begin_ = end_ = 0;  // nothing is buffered when a reader waits
-            release_buffer();
-            return stream_.async_receive(asio::buffer(wait_buffer_),
-                                         asio::redirect_error(asio::use_awaitable, error_));
-        } else {
-            return stream_.async_wait(Stream::wait_read,
-                                      asio::redirect_error(asio::use_awaitable, error_));
-        }
-    }
-
-    enum class Received { bytes, nothing, end };
-
-    // After a plain socket's until_readable() (nothing was buffered): the bytes it read become
-    // the buffer's, with what more is there when they filled the wait buffer. `end`: the stream
-    // ended (last_error() clear, as after a read of 0 bytes) or the wait failed (last_error()).
-    Received took_while_waiting(size_t count) {
-        if (error_ == asio::error::eof) error_ = {};
-        if (count == 0) return Received::end;
-        acquire_buffer();
-        std::memcpy(buffer_.get(), wait_buffer_.data(), count);
-        begin_ = 0;
-        end_ = count;
-        if (count < wait_buffer_size) return Received::bytes;
-        ssize_t more;
-        do {
-            more = receive_now(buffer_.get() + count, buffer_size - count);
-        } while (more < 0 && errno == EINTR);
-        if (more > 0) end_ += static_cast<size_t>(more);
-        return Received::bytes;
+    // Waits for readability, holding no buffer; last_error() then says whether the wait failed
+    // (cancelled by a deadline, say). Asio's own operation: no coroutine frame of ours.
+    asio::awaitable<void> until_readable() {
+        return stream_.async_wait(Stream::wait_read,
+                                  asio::redirect_error(asio::use_awaitable, error_));
     }
 
     // Reads exactly `out.size()` bytes that come before the first message and are not HTTP (the
@@ -294,6 +239,8 @@ class MessageReader {
         buffer_.reset();
     }
 
+    enum class Received { bytes, nothing, end };
+
     // One read without blocking into the (empty) buffer. When the stream has nothing yet, the
     // buffer goes back to the spares: a reader holds none while it waits (for a client's next
     // request, an app's response, a slow body). The read found the socket drained, so the next
@@ -333,12 +280,8 @@ class MessageReader {
             Received received = try_receive();
             if (received != Received::nothing) co_return received == Received::bytes;
             if (on_wait_) on_wait_();
-            if constexpr (waits_by_reading) {
-                co_return took_while_waiting(co_await until_readable()) == Received::bytes;
-            } else {
-                co_await until_readable();
-                if (error_) co_return false;
-            }
+            co_await until_readable();
+            if (error_) co_return false;
         }
     }
 
@@ -351,10 +294,6 @@ class MessageReader {
     size_t max_head_size_;
     asio::error_code error_;
     std::function<void()> on_wait_;
-    struct NoWaitBuffer {};
-    [[no_unique_address]] std::conditional_t<waits_by_reading, std::array<char, wait_buffer_size>,
-                                             NoWaitBuffer>
-        wait_buffer_;
 };
 
 }  // namespace passenger::http

@@ -243,22 +243,12 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(parks ? park_after : keepalive);
             // Idle until the client sends something; no read buffer is held meanwhile. Bytes
-            // that are there already cost no coroutine (a plain socket's wait tries a recv
-            // first itself: the next request of a client that waited for the response is
-            // rarely there yet).
-            std::optional<bool> ready;
-            if constexpr (!http::MessageReader<Stream>::waits_by_reading)
-                ready = reader_.readable_now();
+            // that are there already cost no coroutine.
+            std::optional<bool> ready = reader_.readable_now();
             if (!ready) {
                 release_idle_memory();
-                using Reader = http::MessageReader<Stream>;
-                if constexpr (Reader::waits_by_reading) {
-                    ready = reader_.took_while_waiting(co_await reader_.until_readable()) ==
-                            Reader::Received::bytes;
-                } else {
-                    co_await reader_.until_readable();
-                    ready = !reader_.last_error();
-                }
+                co_await reader_.until_readable();
+                ready = !reader_.last_error();
             }
             bool readable = *ready;
             if (!readable && !first && parks && deadline_.expired() && !server_.shutting_down()) {

@@ -79,30 +79,6 @@ TEST(MessageReaderWaitReadable, WaitsForBytesThatComeLater) {
               "/later");
 }
 
-// A plain socket's wait reads into a small buffer (Reader::wait_buffer_size): a head longer than
-// that, arriving while the reader waits, whole or in pieces, is read on from there.
-TEST(MessageReaderWaitReadable, AHeadLongerThanTheWaitBufferIsReadWhole) {
-    const std::string long_value(3 * Reader::wait_buffer_size, 'v');
-    const std::string head = "GET /long HTTP/1.1\r\nHost: a\r\nX-Long: " + long_value + "\r\n\r\n";
-    for (size_t piece : {head.size(), Reader::wait_buffer_size, size_t(100)}) {
-        testing::SocketPair pair;
-        Reader reader(pair.near, MessageParser::Kind::request, 8192);
-        asio::steady_timer later(pair.io);
-        std::function<void(size_t)> send_from = [&](size_t offset) {
-            later.expires_after(20ms);
-            later.async_wait([&, offset](const asio::error_code&) {
-                size_t count = std::min(piece, head.size() - offset);
-                asio::write(pair.far, asio::buffer(head.data() + offset, count));
-                if (offset + count < head.size()) send_from(offset + count);
-            });
-        };
-        EXPECT_EQ(wait_then_read(pair, reader, [&] { send_from(0); }), "/long") << piece;
-        const std::string* value = reader.head().find("x-long");
-        ASSERT_NE(value, nullptr) << piece;
-        EXPECT_EQ(*value, long_value) << piece;
-    }
-}
-
 TEST(MessageReaderWaitReadable, EndsOnEofAndOnCancellation) {
     {
         testing::SocketPair pair;
