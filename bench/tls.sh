@@ -12,6 +12,7 @@
 #
 #   flock /work/team/bench.lock bench/tls.sh
 #   ROUNDS=5 DURATION=5 bench/tls.sh
+#   OURS_ARGS="--core-threads 1" bench/tls.sh    # more options for ours (one loop, as nginx's one worker)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,6 +22,7 @@ ROUNDS=${ROUNDS:-3}
 START_TIMEOUT=${START_TIMEOUT:-60}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 OURS=${OURS:-$REPO/bin/passenger}
+OURS_ARGS=${OURS_ARGS:-}
 NODE=${NODE:-/usr/bin/node}
 WRK=${WRK:-/usr/bin/wrk}
 H2LOAD=${H2LOAD:-/usr/bin/h2load}
@@ -61,10 +63,11 @@ start_ours() {
     local name=$1 cert=$2 dir=$TMP/$1
     free_port
     cp -r "$BENCH_DIR/apps/hello" "$dir"
+    # shellcheck disable=SC2086 # OURS_ARGS is words
     "$OURS" start "$dir" --port "$FREE_PORT" --address 127.0.0.1 --environment production \
         --nodejs "$NODE" --min-instances 1 --max-pool-size 1 --log-file "$dir/passenger.log" \
         --ssl --ssl-certificate "$TMP/$cert.crt" --ssl-certificate-key "$TMP/$cert.key" \
-        >"$dir/stdout" 2>&1 &
+        $OURS_ARGS >"$dir/stdout" 2>&1 &
     PIDS+=($!)
     printf -v "PORT_$name" '%s' "$FREE_PORT"
     printf -v "ROOT_$name" '%s' "$!"
@@ -186,7 +189,7 @@ SECTION=$TMP/section
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S') UTC; $(nproc) CPUs; load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
     echo "- ROUNDS=$ROUNDS DURATION=${DURATION}s; ours \`$("$OURS" --version 2>/dev/null | head -1)\` at \`$(git -C "$REPO" rev-parse --short HEAD)\`" \
-        "(1 node process, --ssl) against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (\`listen ssl http2\`, 1 worker, proxy_pass keep-alive to 1 bare node process);" \
+        "(1 node process, --ssl${OURS_ARGS:+ $OURS_ARGS}) against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (\`listen ssl http2\`, 1 worker, proxy_pass keep-alive to 1 bare node process);" \
         "$("$WRK" -v 2>&1 | head -1 | awk '{print "wrk " $2}'), $("$H2LOAD" --version 2>&1 | head -1); OpenSSL $(openssl version | awk '{print $2}')"
     echo "- The machine is shared: other engineers' compiles may have run during the measurements;"
     echo "  only the ratios (ours ÷ nginx, paired per round, median with min–max) mean much."
