@@ -17,7 +17,6 @@
 #include <asio/write.hpp>
 
 #include <array>
-#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -86,17 +85,15 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     // write (a session ticket, an h2 frame) that follows one not yet acknowledged waits for the
     // client's delayed ACK, 40 ms on Linux; every h2 request took that long.
     socket.set_option(asio::ip::tcp::no_delay(true), error);  // a failure changes nothing else
+    // The first byte, peeked: asio tries the recv at once and waits only if nothing is there yet
+    // (a ClientHello usually is, the connection having waited its turn), and retries by itself
+    // when a wakeup finds nothing. An async_wait first cost an epoll_ctl per connection (asio
+    // re-arms the descriptor for every wait it does not try first) and a turn of the loop.
     unsigned char first = 0;
-    for (;;) {
-        co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
-                                   asio::redirect_error(asio::use_awaitable, error));
-        ssize_t peeked =
-            error ? -1 : ::recv(socket.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (peeked == 1) break;
-        // A wait can end with nothing to read: asio reuses a closed socket's reactor state, and an
-        // event meant for the descriptor's previous owner may still be on its way. Wait again.
-        if (peeked < 0 && !error && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            continue;
+    size_t peeked =
+        co_await socket.async_receive(asio::buffer(&first, 1), asio::ip::tcp::socket::message_peek,
+                                      asio::redirect_error(asio::use_awaitable, error));
+    if (error || peeked != 1) {
         server_.forget_accepted();
         close();
         co_return std::nullopt;
