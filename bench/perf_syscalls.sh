@@ -71,13 +71,8 @@ start_nginx() {
     cat >"$prefix/nginx.conf" <<EOF
 $(nginx_conf_head "$prefix" 1)
     upstream app { server 127.0.0.1:$backend; keepalive 32; }
-    server {
-        listen 127.0.0.1:$FREE_PORT ssl;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_certificate $TMP/tls.crt;
-        ssl_certificate_key $TMP/tls.key;
-        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
+    ssl_protocols TLSv1.2 TLSv1.3;
+$(nginx_tls_server "$FREE_PORT" "$TMP/tls.crt" "$TMP/tls.key")
 }
 EOF
     "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" -g 'daemon off;' &
@@ -118,48 +113,45 @@ for binary in "$@"; do
     fi
 done
 
-if [[ -n $TLS ]]; then
-    echo "tls_cycle -c$CONNECTIONS -d$DURATION ($TLS), one loop / one worker; per connection:"
-    for round in $(seq 1 "$ROUNDS"); do
-        i=0
-        for binary in "$@"; do
-            i=$((i + 1))
-            perf stat -x, -e 'task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_*' -p "${CORE[$i]}" \
-                -o "$TMP/perf.txt" &
-            perf=$!
-            out=$("$CYCLE" -c"$CONNECTIONS" -d"$DURATION" localhost "${PORT[$i]}")
-            kill -INT "$perf"
-            wait "$perf" || true
-            total=$(awk '$1 == "requests" {print $2}' <<<"$out")
-            rps=$(awk '$1 == "requests" {print $10}' <<<"$out")
-            awk -F, -v n="$total" -v b="$binary" -v r="$round" -v rps="$rps" '
-                /task-clock/ {cpu = $1 * 1000 / n}
-                /sys_enter/ && $1 + 0 > 0 {name = $3; sub(/.*sys_enter_?/, "", name); if (name == "") name = "all";
-                             line = line sprintf(" %s %.2f", name, $1 / n)}
-                END {printf "round %s %s: %s conn/s, %.2f us/conn;%s\n", r, b, rps, cpu, line}' "$TMP/perf.txt"
-        done
-    done
-    exit 0
-fi
+# load I: the client against binary I for DURATION seconds; sets TOTAL (requests, one per TLS
+# connection) and RATE.
+load() {
+    local out
+    if [[ -n $TLS ]]; then
+        out=$("$CYCLE" -c"$CONNECTIONS" -d"$DURATION" localhost "${PORT[$1]}")
+        TOTAL=$(awk '$1 == "requests" {print $2}' <<<"$out")
+        RATE=$(awk '$1 == "requests" {print $10}' <<<"$out")
+    else
+        out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:${PORT[$1]}$URL_PATH")
+        TOTAL=$(awk '/requests in/ {print $1}' <<<"$out")
+        RATE=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    fi
+}
 
 events="task-clock,raw_syscalls:sys_enter"
-for n in $NAMES; do events+=",syscalls:sys_enter_$n"; done
-echo "wrk -t2 -c$CONNECTIONS -d$DURATION $URL_PATH, --core-threads 1, 2 Node processes; per request:"
+if [[ -n $TLS ]]; then
+    events+=",syscalls:sys_enter_*"
+    unit=conn
+    echo "tls_cycle -c$CONNECTIONS -d$DURATION ($TLS), one loop / one worker; per connection (nonzero counts):"
+else
+    for n in $NAMES; do events+=",syscalls:sys_enter_$n"; done
+    unit=req
+    echo "wrk -t2 -c$CONNECTIONS -d$DURATION $URL_PATH, --core-threads 1, 2 Node processes; per request:"
+fi
 for round in $(seq 1 "$ROUNDS"); do
     i=0
     for binary in "$@"; do
         i=$((i + 1))
         perf stat -x, -e "$events" -p "${CORE[$i]}" -o "$TMP/perf.txt" &
         perf=$!
-        out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:${PORT[$i]}$URL_PATH")
+        load "$i"
         kill -INT "$perf"
         wait "$perf" || true
-        total=$(awk '/requests in/ {print $1}' <<<"$out")
-        rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-        awk -F, -v n="$total" -v b="$binary" -v r="$round" -v rps="$rps" '
+        awk -F, -v n="$TOTAL" -v b="$binary" -v r="$round" -v rate="$RATE" -v unit="$unit" '
             /task-clock/ {cpu = $1 * 1000 / n}
-            /sys_enter/ {name = $3; sub(/.*sys_enter_?/, "", name); if (name == "") name = "all";
-                         line = line sprintf(" %s %.3f", name, $1 / n)}
-            END {printf "round %s %s: %s req/s, core %.2f us/req;%s\n", r, b, rps, cpu, line}' "$TMP/perf.txt"
+            /sys_enter/ && (unit == "req" || $1 + 0 > 0) {
+                name = $3; sub(/.*sys_enter_?/, "", name); if (name == "") name = "all";
+                line = line sprintf(" %s %.3f", name, $1 / n)}
+            END {printf "round %s %s: %s %s/s, core %.2f us/%s;%s\n", r, b, rate, unit, cpu, unit, line}' "$TMP/perf.txt"
     done
 done
