@@ -79,6 +79,19 @@ http {
 EOF
 }
 
+# nginx_tls_server PORT CERT KEY [LISTEN_FLAGS]: an nginx server block with TLS on PORT, proxying
+# to the caller's `upstream app`.
+nginx_tls_server() {
+    cat <<EOF
+    server {
+        listen 127.0.0.1:$1 ssl${4:+ $4};
+        ssl_certificate $2;
+        ssl_certificate_key $3;
+        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+EOF
+}
+
 # stop_pids SIGNAL SECONDS: the scripts' cleanup: SIGNAL to every pid in the caller's PIDS, then
 # SIGKILL to whatever is left after SECONDS.
 stop_pids() {

@@ -94,18 +94,8 @@ $(nginx_conf_head "$prefix" 1)
     # counts as errors and does not reconnect after); ours has no such limit.
     keepalive_requests 1000000;
     upstream app { server 127.0.0.1:$backend; keepalive 32; }
-    server {
-        listen 127.0.0.1:$PORT_nginx_ec ssl http2;
-        ssl_certificate $TMP/ec.crt;
-        ssl_certificate_key $TMP/ec.key;
-        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
-    server {
-        listen 127.0.0.1:$PORT_nginx_rsa ssl http2;
-        ssl_certificate $TMP/rsa.crt;
-        ssl_certificate_key $TMP/rsa.key;
-        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
+$(nginx_tls_server "$PORT_nginx_ec" "$TMP/ec.crt" "$TMP/ec.key" http2)
+$(nginx_tls_server "$PORT_nginx_rsa" "$TMP/rsa.crt" "$TMP/rsa.key" http2)
 }
 EOF
     "$NGINX" -p "$prefix/" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" -g 'daemon off;' &

@@ -86,17 +86,18 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     // write (a session ticket, an h2 frame) that follows one not yet acknowledged waits for the
     // client's delayed ACK, 40 ms on Linux; every h2 request took that long.
     socket.set_option(asio::ip::tcp::no_delay(true), error);  // a failure changes nothing else
+    // The first byte, peeked. A ClientHello is usually there already (the connection waited its
+    // turn), so a plain non-blocking recv comes first: asio's asynchronous calls would cost an
+    // epoll_ctl (async_wait re-arms the descriptor) or a pass through the loop's queue (an
+    // operation that finishes at once completes through a post). Only when nothing is there yet
+    // does asio wait, and retry by itself when a wakeup finds nothing.
     unsigned char first = 0;
-    for (;;) {
-        co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
-                                   asio::redirect_error(asio::use_awaitable, error));
-        ssize_t peeked =
-            error ? -1 : ::recv(socket.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (peeked == 1) break;
-        // A wait can end with nothing to read: asio reuses a closed socket's reactor state, and an
-        // event meant for the descriptor's previous owner may still be on its way. Wait again.
-        if (peeked < 0 && !error && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            continue;
+    ssize_t peeked = ::recv(socket.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        peeked = static_cast<ssize_t>(co_await socket.async_receive(
+            asio::buffer(&first, 1), asio::ip::tcp::socket::message_peek,
+            asio::redirect_error(asio::use_awaitable, error)));
+    if (error || peeked != 1) {
         server_.forget_accepted();
         close();
         co_return std::nullopt;
@@ -126,8 +127,8 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     co_return std::nullopt;
 }
 
-// The socket is non-blocking already: run()'s first async_wait made it so (asio sets it on a
-// socket's first asynchronous operation), and setting it again would cost a syscall per handshake.
+// The socket is non-blocking already (accept4's SOCK_NONBLOCK; asio's FIONBIO on its first
+// asynchronous operation only tells asio), and setting it again would cost a syscall.
 asio::awaitable<bool> TlsConnection::handshake() {
     asio::error_code error;
     co_await tls_.async_handshake(asio::redirect_error(asio::use_awaitable, error));
