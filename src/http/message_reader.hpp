@@ -32,12 +32,20 @@ inline std::vector<std::unique_ptr<char[]>>& spare_read_buffers() {
     return spares;
 }
 
+// The small buffers of receives that wait (receive_next_head()), held only while a receive is
+// pending: a long poll holds 1 KiB meanwhile, not a 16 KiB read buffer.
+inline std::vector<std::unique_ptr<char[]>>& spare_wait_buffers() {
+    thread_local std::vector<std::unique_ptr<char[]>> spares;
+    return spares;
+}
+
 }  // namespace detail
 
 // Frees this thread's spare read buffers (after a burst of connections went idle, when the memory
 // is better given back than kept for the next burst).
 inline void release_spare_read_buffers() {
     std::vector<std::unique_ptr<char[]>>().swap(detail::spare_read_buffers());
+    std::vector<std::unique_ptr<char[]>>().swap(detail::spare_wait_buffers());
 }
 
 enum class ReadStatus {
@@ -52,6 +60,14 @@ template <typename Stream>
 class MessageReader {
   public:
     static constexpr size_t buffer_size = 16 * 1024;
+    // Enough for a usual response head (and a small body with it) in one read; a longer one is
+    // read on at once into the full buffer.
+    static constexpr size_t wait_buffer_size = 1024;
+    // Plain sockets (no receive_now of their own: TCP, Unix) can wait with Asio's receive.
+    static constexpr bool can_wait_by_receiving =
+        !requires(Stream & stream, char* buffer, size_t size) {
+        stream.receive_now(buffer, size);
+    };
 
     MessageReader(Stream& stream, MessageParser::Kind kind, size_t max_head_size)
         : stream_(stream), parser_(kind), max_head_size_(max_head_size) {}
@@ -79,7 +95,17 @@ class MessageReader {
             before_read(head_bytes_);
             // The read and the wait are here rather than in a coroutine of their own: one frame
             // less per message that needs a wait (an app computing its response).
-            Received received = try_receive();
+            Received received = Received::nothing;
+            if constexpr (can_wait_by_receiving) {
+                if (receive_head_) {
+                    receive_head_ = false;
+                    if (on_wait_) on_wait_();
+                    received = took_while_waiting(co_await receive_waiting());
+                    if (received == Received::bytes) continue;
+                    co_return head_bytes_ == 0 ? ReadStatus::closed : ReadStatus::truncated;
+                }
+            }
+            received = try_receive();
             if (received == Received::nothing) {
                 if (on_wait_) on_wait_();
                 co_await until_readable();
@@ -193,6 +219,16 @@ class MessageReader {
         }
     }
 
+    // The next read_head() that starts with nothing buffered reads by waiting: Asio's receive
+    // into a small wait buffer (taken from the thread's spares for the wait) instead of a recv
+    // and then a readiness wait. An async_wait re-arms the descriptor (an epoll_ctl) each time;
+    // a receive tries a recv at once and, when nothing is there, waits on the edge-triggered
+    // registration without one, its completion bringing the bytes: a response the app has not
+    // sent yet costs a failed recv, not a recv and an epoll_ctl. Only for a head right after a
+    // request went (on_wait's hook runs before it, whether or not it then waits): bodies and
+    // later reads go on reading into the full buffer.
+    void receive_next_head() requires can_wait_by_receiving { receive_head_ = true; }
+
     // Called each time a read for the message found nothing, just before the reader waits for
     // the stream (forward() watches the client only from then on, not for a response that was
     // there at once).
@@ -264,6 +300,48 @@ class MessageReader {
         return Received::end;
     }
 
+    // Waits by receiving into a wait buffer (receive_next_head()); the count goes to
+    // took_while_waiting(). Asio's own operation: no coroutine frame of ours.
+    auto receive_waiting() {
+        begin_ = end_ = 0;  // nothing is buffered when a reader waits
+        release_buffer();
+        auto& spares = detail::spare_wait_buffers();
+        if (spares.empty()) {
+            wait_buffer_.reset(new char[wait_buffer_size]);
+        } else {
+            wait_buffer_ = std::move(spares.back());
+            spares.pop_back();
+        }
+        return stream_.async_receive(asio::buffer(wait_buffer_.get(), wait_buffer_size),
+                                     asio::redirect_error(asio::use_awaitable, error_));
+    }
+
+    // After receive_waiting(): its bytes go into the full buffer, with what more is there when
+    // they filled the wait buffer, and the wait buffer goes back to the spares. `end`: the
+    // stream ended (last_error() clear, as after a read of 0 bytes) or failed (last_error()).
+    Received took_while_waiting(size_t count) {
+        if (error_ == asio::error::eof) error_ = {};
+        Received received = Received::end;
+        if (count > 0) {
+            acquire_buffer();
+            std::memcpy(buffer_.get(), wait_buffer_.get(), count);
+            end_ = count;
+            received = Received::bytes;
+            if (count == wait_buffer_size) {
+                ssize_t more;
+                do {
+                    more = receive_now(buffer_.get() + count, buffer_size - count);
+                } while (more < 0 && errno == EINTR);
+                if (more > 0) end_ += static_cast<size_t>(more);
+            }
+        }
+        constexpr size_t max_spares = 16;
+        auto& spares = detail::spare_wait_buffers();
+        if (spares.size() < max_spares) spares.push_back(std::move(wait_buffer_));
+        wait_buffer_.reset();
+        return received;
+    }
+
     // recv(2) without waiting; a TLS stream decrypts (tls::TlsSocket::receive_now).
     ssize_t receive_now(char* buffer, size_t size) {
         if constexpr (requires { stream_.receive_now(buffer, size); }) {
@@ -294,6 +372,8 @@ class MessageReader {
     size_t max_head_size_;
     asio::error_code error_;
     std::function<void()> on_wait_;
+    bool receive_head_ = false;            // receive_next_head()
+    std::unique_ptr<char[]> wait_buffer_;  // while a receive_waiting() is pending
 };
 
 }  // namespace passenger::http

@@ -181,5 +181,109 @@ TEST(MessageReaderBuffer, HeldOnlyWhileBytesAreThere) {
     EXPECT_EQ(spares.size(), 1u) << "nothing came after the head: no buffer kept";
 }
 
+// An app's response head waited for by receiving (receive_next_head()): the reader holds only a
+// small wait buffer while it waits, and the head and body arrive intact whatever their size.
+// `status` is set when read_head() returns (it may still be waiting when this returns).
+void receive_head(testing::SocketPair& pair, Reader& reader, std::optional<ReadStatus>& status,
+                  std::chrono::milliseconds run_for) {
+    reader.receive_next_head();
+    asio::co_spawn(
+        pair.io, [&]() -> asio::awaitable<void> { status = co_await reader.read_head(); },
+        asio::detached);
+    pair.io.run_for(run_for);
+}
+
+TEST(MessageReaderReceiveHead, WaitsWithASmallBufferThenReadsTheHead) {
+    detail::spare_read_buffers().clear();
+    detail::spare_wait_buffers().clear();
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::response, 8192);
+    int waits = 0;
+    reader.on_wait([&] { ++waits; });
+    std::optional<ReadStatus> status;
+    receive_head(pair, reader, status, 50ms);
+    EXPECT_FALSE(status.has_value());
+    EXPECT_EQ(waits, 1);
+    EXPECT_TRUE(detail::spare_wait_buffers().empty()) << "the wait buffer is the receive's";
+    asio::write(pair.far,
+                asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")));
+    pair.io.restart();
+    pair.io.run_for(50ms);
+    ASSERT_EQ(status, ReadStatus::ok);
+    EXPECT_EQ(reader.head().status, 200);
+    std::string body;
+    EXPECT_EQ(reader.read_buffered_body(body), ReadStatus::ok);
+    EXPECT_EQ(body, "hi");
+    EXPECT_TRUE(reader.parser().message_complete());
+    EXPECT_EQ(detail::spare_wait_buffers().size(), 1u) << "given back after the wait";
+}
+
+TEST(MessageReaderReceiveHead, AHeadLongerThanTheWaitBufferArrivesWhole) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::response, 64 * 1024);
+    std::string head = "HTTP/1.1 200 OK\r\nX-Long: " + std::string(5000, 'x') +
+                       "\r\nX-Last: yes\r\nContent-Length: 0\r\n\r\n";
+    asio::write(pair.far, asio::buffer(head));
+    std::optional<ReadStatus> status;
+    receive_head(pair, reader, status, 100ms);
+    ASSERT_EQ(status, ReadStatus::ok);
+    ASSERT_NE(reader.head().find("x-last"), nullptr);
+    EXPECT_EQ(*reader.head().find("x-last"), "yes");
+    EXPECT_EQ(reader.head().find("x-long")->size(), 5000u);
+}
+
+TEST(MessageReaderReceiveHead, ALargeBodyArrivesIntact) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::response, 8192);
+    std::string body(1024 * 1024, '\0');
+    for (size_t i = 0; i < body.size(); ++i)
+        body[i] = static_cast<char>('a' + (i * 7 + i / 4099) % 26);
+    std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    asio::async_write(pair.far, asio::buffer(response), [](const asio::error_code&, size_t) {});
+    std::string received;
+    std::optional<ReadStatus> status;
+    reader.receive_next_head();
+    asio::co_spawn(
+        pair.io,
+        [&]() -> asio::awaitable<void> {
+            status = co_await reader.read_head();
+            if (status != ReadStatus::ok) co_return;
+            while (!reader.parser().message_complete()) {
+                status = co_await reader.read_body(received);
+                if (status != ReadStatus::ok) co_return;
+            }
+        },
+        asio::detached);
+    pair.io.run_for(5s);
+    ASSERT_EQ(status, ReadStatus::ok);
+    EXPECT_TRUE(reader.parser().message_complete());
+    EXPECT_EQ(received.size(), body.size());
+    EXPECT_TRUE(received == body) << "the body differs";
+}
+
+TEST(MessageReaderReceiveHead, EndsOnEofAndOnCancellation) {
+    {
+        testing::SocketPair pair;
+        Reader reader(pair.near, MessageParser::Kind::response, 8192);
+        pair.far.shutdown(asio::ip::tcp::socket::shutdown_send);
+        std::optional<ReadStatus> status;
+        receive_head(pair, reader, status, 100ms);
+        EXPECT_EQ(status, ReadStatus::closed);
+        EXPECT_FALSE(reader.last_error());
+    }
+    {
+        testing::SocketPair pair;
+        Reader reader(pair.near, MessageParser::Kind::response, 8192);
+        asio::steady_timer later(pair.io);
+        later.expires_after(30ms);
+        later.async_wait([&](const asio::error_code&) { pair.near.cancel(); });
+        std::optional<ReadStatus> status;
+        receive_head(pair, reader, status, 100ms);
+        EXPECT_EQ(status, ReadStatus::closed);
+        EXPECT_EQ(reader.last_error(), asio::error::operation_aborted);
+    }
+}
+
 }  // namespace
 }  // namespace passenger::http
