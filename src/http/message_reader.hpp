@@ -3,6 +3,7 @@
 #pragma once
 
 #include "http/message_parser.hpp"
+#include "http/pending_receive.hpp"
 
 #include <sys/socket.h>
 #include <asio/awaitable.hpp>
@@ -32,20 +33,13 @@ inline std::vector<std::unique_ptr<char[]>>& spare_read_buffers() {
     return spares;
 }
 
-// The small buffers of receives that wait (receive_next_head()), held only while a receive is
-// pending: a long poll holds 1 KiB meanwhile, not a 16 KiB read buffer.
-inline std::vector<std::unique_ptr<char[]>>& spare_wait_buffers() {
-    thread_local std::vector<std::unique_ptr<char[]>> spares;
-    return spares;
-}
-
 }  // namespace detail
 
 // Frees this thread's spare read buffers (after a burst of connections went idle, when the memory
 // is better given back than kept for the next burst).
 inline void release_spare_read_buffers() {
     std::vector<std::unique_ptr<char[]>>().swap(detail::spare_read_buffers());
-    std::vector<std::unique_ptr<char[]>>().swap(detail::spare_wait_buffers());
+    std::vector<std::unique_ptr<char[]>>().swap(detail::spare_wait_buffers());  // (pending_receive)
 }
 
 enum class ReadStatus {
@@ -60,9 +54,6 @@ template <typename Stream>
 class MessageReader {
   public:
     static constexpr size_t buffer_size = 16 * 1024;
-    // Enough for a usual response head (and a small body with it) in one read; a longer one is
-    // read on at once into the full buffer.
-    static constexpr size_t wait_buffer_size = 1024;
     // Plain sockets (no receive_now of their own: TCP, Unix) can wait with Asio's receive.
     static constexpr bool can_wait_by_receiving =
         !requires(Stream & stream, char* buffer, size_t size) {
@@ -73,7 +64,10 @@ class MessageReader {
         : stream_(stream), parser_(kind), max_head_size_(max_head_size) {}
     MessageReader(const MessageReader&) = delete;
     MessageReader& operator=(const MessageReader&) = delete;
-    ~MessageReader() { release_buffer(); }
+    ~MessageReader() {
+        release_buffer();
+        if (pending_) pending_->forget_peer_end();
+    }
 
     Stream& stream() { return stream_; }
     MessageParser& parser() { return parser_; }
@@ -100,7 +94,14 @@ class MessageReader {
                 if (receive_head_) {
                     receive_head_ = false;
                     if (on_wait_) on_wait_();
-                    received = took_while_waiting(co_await receive_waiting());
+                    wait_buffer_ = detail::take_wait_buffer();
+                    begin_ = end_ = 0;  // nothing is buffered when a reader waits
+                    release_buffer();
+                    const size_t count = co_await stream_.async_receive(
+                        asio::buffer(wait_buffer_.get(), detail::wait_buffer_size),
+                        asio::redirect_error(asio::use_awaitable, error_));
+                    received = took_while_waiting(wait_buffer_.get(), count);
+                    detail::give_back_wait_buffer(wait_buffer_);
                     if (received == Received::bytes) continue;
                     co_return head_bytes_ == 0 ? ReadStatus::closed : ReadStatus::truncated;
                 }
@@ -198,10 +199,35 @@ class MessageReader {
     }
 
     // Waits for readability, holding no buffer; last_error() then says whether the wait failed
-    // (cancelled by a deadline, say). Asio's own operation: no coroutine frame of ours.
+    // (cancelled by a deadline, say). Asio's own operation: no coroutine frame of ours. With a
+    // receive pending (watch_by_receiving()), waits for it instead: no syscall; the next read
+    // (readable_now(), read_head()) takes its bytes.
     asio::awaitable<void> until_readable() {
+        if constexpr (can_wait_by_receiving) {
+            if (pending_ && !pending_->done())
+                return pending_->wait(asio::redirect_error(asio::use_awaitable, error_));
+        }
         return stream_.async_wait(Stream::wait_read,
                                   asio::redirect_error(asio::use_awaitable, error_));
+    }
+
+    // Leaves a receive pending on the socket (a plain one, with nothing buffered): while an app
+    // prepares the response it watches the client, and afterwards it is the connection's wait
+    // for the next request, so one speculative recv replaces the watch's epoll_ctl and the idle
+    // wait's failed recv. Its bytes are the start of the next message (a pipelined request is
+    // answered in order); until they are taken, every read goes through it. `on_peer_end`
+    // runs if the peer closes or fails meanwhile (at once, posted, if it did already), until
+    // stop_watching(). A receive that was cancelled (a wait of another's on the socket ended
+    // with cancel()) is started again.
+    void watch_by_receiving(std::function<void()> on_peer_end) requires can_wait_by_receiving {
+        if (begin_ < end_) return;
+        if (pending_ && pending_->cancelled()) pending_.reset();
+        if (!pending_) pending_ = PendingReceive::start(stream_);
+        pending_->on_peer_end(std::move(on_peer_end), stream_.get_executor());
+    }
+
+    void stop_watching() {
+        if (pending_) pending_->forget_peer_end();
     }
 
     // Reads exactly `out.size()` bytes that come before the first message and are not HTTP (the
@@ -282,6 +308,11 @@ class MessageReader {
     // request, an app's response, a slow body). The read found the socket drained, so the next
     // bytes raise a new readiness event for a wait that starts now.
     Received try_receive() {
+        if constexpr (can_wait_by_receiving) {
+            if (pending_ && !pending_->done()) return Received::nothing;
+            if (pending_ && !pending_->cancelled()) return take_pending();
+            pending_.reset();  // (cancelled: its wait was answered, a read goes on from here)
+        }
         begin_ = end_ = 0;
         acquire_buffer();
         ssize_t count;
@@ -300,46 +331,31 @@ class MessageReader {
         return Received::end;
     }
 
-    // Waits by receiving into a wait buffer (receive_next_head()); the count goes to
-    // took_while_waiting(). Asio's own operation: no coroutine frame of ours.
-    auto receive_waiting() {
-        begin_ = end_ = 0;  // nothing is buffered when a reader waits
-        release_buffer();
-        auto& spares = detail::spare_wait_buffers();
-        if (spares.empty()) {
-            wait_buffer_.reset(new char[wait_buffer_size]);
-        } else {
-            wait_buffer_ = std::move(spares.back());
-            spares.pop_back();
-        }
-        return stream_.async_receive(asio::buffer(wait_buffer_.get(), wait_buffer_size),
-                                     asio::redirect_error(asio::use_awaitable, error_));
+    // A completed watch_by_receiving(): its bytes become the buffer's.
+    Received take_pending() {
+        std::shared_ptr<PendingReceive> pending = std::move(pending_);
+        begin_ = end_ = 0;
+        error_ = pending->error();
+        return took_while_waiting(pending->bytes().data(), pending->bytes().size());
     }
 
-    // After receive_waiting(): its bytes go into the full buffer, with what more is there when
-    // they filled the wait buffer, and the wait buffer goes back to the spares. `end`: the
-    // stream ended (last_error() clear, as after a read of 0 bytes) or failed (last_error()).
-    Received took_while_waiting(size_t count) {
+    // After a receive into a wait buffer (nothing was buffered): its `count` bytes go into the
+    // full buffer, with what more is there when they filled the wait buffer. `end`: the stream
+    // ended (last_error() clear, as after a read of 0 bytes) or failed (last_error()).
+    Received took_while_waiting(const char* wait_buffer, size_t count) {
         if (error_ == asio::error::eof) error_ = {};
-        Received received = Received::end;
-        if (count > 0) {
-            acquire_buffer();
-            std::memcpy(buffer_.get(), wait_buffer_.get(), count);
-            end_ = count;
-            received = Received::bytes;
-            if (count == wait_buffer_size) {
-                ssize_t more;
-                do {
-                    more = receive_now(buffer_.get() + count, buffer_size - count);
-                } while (more < 0 && errno == EINTR);
-                if (more > 0) end_ += static_cast<size_t>(more);
-            }
+        if (count == 0) return Received::end;
+        acquire_buffer();
+        std::memcpy(buffer_.get(), wait_buffer, count);
+        end_ = count;
+        if (count == detail::wait_buffer_size) {
+            ssize_t more;
+            do {
+                more = receive_now(buffer_.get() + count, buffer_size - count);
+            } while (more < 0 && errno == EINTR);
+            if (more > 0) end_ += static_cast<size_t>(more);
         }
-        constexpr size_t max_spares = 16;
-        auto& spares = detail::spare_wait_buffers();
-        if (spares.size() < max_spares) spares.push_back(std::move(wait_buffer_));
-        wait_buffer_.reset();
-        return received;
+        return Received::bytes;
     }
 
     // recv(2) without waiting; a TLS stream decrypts (tls::TlsSocket::receive_now).
@@ -372,8 +388,9 @@ class MessageReader {
     size_t max_head_size_;
     asio::error_code error_;
     std::function<void()> on_wait_;
-    bool receive_head_ = false;            // receive_next_head()
-    std::unique_ptr<char[]> wait_buffer_;  // while a receive_waiting() is pending
+    bool receive_head_ = false;                // receive_next_head()
+    std::unique_ptr<char[]> wait_buffer_;      // while read_head() receives (receive_next_head())
+    std::shared_ptr<PendingReceive> pending_;  // watch_by_receiving()
 };
 
 }  // namespace passenger::http

@@ -181,7 +181,7 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
             // watch starts when the relay starts waiting for the app's response.
             std::optional<ClientGoneWatch<Stream>> gone_watch;
             if (sent && !client.reader.has_buffered_bytes()) {
-                gone_watch.emplace(client.reader.stream(), [&app] {
+                gone_watch.emplace(client.reader, !request.upgrade, [&app] {
                     asio::error_code ignored;
                     app.cancel(ignored);
                 });

@@ -285,5 +285,127 @@ TEST(MessageReaderReceiveHead, EndsOnEofAndOnCancellation) {
     }
 }
 
+// A client connection's receive left pending while the app works (watch_by_receiving): it
+// notices a client that leaves, keeps the bytes of a request pipelined meanwhile for the next
+// read, and is itself the connection's wait for its next request.
+TEST(MessageReaderWatchByReceiving, BytesPipelinedMeanwhileAreTheNextRequests) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    int ends = 0;
+    reader.watch_by_receiving([&] { ++ends; });
+    pair.io.run_for(20ms);
+    asio::write(pair.far, asio::buffer(std::string("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+                                                   "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n")));
+    pair.io.restart();
+    pair.io.run_for(20ms);
+    EXPECT_EQ(ends, 0) << "bytes are not the client leaving";
+    reader.stop_watching();
+    for (const char* target : {"/2", "/3"}) {
+        pair.io.restart();
+        EXPECT_EQ(wait_then_read(pair, reader), target);
+        std::string ignored;
+        reader.read_buffered_body(ignored);
+        reader.next_message();
+    }
+}
+
+TEST(MessageReaderWatchByReceiving, AClientThatLeavesIsReportedOnce) {
+    {
+        testing::SocketPair pair;
+        Reader reader(pair.near, MessageParser::Kind::request, 8192);
+        int ends = 0;
+        reader.watch_by_receiving([&] { ++ends; });
+        pair.io.run_for(20ms);
+        EXPECT_EQ(ends, 0);
+        pair.far.close();
+        pair.io.restart();
+        pair.io.run_for(50ms);
+        EXPECT_EQ(ends, 1);
+        reader.stop_watching();
+        pair.io.restart();
+        EXPECT_EQ(wait_then_read(pair, reader), "<not readable>");
+    }
+    {  // it ended while nobody watched: the next watch hears of it, from the event loop
+        testing::SocketPair pair;
+        Reader reader(pair.near, MessageParser::Kind::request, 8192);
+        pair.far.close();
+        int ends = 0;
+        reader.watch_by_receiving([&] { ++ends; });
+        reader.stop_watching();
+        pair.io.run_for(20ms);
+        EXPECT_EQ(ends, 0);
+        reader.watch_by_receiving([&] { ++ends; });  // (forward() tries another process)
+        EXPECT_EQ(ends, 0) << "posted, not called inside";
+        pair.io.restart();
+        pair.io.run_for(20ms);
+        EXPECT_EQ(ends, 1);
+    }
+    {  // stopped: no report
+        testing::SocketPair pair;
+        Reader reader(pair.near, MessageParser::Kind::request, 8192);
+        int ends = 0;
+        reader.watch_by_receiving([&] { ++ends; });
+        reader.stop_watching();
+        pair.far.close();
+        pair.io.run_for(50ms);
+        EXPECT_EQ(ends, 0);
+    }
+}
+
+TEST(MessageReaderWatchByReceiving, IsTheIdleWaitAndHoldsOnlyAWaitBuffer) {
+    detail::spare_read_buffers().clear();
+    detail::spare_wait_buffers().clear();
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    reader.watch_by_receiving([] {});
+    reader.stop_watching();
+    EXPECT_EQ(reader.readable_now(), std::nullopt) << "nothing yet, and no recv of its own";
+    asio::steady_timer later(pair.io);
+    std::string request = "GET /next HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(3000, 'p') +
+                          "\r\n\r\n";  // longer than the wait buffer
+    EXPECT_EQ(wait_then_read(pair, reader,
+                             [&] {
+                                 later.expires_after(50ms);
+                                 later.async_wait([&](const asio::error_code&) {
+                                     EXPECT_TRUE(detail::spare_wait_buffers().empty());
+                                     asio::write(pair.far, asio::buffer(request));
+                                 });
+                             }),
+              "/next");
+    EXPECT_EQ(reader.head().find("x-pad")->size(), 3000u);
+    EXPECT_EQ(detail::spare_wait_buffers().size(), 1u) << "given back once its bytes were taken";
+}
+
+TEST(MessageReaderWatchByReceiving, ACancelledReceiveStartsAgain) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    int ends = 0;
+    reader.watch_by_receiving([&] { ++ends; });
+    pair.near.cancel();  // a wait of another's (the pool queue's watch) ended with cancel()
+    pair.io.run_for(20ms);
+    reader.stop_watching();
+    reader.watch_by_receiving([&] { ++ends; });
+    reader.stop_watching();
+    asio::write(pair.far, asio::buffer(std::string("GET /after HTTP/1.1\r\nHost: a\r\n\r\n")));
+    pair.io.restart();
+    EXPECT_EQ(wait_then_read(pair, reader), "/after");
+    EXPECT_EQ(ends, 0);
+}
+
+TEST(MessageReaderWatchByReceiving, TheIdleWaitEndsOnCancellation) {
+    testing::SocketPair pair;
+    Reader reader(pair.near, MessageParser::Kind::request, 8192);
+    reader.watch_by_receiving([] {});
+    reader.stop_watching();
+    asio::steady_timer later(pair.io);
+    EXPECT_EQ(
+        wait_then_read(pair, reader,
+                       [&] {
+                           later.expires_after(50ms);
+                           later.async_wait([&](const asio::error_code&) { pair.near.cancel(); });
+                       }),
+        "<not readable>");
+}
+
 }  // namespace
 }  // namespace passenger::http
