@@ -204,7 +204,7 @@ class MessageReader {
     // (readable_now(), read_head()) takes its bytes.
     asio::awaitable<void> until_readable() {
         if constexpr (can_wait_by_receiving) {
-            if (pending_ && !pending_->done())
+            if (pending_ && pending_->active() && !pending_->done())
                 return pending_->wait(asio::redirect_error(asio::use_awaitable, error_));
         }
         return stream_.async_wait(Stream::wait_read,
@@ -221,8 +221,11 @@ class MessageReader {
     // with cancel()) is started again.
     void watch_by_receiving(std::function<void()> on_peer_end) requires can_wait_by_receiving {
         if (begin_ < end_) return;
-        if (pending_ && pending_->cancelled()) pending_.reset();
-        if (!pending_) pending_ = PendingReceive::start(stream_);
+        if (pending_ && pending_->cancelled()) pending_->taken();
+        if (!pending_ || !pending_->active()) {
+            if (!pending_ || !pending_->reusable()) pending_ = std::make_shared<PendingReceive>();
+            pending_->start(stream_);
+        }
         pending_->on_peer_end(std::move(on_peer_end), stream_.get_executor());
     }
 
@@ -309,9 +312,11 @@ class MessageReader {
     // bytes raise a new readiness event for a wait that starts now.
     Received try_receive() {
         if constexpr (can_wait_by_receiving) {
-            if (pending_ && !pending_->done()) return Received::nothing;
-            if (pending_ && !pending_->cancelled()) return take_pending();
-            pending_.reset();  // (cancelled: its wait was answered, a read goes on from here)
+            if (pending_ && pending_->active()) {
+                if (!pending_->done()) return Received::nothing;
+                if (!pending_->cancelled()) return take_pending();
+                pending_->taken();  // (cancelled: its wait was answered, a read goes on here)
+            }
         }
         begin_ = end_ = 0;
         acquire_buffer();
@@ -333,10 +338,10 @@ class MessageReader {
 
     // A completed watch_by_receiving(): its bytes become the buffer's.
     Received take_pending() {
-        std::shared_ptr<PendingReceive> pending = std::move(pending_);
+        pending_->taken();
         begin_ = end_ = 0;
-        error_ = pending->error();
-        return took_while_waiting(pending->bytes().data(), pending->bytes().size());
+        error_ = pending_->error();
+        return took_while_waiting(pending_->bytes().data(), pending_->bytes().size());
     }
 
     // After a receive into a wait buffer (nothing was buffered): its `count` bytes go into the
@@ -390,7 +395,7 @@ class MessageReader {
     std::function<void()> on_wait_;
     bool receive_head_ = false;                // receive_next_head()
     std::unique_ptr<char[]> wait_buffer_;      // while read_head() receives (receive_next_head())
-    std::shared_ptr<PendingReceive> pending_;  // watch_by_receiving()
+    std::shared_ptr<PendingReceive> pending_;  // watch_by_receiving()'s, kept for the next
 };
 
 }  // namespace passenger::http

@@ -15,6 +15,7 @@
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -27,8 +28,9 @@ namespace detail {
 // of a longer one is read at once into the reader's full buffer.
 inline constexpr size_t wait_buffer_size = 1024;
 
-// Wait buffers are held only while a receive is pending (a long poll, an idle keep-alive
-// connection after a proxied request): 1 KiB each, not a 16 KiB read buffer. One list per thread.
+// The wait buffers of app readers (MessageReader::receive_next_head()), held only while a
+// response head is awaited (a long poll): 1 KiB each, not a 16 KiB read buffer. One list per
+// thread.
 inline std::vector<std::unique_ptr<char[]>>& spare_wait_buffers() {
     thread_local std::vector<std::unique_ptr<char[]>> spares;
     return spares;
@@ -53,32 +55,40 @@ inline void give_back_wait_buffer(std::unique_ptr<char[]>& buffer) {
 
 class PendingReceive : public std::enable_shared_from_this<PendingReceive> {
   public:
-    // Starts Asio's receive on `socket` into a wait buffer.
+    // A reader keeps its PendingReceive from one request to the next (no allocation per
+    // request), and makes a new one only while Asio still holds the old one (cancelled, its
+    // completion not yet run).
+    bool reusable() const { return !active_ && weak_from_this().use_count() == 1; }
+
+    // Starts Asio's receive on `socket` into the wait buffer.
     template <typename Socket>
-    static std::shared_ptr<PendingReceive> start(Socket& socket) {
-        auto state = std::make_shared<PendingReceive>();
-        socket.async_receive(asio::buffer(state->buffer_.get(), detail::wait_buffer_size),
-                             [state](const asio::error_code& error, size_t count) {
-                                 state->complete(error, count);
-                             });
-        return state;
+    void start(Socket& socket) {
+        active_ = true;
+        done_ = false;
+        error_ = {};
+        count_ = 0;
+        socket.async_receive(
+            asio::buffer(buffer_.data(), buffer_.size()),
+            [self = shared_from_this()](const asio::error_code& error, size_t count) {
+                self->complete(error, count);
+            });
     }
 
     PendingReceive() = default;
     PendingReceive(const PendingReceive&) = delete;
     PendingReceive& operator=(const PendingReceive&) = delete;
-    ~PendingReceive() { detail::give_back_wait_buffer(buffer_); }
 
+    bool active() const { return active_; }  // started, and its result not taken yet
     bool done() const { return done_; }
     bool cancelled() const { return done_ && error_ == asio::error::operation_aborted; }
     // The bytes received (when done); none: the peer closed (error() clear or eof) or failed.
-    std::string_view bytes() const { return {buffer_.get(), count_}; }
+    std::string_view bytes() const { return {buffer_.data(), count_}; }
     asio::error_code error() const {
         return error_ == asio::error::eof ? asio::error_code{} : error_;
     }
+    // Its result is taken (or dropped): it can start again.
+    void taken() { active_ = false; }
 
-    // Called (once, from the event loop) if the receive ends without bytes because the peer
-    // closed or failed, not when it is cancelled; or, when it ended so already, posted now.
     template <typename Executor>
     void on_peer_end(std::function<void()> hook, const Executor& executor) {
         on_peer_end_ = std::move(hook);
@@ -130,7 +140,8 @@ class PendingReceive : public std::enable_shared_from_this<PendingReceive> {
         if (hook) hook();
     }
 
-    std::unique_ptr<char[]> buffer_ = detail::take_wait_buffer();
+    std::array<char, detail::wait_buffer_size> buffer_;
+    bool active_ = false;
     bool done_ = false;
     asio::error_code error_;
     size_t count_ = 0;
