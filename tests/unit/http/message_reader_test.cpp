@@ -38,6 +38,16 @@ std::string wait_then_read(testing::SocketPair& pair, Reader& reader,
     return result.value_or("<still waiting>");
 }
 
+// Runs `action` on the event loop `delay` from now (a peer that writes or a deadline that fires
+// while the reader waits).
+std::function<void()> later_on(asio::steady_timer& timer, std::chrono::milliseconds delay,
+                               std::function<void()> action) {
+    return [&timer, delay, action = std::move(action)] {
+        timer.expires_after(delay);
+        timer.async_wait([action](const asio::error_code&) { action(); });
+    };
+}
+
 TEST(MessageReaderWaitReadable, BytesAlreadyThereAreReadAtOnce) {
     testing::SocketPair pair;
     Reader reader(pair.near, MessageParser::Kind::request, 8192);
@@ -361,13 +371,9 @@ TEST(MessageReaderWatchByReceiving, IsTheIdleWaitAndReadsALongHeadWhole) {
     asio::steady_timer later(pair.io);
     std::string request = "GET /next HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(3000, 'p') +
                           "\r\n\r\n";  // longer than the wait buffer
-    EXPECT_EQ(wait_then_read(pair, reader,
-                             [&] {
-                                 later.expires_after(50ms);
-                                 later.async_wait([&](const asio::error_code&) {
-                                     asio::write(pair.far, asio::buffer(request));
-                                 });
-                             }),
+    EXPECT_EQ(wait_then_read(
+                  pair, reader,
+                  later_on(later, 50ms, [&] { asio::write(pair.far, asio::buffer(request)); })),
               "/next");
     EXPECT_EQ(reader.head().find("x-pad")->size(), 3000u);
 }
@@ -394,13 +400,8 @@ TEST(MessageReaderWatchByReceiving, TheIdleWaitEndsOnCancellation) {
     reader.watch_by_receiving([] {});
     reader.stop_watching();
     asio::steady_timer later(pair.io);
-    EXPECT_EQ(
-        wait_then_read(pair, reader,
-                       [&] {
-                           later.expires_after(50ms);
-                           later.async_wait([&](const asio::error_code&) { pair.near.cancel(); });
-                       }),
-        "<not readable>");
+    EXPECT_EQ(wait_then_read(pair, reader, later_on(later, 50ms, [&] { pair.near.cancel(); })),
+              "<not readable>");
 }
 
 }  // namespace
