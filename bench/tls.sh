@@ -4,11 +4,15 @@
 # interleaved rounds:
 # - HTTP/1.1 keep-alive over TLS 1.3 (wrk -c50), ECDSA P-256 certificate;
 # - h2 (h2load -c10 -m10: 10 connections, 10 streams each), ECDSA P-256;
-# - a full TLS 1.3 handshake per request (wrk -c50 with Connection: close), ECDSA P-256 and RSA 2048.
+# - a full TLS 1.3 handshake per request (wrk -c50 with Connection: close), ECDSA P-256 and RSA 2048;
+#   for these also bench/tls_cycle (built here with cc): the whole cycle a client sees per
+#   connection, connect() to the response's end, which wrk's latency (from the request's write)
+#   leaves out.
 # Writes (or replaces) the "TLS and HTTP/2" section of bench/RESULTS.md.
 #
 #   flock /work/team/bench.lock bench/tls.sh
 #   ROUNDS=5 DURATION=5 bench/tls.sh
+#   OURS_ARGS="--core-threads 1" bench/tls.sh    # more options for ours (one loop, as nginx's one worker)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,6 +22,7 @@ ROUNDS=${ROUNDS:-3}
 START_TIMEOUT=${START_TIMEOUT:-60}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 OURS=${OURS:-$REPO/bin/passenger}
+OURS_ARGS=${OURS_ARGS:-}
 NODE=${NODE:-/usr/bin/node}
 WRK=${WRK:-/usr/bin/wrk}
 H2LOAD=${H2LOAD:-/usr/bin/h2load}
@@ -35,6 +40,10 @@ for tool in "$WRK" "$H2LOAD" "$NGINX" "$OURS"; do
 done
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/passenger-bench-tls-XXXXXX)
+# The full-cycle client (libssl-dev's headers; without them its columns say "–").
+CYCLE=$TMP/tls_cycle
+cc -O2 -o "$CYCLE" "$BENCH_DIR/tls_cycle.c" -lssl -lcrypto 2>"$TMP/cc.log" ||
+    { log "tls_cycle did not build (cc, libssl-dev): $(head -3 "$TMP/cc.log")"; CYCLE=""; }
 chmod 755 "$TMP"  # nginx workers run as nobody
 PIDS=()
 cleanup() {
@@ -54,10 +63,11 @@ start_ours() {
     local name=$1 cert=$2 dir=$TMP/$1
     free_port
     cp -r "$BENCH_DIR/apps/hello" "$dir"
+    # shellcheck disable=SC2086 # OURS_ARGS is words
     "$OURS" start "$dir" --port "$FREE_PORT" --address 127.0.0.1 --environment production \
         --nodejs "$NODE" --min-instances 1 --max-pool-size 1 --log-file "$dir/passenger.log" \
         --ssl --ssl-certificate "$TMP/$cert.crt" --ssl-certificate-key "$TMP/$cert.key" \
-        >"$dir/stdout" 2>&1 &
+        $OURS_ARGS >"$dir/stdout" 2>&1 &
     PIDS+=($!)
     printf -v "PORT_$name" '%s' "$FREE_PORT"
     printf -v "ROOT_$name" '%s' "$!"
@@ -110,9 +120,10 @@ start_ours ours_rsa rsa
 start_nginx
 log "ours: $PORT_ours_ec (EC), $PORT_ours_rsa (RSA); nginx: $PORT_nginx_ec, $PORT_nginx_rsa"
 
-# measure SCENARIO PORT PIDS...: one run; prints "req/s p99_ms cpu_us_per_req errors".
+# measure SCENARIO PORT PIDS...: one run; prints "req/s p99_ms cpu_us_per_req errors cycle_p50_ms
+# cycle_p99_ms" (the cycle's from tls_cycle after wrk, handshake scenarios only; else "-").
 measure() {
-    local scenario=$1 port=$2 url out before after requests rps p99="-" errors
+    local scenario=$1 port=$2 url out before after requests rps p99="-" errors cycle="- -"
     shift 2
     url="https://localhost:$port/"
     before=$(cpu_us "$@")
@@ -125,6 +136,10 @@ measure() {
             out=$("$H2LOAD" -c10 -m10 -D "$DURATION" "$url" 2>&1) ;;
     esac
     after=$(cpu_us "$@")
+    if [[ $scenario == handshake-* && -n $CYCLE ]]; then
+        cycle=$("$CYCLE" -c50 -d"$DURATION" localhost "$port" | awk '$1 == "cycle" { print $3, $7 }' || true)
+        [[ -n $cycle ]] || cycle="- -"
+    fi
     if [[ $scenario == h2 ]]; then
         rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' <<<"$out")
         requests=$(awk '/^requests:/ { print $8 }' <<<"$out")
@@ -135,8 +150,8 @@ measure() {
         p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' <<<"$out")
         errors=$(awk '/Socket errors|Non-2xx/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i } END { print s + 0 }' <<<"$out")
     fi
-    [[ -n $rps && -n $requests && $requests -gt 0 ]] || { log "$scenario on $port: no result: $out"; echo "0 - 0 0"; return; }
-    echo "$rps $p99 $(((after - before) / requests)) $errors"
+    [[ -n $rps && -n $requests && $requests -gt 0 ]] || { log "$scenario on $port: no result: $out"; echo "0 - 0 0 - -"; return; }
+    echo "$rps $p99 $(((after - before) / requests)) $errors $cycle"
 }
 
 SCENARIOS="h1 h2 handshake-ec handshake-rsa"
@@ -174,13 +189,13 @@ SECTION=$TMP/section
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S') UTC; $(nproc) CPUs; load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
     echo "- ROUNDS=$ROUNDS DURATION=${DURATION}s; ours \`$("$OURS" --version 2>/dev/null | head -1)\` at \`$(git -C "$REPO" rev-parse --short HEAD)\`" \
-        "(1 node process, --ssl) against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (\`listen ssl http2\`, 1 worker, proxy_pass keep-alive to 1 bare node process);" \
+        "(1 node process, --ssl${OURS_ARGS:+ $OURS_ARGS}) against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (\`listen ssl http2\`, 1 worker, proxy_pass keep-alive to 1 bare node process);" \
         "$("$WRK" -v 2>&1 | head -1 | awk '{print "wrk " $2}'), $("$H2LOAD" --version 2>&1 | head -1); OpenSSL $(openssl version | awk '{print $2}')"
     echo "- The machine is shared: other engineers' compiles may have run during the measurements;"
     echo "  only the ratios (ours ÷ nginx, paired per round, median with min–max) mean much."
     echo
-    echo "| scenario | ours req/s | nginx req/s | req/s ÷ nginx | p99 ÷ nginx | CPU µs/req ours / nginx (client excluded) | errors ours / nginx |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| scenario | ours req/s | nginx req/s | req/s ÷ nginx | p99 ÷ nginx | CPU µs/req ours / nginx (client excluded) | errors ours / nginx | full cycle p50 / p99 ms ours, nginx (tls_cycle) | full cycle p50 / p99 ÷ nginx |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     awk -v rounds="$ROUNDS" '
         function median(list, n,   i, j, t, a) {
             split(list, a, " "); n = 0
@@ -193,7 +208,8 @@ SECTION=$TMP/section
             for (i = 1; i <= n; i++) if (a[i] != "") { if (lo == "" || a[i] + 0 < lo) lo = a[i] + 0; if (hi == "" || a[i] + 0 > hi) hi = a[i] + 0 }
             return sprintf("%.2f–%.2f", lo, hi)
         }
-        { key = $1 " " $2; rps[key, $3] = $4; p99[key, $3] = $5; cpu[key, $3] = $6; err[$2, $3] += $7; seen[$2] = 1; rounds_of[$2] = rounds_of[$2] " " $1 }
+        { key = $1 " " $2; rps[key, $3] = $4; p99[key, $3] = $5; cpu[key, $3] = $6; err[$2, $3] += $7; seen[$2] = 1; rounds_of[$2] = rounds_of[$2] " " $1
+          c50[key, $3] = NF >= 9 ? $8 : "-"; c99[key, $3] = NF >= 9 ? $9 : "-" }
         END {
             names["h1"] = "HTTP/1.1 keep-alive, TLS 1.3, ECDSA P-256 (wrk -c50)"
             names["h2"] = "h2, ECDSA P-256 (h2load -c10 -m10)"
@@ -202,21 +218,27 @@ SECTION=$TMP/section
             order[1] = "h1"; order[2] = "h2"; order[3] = "handshake-ec"; order[4] = "handshake-rsa"
             for (o = 1; o <= 4; o++) {
                 s = order[o]; if (!(s in seen)) continue
-                ro = ""; rn = ""; rr = ""; pr = ""; co = ""; cn = ""
+                ro = ""; rn = ""; rr = ""; pr = ""; co = ""; cn = ""; q50o = ""; q50n = ""; q99o = ""; q99n = ""; q50r = ""; q99r = ""
                 for (r = 1; r <= rounds; r++) {
                     k = r " " s
                     ro = ro " " rps[k, "ours"]; rn = rn " " rps[k, "nginx"]
                     if (rps[k, "nginx"] > 0) rr = rr " " rps[k, "ours"] / rps[k, "nginx"]
                     if (p99[k, "nginx"] != "-" && p99[k, "nginx"] > 0) pr = pr " " p99[k, "ours"] / p99[k, "nginx"]
                     co = co " " cpu[k, "ours"]; cn = cn " " cpu[k, "nginx"]
+                    if (c50[k, "ours"] != "-" && c50[k, "nginx"] != "-" && c50[k, "nginx"] > 0) {
+                        q50o = q50o " " c50[k, "ours"]; q50n = q50n " " c50[k, "nginx"]; q50r = q50r " " c50[k, "ours"] / c50[k, "nginx"]
+                        q99o = q99o " " c99[k, "ours"]; q99n = q99n " " c99[k, "nginx"]; q99r = q99r " " c99[k, "ours"] / c99[k, "nginx"]
+                    }
                 }
-                printf "| %s | %\047d | %\047d | %.2f (%s) | %s | %d / %d | %d / %d |\n", names[s], median(ro), median(rn),
+                cycles = q50r == "" ? "– | –" : sprintf("%.1f / %.1f, %.1f / %.1f | %.2f (%s) / %.2f (%s)", median(q50o), median(q99o),
+                    median(q50n), median(q99n), median(q50r), span(q50r), median(q99r), span(q99r))
+                printf "| %s | %\047d | %\047d | %.2f (%s) | %s | %d / %d | %d / %d | %s |\n", names[s], median(ro), median(rn),
                     median(rr), span(rr), pr == "" ? "–" : sprintf("%.2f (%s)", median(pr), span(pr)), median(co), median(cn),
-                    err[s, "ours"], err[s, "nginx"]
+                    err[s, "ours"], err[s, "nginx"], cycles
             }
         }' "$RAW"
     echo
-    echo "<details><summary>Every run (round scenario target req/s p99_ms CPU_µs/req errors)</summary>"
+    echo "<details><summary>Every run (round scenario target req/s p99_ms CPU_µs/req errors cycle_p50_ms cycle_p99_ms)</summary>"
     echo
     echo '```'
     cat "$RAW"

@@ -61,8 +61,14 @@ Server::Server(EventLoops& loops, const config::Options& options, int listen_fd,
                                                  options, std::move(app_options_parser))
                                            : nullptr) {
     listeners_.push_back(std::make_unique<Listener>(io_, listen_fd, false));
-    for (size_t i = 0; i < loops.size(); ++i)
-        loop_connections_.push_back(std::make_unique<LoopConnections>());
+    for (size_t i = 0; i < loops.size(); ++i) {
+        auto loop = std::make_unique<LoopConnections>();
+        loop->tls_starts = std::make_unique<TurnQueue<std::pair<int, asio::ip::tcp>>>(
+            loops.at(i), [this](std::pair<int, asio::ip::tcp> accepted) {
+                start_connection(accepted.first, accepted.second, true);
+            });
+        loop_connections_.push_back(std::move(loop));
+    }
     loop_groups_.resize(loops.size());
     admin_.set_connections_per_thread([this] { return connections_per_loop(); });
 }
@@ -284,34 +290,47 @@ Server::Accepted Server::accept_waiting(Listener& listener) {
 }
 
 // To the loop with the fewest open connections (loop 0 on a tie, so one busy connection does not
-// cost a thread switch). The socket is made on its loop's thread: it registers with that loop's
-// reactor and is never touched by another.
+// cost a thread switch).
 void Server::hand_off(int fd, const Listener& listener) {
     size_t target = 0;
     for (size_t i = 1; i < loop_connections_.size(); ++i) {
         if (loop_connections_[i]->open.load() < loop_connections_[target]->open.load()) target = i;
     }
     loop_connections_[target]->open.fetch_add(1);
-    auto serve = [this, fd, protocol = listener.protocol, tls = listener.tls, target] {
-        asio::io_context& loop = loops_.at(target);
-        asio::ip::tcp::socket socket(loop);
-        asio::error_code error;
-        socket.assign(protocol, fd, error);
-        if (error) {
-            ::close(fd);
-            --loop_connections_[target]->open;
-            on_connection_closed();
-            return;
-        }
-        if (tls)
-            asio::co_spawn(loop, serve_tls_connection(std::move(socket), *this), asio::detached);
-        else
-            asio::co_spawn(loop, serve_connection(std::move(socket), *this), asio::detached);
-    };
-    if (target == EventLoops::current())
-        serve();
+    if (target == EventLoops::current()) {
+        serve_accepted(fd, listener.protocol, listener.tls);
+        return;
+    }
+    asio::post(loops_.at(target), [this, fd, protocol = listener.protocol, tls = listener.tls] {
+        serve_accepted(fd, protocol, tls);
+    });
+}
+
+// On the connection's loop: a plain connection starts at once; a TLS one in its turn, one per
+// turn of the loop, as an nginx worker accepts one connection per turn (turn_queue.hpp says why).
+void Server::serve_accepted(int fd, asio::ip::tcp protocol, bool tls) {
+    if (tls)
+        this_loop().tls_starts->push({fd, protocol});
     else
-        asio::post(loops_.at(target), std::move(serve));
+        start_connection(fd, protocol, tls);
+}
+
+// The socket is made on its loop's thread: it registers with that loop's reactor and is never
+// touched by another.
+void Server::start_connection(int fd, asio::ip::tcp protocol, bool tls) {
+    asio::io_context& loop = loops_.at(EventLoops::current());
+    asio::ip::tcp::socket socket(loop);
+    asio::error_code error;
+    socket.assign(protocol, fd, error);
+    if (error) {
+        ::close(fd);
+        forget_accepted();
+        return;
+    }
+    if (tls)
+        asio::co_spawn(loop, serve_tls_connection(std::move(socket), *this), asio::detached);
+    else
+        asio::co_spawn(loop, serve_connection(std::move(socket), *this), asio::detached);
 }
 
 // Not accepting leaves new connections in the kernel's listen backlog (and, past it, the
@@ -418,6 +437,13 @@ asio::awaitable<void> Server::shut_down() {
             }
         });
     };
+    // TLS connections that did not start yet are closed unread.
+    on_each_loop([this](LoopConnections& loop) {
+        for (const auto& [fd, protocol] : loop.tls_starts->take_all()) {
+            ::close(fd);
+            forget_accepted();
+        }
+    });
     // Each loop's parking lot is its own (an io_context service), closed on its thread.
     on_each_loop(
         [this](LoopConnections&) { close_parked_connections(loops_.at(EventLoops::current())); });

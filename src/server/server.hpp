@@ -16,6 +16,7 @@
 #include "server/front_end_settings.hpp"
 #include "server/host_apps.hpp"
 #include "server/integration_apps.hpp"
+#include "server/turn_queue.hpp"
 #include "spawn/child_reaper.hpp"
 #include "spawn/spawner.hpp"
 #include "static/static_files.hpp"
@@ -153,6 +154,9 @@ class Server {
     struct LoopConnections {
         std::list<ConnectionEntry> entries;
         std::atomic<size_t> open{0};  // handed to this loop and not closed yet
+        // TLS connections handed to this loop start one per turn (turn_queue.hpp); those
+        // waiting are descriptors nobody reads yet, as in the listen backlog.
+        std::unique_ptr<TurnQueue<std::pair<int, asio::ip::tcp>>> tls_starts;
     };
     asio::awaitable<void> accept_loop(Listener& listener);
     struct Accepted {
@@ -161,6 +165,8 @@ class Server {
     };
     Accepted accept_waiting(Listener& listener);
     void hand_off(int fd, const Listener& listener);
+    void serve_accepted(int fd, asio::ip::tcp protocol, bool tls);
+    void start_connection(int fd, asio::ip::tcp protocol, bool tls);
     LoopConnections& this_loop() { return *loop_connections_[EventLoops::current()]; }
     // Runs `function` with each loop's connections, on that loop.
     void on_each_loop(const std::function<void(LoopConnections&)>& function);

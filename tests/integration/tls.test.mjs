@@ -172,6 +172,27 @@ test('--ssl with --ssl-port: HTTPS there, plain HTTP on --port', { timeout: 1500
         assert.equal(JSON.parse(response.body).headers['x-forwarded-proto'], 'http');
     });
 
+    await t.test('a burst of new HTTPS connections behind silent ones: every one served (each loop starts one per turn)', { timeout: 30000 }, async () => {
+        // Connections that send no ClientHello have started and wait for their first byte; the
+        // burst queues behind them on each loop and must still start, one per loop turn.
+        const silent = await Promise.all(
+            Array.from({ length: 4 }, () => new Promise((resolve, reject) => {
+                const socket = net.connect({ host: '127.0.0.1', port: sslPort }, () => resolve(socket));
+                socket.on('error', reject);
+            })),
+        );
+        try {
+            const burst = await Promise.all(
+                Array.from({ length: 40 }, (_, i) => httpsRequest(sslPort, `/echo?burst=${i}`, { ca: first.ca, headers: { connection: 'close' } })),
+            );
+            assert.deepEqual(burst.map((response) => response.status), Array(40).fill(200));
+            assert.deepEqual(burst.map((response) => JSON.parse(response.body).url), Array.from({ length: 40 }, (_, i) => `/echo?burst=${i}`));
+            for (const socket of silent) assert.ok(!socket.destroyed, 'a silent connection waits for its first byte');
+        } finally {
+            for (const socket of silent) socket.destroy();
+        }
+    });
+
     await t.test('the sticky-session cookie is Secure on HTTPS only', { timeout: 20000 }, async () => {
         const overTls = await httpsRequest(sslPort, '/pid', { ca: first.ca });
         const secureCookie = [].concat(overTls.headers['set-cookie']).find((line) => line.startsWith('_passenger_route='));

@@ -6,6 +6,7 @@
 #include "server/tls_connection.hpp"
 #include "common/event_loops.hpp"
 #include "server/server.hpp"
+#include "server/turn_queue.hpp"
 #include "tls/credentials.hpp"
 
 #include "../tls/self_signed.hpp"
@@ -22,20 +23,24 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace passenger::server {
 namespace {
@@ -361,6 +366,45 @@ TEST_F(TlsConnectionTest, Http2StreamsGetFilesErrorsAndResets) {
         ASSERT_TRUE(client.run_until_closed({after}));
         EXPECT_EQ(client.responses[after].body, "hello over TLS\n");
     });
+}
+
+// New TLS connections start one per turn of their loop (server/turn_queue.hpp): an event that is
+// ready while four starts queue up (a request, an app's response) runs before the last of them,
+// as it would before the last of four handshakes. Starting all four at once, as the server did,
+// made it wait for all of them. What has not started at shutdown is handed back, never started.
+TEST(TurnQueueTest, StartsOneItemPerLoopTurnAndHandsBackTheRest) {
+    asio::io_context io;
+    std::vector<std::string> order;
+    TurnQueue<int> queue(io, [&](int item) { order.push_back(fmt::format("start {}", item)); });
+    int pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    asio::posix::stream_descriptor ready(io, pair[0]);
+    ASSERT_EQ(::write(pair[1], "x", 1), 1);
+    ready.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [&](asio::error_code) { order.push_back("event"); });
+    asio::post(io, [&] {
+        for (int item = 1; item <= 4; ++item) queue.push(item);
+    });
+    io.run();
+    ASSERT_EQ(order.size(), 5u);
+    EXPECT_EQ(order.front(), "start 1");
+    EXPECT_EQ(order.back(), "start 4") << "the ready event runs before the last start";
+    EXPECT_NE(order[4], "event");
+    const auto event = std::find(order.begin(), order.end(), "event") - order.begin();
+    EXPECT_LE(event, 2) << "at most two starts before the event, one per turn";
+
+    order.clear();
+    io.restart();
+    std::deque<int> left;
+    asio::post(io, [&] {
+        for (int item = 5; item <= 7; ++item) queue.push(item);
+        left = queue.take_all();
+    });
+    io.run();
+    EXPECT_EQ(order, std::vector<std::string>{"start 5"});
+    EXPECT_EQ(left, (std::deque<int>{6, 7}));
+    EXPECT_EQ(queue.waiting(), 0u);
+    ::close(pair[1]);
 }
 
 }  // namespace
