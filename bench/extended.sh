@@ -8,10 +8,13 @@
 #   bench/extended.sh                          # about 5 minutes
 #   ROUNDS=5 DURATION=5 bench/extended.sh
 #   TARGETS="ours nginx" RESULTS=/tmp/e.md bench/extended.sh
+#   TARGETS_EXTENDED="ours base" BASELINE=/path/to/main/passenger START_REPS=0 RESULTS=/tmp/e.md \
+#       bench/extended.sh   # a change against main's build, every throughput row interleaved
 #
 # Targets, all with PROCS (2) app processes of bench/apps/extended/app.js:
 #   node       bare `node app.js` (1 process; the baseline for cold start and the app's own start)
 #   ours       bin/passenger start
+#   base       the same with BASELINE's binary (another build, e.g. main's)
 #   passenger  Debian's passenger start --engine=builtin
 #   nginx      nginx proxy_pass (upstream keepalive) to PROCS plain node processes; serves public/
 #   pm2        PM2 (bench/node_modules, `npm ci --prefix bench`) in cluster mode, -i PROCS
@@ -30,6 +33,7 @@ START_TIMEOUT=${START_TIMEOUT:-60}
 KEEP_TMP=${KEEP_TMP:-0}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 OURS=${OURS:-$REPO/bin/passenger}
+BASELINE=${BASELINE:-}
 DEBIAN_PASSENGER=/usr/bin/passenger
 NODE=${NODE:-/usr/bin/node}
 NGINX=${NGINX:-/usr/sbin/nginx}
@@ -200,9 +204,11 @@ start_target() {
     PORT[$name]=$port
     case $kind in
         node) spawn "$name" "$dir" env PORT="$port" HOST=127.0.0.1 "$NODE" app.js ;;
-        ours)
-            [[ -x $OURS ]] || return 1
-            spawn "$name" "$dir" "$OURS" start --port "$port" --address 127.0.0.1 --environment production \
+        ours | base)
+            local binary=$OURS
+            [[ $kind == base ]] && binary=$BASELINE
+            [[ -x $binary ]] || return 1
+            spawn "$name" "$dir" "$binary" start --port "$port" --address 127.0.0.1 --environment production \
                 --nodejs "$NODE" --min-instances "$n" --max-pool-size "$n"
             ;;
         passenger)
@@ -243,6 +249,7 @@ start_target() {
 start_command() {
     case $1 in
         node) echo "env PORT=P HOST=127.0.0.1 $NODE app.js" ;;
+        base) echo "$BASELINE start --port P --address 127.0.0.1 --environment production --nodejs $NODE --min-instances N --max-pool-size N" ;;
         ours) echo "$OURS start --port P --address 127.0.0.1 --environment production --nodejs $NODE --min-instances N --max-pool-size N" ;;
         passenger) echo "$DEBIAN_PASSENGER start --engine=builtin --port P --address 127.0.0.1 --min-instances N --max-pool-size N --environment production --nodejs $NODE --instance-registry-dir D --pid-file F --log-file L --disable-security-update-check --disable-anonymous-telemetry" ;;
         nginx) echo "N × (env PORT=Pi HOST=127.0.0.1 $NODE app.js) + $NGINX -p D -c nginx.conf -g 'daemon off;' (config below)" ;;
@@ -352,12 +359,12 @@ done
 
 # scenario NAME: "conns path script applicable-targets"
 declare -A SCEN=(
-    [hello-c50]="50 / report.lua node ours passenger nginx pm2"
-    [hello-c1]="1 / report.lua node ours passenger nginx pm2"
-    [big100k-c50]="50 /big report.lua node ours passenger nginx pm2"
-    [post1m-c10]="10 /upload post.lua node ours passenger nginx pm2"
-    [static4k-c50]="50 /4k.bin report.lua ours passenger nginx"
-    [static100k-c50]="50 /100k.bin report.lua ours passenger nginx"
+    [hello-c50]="50 / report.lua node ours base passenger nginx pm2"
+    [hello-c1]="1 / report.lua node ours base passenger nginx pm2"
+    [big100k-c50]="50 /big report.lua node ours base passenger nginx pm2"
+    [post1m-c10]="10 /upload post.lua node ours base passenger nginx pm2"
+    [static4k-c50]="50 /4k.bin report.lua ours base passenger nginx"
+    [static100k-c50]="50 /100k.bin report.lua ours base passenger nginx"
 )
 SCENARIOS=${SCENARIOS:-"hello-c50 hello-c1 big100k-c50 post1m-c10 static4k-c50 static100k-c50"}
 RUNS="$WORK/runs.tsv"

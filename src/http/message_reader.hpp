@@ -3,6 +3,7 @@
 #pragma once
 
 #include "http/message_parser.hpp"
+#include "http/pending_receive.hpp"
 
 #include <sys/socket.h>
 #include <asio/awaitable.hpp>
@@ -38,6 +39,7 @@ inline std::vector<std::unique_ptr<char[]>>& spare_read_buffers() {
 // is better given back than kept for the next burst).
 inline void release_spare_read_buffers() {
     std::vector<std::unique_ptr<char[]>>().swap(detail::spare_read_buffers());
+    std::vector<std::unique_ptr<char[]>>().swap(detail::spare_wait_buffers());  // (pending_receive)
 }
 
 enum class ReadStatus {
@@ -52,12 +54,20 @@ template <typename Stream>
 class MessageReader {
   public:
     static constexpr size_t buffer_size = 16 * 1024;
+    // Plain sockets (no receive_now of their own: TCP, Unix) can wait with Asio's receive.
+    static constexpr bool can_wait_by_receiving =
+        !requires(Stream & stream, char* buffer, size_t size) {
+        stream.receive_now(buffer, size);
+    };
 
     MessageReader(Stream& stream, MessageParser::Kind kind, size_t max_head_size)
         : stream_(stream), parser_(kind), max_head_size_(max_head_size) {}
     MessageReader(const MessageReader&) = delete;
     MessageReader& operator=(const MessageReader&) = delete;
-    ~MessageReader() { release_buffer(); }
+    ~MessageReader() {
+        release_buffer();
+        if (pending_) pending_->forget_peer_end();
+    }
 
     Stream& stream() { return stream_; }
     MessageParser& parser() { return parser_; }
@@ -79,7 +89,24 @@ class MessageReader {
             before_read(head_bytes_);
             // The read and the wait are here rather than in a coroutine of their own: one frame
             // less per message that needs a wait (an app computing its response).
-            Received received = try_receive();
+            Received received = Received::nothing;
+            if constexpr (can_wait_by_receiving) {
+                if (receive_head_) {
+                    receive_head_ = false;
+                    if (on_wait_) on_wait_();
+                    wait_buffer_ = detail::take_wait_buffer();
+                    begin_ = end_ = 0;  // nothing is buffered when a reader waits
+                    release_buffer();
+                    const size_t count = co_await stream_.async_receive(
+                        asio::buffer(wait_buffer_.get(), detail::wait_buffer_size),
+                        asio::redirect_error(asio::use_awaitable, error_));
+                    received = took_while_waiting(wait_buffer_.get(), count);
+                    detail::give_back_wait_buffer(wait_buffer_);
+                    if (received == Received::bytes) continue;
+                    co_return head_bytes_ == 0 ? ReadStatus::closed : ReadStatus::truncated;
+                }
+            }
+            received = try_receive();
             if (received == Received::nothing) {
                 if (on_wait_) on_wait_();
                 co_await until_readable();
@@ -172,10 +199,38 @@ class MessageReader {
     }
 
     // Waits for readability, holding no buffer; last_error() then says whether the wait failed
-    // (cancelled by a deadline, say). Asio's own operation: no coroutine frame of ours.
+    // (cancelled by a deadline, say). Asio's own operation: no coroutine frame of ours. With a
+    // receive pending (watch_by_receiving()), waits for it instead: no syscall; the next read
+    // (readable_now(), read_head()) takes its bytes.
     asio::awaitable<void> until_readable() {
+        if constexpr (can_wait_by_receiving) {
+            if (pending_ && pending_->active() && !pending_->done())
+                return pending_->wait(asio::redirect_error(asio::use_awaitable, error_));
+        }
         return stream_.async_wait(Stream::wait_read,
                                   asio::redirect_error(asio::use_awaitable, error_));
+    }
+
+    // Leaves a receive pending on the socket (a plain one, with nothing buffered): while an app
+    // prepares the response it watches the client, and afterwards it is the connection's wait
+    // for the next request, so one speculative recv replaces the watch's epoll_ctl and the idle
+    // wait's failed recv. Its bytes are the start of the next message (a pipelined request is
+    // answered in order); until they are taken, every read goes through it. `on_peer_end`
+    // runs if the peer closes or fails meanwhile (at once, posted, if it did already), until
+    // stop_watching(). A receive that was cancelled (a wait of another's on the socket ended
+    // with cancel()) is started again.
+    void watch_by_receiving(std::function<void()> on_peer_end) requires can_wait_by_receiving {
+        if (begin_ < end_) return;
+        if (pending_ && pending_->cancelled()) pending_->taken();
+        if (!pending_ || !pending_->active()) {
+            if (!pending_ || !pending_->reusable()) pending_ = std::make_shared<PendingReceive>();
+            pending_->start(stream_);
+        }
+        pending_->on_peer_end(std::move(on_peer_end), stream_.get_executor());
+    }
+
+    void stop_watching() {
+        if (pending_) pending_->forget_peer_end();
     }
 
     // Reads exactly `out.size()` bytes that come before the first message and are not HTTP (the
@@ -192,6 +247,16 @@ class MessageReader {
             if (!co_await fill()) co_return false;
         }
     }
+
+    // The next read_head() that starts with nothing buffered reads by waiting: Asio's receive
+    // into a small wait buffer (taken from the thread's spares for the wait) instead of a recv
+    // and then a readiness wait. An async_wait re-arms the descriptor (an epoll_ctl) each time;
+    // a receive tries a recv at once and, when nothing is there, waits on the edge-triggered
+    // registration without one, its completion bringing the bytes: a response the app has not
+    // sent yet costs a failed recv, not a recv and an epoll_ctl. Only for a head right after a
+    // request went (on_wait's hook runs before it, whether or not it then waits): bodies and
+    // later reads go on reading into the full buffer.
+    void receive_next_head() requires can_wait_by_receiving { receive_head_ = true; }
 
     // Called each time a read for the message found nothing, just before the reader waits for
     // the stream (forward() watches the client only from then on, not for a response that was
@@ -246,6 +311,13 @@ class MessageReader {
     // request, an app's response, a slow body). The read found the socket drained, so the next
     // bytes raise a new readiness event for a wait that starts now.
     Received try_receive() {
+        if constexpr (can_wait_by_receiving) {
+            if (pending_ && pending_->active()) {
+                if (!pending_->done()) return Received::nothing;
+                if (!pending_->cancelled()) return take_pending();
+                pending_->taken();  // (cancelled: its wait was answered, a read goes on here)
+            }
+        }
         begin_ = end_ = 0;
         acquire_buffer();
         ssize_t count;
@@ -262,6 +334,33 @@ class MessageReader {
         error_ = count == 0 ? asio::error_code{}
                             : asio::error_code(error_number, asio::error::get_system_category());
         return Received::end;
+    }
+
+    // A completed watch_by_receiving(): its bytes become the buffer's.
+    Received take_pending() {
+        pending_->taken();
+        begin_ = end_ = 0;
+        error_ = pending_->error();
+        return took_while_waiting(pending_->bytes().data(), pending_->bytes().size());
+    }
+
+    // After a receive into a wait buffer (nothing was buffered): its `count` bytes go into the
+    // full buffer, with what more is there when they filled the wait buffer. `end`: the stream
+    // ended (last_error() clear, as after a read of 0 bytes) or failed (last_error()).
+    Received took_while_waiting(const char* wait_buffer, size_t count) {
+        if (error_ == asio::error::eof) error_ = {};
+        if (count == 0) return Received::end;
+        acquire_buffer();
+        std::memcpy(buffer_.get(), wait_buffer, count);
+        end_ = count;
+        if (count == detail::wait_buffer_size) {
+            ssize_t more;
+            do {
+                more = receive_now(buffer_.get() + count, buffer_size - count);
+            } while (more < 0 && errno == EINTR);
+            if (more > 0) end_ += static_cast<size_t>(more);
+        }
+        return Received::bytes;
     }
 
     // recv(2) without waiting; a TLS stream decrypts (tls::TlsSocket::receive_now).
@@ -294,6 +393,9 @@ class MessageReader {
     size_t max_head_size_;
     asio::error_code error_;
     std::function<void()> on_wait_;
+    bool receive_head_ = false;                // receive_next_head()
+    std::unique_ptr<char[]> wait_buffer_;      // while read_head() receives (receive_next_head())
+    std::shared_ptr<PendingReceive> pending_;  // watch_by_receiving()'s, kept for the next
 };
 
 }  // namespace passenger::http

@@ -10,8 +10,18 @@ template <typename Socket>
 void ClientGoneWatch<Socket>::start() {
     if (state_ || !on_gone_) return;  // started already, or stopped
     state_ = std::make_shared<State>();
-    state_->socket = &socket_;
+    state_->socket = &reader_.stream();
     state_->on_gone = std::move(on_gone_);
+    if constexpr (http::MessageReader<Socket>::can_wait_by_receiving) {
+        if (by_receiving_) {
+            // stop() ends the hook before the state could be the only owner left.
+            reader_.watch_by_receiving([state = state_.get()] {
+                state->gone = true;
+                state->on_gone();
+            });
+            return;
+        }
+    }
     watch(state_);
 }
 
@@ -39,6 +49,7 @@ template <typename Socket>
 void ClientGoneWatch<Socket>::stop() {
     on_gone_ = nullptr;
     if (!state_) return;
+    if (by_receiving_) reader_.stop_watching();  // the receive stays: the next request's wait
     state_->stopped = true;
     state_->on_gone = nullptr;  // it may refer to what the caller is about to destroy
 }

@@ -172,13 +172,16 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
                 sending = co_await send_buffered_request(app, request_head, body, written);
             const bool sent = *sending == Sending::done;
             AppReader app_reader(app, http::MessageParser::Kind::response, max_app_response_head);
+            // The response is rarely there yet: its head is waited for by receiving (no
+            // epoll_ctl; http/README.md).
+            app_reader.receive_next_head();
             RelayState state;
             // A client that leaves meanwhile (a long poll it gave up) ends the wait for the app.
             // Bytes it pipelined already make its leaving undetectable here: no watch then. The
-            // watch starts when the relay first has to wait for the app.
+            // watch starts when the relay starts waiting for the app's response.
             std::optional<ClientGoneWatch<Stream>> gone_watch;
             if (sent && !client.reader.has_buffered_bytes()) {
-                gone_watch.emplace(client.reader.stream(), [&app] {
+                gone_watch.emplace(client.reader, !request.upgrade, [&app] {
                     asio::error_code ignored;
                     app.cancel(ignored);
                 });

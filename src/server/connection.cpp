@@ -243,12 +243,16 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
         if (!reader_.has_buffered_bytes()) {
             if (!first) deadline_.expires_after(parks ? park_after : keepalive);
             // Idle until the client sends something; no read buffer is held meanwhile. Bytes
-            // that are there already cost no coroutine.
+            // that are there already cost no coroutine. After a proxied request on a plain
+            // socket the wait is the receive its client-gone watch left pending (no syscall
+            // here), whose bytes are taken at once.
             std::optional<bool> ready = reader_.readable_now();
             if (!ready) {
                 release_idle_memory();
                 co_await reader_.until_readable();
                 ready = !reader_.last_error();
+                if constexpr (http::MessageReader<Stream>::can_wait_by_receiving)
+                    if (*ready) ready = reader_.readable_now().value_or(true);
             }
             bool readable = *ready;
             if (!readable && !first && parks && deadline_.expired() && !server_.shutting_down()) {

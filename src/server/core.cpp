@@ -7,6 +7,7 @@
 #include "server/server.hpp"
 #include "server/tls_credentials_watch.hpp"
 
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -49,11 +50,26 @@ void warn_if_too_few_descriptors(const FileLimit& limit, int max_connections) {
         max_connections, needed, limit.now);
 }
 
+// glibc gives the top of its heap back to the kernel whenever more than M_TRIM_THRESHOLD
+// (128 KiB, or twice the largest mmap'd chunk freed so far) is free there, and takes it back
+// (brk, then a page fault per 4 KiB touched) on the next request: with 50 connections relaying
+// 100 KiB responses that was 3-6 page faults per request and up to half the req/s on this VM,
+// depending on where small long-lived objects happened to sit (bench/RESULTS.md, "Waiting by
+// receiving"). Memory goes back when connections go idle instead: the parking lot calls
+// malloc_trim(0) after a burst. Fixing the trim threshold turns off glibc's moving mmap
+// threshold, so that one is set to the ceiling glibc's own would reach (32 MiB), lest every
+// buffer past 128 KiB be a fresh mmap.
+void keep_heap_between_requests() {
+    ::mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    ::mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+}
+
 }  // namespace
 
 int run_core(const config::Options& options, int listen_fd, AppOptionsParser app_options_parser) {
     // Writes to a closed client socket (sendfile included) must fail with EPIPE, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
+    keep_heap_between_requests();
     FileLimit file_limit = raise_open_file_limit();
     if (file_limit.error) {
         log::warn("{}", describe(file_limit));

@@ -2,10 +2,13 @@
 // bodies both ways, chunked bodies both ways, streaming, HEAD, and the headers the app sees.
 // One server serves every subtest; each subtest is independent of the others.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { test } from 'node:test';
 
 import { RawConnection, patternBytes, rawRequest, request, sha256 } from './lib/http.mjs';
+import { waitFor } from './lib/proc.mjs';
 import { startServer } from './lib/server.mjs';
 
 const MiB = 1024 * 1024;
@@ -50,6 +53,26 @@ test('proxying to a Node.js app', { timeout: 110000 }, async (t) => {
                 const response = await connection.readResponse();
                 assert.equal(JSON.parse(response.text).url, `/echo?n=${n}`);
             }
+            assert.equal(await connection.waitClosed(5000), true, 'closed after Connection: close');
+        } finally {
+            connection.close();
+        }
+    });
+
+    await sub('a request pipelined while the app works on the one before is answered after it', async () => {
+        // The second request arrives while the core waits for the app's response: the receive
+        // that watches the client takes it, and it must be served next, not lost or reordered.
+        const mark = path.join('tmp', `pipelined-${process.pid}`);
+        const connection = await RawConnection.connect(port);
+        try {
+            connection.write(`GET /slow?ms=300&mark=${mark} HTTP/1.1\r\nHost: a\r\n\r\n`);
+            await waitFor(() => fs.existsSync(path.join(server.appDir, mark)), { what: 'the first request in the app' });
+            connection.write('GET /echo?n=2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+            const first = await connection.readResponse();
+            assert.equal(first.status, 200);
+            assert.equal(JSON.parse(first.text).sleptMs, 300);
+            const second = await connection.readResponse();
+            assert.equal(JSON.parse(second.text).url, '/echo?n=2');
             assert.equal(await connection.waitClosed(5000), true, 'closed after Connection: close');
         } finally {
             connection.close();
