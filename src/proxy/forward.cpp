@@ -59,6 +59,13 @@ asio::awaitable<bool> send_error(ClientContext<Stream>& client, int status,
     co_return false;
 }
 
+// The request reached no process: the one it went to, and those it tried after, could not be
+// connected to or reset it unread.
+template <typename Stream>
+asio::awaitable<bool> send_unreachable(ClientContext<Stream>& client) {
+    return send_error(client, 502, "<p>The application process could not be reached.</p>");
+}
+
 template <typename Stream>
 void mark(ClientContext<Stream>& client, ForwardOutcome::Clock::time_point ForwardOutcome::*when) {
     if (client.outcome) client.outcome->*when = ForwardOutcome::Clock::now();
@@ -159,8 +166,7 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
                     // may mean that this process died with the request in flight: it fails
                     // rather than run on another process too.
                     if (may_go_elsewhere && may_try_another()) break;
-                    co_return co_await send_error(
-                        client, 502, "<p>The application process could not be reached.</p>");
+                    co_return co_await send_unreachable(client);
                 }
             }
             RequestDeadline deadline(executor, options.max_request_time_seconds);
@@ -258,8 +264,7 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
                 log::error("App process {} reset the connection without reading {} {}",
                            session.process().pid, request.method, request.target);
                 if (may_try_another()) break;
-                co_return co_await send_error(
-                    client, 502, "<p>The application process could not be reached.</p>");
+                co_return co_await send_unreachable(client);
             }
             log::error("App process {} closed the connection without answering {} {}{}",
                        session.process().pid, request.method, request.target,
