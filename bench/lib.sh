@@ -79,6 +79,25 @@ http {
 EOF
 }
 
+# self_signed_certificate ec|rsa KEY CERT: a throwaway certificate for localhost (ECDSA P-256 or
+# RSA 2048), readable by nginx's workers (they run as nobody). False for another kind.
+self_signed_certificate() {
+    local key_args
+    case $1 in
+        ec) key_args=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1) ;;
+        rsa) key_args=(-newkey rsa:2048) ;;
+        *) return 1 ;;
+    esac
+    openssl req -x509 "${key_args[@]}" -nodes -keyout "$2" -out "$3" -days 2 -subj /CN=localhost \
+        2>/dev/null && chmod 644 "$2" "$3"
+}
+
+# build_tls_cycle OUT: builds bench/tls_cycle.c (libssl-dev's headers) into OUT; compiler errors
+# go to OUT.log.
+build_tls_cycle() {
+    cc -O2 -o "$1" "$BENCH_DIR/tls_cycle.c" -lssl -lcrypto 2>"$1.log"
+}
+
 # nginx_tls_server PORT CERT KEY [LISTEN_FLAGS]: an nginx server block with TLS on PORT, proxying
 # to the caller's `upstream app`.
 nginx_tls_server() {

@@ -45,17 +45,11 @@ trap cleanup EXIT
 SCHEME=http SSL_ARGS=() CYCLE=""
 if [[ -n $TLS ]]; then
     SCHEME=https
-    case $TLS in
-        ec) openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/tls.key" \
-            -out "$TMP/tls.crt" -days 2 -subj /CN=localhost 2>/dev/null ;;
-        rsa) openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" -out "$TMP/tls.crt" \
-            -days 2 -subj /CN=localhost 2>/dev/null ;;
-        *) log "TLS=ec or TLS=rsa"; exit 1 ;;
-    esac
-    chmod 755 "$TMP"; chmod 644 "$TMP"/tls.*  # nginx workers run as nobody
+    self_signed_certificate "$TLS" "$TMP/tls.key" "$TMP/tls.crt" || { log "TLS=ec or TLS=rsa"; exit 1; }
+    chmod 755 "$TMP"  # nginx workers run as nobody
     SSL_ARGS=(--ssl --ssl-certificate "$TMP/tls.crt" --ssl-certificate-key "$TMP/tls.key")
     CYCLE=$TMP/tls_cycle
-    cc -O2 -o "$CYCLE" "$BENCH_DIR/tls_cycle.c" -lssl -lcrypto
+    build_tls_cycle "$CYCLE" || { log "tls_cycle did not build: $(head -3 "$CYCLE.log")"; exit 1; }
 fi
 
 # start_nginx I: nginx, one worker, TLS in front of a node process of its own; sets PORT[I], CORE[I].

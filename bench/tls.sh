@@ -42,8 +42,8 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/passenger-bench-tls-XXXXXX)
 # The full-cycle client (libssl-dev's headers; without them its columns say "–").
 CYCLE=$TMP/tls_cycle
-cc -O2 -o "$CYCLE" "$BENCH_DIR/tls_cycle.c" -lssl -lcrypto 2>"$TMP/cc.log" ||
-    { log "tls_cycle did not build (cc, libssl-dev): $(head -3 "$TMP/cc.log")"; CYCLE=""; }
+build_tls_cycle "$CYCLE" ||
+    { log "tls_cycle did not build (cc, libssl-dev): $(head -3 "$CYCLE.log")"; CYCLE=""; }
 chmod 755 "$TMP"  # nginx workers run as nobody
 PIDS=()
 cleanup() {
@@ -52,11 +52,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/ec.key" \
-    -out "$TMP/ec.crt" -days 2 -subj /CN=localhost 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/rsa.key" -out "$TMP/rsa.crt" -days 2 \
-    -subj /CN=localhost 2>/dev/null
-chmod 644 "$TMP"/*.key
+self_signed_certificate ec "$TMP/ec.key" "$TMP/ec.crt"
+self_signed_certificate rsa "$TMP/rsa.key" "$TMP/rsa.crt"
 
 # start_ours NAME CERT: our server with --ssl on a free port (one node process); sets PORT_<NAME>.
 start_ours() {
