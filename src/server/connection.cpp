@@ -216,9 +216,9 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
     if (resumed) {
         point_registration(**registration_, lowest_layer(socket_));
     } else {
-        registration_ = server_.register_connection(
-            lowest_layer(socket_),
-            https_ ? ConnectionOrigin{address_, true, http2_} : ConnectionOrigin{});
+        // The address is kept for a parked connection's next request (it is not asked again).
+        registration_ = server_.register_connection(lowest_layer(socket_),
+                                                    ConnectionOrigin{address_, https_, http2_});
     }
     auto registration = *registration_;
     asio::error_code ignored;
@@ -592,11 +592,7 @@ asio::awaitable<void> ClientConnection<Stream>::linger(Clock::duration total) {
 std::string peer_address(const asio::ip::tcp::socket& socket) {
     asio::error_code error;
     auto endpoint = socket.remote_endpoint(error);
-    if (error) return "unknown";
-    auto address = endpoint.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
-    return address.to_string();
+    return error ? "unknown" : address_text(endpoint);
 }
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,

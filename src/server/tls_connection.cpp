@@ -45,9 +45,9 @@ std::array<char, 16 * 1024>& discard_buffer() {
 // serve_connection() over its TlsSocket.
 class TlsConnection final : public TlsStream, public std::enable_shared_from_this<TlsConnection> {
   public:
-    TlsConnection(asio::ip::tcp::socket socket, Server& server)
+    TlsConnection(asio::ip::tcp::socket socket, Server& server, std::string address)
         : server_(server),
-          address_(peer_address(socket)),
+          address_(address.empty() ? peer_address(socket) : std::move(address)),
           // The context of this handshake, whatever reloads happen (the SSL object keeps it).
           tls_(std::move(socket), SSL_new(server.tls_context().get())),
           deadline_(tls_.lowest_layer(), server.front_end().timer_granularity) {}
@@ -224,8 +224,10 @@ asio::awaitable<bool> TlsConnection::write_all(const char* data, size_t length) 
 
 }  // namespace
 
-asio::awaitable<void> serve_tls_connection(asio::ip::tcp::socket socket, Server& server) {
-    auto connection = std::make_shared<TlsConnection>(std::move(socket), server);
+asio::awaitable<void> serve_tls_connection(asio::ip::tcp::socket socket, Server& server,
+                                           std::string address) {
+    auto connection =
+        std::make_shared<TlsConnection>(std::move(socket), server, std::move(address));
     std::optional<tls::TlsSocket> http1 = co_await connection->run();
     if (!http1) co_return;
     ConnectionOrigin origin{connection->address(), true};

@@ -128,7 +128,7 @@ class TlsConnectionTest : public ::testing::Test {
             [&]() -> asio::awaitable<void> {
                 for (;;) {
                     auto socket = co_await acceptor.async_accept(asio::use_awaitable);
-                    asio::co_spawn(io, serve_tls_connection(std::move(socket), server),
+                    asio::co_spawn(io, serve_tls_connection(std::move(socket), server, {}),
                                    asio::detached);
                 }
             },
