@@ -306,9 +306,10 @@ void Server::hand_off(AcceptedConnection accepted, const Listener& listener) {
         serve_accepted(std::move(accepted), listener.tls);
         return;
     }
-    asio::post(loops_.at(target), [this, accepted = std::move(accepted), tls = listener.tls] {
-        serve_accepted(std::move(accepted), tls);
-    });
+    asio::post(loops_.at(target),
+               [this, accepted = std::move(accepted), tls = listener.tls]() mutable {
+                   serve_accepted(std::move(accepted), tls);
+               });
 }
 
 // On the connection's loop: a plain connection starts at once; a TLS one in its turn, one per
@@ -324,9 +325,8 @@ void Server::serve_accepted(AcceptedConnection accepted, bool tls) {
 // touched by another.
 void Server::start_connection(AcceptedConnection accepted, bool tls) {
     asio::io_context& loop = loops_.at(EventLoops::current());
-    asio::ip::tcp::socket socket(loop);
     asio::error_code error;
-    socket.assign(accepted.protocol, accepted.fd, error);
+    asio::ip::tcp::socket socket = adopt_accepted(loop, accepted.protocol, accepted.fd, error);
     if (error) {
         ::close(accepted.fd);
         forget_accepted();

@@ -127,8 +127,8 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     co_return std::nullopt;
 }
 
-// The socket is non-blocking already (accept4's SOCK_NONBLOCK; asio's FIONBIO on its first
-// asynchronous operation only tells asio), and setting it again would cost a syscall.
+// The socket is non-blocking already (accept4's SOCK_NONBLOCK, and asio knows it:
+// adopt_accepted), and setting it again would cost a syscall.
 asio::awaitable<bool> TlsConnection::handshake() {
     asio::error_code error;
     co_await tls_.async_handshake(asio::redirect_error(asio::use_awaitable, error));
