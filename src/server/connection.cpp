@@ -64,13 +64,6 @@ std::string address_of_peer(http::Http2StreamSocket&) {
     return "unknown";
 }
 
-// (The nginx module's connections are Unix sockets and h2 streams have none: no Nagle there.)
-void turn_off_nagle(asio::ip::tcp::socket& socket) {
-    asio::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-}
-void turn_off_nagle(http::Http2StreamSocket&) {}
-
 void point_registration(Server::ConnectionEntry& entry, asio::ip::tcp::socket& socket) {
     entry.socket = &socket;
 }
@@ -222,10 +215,7 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
     }
     auto registration = *registration_;
     asio::error_code ignored;
-    // (TLS connections have it off from their accept on: server/tls_connection.cpp.)
-    if (!resumed && !https_ && server_.integration_apps() == nullptr)
-        turn_off_nagle(lowest_layer(socket_));
-
+    // (Nagle's algorithm is off from the accept on: the listener's TCP_NODELAY, server.cpp.)
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
     // one read (the usual case) never touches the timer. A connection idle for park_after is

@@ -82,10 +82,9 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     asio::ip::tcp::socket& socket = tls_.lowest_layer();
     deadline_.expires_after(server_.front_end().header_timeout);
     asio::error_code error;
-    // Before the handshake, for every protocol after it: with Nagle's algorithm on, a small
-    // write (a session ticket, an h2 frame) that follows one not yet acknowledged waits for the
-    // client's delayed ACK, 40 ms on Linux; every h2 request took that long.
-    socket.set_option(asio::ip::tcp::no_delay(true), error);  // a failure changes nothing else
+    // Nagle's algorithm is off from the accept on (the listener's TCP_NODELAY, server.cpp): with
+    // it, a small write (a session ticket, an h2 frame) that follows one not yet acknowledged
+    // waits for the client's delayed ACK, 40 ms on Linux; every h2 request took that long.
     // The first byte, peeked. A ClientHello is usually there already (the connection waited its
     // turn), so a plain non-blocking recv comes first: asio's asynchronous calls would cost an
     // epoll_ctl (async_wait re-arms the descriptor) or a pass through the loop's queue (an
