@@ -64,6 +64,14 @@ std::string address_of_peer(http::Http2StreamSocket&) {
     return "unknown";
 }
 
+// What a connection says before it closes: TLS, close_notify; a plain socket or an h2 stream,
+// nothing (closing is enough).
+void say_goodbye(tls::TlsSocket& socket) {
+    socket.close_notify();
+}
+void say_goodbye(asio::ip::tcp::socket&) {}
+void say_goodbye(http::Http2StreamSocket&) {}
+
 void point_registration(Server::ConnectionEntry& entry, asio::ip::tcp::socket& socket) {
     entry.socket = &socket;
 }
@@ -300,7 +308,10 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
         reader_.next_message();
     }
     if (detached_) co_return;
-    socket_.shutdown(Stream::shutdown_both, ignored);
+    // No shutdown() first: close() sends the FIN itself (and a reset when input is left unread,
+    // shut down or not: the paths that may leave some linger first, reject()). A TLS client
+    // gets close_notify; an h2 stream's close ends its response.
+    say_goodbye(socket_);
     socket_.close(ignored);
     server_.unregister_connection(registration);
 }
