@@ -22,14 +22,14 @@
 namespace passenger::server {
 namespace {
 
-sockaddr_storage accepted_v6_sockaddr(const char* text, socklen_t& length) {
+// accept4's sockaddr for an IPv6 peer at `text`, as address_text gets it.
+std::string text_of_accepted_v6(const char* text) {
     sockaddr_storage storage{};
     auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
     address->sin6_family = AF_INET6;
     address->sin6_port = htons(40000);
     EXPECT_EQ(::inet_pton(AF_INET6, text, &address->sin6_addr), 1);
-    length = sizeof(sockaddr_in6);
-    return storage;
+    return address_text(storage, sizeof(sockaddr_in6));
 }
 
 TEST(AcceptedSocket, AddressTextFromAcceptsSockaddr) {
@@ -40,10 +40,9 @@ TEST(AcceptedSocket, AddressTextFromAcceptsSockaddr) {
     ASSERT_EQ(::inet_pton(AF_INET, "203.0.113.9", &v4->sin_addr), 1);
     EXPECT_EQ(address_text(storage, sizeof(sockaddr_in)), "203.0.113.9");
 
-    socklen_t length = 0;
     // A client of an IPv6 listener that connected over IPv4: shown as IPv4, as nginx does.
-    EXPECT_EQ(address_text(accepted_v6_sockaddr("::ffff:192.0.2.7", length), length), "192.0.2.7");
-    EXPECT_EQ(address_text(accepted_v6_sockaddr("2001:db8::1", length), length), "2001:db8::1");
+    EXPECT_EQ(text_of_accepted_v6("::ffff:192.0.2.7"), "192.0.2.7");
+    EXPECT_EQ(text_of_accepted_v6("2001:db8::1"), "2001:db8::1");
 
     sockaddr_storage unix_peer{};
     unix_peer.ss_family = AF_UNIX;
