@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 namespace passenger::server {
 namespace {
@@ -79,8 +80,13 @@ TEST(AcceptedSocket, AdoptedAsNonBlockingWithoutAskingTheKernelAndStillServes) {
     asio::ip::tcp::socket socket = adopt_accepted(io, asio::ip::tcp::v4(), pair.accepted, error);
     ASSERT_FALSE(error);
     pair.accepted = -1;  // the socket's now
-    // Asio knows before any operation (a plain assign() would set it by an ioctl on the first).
+    // Asio knows before any operation; after a plain assign() it does not, and sets it by an
+    // ioctl on the first.
     EXPECT_TRUE(socket.native_non_blocking());
+    LoopbackPair other(listener.native_handle());
+    asio::ip::tcp::socket assigned(io);
+    assigned.assign(asio::ip::tcp::v4(), std::exchange(other.accepted, -1));
+    EXPECT_FALSE(assigned.native_non_blocking());
     EXPECT_FALSE(socket.non_blocking());  // synchronous calls still wait, as asio's own accept's
 
     std::string received(5, '\0');
@@ -109,6 +115,11 @@ TEST(AcceptedSocket, TheServersListenerGivesEachConnectionNagleOff) {
     socklen_t length = sizeof no_delay;
     ASSERT_EQ(::getsockopt(pair.accepted, IPPROTO_TCP, TCP_NODELAY, &no_delay, &length), 0);
     EXPECT_EQ(no_delay, 1);
+    // Without the server's setting a listener passes Nagle on.
+    asio::ip::tcp::acceptor plain(loops.main(), {asio::ip::address_v4::loopback(), 0});
+    LoopbackPair plain_pair(plain.native_handle());
+    ASSERT_EQ(::getsockopt(plain_pair.accepted, IPPROTO_TCP, TCP_NODELAY, &no_delay, &length), 0);
+    EXPECT_EQ(no_delay, 0);
     std::filesystem::remove_all(root);
 }
 
