@@ -13,6 +13,7 @@
 #   flock /work/team/bench.lock bench/tls.sh
 #   ROUNDS=5 DURATION=5 bench/tls.sh
 #   CORES=2 bench/tls.sh    # both servers on 2 cores: ours --core-threads 2, nginx 2 workers
+#   SCENARIOS="handshake-ec handshake-rsa" bench/tls.sh    # some of h1 h2 handshake-ec handshake-rsa
 #   OURS_ARGS="..." bench/tls.sh    # more options for ours
 #
 # Both servers get the same number of cores (CORES, default 1: ours --core-threads CORES, nginx
@@ -149,7 +150,7 @@ measure() {
     echo "$rps $p99 $(((after - before) / requests)) $errors $cycle"
 }
 
-SCENARIOS="h1 h2 handshake-ec handshake-rsa"
+SCENARIOS=${SCENARIOS:-h1 h2 handshake-ec handshake-rsa}
 RAW=$TMP/raw
 : >"$RAW"
 for round in $(seq 1 "$ROUNDS"); do
