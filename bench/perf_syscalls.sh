@@ -16,6 +16,9 @@
 # binaries is nginx with one worker (TLS, proxy_pass to a node process of its own), its worker
 # counted. Every syscall with a nonzero count is listed.
 #   TLS=ec bench/perf_syscalls.sh build-base/passenger bin/passenger nginx
+#
+# CLOSE=1: plain HTTP with a new connection per request (wrk -H 'Connection: close'), every
+# syscall with a nonzero count listed, per request (= per connection).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +30,9 @@ CONNECTIONS=${CONNECTIONS:-50}
 URL_PATH=${URL_PATH:-/}
 START_TIMEOUT=${START_TIMEOUT:-60}
 TLS=${TLS:-}
+CLOSE=${CLOSE:-}
+WRK_HEADERS=()
+[[ -n $CLOSE ]] && WRK_HEADERS=(-H 'Connection: close')
 NGINX=${NGINX:-/usr/sbin/nginx}
 NAMES="recvfrom sendmsg sendto epoll_ctl epoll_wait read write writev timerfd_settime"
 # shellcheck source=lib.sh
@@ -116,21 +122,23 @@ load() {
         TOTAL=$(awk '$1 == "requests" {print $2}' <<<"$out")
         RATE=$(awk '$1 == "requests" {print $10}' <<<"$out")
     else
-        out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:${PORT[$1]}$URL_PATH")
+        out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" "${WRK_HEADERS[@]}" "http://127.0.0.1:${PORT[$1]}$URL_PATH")
         TOTAL=$(awk '/requests in/ {print $1}' <<<"$out")
         RATE=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
     fi
 }
 
 events="task-clock,raw_syscalls:sys_enter"
-if [[ -n $TLS ]]; then
+if [[ -n $TLS || -n $CLOSE ]]; then
     events+=",syscalls:sys_enter_*"
+fi
+if [[ -n $TLS ]]; then
     unit=conn
     echo "tls_cycle -c$CONNECTIONS -d$DURATION ($TLS), one loop / one worker; per connection (nonzero counts):"
 else
-    for n in $NAMES; do events+=",syscalls:sys_enter_$n"; done
+    [[ -n $CLOSE ]] || for n in $NAMES; do events+=",syscalls:sys_enter_$n"; done
     unit=req
-    echo "wrk -t2 -c$CONNECTIONS -d$DURATION $URL_PATH, --core-threads 1, 2 Node processes; per request:"
+    echo "wrk -t2 -c$CONNECTIONS -d$DURATION${CLOSE:+ (Connection: close)} $URL_PATH, --core-threads 1, 2 Node processes; per request:"
 fi
 for round in $(seq 1 "$ROUNDS"); do
     i=0
@@ -141,9 +149,9 @@ for round in $(seq 1 "$ROUNDS"); do
         load "$i"
         kill -INT "$perf"
         wait "$perf" || true
-        awk -F, -v n="$TOTAL" -v b="$binary" -v r="$round" -v rate="$RATE" -v unit="$unit" '
+        awk -F, -v n="$TOTAL" -v b="$binary" -v r="$round" -v rate="$RATE" -v unit="$unit" -v all="${CLOSE:+1}" '
             /task-clock/ {cpu = $1 * 1000 / n}
-            /sys_enter/ && (unit == "req" || $1 + 0 > 0) {
+            /sys_enter/ && ((unit == "req" && !all) || $1 + 0 > 0) {
                 name = $3; sub(/.*sys_enter_?/, "", name); if (name == "") name = "all";
                 line = line sprintf(" %s %.3f", name, $1 / n)}
             END {printf "round %s %s: %s %s/s, core %.2f us/%s;%s\n", r, b, rate, unit, cpu, unit, line}' "$TMP/perf.txt"

@@ -12,7 +12,15 @@
 #
 #   flock /work/team/bench.lock bench/tls.sh
 #   ROUNDS=5 DURATION=5 bench/tls.sh
-#   OURS_ARGS="--core-threads 1" bench/tls.sh    # more options for ours (one loop, as nginx's one worker)
+#   CORES=2 bench/tls.sh    # both servers on 2 cores: ours --core-threads 2, nginx 2 workers
+#   SCENARIOS="handshake-ec handshake-rsa" bench/tls.sh    # some of h1 h2 handshake-ec handshake-rsa
+#   OURS_ARGS="..." bench/tls.sh    # more options for ours
+#
+# Both servers get the same number of cores (CORES, default 1: ours --core-threads CORES, nginx
+# worker_processes CORES). One each is the default because the clients run on the same machine:
+# with one core per server the server is what saturates and req/s follows its cost per request;
+# with 2 (on a 2-CPU machine) each server also shares its CPUs with the client, so the result
+# also measures how the scheduler splits them (bench/RESULTS.md "TLS: handshake syscalls").
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,6 +31,7 @@ START_TIMEOUT=${START_TIMEOUT:-60}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS.md}
 OURS=${OURS:-$REPO/bin/passenger}
 OURS_ARGS=${OURS_ARGS:-}
+CORES=${CORES:-1}
 NODE=${NODE:-/usr/bin/node}
 WRK=${WRK:-/usr/bin/wrk}
 H2LOAD=${H2LOAD:-/usr/bin/h2load}
@@ -64,7 +73,7 @@ start_ours() {
     "$OURS" start "$dir" --port "$FREE_PORT" --address 127.0.0.1 --environment production \
         --nodejs "$NODE" --min-instances 1 --max-pool-size 1 --log-file "$dir/passenger.log" \
         --ssl --ssl-certificate "$TMP/$cert.crt" --ssl-certificate-key "$TMP/$cert.key" \
-        $OURS_ARGS >"$dir/stdout" 2>&1 &
+        --core-threads "$CORES" $OURS_ARGS >"$dir/stdout" 2>&1 &
     PIDS+=($!)
     printf -v "PORT_$name" '%s' "$FREE_PORT"
     printf -v "ROOT_$name" '%s' "$!"
@@ -85,7 +94,7 @@ start_nginx() {
     free_port
     PORT_nginx_rsa=$FREE_PORT
     cat >"$prefix/nginx.conf" <<EOF
-$(nginx_conf_head "$prefix" 1)
+$(nginx_conf_head "$prefix" "$CORES")
     ssl_protocols TLSv1.2 TLSv1.3;
     # nginx closes a connection after 1000 requests by default (h2 too: GOAWAY, which h2load
     # counts as errors and does not reconnect after); ours has no such limit.
@@ -141,7 +150,7 @@ measure() {
     echo "$rps $p99 $(((after - before) / requests)) $errors $cycle"
 }
 
-SCENARIOS="h1 h2 handshake-ec handshake-rsa"
+SCENARIOS=${SCENARIOS:-h1 h2 handshake-ec handshake-rsa}
 RAW=$TMP/raw
 : >"$RAW"
 for round in $(seq 1 "$ROUNDS"); do
@@ -176,7 +185,7 @@ SECTION=$TMP/section
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S') UTC; $(nproc) CPUs; load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
     echo "- ROUNDS=$ROUNDS DURATION=${DURATION}s; ours \`$("$OURS" --version 2>/dev/null | head -1)\` at \`$(git -C "$REPO" rev-parse --short HEAD)\`" \
-        "(1 node process, --ssl${OURS_ARGS:+ $OURS_ARGS}) against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (\`listen ssl http2\`, 1 worker, proxy_pass keep-alive to 1 bare node process);" \
+        "(1 node process, --ssl --core-threads $CORES${OURS_ARGS:+ $OURS_ARGS}) against nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (\`listen ssl http2\`, $CORES worker(s), proxy_pass keep-alive to 1 bare node process);" \
         "$("$WRK" -v 2>&1 | head -1 | awk '{print "wrk " $2}'), $("$H2LOAD" --version 2>&1 | head -1); OpenSSL $(openssl version | awk '{print $2}')"
     echo "- The machine is shared: other engineers' compiles may have run during the measurements;"
     echo "  only the ratios (ours ÷ nginx, paired per round, median with min–max) mean much."

@@ -64,12 +64,13 @@ std::string address_of_peer(http::Http2StreamSocket&) {
     return "unknown";
 }
 
-// (The nginx module's connections are Unix sockets and h2 streams have none: no Nagle there.)
-void turn_off_nagle(asio::ip::tcp::socket& socket) {
-    asio::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+// What a connection says before it closes: TLS, close_notify; a plain socket or an h2 stream,
+// nothing (closing is enough).
+void say_goodbye(tls::TlsSocket& socket) {
+    socket.close_notify();
 }
-void turn_off_nagle(http::Http2StreamSocket&) {}
+void say_goodbye(asio::ip::tcp::socket&) {}
+void say_goodbye(http::Http2StreamSocket&) {}
 
 void point_registration(Server::ConnectionEntry& entry, asio::ip::tcp::socket& socket) {
     entry.socket = &socket;
@@ -216,16 +217,13 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
     if (resumed) {
         point_registration(**registration_, lowest_layer(socket_));
     } else {
-        registration_ = server_.register_connection(
-            lowest_layer(socket_),
-            https_ ? ConnectionOrigin{address_, true, http2_} : ConnectionOrigin{});
+        // The address is kept for a parked connection's next request (it is not asked again).
+        registration_ = server_.register_connection(lowest_layer(socket_),
+                                                    ConnectionOrigin{address_, https_, http2_});
     }
     auto registration = *registration_;
     asio::error_code ignored;
-    // (TLS connections have it off from their accept on: server/tls_connection.cpp.)
-    if (!resumed && !https_ && server_.integration_apps() == nullptr)
-        turn_off_nagle(lowest_layer(socket_));
-
+    // (Nagle's algorithm is off from the accept on: the listener's TCP_NODELAY, server.cpp.)
     // The first head has the header timeout from the accept on; later ones get the keep-alive
     // timeout until their first bytes arrive, then the header timeout. A head that arrives in
     // one read (the usual case) never touches the timer. A connection idle for park_after is
@@ -310,7 +308,10 @@ asio::awaitable<void> ClientConnection<Stream>::run() {
         reader_.next_message();
     }
     if (detached_) co_return;
-    socket_.shutdown(Stream::shutdown_both, ignored);
+    // No shutdown() first: close() sends the FIN itself (and a reset when input is left unread,
+    // shut down or not: the paths that may leave some linger first, reject()). A TLS client
+    // gets close_notify; an h2 stream's close ends its response.
+    say_goodbye(socket_);
     socket_.close(ignored);
     server_.unregister_connection(registration);
 }
@@ -592,11 +593,7 @@ asio::awaitable<void> ClientConnection<Stream>::linger(Clock::duration total) {
 std::string peer_address(const asio::ip::tcp::socket& socket) {
     asio::error_code error;
     auto endpoint = socket.remote_endpoint(error);
-    if (error) return "unknown";
-    auto address = endpoint.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
-    return address.to_string();
+    return error ? "unknown" : address_text(endpoint);
 }
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, Server& server,

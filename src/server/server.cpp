@@ -63,10 +63,9 @@ Server::Server(EventLoops& loops, const config::Options& options, int listen_fd,
     listeners_.push_back(std::make_unique<Listener>(io_, listen_fd, false));
     for (size_t i = 0; i < loops.size(); ++i) {
         auto loop = std::make_unique<LoopConnections>();
-        loop->tls_starts = std::make_unique<TurnQueue<std::pair<int, asio::ip::tcp>>>(
-            loops.at(i), [this](std::pair<int, asio::ip::tcp> accepted) {
-                start_connection(accepted.first, accepted.second, true);
-            });
+        loop->tls_starts = std::make_unique<TurnQueue<AcceptedConnection>>(
+            loops.at(i),
+            [this](AcceptedConnection accepted) { start_connection(std::move(accepted), true); });
         loop_connections_.push_back(std::move(loop));
     }
     loop_groups_.resize(loops.size());
@@ -74,7 +73,14 @@ Server::Server(EventLoops& loops, const config::Options& options, int listen_fd,
 }
 
 Server::Listener::Listener(asio::io_context& io, int fd, bool tls)
-    : acceptor(io, protocol_of(fd), fd), protocol(protocol_of(fd)), tls(tls), resumes(io) {}
+    : acceptor(io, protocol_of(fd), fd), protocol(protocol_of(fd)), tls(tls), resumes(io) {
+    // Nagle's algorithm off for every connection accepted here (with it, a small write that
+    // follows one not yet acknowledged waits for the client's delayed ACK, 40 ms on Linux):
+    // Linux copies TCP_NODELAY from the listening socket to each accepted one, so this costs no
+    // setsockopt per connection. (It fails on a Unix socket, which has no Nagle.)
+    asio::error_code ignored;
+    acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
+}
 
 void Server::serve_tls(tls::ServerContext context, int tls_listen_fd) {
     tls_context_ = std::move(context);
@@ -274,11 +280,17 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
 Server::Accepted Server::accept_waiting(Listener& listener) {
     const auto limit = static_cast<size_t>(options_.max_connections);
     while (open_connections_.load() < limit && !shutting_down_) {
-        int fd = ::accept4(listener.acceptor.native_handle(), nullptr, nullptr,
-                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+        // The peer's address comes with the connection (no getpeername later). From the nginx
+        // module it comes in each request's preamble instead.
+        sockaddr_storage peer{};
+        socklen_t peer_length = sizeof peer;
+        int fd = ::accept4(listener.acceptor.native_handle(), reinterpret_cast<sockaddr*>(&peer),
+                           &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             ++open_connections_;
-            hand_off(fd, listener);
+            hand_off({fd, listener.protocol,
+                      integration_apps_ ? std::string() : address_text(peer, peer_length)},
+                     listener);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) return {.backlog_empty = true, .error = {}};
@@ -291,46 +303,50 @@ Server::Accepted Server::accept_waiting(Listener& listener) {
 
 // To the loop with the fewest open connections (loop 0 on a tie, so one busy connection does not
 // cost a thread switch).
-void Server::hand_off(int fd, const Listener& listener) {
+void Server::hand_off(AcceptedConnection accepted, const Listener& listener) {
     size_t target = 0;
     for (size_t i = 1; i < loop_connections_.size(); ++i) {
         if (loop_connections_[i]->open.load() < loop_connections_[target]->open.load()) target = i;
     }
     loop_connections_[target]->open.fetch_add(1);
     if (target == EventLoops::current()) {
-        serve_accepted(fd, listener.protocol, listener.tls);
+        serve_accepted(std::move(accepted), listener.tls);
         return;
     }
-    asio::post(loops_.at(target), [this, fd, protocol = listener.protocol, tls = listener.tls] {
-        serve_accepted(fd, protocol, tls);
-    });
+    asio::post(loops_.at(target),
+               [this, accepted = std::move(accepted), tls = listener.tls]() mutable {
+                   serve_accepted(std::move(accepted), tls);
+               });
 }
 
 // On the connection's loop: a plain connection starts at once; a TLS one in its turn, one per
 // turn of the loop, as an nginx worker accepts one connection per turn (turn_queue.hpp says why).
-void Server::serve_accepted(int fd, asio::ip::tcp protocol, bool tls) {
+void Server::serve_accepted(AcceptedConnection accepted, bool tls) {
     if (tls)
-        this_loop().tls_starts->push({fd, protocol});
+        this_loop().tls_starts->push(std::move(accepted));
     else
-        start_connection(fd, protocol, tls);
+        start_connection(std::move(accepted), tls);
 }
 
 // The socket is made on its loop's thread: it registers with that loop's reactor and is never
 // touched by another.
-void Server::start_connection(int fd, asio::ip::tcp protocol, bool tls) {
+void Server::start_connection(AcceptedConnection accepted, bool tls) {
     asio::io_context& loop = loops_.at(EventLoops::current());
-    asio::ip::tcp::socket socket(loop);
     asio::error_code error;
-    socket.assign(protocol, fd, error);
+    asio::ip::tcp::socket socket = adopt_accepted(loop, accepted.protocol, accepted.fd, error);
     if (error) {
-        ::close(fd);
+        ::close(accepted.fd);
         forget_accepted();
         return;
     }
-    if (tls)
-        asio::co_spawn(loop, serve_tls_connection(std::move(socket), *this), asio::detached);
-    else
-        asio::co_spawn(loop, serve_connection(std::move(socket), *this), asio::detached);
+    if (tls) {
+        asio::co_spawn(loop, serve_tls_connection(std::move(socket), *this, accepted.address),
+                       asio::detached);
+    } else {
+        asio::co_spawn(loop,
+                       serve_connection(std::move(socket), *this, {std::move(accepted.address)}),
+                       asio::detached);
+    }
 }
 
 // Not accepting leaves new connections in the kernel's listen backlog (and, past it, the
@@ -439,8 +455,8 @@ asio::awaitable<void> Server::shut_down() {
     };
     // TLS connections that did not start yet are closed unread.
     on_each_loop([this](LoopConnections& loop) {
-        for (const auto& [fd, protocol] : loop.tls_starts->take_all()) {
-            ::close(fd);
+        for (const AcceptedConnection& accepted : loop.tls_starts->take_all()) {
+            ::close(accepted.fd);
             forget_accepted();
         }
     });

@@ -12,6 +12,7 @@
 #include "http/http2_stream_socket.hpp"
 #include "http/trusted_proxies.hpp"
 #include "pool/pool.hpp"
+#include "server/accepted_socket.hpp"
 #include "server/access_log.hpp"
 #include "server/front_end_settings.hpp"
 #include "server/host_apps.hpp"
@@ -156,7 +157,7 @@ class Server {
         std::atomic<size_t> open{0};  // handed to this loop and not closed yet
         // TLS connections handed to this loop start one per turn (turn_queue.hpp); those
         // waiting are descriptors nobody reads yet, as in the listen backlog.
-        std::unique_ptr<TurnQueue<std::pair<int, asio::ip::tcp>>> tls_starts;
+        std::unique_ptr<TurnQueue<AcceptedConnection>> tls_starts;
     };
     asio::awaitable<void> accept_loop(Listener& listener);
     struct Accepted {
@@ -164,9 +165,9 @@ class Server {
         asio::error_code error;
     };
     Accepted accept_waiting(Listener& listener);
-    void hand_off(int fd, const Listener& listener);
-    void serve_accepted(int fd, asio::ip::tcp protocol, bool tls);
-    void start_connection(int fd, asio::ip::tcp protocol, bool tls);
+    void hand_off(AcceptedConnection accepted, const Listener& listener);
+    void serve_accepted(AcceptedConnection accepted, bool tls);
+    void start_connection(AcceptedConnection accepted, bool tls);
     LoopConnections& this_loop() { return *loop_connections_[EventLoops::current()]; }
     // Runs `function` with each loop's connections, on that loop.
     void on_each_loop(const std::function<void(LoopConnections&)>& function);

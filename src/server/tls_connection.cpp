@@ -45,9 +45,9 @@ std::array<char, 16 * 1024>& discard_buffer() {
 // serve_connection() over its TlsSocket.
 class TlsConnection final : public TlsStream, public std::enable_shared_from_this<TlsConnection> {
   public:
-    TlsConnection(asio::ip::tcp::socket socket, Server& server)
+    TlsConnection(asio::ip::tcp::socket socket, Server& server, std::string address)
         : server_(server),
-          address_(peer_address(socket)),
+          address_(address.empty() ? peer_address(socket) : std::move(address)),
           // The context of this handshake, whatever reloads happen (the SSL object keeps it).
           tls_(std::move(socket), SSL_new(server.tls_context().get())),
           deadline_(tls_.lowest_layer(), server.front_end().timer_granularity) {}
@@ -82,10 +82,9 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     asio::ip::tcp::socket& socket = tls_.lowest_layer();
     deadline_.expires_after(server_.front_end().header_timeout);
     asio::error_code error;
-    // Before the handshake, for every protocol after it: with Nagle's algorithm on, a small
-    // write (a session ticket, an h2 frame) that follows one not yet acknowledged waits for the
-    // client's delayed ACK, 40 ms on Linux; every h2 request took that long.
-    socket.set_option(asio::ip::tcp::no_delay(true), error);  // a failure changes nothing else
+    // Nagle's algorithm is off from the accept on (the listener's TCP_NODELAY, server.cpp): with
+    // it, a small write (a session ticket, an h2 frame) that follows one not yet acknowledged
+    // waits for the client's delayed ACK, 40 ms on Linux; every h2 request took that long.
     // The first byte, peeked. A ClientHello is usually there already (the connection waited its
     // turn), so a plain non-blocking recv comes first: asio's asynchronous calls would cost an
     // epoll_ctl (async_wait re-arms the descriptor) or a pass through the loop's queue (an
@@ -127,8 +126,8 @@ asio::awaitable<std::optional<tls::TlsSocket>> TlsConnection::run() {
     co_return std::nullopt;
 }
 
-// The socket is non-blocking already (accept4's SOCK_NONBLOCK; asio's FIONBIO on its first
-// asynchronous operation only tells asio), and setting it again would cost a syscall.
+// The socket is non-blocking already (accept4's SOCK_NONBLOCK, and asio knows it:
+// adopt_accepted), and setting it again would cost a syscall.
 asio::awaitable<bool> TlsConnection::handshake() {
     asio::error_code error;
     co_await tls_.async_handshake(asio::redirect_error(asio::use_awaitable, error));
@@ -224,8 +223,10 @@ asio::awaitable<bool> TlsConnection::write_all(const char* data, size_t length) 
 
 }  // namespace
 
-asio::awaitable<void> serve_tls_connection(asio::ip::tcp::socket socket, Server& server) {
-    auto connection = std::make_shared<TlsConnection>(std::move(socket), server);
+asio::awaitable<void> serve_tls_connection(asio::ip::tcp::socket socket, Server& server,
+                                           std::string address) {
+    auto connection =
+        std::make_shared<TlsConnection>(std::move(socket), server, std::move(address));
     std::optional<tls::TlsSocket> http1 = co_await connection->run();
     if (!http1) co_return;
     ConnectionOrigin origin{connection->address(), true};

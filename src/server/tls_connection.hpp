@@ -11,8 +11,12 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <string>
+
 namespace passenger::server {
 
-asio::awaitable<void> serve_tls_connection(asio::ip::tcp::socket socket, Server& server);
+// `address`: the client's, from the accept (empty: asked from the socket).
+asio::awaitable<void> serve_tls_connection(asio::ip::tcp::socket socket, Server& server,
+                                           std::string address);
 
 }  // namespace passenger::server

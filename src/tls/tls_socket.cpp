@@ -160,13 +160,17 @@ PeerState TlsSocket::peek_peer() {
     }
 }
 
-void TlsSocket::shutdown(shutdown_type what, asio::error_code& error) {
+void TlsSocket::close_notify() {
     if (usable() && !shut_down_ && SSL_is_init_finished(ssl_.get())) {
         shut_down_ = true;
         ERR_clear_error();
         SSL_shutdown(ssl_.get());
         ERR_clear_error();
     }
+}
+
+void TlsSocket::shutdown(shutdown_type what, asio::error_code& error) {
+    close_notify();
     socket_.shutdown(what, error);
 }
 

@@ -114,7 +114,9 @@ class TlsSocket : public asio::socket_base {
     bool non_blocking() const { return socket_.non_blocking(); }
     void non_blocking(bool mode, asio::error_code& error) { socket_.non_blocking(mode, error); }
     void cancel(asio::error_code& error) { socket_.cancel(error); }
-    // Sends close_notify first (once, without waiting for the client's), unless TLS failed.
+    // Sends close_notify (once, without waiting for the client's), unless TLS failed.
+    void close_notify();
+    // close_notify first, then the TCP shutdown.
     void shutdown(shutdown_type what, asio::error_code& error);
     void close(asio::error_code& error) { socket_.close(error); }
 

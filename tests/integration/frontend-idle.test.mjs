@@ -51,6 +51,8 @@ test('a parked keep-alive connection serves its next requests', { timeout: 60000
     assert.equal(echoed.headers['x-last'], 'y');
     assert.equal(echoed.bodyLength, body.length);
     assert.equal(echoed.bodySha256, sha256(body));
+    // Its address was taken at the accept and kept while it was parked.
+    assert.equal(echoed.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(connection.ended, false, 'still open');
 
     // Parked again, then a head and the end of the client's writing at once (the lot sees both):

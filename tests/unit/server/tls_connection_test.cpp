@@ -123,12 +123,13 @@ class TlsConnectionTest : public ::testing::Test {
         server.set_tls_context(context_);
         asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
         const int port = acceptor.local_endpoint().port();
+        acceptor.set_option(asio::ip::tcp::no_delay(true));  // as the server's listeners have it
         asio::co_spawn(
             io,
             [&]() -> asio::awaitable<void> {
                 for (;;) {
                     auto socket = co_await acceptor.async_accept(asio::use_awaitable);
-                    asio::co_spawn(io, serve_tls_connection(std::move(socket), server),
+                    asio::co_spawn(io, serve_tls_connection(std::move(socket), server, {}),
                                    asio::detached);
                 }
             },
