@@ -104,8 +104,9 @@ tsan-unit-test: tsan-build
 	@if ls $(TSAN_REPORTS)/report.* >/dev/null 2>&1; then cat $(TSAN_REPORTS)/report.*; \
 		echo "ThreadSanitizer found races (above)"; exit 1; fi
 
-# Four files at once on 2 cores: the files mostly wait (on apps starting, timeouts, clients), about
-# half a core each; every file has its own ports, folders and users, so files can run side by side.
+# Four files at once on 2 cores: the files mostly wait (on apps starting, timeouts, clients): 200 s
+# of CPU in 850 s of file time, a quarter of a core each. Every file has its own ports, folders
+# and users, so files run side by side (tests/integration/README.md: what a test may assert then).
 INTEGRATION_JOBS ?= 4
 integration-test: build modules
 	cd tests/integration && node --test --test-concurrency=$(INTEGRATION_JOBS) --test-timeout=120000 .
