@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 DEPS_STAMP := $(BUILD_DIR)/.deps-installed
 
-.PHONY: all deps build nginx-module apache2-module install test unit-test asan-test tsan-build tsan-test tsan-unit-test integration-test chaos-test fuzz-test start bench format clean
+.PHONY: all deps build nginx-module apache2-module modules install test unit-test asan-test tsan-build tsan-test tsan-unit-test integration-test chaos-test fuzz-test start bench format clean
 
 all: build
 
@@ -38,6 +38,10 @@ nginx-module: build
 apache2-module: build
 	cmake --build $(BUILD_DIR) --target apache2_module
 
+# Both modules side by side (CMakeLists.txt's server_modules), for the tests that use them.
+modules: build
+	cmake --build $(BUILD_DIR) -j2 --target server_modules
+
 # Installs the binaries, the loaders and the modules under $(DESTDIR)$(PREFIX): bin/passenger
 # (+ its tool names), lib/passenger/loaders/, lib/passenger/ngx_http_passenger_module.so and
 # mod_passenger.so. passenger_root / PassengerRoot is then $(PREFIX); the binary finds the rest
@@ -57,15 +61,18 @@ install: $(DEPS_STAMP)
 	install -m 644 $(BUILD_DIR)/ngx_http_passenger_module.so $(LIBDIR)/
 	install -m 644 src/integrations/apache2/mod_passenger.so $(LIBDIR)/
 
-# `make build` (and so `make start`) builds only bin/passenger; the tests are built here.
+# `make build` (and so `make start`) builds only bin/passenger; the tests are built here. The
+# unit tests run as UNIT_SHARDS GoogleTest shards at once (scripts/run-unit-tests.sh says why not
+# ctest, which starts the binary once per test); `ctest -R pattern` runs single tests.
+UNIT_SHARDS ?= 4
 unit-test: build
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target unit_tests
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 120 -j$(JOBS)
+	./scripts/run-unit-tests.sh $(BUILD_DIR) $(UNIT_SHARDS) 300
 
 asan-test: $(DEPS_STAMP)
 	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DPASSENGER_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target unit_tests
-	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 300 -j$(JOBS)
+	./scripts/run-unit-tests.sh $(ASAN_BUILD_DIR) $(UNIT_SHARDS) 900
 
 # ThreadSanitizer: the integration tests where threads meet (the pool, the proxy, tunnels, static
 # files, the front end) with every server at --core-threads 4 (2 cores are enough for races to
@@ -84,7 +91,7 @@ tsan-build: $(DEPS_STAMP)
 	for tool in passenger passenger-status passenger-memory-stats passenger-config; do \
 		ln -sf ../passenger $(TSAN_BUILD_DIR)/bin/$$tool; done
 
-tsan-test: tsan-build nginx-module apache2-module
+tsan-test: tsan-build modules
 	cd tests/integration && $(TSAN_ENV) TEST_CORE_THREADS=4 \
 		TEST_BIN_DIR=$(abspath $(TSAN_BUILD_DIR))/bin \
 		node --test --test-concurrency=2 --test-timeout=180000 $(TSAN_TESTS)
@@ -97,8 +104,12 @@ tsan-unit-test: tsan-build
 	@if ls $(TSAN_REPORTS)/report.* >/dev/null 2>&1; then cat $(TSAN_REPORTS)/report.*; \
 		echo "ThreadSanitizer found races (above)"; exit 1; fi
 
-integration-test: build nginx-module apache2-module
-	cd tests/integration && node --test --test-concurrency=2 --test-timeout=120000 .
+# Four files at once on 2 cores: the files mostly wait (on apps starting, timeouts, clients): 200 s
+# of CPU in 850 s of file time, a quarter of a core each. Every file has its own ports, folders
+# and users, so files run side by side (tests/integration/README.md: what a test may assert then).
+INTEGRATION_JOBS ?= 4
+integration-test: build modules
+	cd tests/integration && node --test --test-concurrency=$(INTEGRATION_JOBS) --test-timeout=120000 .
 
 # Fault injection under load (tests/chaos/README.md): one file at a time, since each loads the
 # machine on purpose; a few minutes in all. The buffer-folder scenario mounts a tmpfs (root).

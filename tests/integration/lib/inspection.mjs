@@ -154,9 +154,12 @@ export function parseMetrics(text) {
 }
 
 // SIGKILLs the watchdog and the core of a server at once, like a machine crash would, and waits
-// until both are gone. App processes follow through PR_SET_PDEATHSIG.
+// until both are gone. App processes follow through PR_SET_PDEATHSIG. Everything below the
+// watchdog is stopped first: the core gets SIGTERM when the watchdog dies (PR_SET_PDEATHSIG) and,
+// if it ran before its own SIGKILL (a busy machine), would shut down cleanly and remove its entry.
 export async function crash(server) {
     const records = server.track();
+    for (const record of records) killRecorded(record, 'SIGSTOP');
     server.proc.kill('SIGKILL');
     for (const record of records) killRecorded(record, 'SIGKILL');
     await server.exited;

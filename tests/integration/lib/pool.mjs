@@ -159,7 +159,15 @@ export function release(server, name) {
 }
 
 // Whether `mark` (a `/slow?mark=` file, relative to the app folder) exists, and the pid in it.
-export const markExists = (server, mark) => fs.existsSync(path.join(server.appDir, mark));
+// The app's writeFileSync creates the file before it writes the pid: an empty file is not there
+// yet (markPid read 0 right after markExists under load).
+export const markExists = (server, mark) => {
+    try {
+        return fs.statSync(path.join(server.appDir, mark)).size > 0;
+    } catch {
+        return false;
+    }
+};
 export const markPid = (server, mark) => Number(fs.readFileSync(path.join(server.appDir, mark), 'utf8'));
 
 // Resolves {settled: true, value} if `promise` has settled by now, else {settled: false}: for
