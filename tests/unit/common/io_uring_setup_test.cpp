@@ -1,9 +1,9 @@
 // src/common/io_uring_setup.cpp's corrections to Asio 1.22's io_uring backend. The behaviour
 // pinned here holds with epoll too, so the test runs in every build.
+#include <gtest/gtest.h>
 #include <asio/io_context.hpp>
 #include <asio/local/connect_pair.hpp>
 #include <asio/local/stream_protocol.hpp>
-#include <gtest/gtest.h>
 
 #include <array>
 
