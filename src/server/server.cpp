@@ -269,24 +269,13 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
     }
 }
 
-// A plain socket stays blocking under io_uring: the kernel would answer its receives EAGAIN
-// rather than wait (our own recv and send calls pass MSG_DONTWAIT). TLS reads through OpenSSL's
-// plain read(2), so its descriptor is non-blocking with either backend.
-static int accepted_socket_flags(bool tls) {
-#ifdef PASSENGER_IO_URING
-    if (!tls) return SOCK_CLOEXEC;
-#endif
-    (void)tls;
-    return SOCK_NONBLOCK | SOCK_CLOEXEC;
-}
-
 // Accepts what waits in the backlog, up to --max-connections. Waiting for readability only
 // after accept() said EAGAIN: the listening socket's readiness is edge-triggered.
 Server::Accepted Server::accept_waiting(Listener& listener) {
     const auto limit = static_cast<size_t>(options_.max_connections);
     while (open_connections_.load() < limit && !shutting_down_) {
         int fd = ::accept4(listener.acceptor.native_handle(), nullptr, nullptr,
-                           accepted_socket_flags(listener.tls));
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             ++open_connections_;
             hand_off(fd, listener);
