@@ -30,7 +30,7 @@ const runs = readTsv(runsFile).map((r) => ({
   cpu_app: r.app_cpu_us / Math.max(r.requests, 1),
 }));
 const out = [];
-const order = ['node', 'ours', 'passenger', 'nginx', 'pm2'];
+const order = ['node', 'ours', 'base', 'passenger', 'nginx', 'pm2'];
 const describe = {
   'hello-c50': 'hello world, 50 connections',
   'hello-c1': 'hello world, 1 connection',

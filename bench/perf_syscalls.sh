@@ -4,7 +4,8 @@
 # there when it is first read): `perf stat` with the kernel's syscall tracepoints on the core
 # process while wrk -c CONNECTIONS runs DURATION seconds against each binary in turn
 # (interleaved rounds; 2 Node processes, --core-threads 1). Prints per binary and round the
-# syscalls per request by name and the core's task-clock µs per request.
+# syscalls per request by name and the core's task-clock µs per request (split into user and
+# system by the shares of /proc/PID/stat's utime and stime over the same run).
 #
 #   flock /work/team/bench.lock bench/perf_syscalls.sh BINARY...
 #   ROUNDS=3 DURATION=5 CONNECTIONS=50 bench/perf_syscalls.sh build-base/passenger bin/passenger
@@ -34,7 +35,7 @@ CLOSE=${CLOSE:-}
 WRK_HEADERS=()
 [[ -n $CLOSE ]] && WRK_HEADERS=(-H 'Connection: close')
 NGINX=${NGINX:-/usr/sbin/nginx}
-NAMES="recvfrom sendmsg sendto epoll_ctl epoll_wait read write writev timerfd_settime"
+NAMES="recvfrom sendmsg sendto epoll_ctl epoll_wait read write writev timerfd_settime io_uring_enter"
 # shellcheck source=lib.sh
 source "$BENCH_DIR/lib.sh"
 
@@ -144,16 +145,23 @@ for round in $(seq 1 "$ROUNDS"); do
     i=0
     for binary in "$@"; do
         i=$((i + 1))
+        read -r -a before <"/proc/${CORE[$i]}/stat"
         perf stat -x, -e "$events" -p "${CORE[$i]}" -o "$TMP/perf.txt" &
         perf=$!
         load "$i"
         kill -INT "$perf"
         wait "$perf" || true
-        awk -F, -v n="$TOTAL" -v b="$binary" -v r="$round" -v rate="$RATE" -v unit="$unit" -v all="${CLOSE:+1}" '
+        read -r -a after <"/proc/${CORE[$i]}/stat"
+        # user and system shares of the core's CPU (utime, stime: fields 14 and 15)
+        user=$((after[13] - before[13])) system=$((after[14] - before[14]))
+        awk -F, -v n="$TOTAL" -v b="$binary" -v r="$round" -v rate="$RATE" -v unit="$unit" -v all="${CLOSE:+1}" \
+            -v utime="$user" -v stime="$system" '
             /task-clock/ {cpu = $1 * 1000 / n}
             /sys_enter/ && ((unit == "req" && !all) || $1 + 0 > 0) {
                 name = $3; sub(/.*sys_enter_?/, "", name); if (name == "") name = "all";
                 line = line sprintf(" %s %.3f", name, $1 / n)}
-            END {printf "round %s %s: %s %s/s, core %.2f us/%s;%s\n", r, b, rate, unit, cpu, unit, line}' "$TMP/perf.txt"
+            END {share = utime + stime > 0 ? utime / (utime + stime) : 0
+                printf "round %s %s: %s %s/s, core %.2f us/%s (user %.1f, system %.1f);%s\n", r, b,
+                    rate, unit, cpu, unit, cpu * share, cpu * (1 - share), line}' "$TMP/perf.txt"
     done
 done
