@@ -110,9 +110,10 @@ int passenger_listed(const char* const* names, const char* name);
 
 /* passenger_response.c: the core's response to r, passed on to the client. Returns the handler's
  * status (OK, or HTTP_BAD_GATEWAY when nothing reached the client); `*responded`: some byte of
- * the response arrived; `*reusable`: it was read exactly to its end and the core keeps the
- * connection (no `Connection: close`, no tunnel). */
-int passenger_relay_response(request_rec* r, int core_fd, int* responded, int* reusable);
+ * the response arrived. Gives core_fd back (passenger_core_connection_done) in every case: to
+ * the cache when the response was read exactly to its end and the core keeps the connection (no
+ * `Connection: close`, no tunnel), and before the client can see the response's end. */
+int passenger_relay_response(request_rec* r, int core_fd, int* responded);
 
 /* passenger_keepalive.c: each child's cache of idle connections to the core (channel v3). */
 void passenger_keepalive_init(apr_pool_t* pchild);

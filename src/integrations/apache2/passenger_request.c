@@ -224,7 +224,7 @@ int passenger_handler(request_rec* r) {
     request = build_request(r, block, block_length, body_length, upgrade, &request_length);
     /* A retry goes on a fresh connection: the other cached ones may be as stale. */
     for (fresh = 0;; fresh = 1) {
-        int cached, responded = 0, reusable = 0, body_consumed = 0;
+        int cached, responded = 0, body_consumed = 0;
         apr_size_t sent = 0;
         int core_fd = passenger_core_connection(r, fresh, &cached);
 
@@ -236,8 +236,7 @@ int passenger_handler(request_rec* r) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "passenger: sending the request failed");
             return HTTP_BAD_GATEWAY;
         }
-        status = passenger_relay_response(r, core_fd, &responded, &reusable);
-        passenger_core_connection_done(core_fd, reusable);
+        status = passenger_relay_response(r, core_fd, &responded); /* gives core_fd back */
         if (status == HTTP_BAD_GATEWAY && !responded && may_retry(r, cached, sent, body_consumed)) {
             continue;
         }

@@ -186,12 +186,20 @@ static int take_body(request_rec* r, apr_bucket_brigade* brigade, const framing_
         return BODY_MORE;
     }
     if (*left >= 0 && (apr_off_t)length > *left) return BODY_BROKEN; /* more than announced */
+    if ((apr_off_t)length == *left) {
+        /* The last bytes wait in the brigade for the end (`data` stays put until then): the
+         * client must not see the response complete before the core connection is back. */
+        APR_BRIGADE_INSERT_TAIL(
+            brigade, apr_bucket_transient_create(data, length, r->connection->bucket_alloc));
+        *left = 0;
+        return BODY_COMPLETE;
+    }
     if (pass_on(r, brigade, data, length) != APR_SUCCESS) return BODY_BROKEN;
     if (*left >= 0) *left -= length;
     return *left == 0 ? BODY_COMPLETE : BODY_MORE;
 }
 
-int passenger_relay_response(request_rec* r, int core_fd, int* responded, int* reusable) {
+int passenger_relay_response(request_rec* r, int core_fd, int* responded) {
     char* buffer = apr_palloc(r->pool, HEAD_LIMIT + 1);
     apr_bucket_brigade* brigade = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     framing_t framing = {-1, 0, 0, 0};
@@ -204,15 +212,20 @@ int passenger_relay_response(request_rec* r, int core_fd, int* responded, int* r
     apr_off_t left;
     ssize_t n = -1;
 
-    *reusable = 0;
     *responded = used > 0 || head_length == CLIENT_LEFT;
-    if (head_length == CLIENT_LEFT) return OK;
+    if (head_length == CLIENT_LEFT) {
+        passenger_core_connection_done(core_fd, 0);
+        return OK;
+    }
     if (head_length < 0 || framing.malformed || (r->status < 200 && r->status != 101)) {
+        passenger_core_connection_done(core_fd, 0);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "passenger: the core sent no valid response");
         return HTTP_BAD_GATEWAY;
     }
     if (r->status == HTTP_SWITCHING_PROTOCOLS && raw != NULL) {
-        return passenger_relay_upgrade(r, core_fd, raw, used);
+        int status = passenger_relay_upgrade(r, core_fd, raw, used);
+        passenger_core_connection_done(core_fd, 0);
+        return status;
     }
     /* No body whatever the headers say (RFC 9112 6.3): to HEAD, 204, 304; or a length of 0. */
     if (r->header_only || r->status == HTTP_NO_CONTENT || r->status == HTTP_NOT_MODIFIED ||
@@ -234,10 +247,14 @@ int passenger_relay_response(request_rec* r, int core_fd, int* responded, int* r
     /* Read until the end of the connection (neither length nor chunks): complete at its end. */
     if (state == BODY_MORE && n == 0 && !framing.chunked && left < 0) state = BODY_COMPLETE;
     if (state == BODY_COMPLETE) {
-        *reusable = !framing.close && (framing.chunked || left == 0);
+        /* Back to the cache before the client can see the end (the last sized bytes and a
+         * chunked body's last chunk go with the EOS): the client's next request, which another
+         * thread of this child may serve, finds it there. */
+        passenger_core_connection_done(core_fd, !framing.close && (framing.chunked || left == 0));
         APR_BRIGADE_INSERT_TAIL(brigade, apr_bucket_eos_create(r->connection->bucket_alloc));
         ap_pass_brigade(r->output_filters, brigade);
     } else {
+        passenger_core_connection_done(core_fd, 0);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "passenger: the core's response was cut short");
         if (!r->sent_bodyct) return HTTP_BAD_GATEWAY; /* nothing reached the client yet */
         /* Cut or malformed mid-response: the client must not take a cut body for a whole one. */
