@@ -16,6 +16,7 @@ import {
     passengerProcesses,
     processesOfPrefix,
     runNginx,
+    spawnSocketDirs,
     startNginx,
 } from './lib/nginx.mjs';
 import { cmdline, isAlive, waitFor, waitForGone } from './lib/proc.mjs';
@@ -232,6 +233,7 @@ test('WebSocket echo through nginx', { timeout: 90000 }, async (t) => {
 });
 
 test('a SIGKILLed core comes back and serves without a reload', { timeout: 90000 }, async (t) => {
+    const startedAt = Date.now() - 1000; // before this nginx's spawn helper made its folder
     const { port, nginx } = await startEchoBehindNginx(t);
     const app = (await request(port, '/pid')).json().pid;
     const [core] = passengerProcesses(nginx).cores;
@@ -251,7 +253,7 @@ test('a SIGKILLed core comes back and serves without a reload', { timeout: 90000
     assert.ok(newCore && newCore !== core);
     assert.match(nginx.log(), /Core process \d+ was killed by signal 9 \(Killed\); restarting/);
     if (helper) {
-        const left = () => fs.readdirSync('/tmp').filter((name) => name.startsWith(`passenger-spawn.${helper}.`));
+        const left = () => spawnSocketDirs(helper, startedAt);
         await waitFor(() => left().length === 0, { timeoutMs: 5000, what: () => `no folder of helper ${helper}: ${left()}` });
     }
 });

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 import { request } from './lib/http.mjs';
 import { cmdline, descendantsOf, isAlive, waitFor, waitForGone } from './lib/proc.mjs';
-import { makePrefix, nginxConfig, runNginx, startNginx } from './lib/nginx.mjs';
+import { makePrefix, nginxConfig, runNginx, spawnSocketDirs, startNginx } from './lib/nginx.mjs';
 import { runTool } from './lib/inspection.mjs';
 import { freePort, makeTempDir } from './lib/server.mjs';
 import { makeUser, placeApp, run, uidOf } from './lib/users.mjs';
@@ -59,6 +59,8 @@ test('apps run as their owners, started by a root helper; the core is not root',
         });
     }
     const prefix = await makePrefix(t);
+    const startedAt = Date.now() - 1000; // before this nginx's spawn helper made its folder
+    const socketDirsOf = (helper) => spawnSocketDirs(helper, startedAt);
     // Passenger's defaults, spelled out: the http-only directives travel with every app.
     const http = '    passenger_user_switching on;\n    passenger_default_user nobody;\n    passenger_default_group nogroup;';
     const nginx = await startNginx(t, prefix, nginxConfig(prefix, { servers, http }), { waitPort: apps.alice.port });
@@ -110,7 +112,7 @@ test('apps run as their owners, started by a root helper; the core is not root',
         assert.notEqual(uidOf(core), 0);
         assert.equal(uidOf(helper), 0);
         // The app's socket folder: the app's user's, the core's group may enter, nobody else.
-        const socketDirs = fs.readdirSync('/tmp').filter((name) => name.startsWith(`passenger-spawn.${helper}.`));
+        const socketDirs = socketDirsOf(helper);
         assert.equal(socketDirs.length, 1, socketDirs.join(' '));
         const folders = fs.readdirSync(path.join('/tmp', socketDirs[0])).map((name) => fs.statSync(path.join('/tmp', socketDirs[0], name)));
         assert.ok(folders.some((info) => info.uid === alice.uid && (info.mode & 0o777) === 0o750));
@@ -160,7 +162,7 @@ test('apps run as their owners, started by a root helper; the core is not root',
         assert.equal(runNginx(prefix, ['-s', 'quit']).status, 0);
         await waitForGone([nginx.pid, ...below, ...appPids], { timeoutMs: 30000 });
         for (const pid of appPids) assert.ok(!isAlive(pid), `app ${pid} outlived nginx`);
-        assert.deepEqual(fs.readdirSync('/tmp').filter((name) => name.startsWith(`passenger-spawn.${helper}.`)), []);
+        assert.deepEqual(socketDirsOf(helper), []);
     });
 });
 

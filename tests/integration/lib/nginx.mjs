@@ -116,4 +116,11 @@ export function passengerProcesses(server) {
     return { watchdogs: named('nginx-watchdog'), cores: named('core'), all: below.map((stat) => stat.pid) };
 }
 
+// The socket folders of spawn helper `helper` made since `since` (ms): a helper killed earlier,
+// in this run or an earlier one, may have left a folder under the same pid, reused since.
+export function spawnSocketDirs(helper, since) {
+    return fs.readdirSync('/tmp').filter((name) =>
+        name.startsWith(`passenger-spawn.${helper}.`) && fs.statSync(path.join('/tmp', name)).ctimeMs >= since);
+}
+
 export { procStat };
