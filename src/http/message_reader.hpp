@@ -9,6 +9,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -94,9 +95,14 @@ class MessageReader {
                 if (receive_head_) {
                     receive_head_ = false;
                     if (on_wait_) on_wait_();
-                    wait_buffer_ = detail::take_wait_buffer();
                     begin_ = end_ = 0;  // nothing is buffered when a reader waits
                     release_buffer();
+                    // The receive starts at the end of this loop turn, after the handlers
+                    // queued now and one poll of the reactor: under load the app has often
+                    // answered by then, and Asio's speculative recv brings the response instead
+                    // of failing (bench/RESULTS.md, "Deferred receives").
+                    co_await asio::post(stream_.get_executor(), asio::use_awaitable);
+                    wait_buffer_ = detail::take_wait_buffer();
                     const size_t count = co_await stream_.async_receive(
                         asio::buffer(wait_buffer_.get(), detail::wait_buffer_size),
                         asio::redirect_error(asio::use_awaitable, error_));
