@@ -34,6 +34,23 @@ inline std::vector<std::unique_ptr<char[]>>& spare_read_buffers() {
     return spares;
 }
 
+// Counts the app readers of this thread waiting for a response head (receive_next_head()), the
+// sign of a loop with more than one request to serve.
+class HeadWait {
+  public:
+    HeadWait() { ++waiting(); }
+    ~HeadWait() { --waiting(); }
+    HeadWait(const HeadWait&) = delete;
+    HeadWait& operator=(const HeadWait&) = delete;
+    bool others_waiting() const { return waiting() > 1; }
+
+  private:
+    static unsigned& waiting() {
+        thread_local unsigned count = 0;
+        return count;
+    }
+};
+
 }  // namespace detail
 
 // Frees this thread's spare read buffers (after a burst of connections went idle, when the memory
@@ -97,11 +114,15 @@ class MessageReader {
                     if (on_wait_) on_wait_();
                     begin_ = end_ = 0;  // nothing is buffered when a reader waits
                     release_buffer();
-                    // The receive starts at the end of this loop turn, after the handlers
-                    // queued now and one poll of the reactor: under load the app has often
-                    // answered by then, and Asio's speculative recv brings the response instead
-                    // of failing (bench/RESULTS.md, "Deferred receives").
-                    co_await asio::post(stream_.get_executor(), asio::use_awaitable);
+                    // While other requests of this loop wait for their apps too (under load),
+                    // the receive starts at the end of this loop turn, after the handlers
+                    // queued now and one poll of the reactor: the app has often answered by
+                    // then, and Asio's speculative recv brings the response instead of failing.
+                    // Alone (one connection), nothing else would run meanwhile: it starts now.
+                    // (bench/RESULTS.md, "Deferred receives".)
+                    detail::HeadWait head_wait;
+                    if (head_wait.others_waiting())
+                        co_await asio::post(stream_.get_executor(), asio::use_awaitable);
                     wait_buffer_ = detail::take_wait_buffer();
                     const size_t count = co_await stream_.async_receive(
                         asio::buffer(wait_buffer_.get(), detail::wait_buffer_size),
