@@ -120,12 +120,11 @@ class MessageReader {
                     // then, and Asio's speculative recv brings the response instead of failing.
                     // Alone (one connection), nothing else would run meanwhile: it starts now.
                     // (bench/RESULTS.md, "Deferred receives".)
+                    // The post carries the receive's own handler: one suspension either way.
                     detail::HeadWait head_wait;
-                    if (head_wait.others_waiting())
-                        co_await asio::post(stream_.get_executor(), asio::use_awaitable);
                     wait_buffer_ = detail::take_wait_buffer();
-                    const size_t count = co_await stream_.async_receive(
-                        asio::buffer(wait_buffer_.get(), detail::wait_buffer_size),
+                    const size_t count = co_await receive_into_wait_buffer(
+                        head_wait.others_waiting(),
                         asio::redirect_error(asio::use_awaitable, error_));
                     received = took_while_waiting(wait_buffer_.get(), count);
                     detail::give_back_wait_buffer(wait_buffer_);
@@ -388,6 +387,22 @@ class MessageReader {
             if (more > 0) end_ += static_cast<size_t>(more);
         }
         return Received::bytes;
+    }
+
+    // Asio's receive into the wait buffer, started now or (`deferred`) from a handler posted to
+    // the end of the loop turn.
+    template <typename Token>
+    auto receive_into_wait_buffer(bool deferred, Token&& token) requires can_wait_by_receiving {
+        return asio::async_initiate<Token, void(asio::error_code, size_t)>(
+            [this, deferred](auto handler) {
+                auto buffer = asio::buffer(wait_buffer_.get(), detail::wait_buffer_size);
+                if (!deferred) return stream_.async_receive(buffer, std::move(handler));
+                asio::post(stream_.get_executor(),
+                           [this, buffer, handler = std::move(handler)]() mutable {
+                               stream_.async_receive(buffer, std::move(handler));
+                           });
+            },
+            token);
     }
 
     // recv(2) without waiting; a TLS stream decrypts (tls::TlsSocket::receive_now).
