@@ -9,7 +9,6 @@
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
-#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -33,23 +32,6 @@ inline std::vector<std::unique_ptr<char[]>>& spare_read_buffers() {
     thread_local std::vector<std::unique_ptr<char[]>> spares;
     return spares;
 }
-
-// Counts the app readers of this thread waiting for a response head (receive_next_head()), the
-// sign of a loop with more than one request to serve.
-class HeadWait {
-  public:
-    HeadWait() { ++waiting(); }
-    ~HeadWait() { --waiting(); }
-    HeadWait(const HeadWait&) = delete;
-    HeadWait& operator=(const HeadWait&) = delete;
-    bool others_waiting() const { return waiting() > 1; }
-
-  private:
-    static unsigned& waiting() {
-        thread_local unsigned count = 0;
-        return count;
-    }
-};
 
 }  // namespace detail
 
@@ -112,19 +94,11 @@ class MessageReader {
                 if (receive_head_) {
                     receive_head_ = false;
                     if (on_wait_) on_wait_();
+                    wait_buffer_ = detail::take_wait_buffer();
                     begin_ = end_ = 0;  // nothing is buffered when a reader waits
                     release_buffer();
-                    // While other requests of this loop wait for their apps too (under load),
-                    // the receive starts at the end of this loop turn, after the handlers
-                    // queued now and one poll of the reactor: the app has often answered by
-                    // then, and Asio's speculative recv brings the response instead of failing.
-                    // Alone (one connection), nothing else would run meanwhile: it starts now.
-                    // (bench/RESULTS.md, "Deferred receives".)
-                    // The post carries the receive's own handler: one suspension either way.
-                    detail::HeadWait head_wait;
-                    wait_buffer_ = detail::take_wait_buffer();
-                    const size_t count = co_await receive_into_wait_buffer(
-                        head_wait.others_waiting(),
+                    const size_t count = co_await stream_.async_receive(
+                        asio::buffer(wait_buffer_.get(), detail::wait_buffer_size),
                         asio::redirect_error(asio::use_awaitable, error_));
                     received = took_while_waiting(wait_buffer_.get(), count);
                     detail::give_back_wait_buffer(wait_buffer_);
@@ -387,22 +361,6 @@ class MessageReader {
             if (more > 0) end_ += static_cast<size_t>(more);
         }
         return Received::bytes;
-    }
-
-    // Asio's receive into the wait buffer, started now or (`deferred`) from a handler posted to
-    // the end of the loop turn.
-    template <typename Token>
-    auto receive_into_wait_buffer(bool deferred, Token&& token) requires can_wait_by_receiving {
-        return asio::async_initiate<Token, void(asio::error_code, size_t)>(
-            [this, deferred](auto handler) {
-                auto buffer = asio::buffer(wait_buffer_.get(), detail::wait_buffer_size);
-                if (!deferred) return stream_.async_receive(buffer, std::move(handler));
-                asio::post(stream_.get_executor(),
-                           [this, buffer, handler = std::move(handler)]() mutable {
-                               stream_.async_receive(buffer, std::move(handler));
-                           });
-            },
-            token);
     }
 
     // recv(2) without waiting; a TLS stream decrypts (tls::TlsSocket::receive_now).

@@ -187,11 +187,9 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
             // watch starts when the relay starts waiting for the app's response.
             std::optional<ClientGoneWatch<Stream>> gone_watch;
             if (sent && !client.reader.has_buffered_bytes()) {
-                // Closed, not cancelled: the relay's receive may not have started yet (it
-                // starts at the end of the loop turn), and the connection is not reused anyway.
                 gone_watch.emplace(client.reader, !request.upgrade, [&app] {
                     asio::error_code ignored;
-                    app.close(ignored);
+                    app.cancel(ignored);
                 });
                 app_reader.on_wait([&gone_watch] { gone_watch->start(); });
             }
