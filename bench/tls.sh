@@ -4,16 +4,26 @@
 # interleaved rounds:
 # - HTTP/1.1 keep-alive over TLS 1.3 (wrk -c50), ECDSA P-256 certificate;
 # - h2 (h2load -c10 -m10: 10 connections, 10 streams each), ECDSA P-256;
-# - a full TLS 1.3 handshake per request (wrk -c50 with Connection: close), ECDSA P-256 and RSA 2048;
-#   for these also bench/tls_cycle (built here with cc): the whole cycle a client sees per
-#   connection, connect() to the response's end, which wrk's latency (from the request's write)
-#   leaves out.
+# - a TLS 1.3 handshake per request (wrk -c50 with Connection: close), ECDSA P-256 and RSA 2048:
+#   resumed handshakes (wrk keeps each connection's session, so only its first 50 sign);
+#   for these also bench/tls_cycle (built here with cc): its req/s (a client that does not
+#   busy-poll, unlike wrk: see below) and the whole cycle a client sees per connection,
+#   connect() to the response's end, which wrk's latency (from the request's write) leaves out;
+# - a full TLS 1.3 handshake per request (tls_cycle -n: a new session every time, one signature
+#   per connection), ECDSA P-256 and RSA 2048 (scenarios full-ec, full-rsa).
+#
+# wrk polls a connection in its handshake without waiting: it watches it for writability, which
+# a connected socket always has, and retries SSL_connect at every turn of its loop (40-80
+# failing reads per connection against tls_cycle's 16, bench/RESULTS.md "TLS: handshake req/s
+# at one core"). So on the handshake rows wrk takes a CPU whatever the server does, and on this
+# 2-CPU machine the server's req/s is as much the scheduler's split as its own cost; the
+# tls_cycle column is the one to read for the server.
 # Writes (or replaces) the "TLS and HTTP/2" section of bench/RESULTS.md.
 #
 #   flock /work/team/bench.lock bench/tls.sh
 #   ROUNDS=5 DURATION=5 bench/tls.sh
 #   CORES=2 bench/tls.sh    # both servers on 2 cores: ours --core-threads 2, nginx 2 workers
-#   SCENARIOS="handshake-ec handshake-rsa" bench/tls.sh    # some of h1 h2 handshake-ec handshake-rsa
+#   SCENARIOS="handshake-ec handshake-rsa" bench/tls.sh    # some of h1 h2 handshake-ec handshake-rsa full-ec full-rsa
 #   OURS_ARGS="..." bench/tls.sh    # more options for ours
 #
 # Both servers get the same number of cores (CORES, default 1: ours --core-threads CORES, nginx
@@ -117,9 +127,10 @@ start_nginx
 log "ours: $PORT_ours_ec (EC), $PORT_ours_rsa (RSA); nginx: $PORT_nginx_ec, $PORT_nginx_rsa"
 
 # measure SCENARIO PORT PIDS...: one run; prints "req/s p99_ms cpu_us_per_req errors cycle_p50_ms
-# cycle_p99_ms" (the cycle's from tls_cycle after wrk, handshake scenarios only; else "-").
+# cycle_p99_ms cycle_req/s" (the cycle's from tls_cycle after wrk, handshake scenarios only; else
+# "-"). The full-* scenarios are tls_cycle -n alone: its req/s, CPU, errors and cycle.
 measure() {
-    local scenario=$1 port=$2 url out before after requests rps p99="-" errors cycle="- -"
+    local scenario=$1 port=$2 url out before after requests rps p99="-" errors cycle="- - -"
     shift 2
     url="https://localhost:$port/"
     before=$(cpu_us "$@")
@@ -130,13 +141,22 @@ measure() {
             out=$("$WRK" -t1 -c50 -d"${DURATION}s" --latency -H 'Connection: close' "$url" 2>&1) ;;
         h2)
             out=$("$H2LOAD" -c10 -m10 -D "$DURATION" "$url" 2>&1) ;;
+        full-ec | full-rsa)
+            [[ -n $CYCLE ]] || { log "$scenario needs tls_cycle"; echo "0 - 0 0 - - -"; return; }
+            out=$("$CYCLE" -n -c50 -d"$DURATION" localhost "$port" 2>&1) ;;
     esac
     after=$(cpu_us "$@")
     if [[ $scenario == handshake-* && -n $CYCLE ]]; then
-        cycle=$("$CYCLE" -c50 -d"$DURATION" localhost "$port" | awk '$1 == "cycle" { print $3, $7 }' || true)
-        [[ -n $cycle ]] || cycle="- -"
+        cycle=$("$CYCLE" -c50 -d"$DURATION" localhost "$port" |
+            awk '$1 == "requests" { rps = $10 } $1 == "cycle" { c = $3 " " $7 } END { print c, rps }' || true)
+        [[ -n $cycle ]] || cycle="- - -"
     fi
-    if [[ $scenario == h2 ]]; then
+    if [[ $scenario == full-* ]]; then
+        rps=$(awk '$1 == "requests" { print $10 }' <<<"$out")
+        requests=$(awk '$1 == "requests" { print $2 }' <<<"$out")
+        errors=$(awk '$1 == "requests" { print $4 }' <<<"$out")
+        cycle=$(awk '$1 == "cycle" { print $3, $7 }' <<<"$out")" $rps"
+    elif [[ $scenario == h2 ]]; then
         rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' <<<"$out")
         requests=$(awk '/^requests:/ { print $8 }' <<<"$out")
         errors=$(awk '/^requests:/ { print $10 + $12 }' <<<"$out")
@@ -146,16 +166,16 @@ measure() {
         p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' <<<"$out")
         errors=$(awk '/Socket errors|Non-2xx/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i } END { print s + 0 }' <<<"$out")
     fi
-    [[ -n $rps && -n $requests && $requests -gt 0 ]] || { log "$scenario on $port: no result: $out"; echo "0 - 0 0 - -"; return; }
+    [[ -n $rps && -n $requests && $requests -gt 0 ]] || { log "$scenario on $port: no result: $out"; echo "0 - 0 0 - - -"; return; }
     echo "$rps $p99 $(((after - before) / requests)) $errors $cycle"
 }
 
-SCENARIOS=${SCENARIOS:-h1 h2 handshake-ec handshake-rsa}
+SCENARIOS=${SCENARIOS:-h1 h2 handshake-ec handshake-rsa full-ec full-rsa}
 RAW=$TMP/raw
 : >"$RAW"
 for round in $(seq 1 "$ROUNDS"); do
     for scenario in $SCENARIOS; do
-        if [[ $scenario == handshake-rsa ]]; then
+        if [[ $scenario == *-rsa ]]; then
             ours_port=$PORT_ours_rsa ours_root=$ROOT_ours_rsa nginx_port=$PORT_nginx_rsa
         else
             ours_port=$PORT_ours_ec ours_root=$ROOT_ours_ec nginx_port=$PORT_nginx_ec
@@ -190,8 +210,8 @@ SECTION=$TMP/section
     echo "- The machine is shared: other engineers' compiles may have run during the measurements;"
     echo "  only the ratios (ours ÷ nginx, paired per round, median with min–max) mean much."
     echo
-    echo "| scenario | ours req/s | nginx req/s | req/s ÷ nginx | p99 ÷ nginx | CPU µs/req ours / nginx (client excluded) | errors ours / nginx | full cycle p50 / p99 ms ours, nginx (tls_cycle) | full cycle p50 / p99 ÷ nginx |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| scenario | ours req/s | nginx req/s | req/s ÷ nginx | p99 ÷ nginx | CPU µs/req ours / nginx (client excluded) | errors ours / nginx | full cycle p50 / p99 ms ours, nginx (tls_cycle) | full cycle p50 / p99 ÷ nginx | tls_cycle req/s ÷ nginx |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     awk -v rounds="$ROUNDS" '
         function median(list, n,   i, j, t, a) {
             split(list, a, " "); n = 0
@@ -205,16 +225,19 @@ SECTION=$TMP/section
             return sprintf("%.2f–%.2f", lo, hi)
         }
         { key = $1 " " $2; rps[key, $3] = $4; p99[key, $3] = $5; cpu[key, $3] = $6; err[$2, $3] += $7; seen[$2] = 1; rounds_of[$2] = rounds_of[$2] " " $1
-          c50[key, $3] = NF >= 9 ? $8 : "-"; c99[key, $3] = NF >= 9 ? $9 : "-" }
+          c50[key, $3] = NF >= 9 ? $8 : "-"; c99[key, $3] = NF >= 9 ? $9 : "-"; crps[key, $3] = NF >= 10 ? $10 : "-" }
         END {
             names["h1"] = "HTTP/1.1 keep-alive, TLS 1.3, ECDSA P-256 (wrk -c50)"
             names["h2"] = "h2, ECDSA P-256 (h2load -c10 -m10)"
-            names["handshake-ec"] = "a full handshake per request, ECDSA P-256 (wrk -c50, Connection: close)"
-            names["handshake-rsa"] = "a full handshake per request, RSA 2048 (wrk -c50, Connection: close)"
+            names["handshake-ec"] = "a resumed handshake per request, ECDSA P-256 (wrk -c50, Connection: close)"
+            names["handshake-rsa"] = "a resumed handshake per request, RSA 2048 (wrk -c50, Connection: close)"
+            names["full-ec"] = "a full handshake per request, ECDSA P-256 (tls_cycle -c50 -n)"
+            names["full-rsa"] = "a full handshake per request, RSA 2048 (tls_cycle -c50 -n)"
             order[1] = "h1"; order[2] = "h2"; order[3] = "handshake-ec"; order[4] = "handshake-rsa"
-            for (o = 1; o <= 4; o++) {
+            order[5] = "full-ec"; order[6] = "full-rsa"
+            for (o = 1; o <= 6; o++) {
                 s = order[o]; if (!(s in seen)) continue
-                ro = ""; rn = ""; rr = ""; pr = ""; co = ""; cn = ""; q50o = ""; q50n = ""; q99o = ""; q99n = ""; q50r = ""; q99r = ""
+                ro = ""; rn = ""; rr = ""; pr = ""; co = ""; cn = ""; q50o = ""; q50n = ""; q99o = ""; q99n = ""; q50r = ""; q99r = ""; cr = ""
                 for (r = 1; r <= rounds; r++) {
                     k = r " " s
                     ro = ro " " rps[k, "ours"]; rn = rn " " rps[k, "nginx"]
@@ -225,16 +248,17 @@ SECTION=$TMP/section
                         q50o = q50o " " c50[k, "ours"]; q50n = q50n " " c50[k, "nginx"]; q50r = q50r " " c50[k, "ours"] / c50[k, "nginx"]
                         q99o = q99o " " c99[k, "ours"]; q99n = q99n " " c99[k, "nginx"]; q99r = q99r " " c99[k, "ours"] / c99[k, "nginx"]
                     }
+                    if (crps[k, "ours"] != "-" && crps[k, "nginx"] != "-" && crps[k, "nginx"] > 0) cr = cr " " crps[k, "ours"] / crps[k, "nginx"]
                 }
                 cycles = q50r == "" ? "– | –" : sprintf("%.1f / %.1f, %.1f / %.1f | %.2f (%s) / %.2f (%s)", median(q50o), median(q99o),
                     median(q50n), median(q99n), median(q50r), span(q50r), median(q99r), span(q99r))
-                printf "| %s | %\047d | %\047d | %.2f (%s) | %s | %d / %d | %d / %d | %s |\n", names[s], median(ro), median(rn),
+                printf "| %s | %\047d | %\047d | %.2f (%s) | %s | %d / %d | %d / %d | %s | %s |\n", names[s], median(ro), median(rn),
                     median(rr), span(rr), pr == "" ? "–" : sprintf("%.2f (%s)", median(pr), span(pr)), median(co), median(cn),
-                    err[s, "ours"], err[s, "nginx"], cycles
+                    err[s, "ours"], err[s, "nginx"], cycles, cr == "" ? "–" : sprintf("%.2f (%s)", median(cr), span(cr))
             }
         }' "$RAW"
     echo
-    echo "<details><summary>Every run (round scenario target req/s p99_ms CPU_µs/req errors cycle_p50_ms cycle_p99_ms)</summary>"
+    echo "<details><summary>Every run (round scenario target req/s p99_ms CPU_µs/req errors cycle_p50_ms cycle_p99_ms cycle_req/s)</summary>"
     echo
     echo '```'
     cat "$RAW"

@@ -113,6 +113,8 @@ asio::awaitable<bool> forward(ClientContext<Stream>& client, pool::Group& group)
     };
     mark(client, &ForwardOutcome::asked);
     for (;;) {
+        // Waiting for a process (again, after one that could not be reached): not "in app".
+        if (client.process_pid) *client.process_pid = 0;
         ClientWatch client_watch(client.reader.stream());
         pool::SessionResult acquired =
             co_await group.get_session(client_watch.on_queued(), sticky_id);

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/thread_spares.hpp"
 #include "http/message_reader.hpp"
+#include "server/accepted_socket.hpp"
 #include "server/connection.hpp"
 
 #include <malloc.h>
@@ -144,10 +145,13 @@ void ParkingLot::wake(uint32_t index, uint32_t events) {
             return;
         }
     }
+    // Still non-blocking and ours alone, as when accept4 gave it: adopted the same way (no FIONBIO
+    // ioctl on its next operation, no EPOLL_CTL_DEL before its close).
     asio::ip::tcp::socket socket(io_);
     asio::error_code error;
     if (!server.shutting_down())
-        socket.assign(parked.ipv6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), parked.fd, error);
+        socket = adopt_accepted(io_, parked.ipv6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(),
+                                parked.fd, error);
     if (server.shutting_down() || error) {
         if (error) log::error("Cannot resume an idle connection: {}", error.message());
         ::close(parked.fd);

@@ -19,12 +19,16 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace passenger::spawn {
 
+// What every spawn helper's socket folder name starts with, before the helper's pid.
+inline constexpr std::string_view helper_socket_dir_kind = "passenger-spawn.";
+
 // The folder of the helper's per-app socket folders: /tmp/passenger-spawn.<helper pid>.XXXXXX.
 inline std::string helper_socket_dir_prefix(int helper_pid) {
-    return "passenger-spawn." + std::to_string(helper_pid) + ".";
+    return std::string(helper_socket_dir_kind) + std::to_string(helper_pid) + ".";
 }
 
 // `passenger spawn-helper`: serves the core on `socket_fd` until it closes. `core_user` is the

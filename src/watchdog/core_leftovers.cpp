@@ -1,8 +1,17 @@
 #include "watchdog/core_leftovers.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <string_view>
+#include <vector>
+
 #include "common/safe_file.hpp"
 #include "spawn/socket_dir.hpp"
 #include "spawn/spawn_helper.hpp"
+#include "watchdog/module_socket.hpp"
 
 namespace passenger::watchdog {
 namespace {
@@ -20,7 +29,44 @@ int remove_dirs_starting_with(const std::string& prefix, uid_t owner, const std:
     return removed;
 }
 
+// The pid in `name`, which starts with `kind` followed by "PID.": 0 when it does not.
+pid_t pid_in_name(const std::string& name, std::string_view kind) {
+    if (!name.starts_with(kind)) return 0;
+    const char* digits = name.data() + kind.size();
+    const char* end = name.data() + name.size();
+    pid_t pid = 0;
+    auto [after, error] = std::from_chars(digits, end, pid);
+    if (error != std::errc() || after == end || *after != '.' || pid <= 0) return 0;
+    return pid;
+}
+
+bool process_is_gone(pid_t pid) {
+    return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 }  // namespace
+
+int remove_stale_dirs(uid_t core_owner, const std::string& parent) {
+    struct Kind {
+        std::string_view name_start;
+        uid_t owner;
+    };
+    std::vector<Kind> kinds = {{spawn::socket_dir_kind, core_owner},
+                               {module_socket_dir_kind, core_owner}};
+    if (::geteuid() == 0) kinds.push_back({spawn::helper_socket_dir_kind, 0});
+    safe_file::Folder folder = safe_file::open_folder(parent);
+    if (!folder.ok()) return 0;
+    int removed = 0;
+    for (const std::string& name : safe_file::list_names(folder)) {
+        for (const Kind& kind : kinds) {
+            pid_t pid = pid_in_name(name, kind.name_start);
+            if (pid != 0 && process_is_gone(pid) &&
+                safe_file::remove_tree(folder, name, kind.owner))
+                ++removed;
+        }
+    }
+    return removed;
+}
 
 int remove_core_socket_dirs(pid_t core_pid, uid_t owner, const std::string& parent) {
     return remove_dirs_starting_with(spawn::socket_dir_prefix(core_pid), owner, parent);

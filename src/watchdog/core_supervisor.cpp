@@ -49,6 +49,10 @@ CoreSupervisor::CoreSupervisor(const config::Options& options, int listen_fd,
 int CoreSupervisor::run(SupervisorHooks hooks) {
     hooks_ = std::move(hooks);
     adopt_orphaned_descendants();
+    // An earlier instance killed as a whole could not clean up after itself.
+    if (int stale = remove_stale_dirs(core_user_id(options_.user), spawn::socket_dir_parent))
+        log::notice("Removed {} socket folder(s) in {} left by instances that were killed", stale,
+                    spawn::socket_dir_parent);
     start_core();
     while (!finished_) wait_for_events();
     return exit_code_;

@@ -53,8 +53,8 @@ std::string give_to(const ModuleSocket& result, const std::string& worker_user) 
 
 ModuleSocket bind_module_socket(const std::string& worker_user) {
     ModuleSocket result;
-    char folder[] = "/tmp/passenger-nginx.XXXXXX";  // mkdtemp: a new folder, mode 0700
-    if (::mkdtemp(folder) == nullptr) {
+    std::string folder = fmt::format("/tmp/{}{}.XXXXXX", module_socket_dir_kind, ::getpid());
+    if (::mkdtemp(folder.data()) == nullptr) {  // a new folder, mode 0700
         result.error = system_error("cannot create a folder in /tmp");
         return result;
     }

@@ -1,17 +1,23 @@
 // The socket the nginx module reaches the core on: core.sock in a fresh private folder that only
-// nginx's worker user (and root) can enter. Bound by the watchdog before any core exists, so a
-// core restart refuses no request (nginx's connections wait in the backlog).
+// nginx's worker user (and root) can enter, /tmp/passenger-nginx.<watchdog pid>.XXXXXX (the pid
+// tells a later watchdog whether the folder's owner is gone: core_leftovers.hpp). Bound by the
+// watchdog before any core exists, so a core restart refuses no request (nginx's connections wait
+// in the backlog).
 #pragma once
 
 #include "common/file_descriptor.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace passenger::watchdog {
 
+// What every module socket folder name starts with, before the watchdog's pid.
+inline constexpr std::string_view module_socket_dir_kind = "passenger-nginx.";
+
 struct ModuleSocket {
     FileDescriptor socket;  // bound and listening
-    std::string folder;     // e.g. /tmp/passenger-nginx.Ab12Cd
+    std::string folder;     // e.g. /tmp/passenger-nginx.1234.Ab12Cd
     std::string path;       // folder + "/core.sock"
     std::string error;      // one line when something failed (then nothing was left behind)
 };

@@ -1,6 +1,7 @@
 // Starting and stopping: graceful shutdown on SIGTERM/SIGINT with a request in flight, no app
 // process outliving a SIGKILLed server, and daemon mode with `passenger stop`.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -103,7 +104,14 @@ test('a request that never finishes does not keep the server from stopping', { t
 });
 
 test('when the core process dies, the watchdog restarts it and its apps are gone', { timeout: 60000 }, async (t) => {
+    // What a killed instance left: a socket folder of a core that is gone, and one whose core runs.
+    const stale = `/tmp/passenger-core.${spawnSync('true').pid}.lifecycle-test`;
+    const live = `/tmp/passenger-core.${process.pid}.lifecycle-test`;
+    for (const folder of [stale, live]) fs.mkdirSync(folder);
+    t.after(() => fs.rmSync(live, { recursive: true, force: true }));
     const server = await startServer(t, { fixture: 'echo' });
+    assert.ok(!fs.existsSync(stale), 'the watchdog removes the socket folder of a core that is gone');
+    assert.ok(fs.existsSync(live), 'and keeps the folder of a core that runs');
     const { pid: appPid } = (await server.get('/pid')).json();
     const below = server.track();
     const core = below.find((record) => record.ppid === server.pid && cmdline(record.pid).join(' ').includes('core'));

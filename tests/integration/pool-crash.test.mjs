@@ -252,6 +252,42 @@ test('a process that dies before reading a request: PUT goes to another process,
     assert.equal((await server.get('/pid')).status, 200, 'the server keeps serving');
 });
 
+// A request that an app process reset unread goes back to the queue when no other process is
+// free: it shows as waiting there (it once stayed "in app" on the process that died), and the
+// process that takes it then still has its client watched (the watches while queued and while
+// in the app share the client socket): a client that leaves ends the request in the app.
+test('a request retried after waiting in the queue: listed as queued, and its client leaving still ends it in the app', { timeout: 40000 }, async (t) => {
+    const server = await startServer(t, {
+        fixture,
+        readyPath: '/pid',
+        args: ['--min-instances', '2', '--max-pool-size', '2', '--force-max-concurrent-requests-per-process', '1'],
+    });
+    await waitForReadyProcesses(server, 2);
+    const busy = server.get('/slow?until=tmp/go-rq&mark=tmp/busy-rq', { timeoutMs: 30000 });
+    await waitFor(() => markExists(server, 'tmp/busy-rq'), { what: 'the busy request to reach the app' });
+    // The PUT dies with the first process it reaches and waits in the queue for the other (the
+    // dead one's replacement takes long to boot), whose kept-alive connection it takes when the
+    // busy request is released.
+    fs.writeFileSync(path.join(server.appDir, 'boot-delay-ms'), '30000');
+    fs.writeFileSync(path.join(server.appDir, 'tmp', 'die-rq'), '');
+    const client = await RawConnection.connect(server.port);
+    t.after(() => client.close());
+    const body = Buffer.alloc(120 * 1024, 'x');
+    const target = '/die?once=tmp/die-rq&until=tmp/never-rq&mark=tmp/retried-rq&closed=tmp/closed-rq';
+    client.write(`PUT ${target} HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n`);
+    client.write(body);
+    // Back in the queue, it says so (not "in app" on the process that died).
+    await waitForQueued(server, '/die?once=tmp/die-rq', 1);
+    release(server, 'tmp/go-rq');
+    assert.equal((await busy).status, 200);
+    await waitFor(() => markExists(server, 'tmp/retried-rq'), { timeoutMs: 15000, what: () => `the retried request to reach a process${logTail(server)}` });
+    client.close();
+    await waitFor(() => markExists(server, 'tmp/closed-rq'), {
+        timeoutMs: 10000,
+        what: () => `the app to see the request end after its client left${logTail(server)}`,
+    });
+});
+
 // A kept-alive connection to a process that can no longer be reached (it stopped listening, as
 // a process that just died does before the pool reaps it): the request, refused unwritten on
 // that connection and on a fresh one, goes to the other process instead of failing.

@@ -1,6 +1,7 @@
 #include "watchdog/core_leftovers.hpp"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -38,6 +39,49 @@ TEST(CoreLeftoversTest, RemovesOnlyTheDeadCoresOwnSocketFolders) {
     fs::create_directories(parent / "passenger-core.123.other");
     EXPECT_EQ(remove_core_socket_dirs(123, ::geteuid() + 1, parent.string()), 0);
     EXPECT_TRUE(fs::exists(parent / "passenger-core.123.other"));
+    fs::remove_all(parent);
+}
+
+// A pid no process has: a child that exited and was reaped (reuse within the test is unlikely).
+pid_t gone_pid() {
+    pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    return child;
+}
+
+TEST(CoreLeftoversTest, RemovesStaleFoldersOfEveryKindWhoseProcessIsGone) {
+    char pattern[] = "/tmp/core-leftovers-stale-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    const fs::path parent = pattern;
+    const std::string gone = std::to_string(gone_pid());
+    const std::string alive = std::to_string(::getpid());
+    for (const std::string& name :
+         {"passenger-core." + gone + ".a", "passenger-nginx." + gone + ".b",
+          "passenger-spawn." + gone + ".c", "passenger-core." + alive + ".d",
+          "passenger-core." + gone, "passenger-core.x" + gone + ".e",
+          "passenger-corex." + gone + ".f"})
+        fs::create_directories(parent / name);
+    std::ofstream(parent / ("passenger-core." + gone + ".a") / "app-0.sock") << "";
+    fs::create_directories(parent / "elsewhere" / "keep");
+    fs::create_directory_symlink(parent / "elsewhere",
+                                 parent / ("passenger-core." + gone + ".link"));
+    const bool root = ::geteuid() == 0;
+
+    // Folders of another core user stay (the spawn helper's are root's, whoever runs the core).
+    EXPECT_EQ(remove_stale_dirs(::geteuid() + 1, parent.string()), root ? 1 : 0);
+    EXPECT_TRUE(fs::exists(parent / ("passenger-core." + gone + ".a")));
+    EXPECT_EQ(fs::exists(parent / ("passenger-spawn." + gone + ".c")), !root);
+
+    EXPECT_EQ(remove_stale_dirs(::geteuid(), parent.string()), 2);
+    EXPECT_FALSE(fs::exists(parent / ("passenger-core." + gone + ".a")));
+    EXPECT_FALSE(fs::exists(parent / ("passenger-nginx." + gone + ".b")));
+    EXPECT_TRUE(fs::exists(parent / ("passenger-core." + alive + ".d"))) << "its process runs";
+    for (const std::string& name : {"passenger-core." + gone, "passenger-core.x" + gone + ".e",
+                                    "passenger-corex." + gone + ".f"})
+        EXPECT_TRUE(fs::exists(parent / name)) << name << " is no name of ours";
+    EXPECT_TRUE(fs::is_symlink(parent / ("passenger-core." + gone + ".link")));
+    EXPECT_TRUE(fs::exists(parent / "elsewhere" / "keep")) << "a symlink is not followed";
     fs::remove_all(parent);
 }
 
