@@ -10,6 +10,7 @@
 #   flock /work/team/bench.lock bench/perf_syscalls.sh BINARY...
 #   ROUNDS=3 DURATION=5 CONNECTIONS=50 bench/perf_syscalls.sh build-base/passenger bin/passenger
 #   URL_PATH=/f4k.bin bench/perf_syscalls.sh ...   # a static 4 KiB file instead of the app
+#   CORE_THREADS=2 bench/perf_syscalls.sh ...       # --core-threads (default 1)
 #
 # TLS=ec|rsa: per TLS connection instead (issue 15): each binary with --ssl (a P-256 or RSA 2048
 # certificate made here), bench/tls_cycle -c CONNECTIONS as the client (a full TLS 1.3 handshake,
@@ -28,6 +29,7 @@ WRK=${WRK:-/usr/bin/wrk}
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
+CORE_THREADS=${CORE_THREADS:-1}
 URL_PATH=${URL_PATH:-/}
 START_TIMEOUT=${START_TIMEOUT:-60}
 TLS=${TLS:-}
@@ -102,7 +104,7 @@ for binary in "$@"; do
     exe=$(readlink -f "$binary")
     (cd "$app" && exec setsid "$exe" start --port "$FREE_PORT" --address 127.0.0.1 \
         --environment production --nodejs "$NODE" --min-instances 2 --max-pool-size 2 \
-        --core-threads 1 "${SSL_ARGS[@]}" >"$TMP/server$i.log" 2>&1 </dev/null) &
+        --core-threads "$CORE_THREADS" "${SSL_ARGS[@]}" >"$TMP/server$i.log" 2>&1 </dev/null) &
     server=$!
     PIDS+=("$server")
     wait_http "$SCHEME://localhost:$FREE_PORT/" -k || { log "$binary did not answer"; tail "$TMP/server$i.log"; exit 1; }
@@ -139,7 +141,7 @@ if [[ -n $TLS ]]; then
 else
     [[ -n $CLOSE ]] || for n in $NAMES; do events+=",syscalls:sys_enter_$n"; done
     unit=req
-    echo "wrk -t2 -c$CONNECTIONS -d$DURATION${CLOSE:+ (Connection: close)} $URL_PATH, --core-threads 1, 2 Node processes; per request:"
+    echo "wrk -t2 -c$CONNECTIONS -d$DURATION${CLOSE:+ (Connection: close)} $URL_PATH, --core-threads $CORE_THREADS, 2 Node processes; per request:"
 fi
 for round in $(seq 1 "$ROUNDS"); do
     i=0
