@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <charconv>
+#include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -16,17 +18,26 @@
 namespace passenger::watchdog {
 namespace {
 
-int remove_dirs_starting_with(const std::string& prefix, uid_t owner, const std::string& parent) {
-    // The watchdog is root and the folder may be the --user's: every step goes through opened
-    // folders, a link planted under that name (or inside) is never followed, and only a real
-    // folder owned by `owner` is removed.
+// Removes the folders in `parent` that `owner_of` claims, each only if it is a real folder
+// owned by the uid it gives. The watchdog is root and a folder may be the --user's: every step
+// goes through opened folders, and a link planted under that name (or inside) is never followed.
+int remove_folders(const std::string& parent,
+                   const std::function<std::optional<uid_t>(const std::string&)>& owner_of) {
     safe_file::Folder folder = safe_file::open_folder(parent);
     if (!folder.ok()) return 0;
     int removed = 0;
     for (const std::string& name : safe_file::list_names(folder)) {
-        if (name.starts_with(prefix) && safe_file::remove_tree(folder, name, owner)) ++removed;
+        std::optional<uid_t> owner = owner_of(name);
+        if (owner && safe_file::remove_tree(folder, name, *owner)) ++removed;
     }
     return removed;
+}
+
+int remove_dirs_starting_with(const std::string& prefix, uid_t owner, const std::string& parent) {
+    return remove_folders(parent, [&](const std::string& name) -> std::optional<uid_t> {
+        if (name.starts_with(prefix)) return owner;
+        return std::nullopt;
+    });
 }
 
 // The pid in `name`, which starts with `kind` followed by "PID.": 0 when it does not.
@@ -54,18 +65,13 @@ int remove_stale_dirs(uid_t core_owner, const std::string& parent) {
     std::vector<Kind> kinds = {{spawn::socket_dir_kind, core_owner},
                                {module_socket_dir_kind, core_owner}};
     if (::geteuid() == 0) kinds.push_back({spawn::helper_socket_dir_kind, 0});
-    safe_file::Folder folder = safe_file::open_folder(parent);
-    if (!folder.ok()) return 0;
-    int removed = 0;
-    for (const std::string& name : safe_file::list_names(folder)) {
+    return remove_folders(parent, [&](const std::string& name) -> std::optional<uid_t> {
         for (const Kind& kind : kinds) {
             pid_t pid = pid_in_name(name, kind.name_start);
-            if (pid != 0 && process_is_gone(pid) &&
-                safe_file::remove_tree(folder, name, kind.owner))
-                ++removed;
+            if (pid != 0) return process_is_gone(pid) ? std::optional(kind.owner) : std::nullopt;
         }
-    }
-    return removed;
+        return std::nullopt;
+    });
 }
 
 int remove_core_socket_dirs(pid_t core_pid, uid_t owner, const std::string& parent) {
