@@ -93,7 +93,9 @@ test('health check and drain behind HAProxy', async (t) => {
         const results = await loop;
         const sessions = await sockjs;
         assert.ok(sessions.length >= 2, `${sessions.length} SockJS sessions`);
-        const secondPid = (await second.get('/pid')).json().pid;
+        const survivor = await second.get('/pid');
+        assert.equal(survivor.status, 200, `${survivor.text}\n--- the survivor's log ---\n${second.logText().slice(-4000)}`);
+        const secondPid = survivor.json().pid;
         for (const session of sessions) {
             assert.deepEqual(session.failures, []);
             assert.ok(session.replies.every((reply) => reply.pid === secondPid), 'every reply from the pinned instance');

@@ -76,7 +76,15 @@ export function request(port, path, options = {}) {
                     httpVersion: res.httpVersion,
                     body: data,
                     text: data.toString('utf8'),
-                    json: () => JSON.parse(data.toString('utf8')),
+                    // A failed request's error page in the message, not just "not valid JSON".
+                    json: () => {
+                        try {
+                            return JSON.parse(data.toString('utf8'));
+                        } catch (error) {
+                            const page = data.toString('utf8').slice(0, 400);
+                            throw new Error(`${error.message}: HTTP ${res.statusCode}: ${page}`);
+                        }
+                    },
                     timings,
                 });
             });
