@@ -3,7 +3,9 @@
 # (one thread, before threads existed), against nginx with `worker_processes auto`, on hello
 # world (2 Node processes; nginx proxy_pass to 2 plain Node processes) and on a static 4 KiB file
 # (nginx serves it from disk itself). Interleaved rounds of wrk -c50; the median req/s, p99 and
-# the server's own CPU per request (app processes excluded). Prints a Markdown table.
+# the server's own CPU per request (app processes excluded). Prints a Markdown table. The "floor"
+# row is bench/floor_proxy.c, the least a proxy can do per request (FLOOR=0 leaves it out); the
+# "pm2" row PM2's cluster mode when bench/node_modules has it (req/s only: its workers serve).
 #
 #   flock /work/team/bench.lock bench/threads.sh
 #   ROUNDS=5 DURATION=5 BASELINE=/path/to/old/passenger bench/threads.sh
@@ -21,6 +23,7 @@ BASELINE=${BASELINE:-/work/main/build/passenger}  # main's build: one thread, to
 NODE=${NODE:-/usr/bin/node}
 NGINX=${NGINX:-/usr/sbin/nginx}
 WRK=${WRK:-/usr/bin/wrk}
+PM2=${PM2:-$BENCH_DIR/node_modules/.bin/pm2}
 # shellcheck source=lib.sh
 source "$BENCH_DIR/lib.sh"
 
@@ -29,6 +32,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d /tmp/passenger-bench-threads-XXXXXX)
 PIDS=()
 cleanup() {
+    [[ -d $TMP/pm2-home ]] && PM2_HOME=$TMP/pm2-home timeout 20 "$PM2" kill >/dev/null 2>&1
     stop_pids TERM 1
     rm -rf "$TMP"
 }
@@ -97,6 +101,46 @@ EOF
     TARGETS+=("$name")
 }
 
+# The floor (bench/floor_proxy.c): the kernel's four transfers per request and nothing else, in
+# front of 2 Node processes on Unix sockets as ours are. Hello world only (it has no static files).
+start_floor() {
+    local name=floor dir sockets=() i
+    dir=$(app_copy "$name")
+    cc -O2 -o "$TMP/floor_proxy" "$BENCH_DIR/floor_proxy.c"
+    for i in 1 2; do
+        sockets+=("$TMP/floor-app-$i.sock")
+        (cd "$dir" && exec env BENCH_TARGET=$name SOCKET_PATH="$TMP/floor-app-$i.sock" "$NODE" app.js) &
+        PIDS+=($!)
+    done
+    free_port
+    PORT[$name]=$FREE_PORT
+    TREE_MARK[$name]="BENCH_TARGET=$name"
+    local deadline=$((SECONDS + START_TIMEOUT))
+    for i in 1 2; do
+        until [[ -S ${sockets[i - 1]} ]]; do
+            ((SECONDS < deadline)) || { log "floor: app $i did not listen"; exit 1; }
+            sleep 0.1
+        done
+    done
+    env BENCH_TARGET=$name "$TMP/floor_proxy" "$FREE_PORT" "${sockets[@]}" &
+    PIDS+=($!)
+    TARGETS+=("$name")
+}
+
+# PM2 in cluster mode (bench/node_modules, `npm ci --prefix bench`): 2 workers, no proxy hop (the
+# kernel hands each connection to a worker). Hello world only; issue 17 asks for 0.75× its req/s.
+start_pm2() {
+    local name=pm2 dir
+    dir=$(app_copy "$name")
+    free_port
+    PORT[$name]=$FREE_PORT
+    TREE_MARK[$name]="BENCH_TARGET=$name"
+    mkdir -p "$TMP/pm2-home"
+    env BENCH_TARGET=$name PM2_HOME="$TMP/pm2-home" PORT="$FREE_PORT" HOST=127.0.0.1 \
+        "$PM2" start "$dir/app.js" --name "$name" -i 2 --cwd "$dir" --no-autorestart >/dev/null
+    TARGETS+=("$name")
+}
+
 # The server's own CPU time (app processes, named node, left out), in microseconds.
 server_cpu_us() {
     local pids=() p
@@ -112,9 +156,11 @@ server_cpu_us() {
 [[ -x $BASELINE ]] && start_passenger main "$BASELINE" ${BASELINE_ARGS:-}
 for n in $THREADS; do start_passenger "t$n" "$OURS" --core-threads "$n"; done
 [[ -x $NGINX ]] && start_nginx
+[[ ${FLOOR:-1} == 1 ]] && start_floor
+[[ -x $PM2 ]] && start_pm2
 for t in "${TARGETS[@]}"; do
     wait_http "http://127.0.0.1:${PORT[$t]}/" || { log "$t did not answer"; exit 1; }
-    wait_http "http://127.0.0.1:${PORT[$t]}/f4k.bin" || { log "$t: no static file"; exit 1; }
+    [[ $t == floor || $t == pm2 ]] || wait_http "http://127.0.0.1:${PORT[$t]}/f4k.bin" || { log "$t: no static file"; exit 1; }
     "$WRK" -t2 -c"$CONNECTIONS" -d2 "http://127.0.0.1:${PORT[$t]}/" >/dev/null  # warm up
 done
 
@@ -122,6 +168,7 @@ declare -A RPS P99 CPU
 for round in $(seq 1 "$ROUNDS"); do
     for path in / /f4k.bin; do
         for t in "${TARGETS[@]}"; do
+            [[ ($t == floor || $t == pm2) && $path != / ]] && continue
             before=$(server_cpu_us "$t")
             out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:${PORT[$t]}$path")
             after=$(server_cpu_us "$t")
@@ -151,10 +198,12 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for t in "${TARGETS[@]}"; do
     row="| $t"
     for path in / /f4k.bin; do
+        if [[ -z ${RPS[$t$path]:-} ]]; then row+=" | – | – | – | –"; continue; fi
         r=$(median <<<"${RPS[$t$path]}")
         base=$(median <<<"${RPS[main$path]:-$r}")
         p=$(tr ' ' '\n' <<<"${P99[$t$path]}" | grep -v '^$' | ms | median)
         c=$(median <<<"${CPU[$t$path]}")
+        [[ $t == pm2 ]] && c="–"  # its workers do the serving, and they are node processes
         row+=" | $r | $(awk -v a="$r" -v b="$base" 'BEGIN {printf "%.2f", a / b}') | $p | $c"
     done
     echo "$row |"

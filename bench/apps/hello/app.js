@@ -1,5 +1,5 @@
 // Hello-world benchmark app. A plain HTTP server: run bare with `node app.js`
-// (PORT or 3000); under our server or Debian's Passenger the loader redirects listen().
+// (PORT or 3000, or SOCKET_PATH); under our server or Debian's Passenger the loader redirects listen().
 'use strict';
 const http = require('http');
 
@@ -9,4 +9,6 @@ const server = http.createServer((req, res) => {
   res.end(body);
 });
 server.keepAliveTimeout = 65000;
-server.listen(Number(process.env.PORT) || 3000, process.env.HOST || '127.0.0.1');
+// SOCKET_PATH: a Unix socket instead (threads.sh's floor proxy connects to it as our core would).
+if (process.env.SOCKET_PATH) server.listen(process.env.SOCKET_PATH);
+else server.listen(Number(process.env.PORT) || 3000, process.env.HOST || '127.0.0.1');
