@@ -1,5 +1,7 @@
 #include "common/safe_file.hpp"
 
+#include "common/folder_in_use.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -385,13 +387,27 @@ std::string describe(std::string_view what, const std::string& path, const std::
     return fmt::format("{} {}: {}", what, path, error);
 }
 
-bool remove_tree(const Folder& parent, const std::string& name, uid_t owner) {
+namespace {
+
+bool remove_owned_tree(const Folder& parent, const std::string& name, uid_t owner,
+                       bool unless_in_use) {
     FileDescriptor fd(
         ::openat(parent.fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     struct stat info {};
     if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || info.st_uid != owner) return false;
+    if (unless_in_use && !folder_in_use::take_if_unused(fd.get())) return false;
     remove_contents(fd.get(), 0);
     return ::unlinkat(parent.fd.get(), name.c_str(), AT_REMOVEDIR) == 0;
+}
+
+}  // namespace
+
+bool remove_tree(const Folder& parent, const std::string& name, uid_t owner) {
+    return remove_owned_tree(parent, name, owner, false);
+}
+
+bool remove_unused_tree(const Folder& parent, const std::string& name, uid_t owner) {
+    return remove_owned_tree(parent, name, owner, true);
 }
 
 }  // namespace passenger::safe_file

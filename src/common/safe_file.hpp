@@ -89,6 +89,9 @@ std::vector<std::string> list_names(const Folder& folder);
 // owned by `owner`. Returns false when there was no such folder or it could not be removed.
 bool remove_tree(const Folder& parent, const std::string& name, uid_t owner);
 
+// remove_tree, unless a running process holds the folder's in-use lock (folder_in_use.hpp).
+bool remove_unused_tree(const Folder& parent, const std::string& name, uid_t owner);
+
 // Removes the file or link `path` (never what a link points to) from its folder, opened by the
 // rules above. Returns false when it could not.
 bool remove_file(const std::string& path);

@@ -1,5 +1,6 @@
 #include "spawn/spawn_helper.hpp"
 
+#include "common/folder_in_use.hpp"
 #include "common/log.hpp"
 #include "common/safe_file.hpp"
 #include "spawn/app_account.hpp"
@@ -55,6 +56,7 @@ class Helper {
     bool allow_root_apps_;
     safe_file::Folder socket_dir_;
     std::string socket_dir_name_;
+    FileDescriptor socket_dir_in_use_;  // its in-use lock (common/folder_in_use.hpp)
     std::map<pid_t, Child> children_;
 };
 
@@ -69,6 +71,10 @@ std::string Helper::open_socket_dir() {
                            std::strerror(errno));
     socket_dir_ = safe_file::open_subfolder(parent, socket_dir_name_);
     if (!socket_dir_.ok()) return socket_dir_.error;
+    socket_dir_in_use_ = folder_in_use::hold("/tmp/" + socket_dir_name_);
+    if (!socket_dir_in_use_.valid())
+        return fmt::format("cannot lock /tmp/{} as in use: {}", socket_dir_name_,
+                           std::strerror(errno));
     reply({{"op", "ready"}, {"socket_dir", "/tmp/" + socket_dir_name_}});
     return {};
 }

@@ -1,5 +1,7 @@
 #include "spawn/spawner.hpp"
 
+#include "common/folder_in_use.hpp"
+
 #include "common/core_environment.hpp"
 #include "common/exit_status.hpp"
 #include "common/log.hpp"
@@ -66,6 +68,12 @@ Spawner::Spawner(asio::io_context& io, ChildReaper& reaper)
         std::abort();
     }
     socket_dir_ = pattern;
+    socket_dir_in_use_ = folder_in_use::hold(socket_dir_);
+    if (!socket_dir_in_use_.valid())
+        log::warn(
+            "Cannot lock {} as in use ({}): another instance's watchdog in another PID "
+            "namespace could take it for a leftover",
+            socket_dir_, std::strerror(errno));
     if (std::string error = socket_dir_watch_.start(socket_dir_); !error.empty()) {
         log::notice("Cannot watch {} ({}); app readiness is polled, up to {} ms late", socket_dir_,
                     error, kLongestPollInterval.count());

@@ -5,6 +5,8 @@
 // start timeout.
 #pragma once
 
+#include "common/file_descriptor.hpp"
+
 #include "config/options.hpp"
 #include "spawn/app_command.hpp"
 #include "spawn/app_detection.hpp"
@@ -71,6 +73,7 @@ class Spawner {
     asio::io_context& io_;
     ChildReaper& reaper_;
     std::string socket_dir_;
+    FileDescriptor socket_dir_in_use_;  // its in-use lock (common/folder_in_use.hpp)
     unsigned next_socket_number_ = 0;
     std::vector<std::weak_ptr<ReadinessWait>> waiting_for_sockets_;
     DirectoryWatch socket_dir_watch_;  // after what its handler uses

@@ -18,26 +18,34 @@
 namespace passenger::watchdog {
 namespace {
 
+// Whether a folder is removed although a running process may still hold it in use.
+enum class InUse { ignored, respected };
+
 // Removes the folders in `parent` that `owner_of` claims, each only if it is a real folder
 // owned by the uid it gives. The watchdog is root and a folder may be the --user's: every step
 // goes through opened folders, and a link planted under that name (or inside) is never followed.
-int remove_folders(const std::string& parent,
+int remove_folders(const std::string& parent, InUse in_use,
                    const std::function<std::optional<uid_t>(const std::string&)>& owner_of) {
     safe_file::Folder folder = safe_file::open_folder(parent);
     if (!folder.ok()) return 0;
     int removed = 0;
     for (const std::string& name : safe_file::list_names(folder)) {
         std::optional<uid_t> owner = owner_of(name);
-        if (owner && safe_file::remove_tree(folder, name, *owner)) ++removed;
+        if (!owner) continue;
+        if (in_use == InUse::respected ? safe_file::remove_unused_tree(folder, name, *owner)
+                                       : safe_file::remove_tree(folder, name, *owner))
+            ++removed;
     }
     return removed;
 }
 
+// The folders of a child this watchdog saw die: nothing of it can still hold them.
 int remove_dirs_starting_with(const std::string& prefix, uid_t owner, const std::string& parent) {
-    return remove_folders(parent, [&](const std::string& name) -> std::optional<uid_t> {
-        if (name.starts_with(prefix)) return owner;
-        return std::nullopt;
-    });
+    return remove_folders(parent, InUse::ignored,
+                          [&](const std::string& name) -> std::optional<uid_t> {
+                              if (name.starts_with(prefix)) return owner;
+                              return std::nullopt;
+                          });
 }
 
 // The pid in `name`, which starts with `kind` followed by "PID.": 0 when it does not.
@@ -65,13 +73,17 @@ int remove_stale_dirs(uid_t core_owner, const std::string& parent) {
     std::vector<Kind> kinds = {{spawn::socket_dir_kind, core_owner},
                                {module_socket_dir_kind, core_owner}};
     if (::geteuid() == 0) kinds.push_back({spawn::helper_socket_dir_kind, 0});
-    return remove_folders(parent, [&](const std::string& name) -> std::optional<uid_t> {
-        for (const Kind& kind : kinds) {
-            pid_t pid = pid_in_name(name, kind.name_start);
-            if (pid != 0) return process_is_gone(pid) ? std::optional(kind.owner) : std::nullopt;
-        }
-        return std::nullopt;
-    });
+    // The pid only says who to ask: in another PID namespace sharing /tmp, a live owner's pid
+    // does not exist here, but its in-use lock does (folder_in_use.hpp).
+    return remove_folders(
+        parent, InUse::respected, [&](const std::string& name) -> std::optional<uid_t> {
+            for (const Kind& kind : kinds) {
+                pid_t pid = pid_in_name(name, kind.name_start);
+                if (pid != 0)
+                    return process_is_gone(pid) ? std::optional(kind.owner) : std::nullopt;
+            }
+            return std::nullopt;
+        });
 }
 
 int remove_core_socket_dirs(pid_t core_pid, uid_t owner, const std::string& parent) {

@@ -22,8 +22,9 @@ int remove_spawn_helper_dirs(pid_t helper_pid, const std::string& parent);
 // killed as a whole (kill -9 of the watchdog, the OOM killer, a service manager's final SIGKILL)
 // could not remove, however long ago. Only real folders are taken: the cores' and the module
 // sockets' when owned by `core_owner`, the spawn helpers' when owned by root and this process is
-// root. A folder whose pid was reused since stays until that process is gone too. Returns how
-// many were removed.
+// root. A folder whose pid was reused since stays until that process is gone too, and so does
+// one whose owner still holds its in-use lock (folder_in_use.hpp: a live instance in another PID
+// namespace sharing /tmp, whose pid does not exist here). Returns how many were removed.
 int remove_stale_dirs(uid_t core_owner, const std::string& parent);
 
 }  // namespace passenger::watchdog

@@ -1,5 +1,7 @@
 #include "watchdog/module_socket.hpp"
 
+#include "common/folder_in_use.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <pwd.h>
@@ -60,6 +62,12 @@ ModuleSocket bind_module_socket(const std::string& worker_user) {
     }
     result.folder = folder;
     result.path = result.folder + "/" + kSocketName;
+    result.in_use = folder_in_use::hold(folder);
+    if (!result.in_use.valid()) {
+        result.error = system_error("cannot lock " + folder + " as in use");
+        ::rmdir(folder.c_str());
+        return result;
+    }
     mode_t old_mask = ::umask(0077);  // the socket file: 0600
     std::string error = bind_in(result);
     ::umask(old_mask);

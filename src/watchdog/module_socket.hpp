@@ -20,6 +20,7 @@ struct ModuleSocket {
     std::string folder;     // e.g. /tmp/passenger-nginx.1234.Ab12Cd
     std::string path;       // folder + "/core.sock"
     std::string error;      // one line when something failed (then nothing was left behind)
+    FileDescriptor in_use;  // the folder's in-use lock (common/folder_in_use.hpp)
 };
 
 // `worker_user`: who gets the folder and the socket when this process is root (nginx's `user`);

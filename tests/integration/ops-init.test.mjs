@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { cmdline, descendantsOf, killRecorded, procStat, waitFor } from './lib/proc.mjs';
+import { corePid } from './lib/pool.mjs';
 import { copyFixture, freePort, makeTempDir, onCleanup, passengerBin, repoRoot, serverEnv, startServer, waitForHttp } from './lib/server.mjs';
 
 // Runs `command args` until exit; resolves {code, output}.
@@ -23,19 +24,18 @@ function run(command, args, options = {}) {
     });
 }
 
-test('PID 1 in a fresh PID namespace: reaps an orphan, stops on SIGTERM', async (t) => {
-    // Creating a PID namespace needs root (or user namespaces); a container may forbid both.
+// Whether this machine lets the test create a PID namespace (needs root or user namespaces; a
+// container may forbid both): null when it does, else why not.
+async function pidNamespaceRefusal() {
     const probe = await run('unshare', ['--pid', '--fork', '--mount-proc', 'true']).catch((error) => ({ code: -1, output: String(error) }));
-    if (probe.code !== 0) {
-        t.skip(`unshare --pid is not permitted here: ${probe.output.trim()}`);
-        return;
-    }
-    const appDir = await copyFixture(t, 'generic-app');
+    return probe.code === 0 ? null : `unshare --pid is not permitted here: ${probe.output.trim()}`;
+}
+
+// `passenger start appDir --port P args...` as PID 1 of a fresh PID namespace (sharing /tmp with
+// this one), serving. Resolves {child, init (its PID 1's stat), port, exited, output()}.
+async function startInPidNamespace(t, appDir, args) {
     const port = await freePort();
-    // The subshell starts a process and exits at once: the process is orphaned, and the kernel
-    // gives it to the namespace's PID 1, the server's watchdog. It exits when the test says so.
-    const command = "mkdir -p tmp; (sh -c 'while [ ! -e tmp/orphan-go ]; do sleep 0.05; done' &); exec node server.js";
-    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', passengerBin, 'start', appDir, '--port', String(port), '--app-start-command', command], {
+    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', passengerBin, 'start', appDir, '--port', String(port), ...args], {
         env: serverEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -52,6 +52,21 @@ test('PID 1 in a fresh PID namespace: reaps an orphan, stops on SIGTERM', async 
     await waitForHttp(port, { gaveUp: () => child.exitCode !== null && `exited: ${output}` });
     const init = descendantsOf(child.pid).find((p) => p.ppid === child.pid);
     assert.ok(init, 'the namespace has a PID 1');
+    for (const record of descendantsOf(child.pid)) seen.set(record.pid, record);
+    return { child, init, port, exited, output: () => output, seen };
+}
+
+test('PID 1 in a fresh PID namespace: reaps an orphan, stops on SIGTERM', async (t) => {
+    const refusal = await pidNamespaceRefusal();
+    if (refusal) {
+        t.skip(refusal);
+        return;
+    }
+    const appDir = await copyFixture(t, 'generic-app');
+    // The subshell starts a process and exits at once: the process is orphaned, and the kernel
+    // gives it to the namespace's PID 1, the server's watchdog. It exits when the test says so.
+    const command = "mkdir -p tmp; (sh -c 'while [ ! -e tmp/orphan-go ]; do sleep 0.05; done' &); exec node server.js";
+    const { child, init, port, exited, output, seen } = await startInPidNamespace(t, appDir, ['--app-start-command', command]);
     assert.equal(cmdline(init.pid)[1], 'start');
     const orphan = await waitFor(
         () => descendantsOf(child.pid).find((p) => p.ppid === init.pid && cmdline(p.pid).some((word) => word.includes('orphan-go'))),
@@ -65,9 +80,38 @@ test('PID 1 in a fresh PID namespace: reaps an orphan, stops on SIGTERM', async 
 
     process.kill(init.pid, 'SIGTERM');
     const result = await exited;
-    assert.deepEqual(result, { code: 0, signal: null }, output);
-    assert.match(output, /Stopping web server\.\.\.[\s\S]*Shutdown complete[\s\S]* done/);
+    assert.deepEqual(result, { code: 0, signal: null }, output());
+    assert.match(output(), /Stopping web server\.\.\.[\s\S]*Shutdown complete[\s\S]* done/);
     assert.deepEqual(descendantsOf(child.pid), []);
+});
+
+test("a server in another PID namespace leaves this one's socket folders alone", async (t) => {
+    const refusal = await pidNamespaceRefusal();
+    if (refusal) {
+        t.skip(refusal);
+        return;
+    }
+    // Seen from a fresh PID namespace, this server's core pid does not exist; its folder in the
+    // shared /tmp must not look like the leftover of a dead instance to the other's watchdog.
+    const here = await startServer(t, { fixture: 'echo', readyPath: '/pid' });
+    const core = corePid(here);
+    const folders = () => fs.readdirSync('/tmp').filter((name) => name.startsWith(`passenger-core.${core}.`));
+    assert.equal(folders().length, 1);
+    const sockets = fs.readdirSync(path.join('/tmp', folders()[0]));
+    assert.ok(sockets.some((name) => name.endsWith('.sock')), `the app's socket is there: ${sockets}`);
+
+    const there = await startInPidNamespace(t, await copyFixture(t, 'echo'), []);
+    assert.equal(folders().length, 1, "this core's socket folder is still there");
+    assert.deepEqual(fs.readdirSync(path.join('/tmp', folders()[0])), sockets, 'with its sockets');
+    // A new app process can still listen there.
+    const first = (await here.get('/pid')).json().pid;
+    process.kill(first, 'SIGKILL');
+    await waitFor(async () => {
+        const response = await here.get('/pid');
+        return response.status === 200 && response.json().pid !== first;
+    }, { what: () => `a new app process serving${here.logText().slice(-1500)}` });
+    process.kill(there.init.pid, 'SIGTERM');
+    assert.deepEqual(await there.exited, { code: 0, signal: null }, there.output());
 });
 
 test('READY=1 to $NOTIFY_SOCKET once serving, STOPPING=1 on stop', async (t) => {

@@ -1,5 +1,7 @@
 #include "watchdog/core_leftovers.hpp"
 
+#include "common/folder_in_use.hpp"
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,6 +84,33 @@ TEST(CoreLeftoversTest, RemovesStaleFoldersOfEveryKindWhoseProcessIsGone) {
         EXPECT_TRUE(fs::exists(parent / name)) << name << " is no name of ours";
     EXPECT_TRUE(fs::is_symlink(parent / ("passenger-core." + gone + ".link")));
     EXPECT_TRUE(fs::exists(parent / "elsewhere" / "keep")) << "a symlink is not followed";
+    fs::remove_all(parent);
+}
+
+// Seen from another PID namespace sharing /tmp, a live owner's pid does not exist: its in-use lock
+// is what tells its folder from a dead instance's.
+TEST(CoreLeftoversTest, KeepsAFolderItsOwnerHoldsInUseWhateverThePidSays) {
+    char pattern[] = "/tmp/core-leftovers-in-use-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    const fs::path parent = pattern;
+    const std::string gone = std::to_string(gone_pid());
+    const fs::path core = parent / ("passenger-core." + gone + ".held");
+    const fs::path module = parent / ("passenger-nginx." + gone + ".held");
+    fs::create_directories(core);
+    fs::create_directories(module);
+    std::ofstream(core / "app-0.sock") << "";
+    {
+        FileDescriptor core_in_use = folder_in_use::hold(core.string());
+        FileDescriptor module_in_use = folder_in_use::hold(module.string());
+        ASSERT_TRUE(core_in_use.valid() && module_in_use.valid());
+        EXPECT_EQ(remove_stale_dirs(::geteuid(), parent.string()), 0);
+        EXPECT_TRUE(fs::exists(core / "app-0.sock"));
+        EXPECT_TRUE(fs::exists(module));
+    }
+    // Its owner gone (the lock goes with its descriptor), the folder is a leftover.
+    EXPECT_EQ(remove_stale_dirs(::geteuid(), parent.string()), 2);
+    EXPECT_FALSE(fs::exists(core));
+    EXPECT_FALSE(fs::exists(module));
     fs::remove_all(parent);
 }
 
