@@ -127,7 +127,7 @@ struct BadInput {
     std::string error;
 };
 
-class StartOptionsRejects : public testing::TestWithParam<BadInput> {};
+class StartOptionsRejects : public ::testing::TestWithParam<BadInput> {};
 
 TEST_P(StartOptionsRejects, WithOneLineNamingTheOption) {
     StartCommandLine result = parse(GetParam().args);

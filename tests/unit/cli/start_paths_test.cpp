@@ -8,7 +8,7 @@
 namespace passenger::cli {
 namespace {
 
-class StartPaths : public testing::Test {
+class StartPaths : public ::testing::Test {
   protected:
     void SetUp() override {
         char pattern[] = "/tmp/start_paths_XXXXXX";

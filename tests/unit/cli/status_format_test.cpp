@@ -8,7 +8,7 @@ namespace passenger::cli {
 namespace {
 
 // Formatting uses local time; the tests pin the zone.
-class StatusFormat : public testing::Test {
+class StatusFormat : public ::testing::Test {
   protected:
     void SetUp() override {
         const char* zone = std::getenv("TZ");

@@ -7,7 +7,7 @@
 namespace passenger::config {
 namespace {
 
-class StandalonePaths : public testing::Test {
+class StandalonePaths : public ::testing::Test {
   protected:
     void SetUp() override {
         char pattern[] = "/tmp/standalone_paths_XXXXXX";

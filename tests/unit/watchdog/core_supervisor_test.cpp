@@ -19,7 +19,7 @@ namespace {
 
 // The supervisor blocks signals and reaps every child, so each scenario runs in a forked,
 // single-threaded child process that reports back through a pipe: "<exit code> <startup error>".
-class Supervision : public testing::Test {
+class Supervision : public ::testing::Test {
   protected:
     void SetUp() override {
         char pattern[] = "/tmp/supervision_XXXXXX";

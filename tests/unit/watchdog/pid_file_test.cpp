@@ -10,7 +10,7 @@
 namespace passenger::watchdog {
 namespace {
 
-class PidFile : public testing::Test {
+class PidFile : public ::testing::Test {
   protected:
     void SetUp() override {
         char pattern[] = "/tmp/pid_file_XXXXXX";

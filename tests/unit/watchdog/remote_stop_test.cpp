@@ -15,7 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class RemoteStop : public testing::Test {
+class RemoteStop : public ::testing::Test {
   protected:
     void SetUp() override {
         char pattern[] = "/tmp/remote_stop_XXXXXX";

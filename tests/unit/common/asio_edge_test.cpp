@@ -1,0 +1,167 @@
+// Asio's epoll reactor as cmake/asio_edge.cmake edits it: after a receive that took fewer bytes
+// than it asked for, the next one waits for the socket's next edge without trying recv() first.
+// These pin what must still hold: nothing is waited for that is already there (new bytes, an end
+// of stream that came with the last bytes, bytes a peek left, a readiness wait queued behind the
+// receive). Each would hang a connection if it broke; here a run gives up after 5 s instead.
+#include <asio/buffer.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/connect_pair.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/write.hpp>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace passenger {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct EdgeReceived {
+    asio::error_code error;
+    std::string bytes;
+};
+
+// Runs `io` until `result` is set, for at most 5 s (a lost wake-up fails the test, not hangs it).
+void run_until_received(asio::io_context& io, const std::optional<EdgeReceived>& result) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!result && std::chrono::steady_clock::now() < deadline) {
+        io.restart();
+        io.run_for(10ms);
+    }
+}
+
+template <typename Socket>
+std::optional<EdgeReceived> edge_receive(asio::io_context& io, Socket& socket,
+                                         asio::socket_base::message_flags flags = 0) {
+    std::array<char, 1024> buffer{};
+    std::optional<EdgeReceived> result;
+    socket.async_receive(asio::buffer(buffer), flags, [&](asio::error_code error, size_t count) {
+        result = EdgeReceived{error, std::string(buffer.data(), count)};
+    });
+    run_until_received(io, result);
+    return result;
+}
+
+template <typename Socket>
+void edge_send(Socket& socket, const std::string& bytes) {
+    asio::write(socket, asio::buffer(bytes));
+}
+
+struct EdgeUnixPair {
+    asio::io_context io;
+    asio::local::stream_protocol::socket ours{io}, peer{io};
+    EdgeUnixPair() { asio::local::connect_pair(ours, peer); }
+};
+
+struct EdgeTcpPair {
+    asio::io_context io;
+    asio::ip::tcp::socket ours{io}, peer{io};
+    EdgeTcpPair() {
+        asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+        peer.connect(acceptor.local_endpoint());
+        acceptor.accept(ours);
+    }
+};
+
+template <typename Pair>
+class AsioEdgeTest : public ::testing::Test {};
+using EdgePairs = ::testing::Types<EdgeUnixPair, EdgeTcpPair>;
+TYPED_TEST_SUITE(AsioEdgeTest, EdgePairs);
+
+TYPED_TEST(AsioEdgeTest, AReceiveAfterAShortReadGetsTheNextBytes) {
+    TypeParam pair;
+    edge_send(pair.peer, "request");
+    auto first = edge_receive(pair.io, pair.ours);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->bytes, "request");
+    // Nothing there now: the receive waits (no recv first, with the edit) for the next bytes.
+    std::array<char, 1024> buffer{};
+    std::optional<EdgeReceived> second;
+    pair.ours.async_receive(asio::buffer(buffer), [&](asio::error_code error, size_t count) {
+        second = EdgeReceived{error, std::string(buffer.data(), count)};
+    });
+    pair.io.restart();
+    pair.io.run_for(20ms);
+    EXPECT_FALSE(second);
+    edge_send(pair.peer, "next");
+    run_until_received(pair.io, second);
+    ASSERT_TRUE(second) << "the new bytes' edge woke the receive";
+    EXPECT_EQ(second->bytes, "next");
+}
+
+TYPED_TEST(AsioEdgeTest, AnEndOfStreamThatCameWithTheLastBytesIsNotWaitedFor) {
+    TypeParam pair;
+    // An app that answers and closes: the bytes and the end arrive before the core reads, and
+    // their edge is taken with the bytes. The next receive must see the end, not wait for an
+    // edge that never comes.
+    edge_send(pair.peer, "HTTP/1.1 403 Forbidden\r\n\r\n");
+    pair.peer.shutdown(asio::socket_base::shutdown_send);
+    auto answer = edge_receive(pair.io, pair.ours);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->bytes, "HTTP/1.1 403 Forbidden\r\n\r\n");
+    auto end = edge_receive(pair.io, pair.ours);
+    ASSERT_TRUE(end) << "the end of stream was waited for";
+    EXPECT_EQ(end->error, asio::error::eof);
+}
+
+TYPED_TEST(AsioEdgeTest, AnEndOfStreamSeenByAWaitingReceiveIsNotWaitedForAgain) {
+    TypeParam pair;
+    // The receive is pending when the bytes and the end arrive: the reactor performs it on the
+    // event, and the next receive must still find the end.
+    std::array<char, 1024> buffer{};
+    std::optional<EdgeReceived> answer;
+    pair.ours.async_receive(asio::buffer(buffer), [&](asio::error_code error, size_t count) {
+        answer = EdgeReceived{error, std::string(buffer.data(), count)};
+    });
+    pair.io.restart();
+    pair.io.run_for(20ms);
+    edge_send(pair.peer, "bye");
+    pair.peer.shutdown(asio::socket_base::shutdown_send);
+    run_until_received(pair.io, answer);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->bytes, "bye");
+    auto end = edge_receive(pair.io, pair.ours);
+    ASSERT_TRUE(end) << "the end of stream was waited for";
+    EXPECT_EQ(end->error, asio::error::eof);
+}
+
+TYPED_TEST(AsioEdgeTest, APeekLeavesTheBytesToBeReceived) {
+    TypeParam pair;
+    edge_send(pair.peer, "peeked");
+    auto peeked = edge_receive(pair.io, pair.ours, asio::socket_base::message_peek);
+    ASSERT_TRUE(peeked);
+    EXPECT_EQ(peeked->bytes, "peeked");
+    auto taken = edge_receive(pair.io, pair.ours);
+    ASSERT_TRUE(taken) << "a short peek made the socket look empty";
+    EXPECT_EQ(taken->bytes, "peeked");
+}
+
+TYPED_TEST(AsioEdgeTest, AReadinessWaitQueuedBehindAReceiveCompletesWithIt) {
+    TypeParam pair;
+    std::array<char, 1024> buffer{};
+    std::optional<EdgeReceived> received;
+    std::optional<EdgeReceived> waited;
+    pair.ours.async_receive(asio::buffer(buffer), [&](asio::error_code error, size_t count) {
+        received = EdgeReceived{error, std::string(buffer.data(), count)};
+    });
+    pair.ours.async_wait(asio::socket_base::wait_read, [&](asio::error_code error) {
+        waited = EdgeReceived{error, {}};
+    });
+    pair.io.restart();
+    pair.io.run_for(20ms);
+    edge_send(pair.peer, "one");
+    run_until_received(pair.io, received);
+    run_until_received(pair.io, waited);
+    ASSERT_TRUE(received);
+    EXPECT_EQ(received->bytes, "one");
+    EXPECT_TRUE(waited) << "the wait behind the receive was left for an edge that may never come";
+}
+
+}  // namespace
+}  // namespace passenger
