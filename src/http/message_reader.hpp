@@ -253,7 +253,8 @@ class MessageReader {
     // and then a readiness wait. An async_wait re-arms the descriptor (an epoll_ctl) each time;
     // a receive tries a recv at once and, when nothing is there, waits on the edge-triggered
     // registration without one, its completion bringing the bytes: a response the app has not
-    // sent yet costs a failed recv, not a recv and an epoll_ctl. Only for a head right after a
+    // sent yet costs a failed recv (none with cmake/asio_edge.cmake's Asio, which knows the last
+    // read emptied the socket), not a recv and an epoll_ctl. Only for a head right after a
     // request went (on_wait's hook runs before it, whether or not it then waits): bodies and
     // later reads go on reading into the full buffer.
     void receive_next_head() requires can_wait_by_receiving { receive_head_ = true; }
