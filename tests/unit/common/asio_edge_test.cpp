@@ -36,16 +36,32 @@ void run_until_received(asio::io_context& io, const std::optional<EdgeReceived>&
     }
 }
 
+// A receive started now and left pending; `result` is set when it completes.
+struct PendingEdgeReceive {
+    std::array<char, 1024> buffer{};
+    std::optional<EdgeReceived> result;
+
+    template <typename Socket>
+    explicit PendingEdgeReceive(Socket& socket, asio::socket_base::message_flags flags = 0) {
+        socket.async_receive(asio::buffer(buffer), flags,
+                             [this](asio::error_code error, size_t count) {
+                                 result = EdgeReceived{error, std::string(buffer.data(), count)};
+                             });
+    }
+};
+
+// Lets `io` run a moment: a pending receive waits on the reactor by then.
+void run_a_moment(asio::io_context& io) {
+    io.restart();
+    io.run_for(20ms);
+}
+
 template <typename Socket>
 std::optional<EdgeReceived> edge_receive(asio::io_context& io, Socket& socket,
                                          asio::socket_base::message_flags flags = 0) {
-    std::array<char, 1024> buffer{};
-    std::optional<EdgeReceived> result;
-    socket.async_receive(asio::buffer(buffer), flags, [&](asio::error_code error, size_t count) {
-        result = EdgeReceived{error, std::string(buffer.data(), count)};
-    });
-    run_until_received(io, result);
-    return result;
+    PendingEdgeReceive receive(socket, flags);
+    run_until_received(io, receive.result);
+    return receive.result;
 }
 
 template <typename Socket>
@@ -81,18 +97,13 @@ TYPED_TEST(AsioEdgeTest, AReceiveAfterAShortReadGetsTheNextBytes) {
     ASSERT_TRUE(first);
     EXPECT_EQ(first->bytes, "request");
     // Nothing there now: the receive waits (no recv first, with the edit) for the next bytes.
-    std::array<char, 1024> buffer{};
-    std::optional<EdgeReceived> second;
-    pair.ours.async_receive(asio::buffer(buffer), [&](asio::error_code error, size_t count) {
-        second = EdgeReceived{error, std::string(buffer.data(), count)};
-    });
-    pair.io.restart();
-    pair.io.run_for(20ms);
-    EXPECT_FALSE(second);
+    PendingEdgeReceive second(pair.ours);
+    run_a_moment(pair.io);
+    EXPECT_FALSE(second.result);
     edge_send(pair.peer, "next");
-    run_until_received(pair.io, second);
-    ASSERT_TRUE(second) << "the new bytes' edge woke the receive";
-    EXPECT_EQ(second->bytes, "next");
+    run_until_received(pair.io, second.result);
+    ASSERT_TRUE(second.result) << "the new bytes' edge woke the receive";
+    EXPECT_EQ(second.result->bytes, "next");
 }
 
 TYPED_TEST(AsioEdgeTest, AnEndOfStreamThatCameWithTheLastBytesIsNotWaitedFor) {
@@ -114,18 +125,13 @@ TYPED_TEST(AsioEdgeTest, AnEndOfStreamSeenByAWaitingReceiveIsNotWaitedForAgain) 
     TypeParam pair;
     // The receive is pending when the bytes and the end arrive: the reactor performs it on the
     // event, and the next receive must still find the end.
-    std::array<char, 1024> buffer{};
-    std::optional<EdgeReceived> answer;
-    pair.ours.async_receive(asio::buffer(buffer), [&](asio::error_code error, size_t count) {
-        answer = EdgeReceived{error, std::string(buffer.data(), count)};
-    });
-    pair.io.restart();
-    pair.io.run_for(20ms);
+    PendingEdgeReceive answer(pair.ours);
+    run_a_moment(pair.io);
     edge_send(pair.peer, "bye");
     pair.peer.shutdown(asio::socket_base::shutdown_send);
-    run_until_received(pair.io, answer);
-    ASSERT_TRUE(answer);
-    EXPECT_EQ(answer->bytes, "bye");
+    run_until_received(pair.io, answer.result);
+    ASSERT_TRUE(answer.result);
+    EXPECT_EQ(answer.result->bytes, "bye");
     auto end = edge_receive(pair.io, pair.ours);
     ASSERT_TRUE(end) << "the end of stream was waited for";
     EXPECT_EQ(end->error, asio::error::eof);
@@ -144,22 +150,17 @@ TYPED_TEST(AsioEdgeTest, APeekLeavesTheBytesToBeReceived) {
 
 TYPED_TEST(AsioEdgeTest, AReadinessWaitQueuedBehindAReceiveCompletesWithIt) {
     TypeParam pair;
-    std::array<char, 1024> buffer{};
-    std::optional<EdgeReceived> received;
+    PendingEdgeReceive received(pair.ours);
     std::optional<EdgeReceived> waited;
-    pair.ours.async_receive(asio::buffer(buffer), [&](asio::error_code error, size_t count) {
-        received = EdgeReceived{error, std::string(buffer.data(), count)};
-    });
     pair.ours.async_wait(asio::socket_base::wait_read, [&](asio::error_code error) {
         waited = EdgeReceived{error, {}};
     });
-    pair.io.restart();
-    pair.io.run_for(20ms);
+    run_a_moment(pair.io);
     edge_send(pair.peer, "one");
-    run_until_received(pair.io, received);
+    run_until_received(pair.io, received.result);
     run_until_received(pair.io, waited);
-    ASSERT_TRUE(received);
-    EXPECT_EQ(received->bytes, "one");
+    ASSERT_TRUE(received.result);
+    EXPECT_EQ(received.result->bytes, "one");
     EXPECT_TRUE(waited) << "the wait behind the receive was left for an edge that may never come";
 }
 
