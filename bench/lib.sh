@@ -119,3 +119,22 @@ stop_pids() {
     sleep "$grace"
     for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
+
+# core_options APP_DIR OUT_FILE BINARY START_ARGS...: starts `BINARY start START_ARGS...` in
+# APP_DIR, writes its core's PASSENGER_CORE_OPTIONS to OUT_FILE and stops it (profile.sh and
+# profile_tls.sh run the core outside its watchdog with these). False when no core showed up.
+core_options() {
+    local dir=$1 out=$2 binary=$3 probe core="" _
+    shift 3
+    (cd "$dir" && exec setsid "$binary" start "$@" >"$out.log" 2>&1 </dev/null) &
+    probe=$!
+    for _ in $(seq 1 100); do
+        core=$(ps -eo pid=,ppid=,args= | awk -v w="$probe" '$2 == w && $3 == "passenger" && $4 == "core" {print $1}')
+        [[ -n $core ]] && grep -qz '^PASSENGER_CORE_OPTIONS=' "/proc/$core/environ" 2>/dev/null && break
+        sleep 0.1
+    done
+    [[ -n $core ]] && tr '\0' '\n' <"/proc/$core/environ" | grep '^PASSENGER_CORE_OPTIONS=' | cut -d= -f2- >"$out"
+    kill -TERM "$probe"
+    wait "$probe" 2>/dev/null || true
+    [[ -s $out ]]
+}

@@ -24,6 +24,9 @@ CONNECTIONS=${CONNECTIONS:-10}
 OUT=${OUT:-/tmp/passenger-profile}
 TOP=${TOP:-25}
 
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"
+
 log() { printf '[profile %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 command -v valgrind >/dev/null || { log "valgrind is missing (apt-get install valgrind)"; exit 1; }
 
@@ -45,22 +48,10 @@ port() { "$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",
 
 # 1. The core's environment, from a normally started server.
 P=$(port)
-(cd "$OUT/app" && exec setsid "$OURS" start --port "$P" --address 127.0.0.1 --environment production \
-    --nodejs "$NODE" --min-instances 1 --max-pool-size 1 ${CORE_THREADS:+--core-threads "$CORE_THREADS"} \
-    >"$OUT/probe.log" 2>&1 </dev/null) &
-probe=$!
-PIDS+=("$probe")
-core=""
-for _ in $(seq 1 100); do
-    core=$(ps -eo pid=,ppid=,args= | awk -v w="$probe" '$2 == w && $3 == "passenger" && $4 == "core" {print $1}')
-    [[ -n $core ]] && grep -qz '^PASSENGER_CORE_OPTIONS=' "/proc/$core/environ" 2>/dev/null && break
-    sleep 0.1
-done
-[[ -n $core ]] || { log "no core process found"; exit 1; }
-tr '\0' '\n' <"/proc/$core/environ" | grep '^PASSENGER_CORE_OPTIONS=' | cut -d= -f2- >"$OUT/options.json"
-kill -TERM "$probe"
-wait "$probe" 2>/dev/null || true
-PIDS=()
+# shellcheck disable=SC2086 # CORE_THREADS is a number or empty
+core_options "$OUT/app" "$OUT/options.json" "$OURS" --port "$P" --address 127.0.0.1 \
+    --environment production --nodejs "$NODE" --min-instances 1 --max-pool-size 1 \
+    ${CORE_THREADS:+--core-threads "$CORE_THREADS"} || { log "no core process found"; exit 1; }
 
 # 2. The core under callgrind, collection off.
 P=$(port)

@@ -63,21 +63,10 @@ measure() {
 
 # 1. Our core's environment with --ssl, from a normally started server.
 free_port
-(cd "$OUT/app" && exec setsid "$OURS" start --port "$FREE_PORT" --address 127.0.0.1 \
+core_options "$OUT/app" "$OUT/options.json" "$OURS" --port "$FREE_PORT" --address 127.0.0.1 \
     --environment production --nodejs "$NODE" --min-instances 1 --max-pool-size 1 --core-threads 1 \
-    --ssl --ssl-certificate "$OUT/tls.crt" --ssl-certificate-key "$OUT/tls.key" \
-    >"$OUT/probe.log" 2>&1 </dev/null) &
-probe=$!
-core=""
-for _ in $(seq 1 100); do
-    core=$(ps -eo pid=,ppid=,args= | awk -v w="$probe" '$2 == w && $3 == "passenger" && $4 == "core" {print $1}')
-    [[ -n $core ]] && grep -qz '^PASSENGER_CORE_OPTIONS=' "/proc/$core/environ" 2>/dev/null && break
-    sleep 0.1
-done
-[[ -n $core ]] || { log "no core process found"; exit 1; }
-tr '\0' '\n' <"/proc/$core/environ" | grep '^PASSENGER_CORE_OPTIONS=' | cut -d= -f2- >"$OUT/options.json"
-kill -TERM "$probe"
-wait "$probe" 2>/dev/null || true
+    --ssl --ssl-certificate "$OUT/tls.crt" --ssl-certificate-key "$OUT/tls.key" ||
+    { log "no core process found"; exit 1; }
 
 # 2. Our core under callgrind, collection off until the warm-up is done.
 free_port
