@@ -1,8 +1,9 @@
 #include "admin/instance_registry.hpp"
 
+#include "../dead_pid.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -42,14 +43,6 @@ class InstanceRegistry : public ::testing::Test {
 
     std::string registry_;
 };
-
-// A pid that certainly names no process: a child we started and reaped.
-pid_t dead_pid() {
-    pid_t pid = ::fork();
-    if (pid == 0) ::_exit(0);
-    ::waitpid(pid, nullptr, 0);
-    return pid;
-}
 
 TEST_F(InstanceRegistry, RegisteredInstanceIsListedWithItsProperties) {
     Instance instance = registered(ours());
@@ -92,7 +85,7 @@ TEST_F(InstanceRegistry, ANewCoreOfTheSameWatchdogTakesTheEntryOver) {
 TEST_F(InstanceRegistry, StaleEntriesAreIgnoredAndRemoved) {
     Instance live = registered(ours());
     InstanceProperties gone = ours();
-    gone.watchdog_pid = dead_pid();
+    gone.watchdog_pid = passenger::testing::dead_pid();
     Instance dead = registered(gone);
     // A reused pid: alive, but started at another time than the registered watchdog.
     InstanceProperties reused = ours();
@@ -196,7 +189,7 @@ TEST(RegistryDir, OptionThenVariableThenTmpdirThenTmp) {
 
 TEST(ProcessStartTicks, KnowsLiveProcessesOnly) {
     EXPECT_TRUE(process_start_ticks(::getpid()).has_value());
-    EXPECT_FALSE(process_start_ticks(dead_pid()).has_value());
+    EXPECT_FALSE(process_start_ticks(passenger::testing::dead_pid()).has_value());
 }
 
 TEST(InstanceProperties, RoundTripThroughJson) {

@@ -3,9 +3,10 @@
 // These pin what must still hold: nothing is waited for that is already there (new bytes, an end
 // of stream that came with the last bytes, bytes a peek left, a readiness wait queued behind the
 // receive). Each would hang a connection if it broke; here a run gives up after 5 s instead.
+#include "../socket_pair.hpp"
+
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/local/connect_pair.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/write.hpp>
@@ -69,38 +70,29 @@ void edge_send(Socket& socket, const std::string& bytes) {
     asio::write(socket, asio::buffer(bytes));
 }
 
+// A connected Unix stream pair, shaped like testing::SocketPair (the TCP one).
 struct EdgeUnixPair {
     asio::io_context io;
-    asio::local::stream_protocol::socket ours{io}, peer{io};
-    EdgeUnixPair() { asio::local::connect_pair(ours, peer); }
-};
-
-struct EdgeTcpPair {
-    asio::io_context io;
-    asio::ip::tcp::socket ours{io}, peer{io};
-    EdgeTcpPair() {
-        asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
-        peer.connect(acceptor.local_endpoint());
-        acceptor.accept(ours);
-    }
+    asio::local::stream_protocol::socket near{io}, far{io};
+    EdgeUnixPair() { asio::local::connect_pair(near, far); }
 };
 
 template <typename Pair>
 class AsioEdgeTest : public ::testing::Test {};
-using EdgePairs = ::testing::Types<EdgeUnixPair, EdgeTcpPair>;
+using EdgePairs = ::testing::Types<EdgeUnixPair, passenger::testing::SocketPair>;
 TYPED_TEST_SUITE(AsioEdgeTest, EdgePairs);
 
 TYPED_TEST(AsioEdgeTest, AReceiveAfterAShortReadGetsTheNextBytes) {
     TypeParam pair;
-    edge_send(pair.peer, "request");
-    auto first = edge_receive(pair.io, pair.ours);
+    edge_send(pair.far, "request");
+    auto first = edge_receive(pair.io, pair.near);
     ASSERT_TRUE(first);
     EXPECT_EQ(first->bytes, "request");
     // Nothing there now: the receive waits (no recv first, with the edit) for the next bytes.
-    PendingEdgeReceive second(pair.ours);
+    PendingEdgeReceive second(pair.near);
     run_a_moment(pair.io);
     EXPECT_FALSE(second.result);
-    edge_send(pair.peer, "next");
+    edge_send(pair.far, "next");
     run_until_received(pair.io, second.result);
     ASSERT_TRUE(second.result) << "the new bytes' edge woke the receive";
     EXPECT_EQ(second.result->bytes, "next");
@@ -111,12 +103,12 @@ TYPED_TEST(AsioEdgeTest, AnEndOfStreamThatCameWithTheLastBytesIsNotWaitedFor) {
     // An app that answers and closes: the bytes and the end arrive before the core reads, and
     // their edge is taken with the bytes. The next receive must see the end, not wait for an
     // edge that never comes.
-    edge_send(pair.peer, "HTTP/1.1 403 Forbidden\r\n\r\n");
-    pair.peer.shutdown(asio::socket_base::shutdown_send);
-    auto answer = edge_receive(pair.io, pair.ours);
+    edge_send(pair.far, "HTTP/1.1 403 Forbidden\r\n\r\n");
+    pair.far.shutdown(asio::socket_base::shutdown_send);
+    auto answer = edge_receive(pair.io, pair.near);
     ASSERT_TRUE(answer);
     EXPECT_EQ(answer->bytes, "HTTP/1.1 403 Forbidden\r\n\r\n");
-    auto end = edge_receive(pair.io, pair.ours);
+    auto end = edge_receive(pair.io, pair.near);
     ASSERT_TRUE(end) << "the end of stream was waited for";
     EXPECT_EQ(end->error, asio::error::eof);
 }
@@ -125,38 +117,38 @@ TYPED_TEST(AsioEdgeTest, AnEndOfStreamSeenByAWaitingReceiveIsNotWaitedForAgain) 
     TypeParam pair;
     // The receive is pending when the bytes and the end arrive: the reactor performs it on the
     // event, and the next receive must still find the end.
-    PendingEdgeReceive answer(pair.ours);
+    PendingEdgeReceive answer(pair.near);
     run_a_moment(pair.io);
-    edge_send(pair.peer, "bye");
-    pair.peer.shutdown(asio::socket_base::shutdown_send);
+    edge_send(pair.far, "bye");
+    pair.far.shutdown(asio::socket_base::shutdown_send);
     run_until_received(pair.io, answer.result);
     ASSERT_TRUE(answer.result);
     EXPECT_EQ(answer.result->bytes, "bye");
-    auto end = edge_receive(pair.io, pair.ours);
+    auto end = edge_receive(pair.io, pair.near);
     ASSERT_TRUE(end) << "the end of stream was waited for";
     EXPECT_EQ(end->error, asio::error::eof);
 }
 
 TYPED_TEST(AsioEdgeTest, APeekLeavesTheBytesToBeReceived) {
     TypeParam pair;
-    edge_send(pair.peer, "peeked");
-    auto peeked = edge_receive(pair.io, pair.ours, asio::socket_base::message_peek);
+    edge_send(pair.far, "peeked");
+    auto peeked = edge_receive(pair.io, pair.near, asio::socket_base::message_peek);
     ASSERT_TRUE(peeked);
     EXPECT_EQ(peeked->bytes, "peeked");
-    auto taken = edge_receive(pair.io, pair.ours);
+    auto taken = edge_receive(pair.io, pair.near);
     ASSERT_TRUE(taken) << "a short peek made the socket look empty";
     EXPECT_EQ(taken->bytes, "peeked");
 }
 
 TYPED_TEST(AsioEdgeTest, AReadinessWaitQueuedBehindAReceiveCompletesWithIt) {
     TypeParam pair;
-    PendingEdgeReceive received(pair.ours);
+    PendingEdgeReceive received(pair.near);
     std::optional<EdgeReceived> waited;
-    pair.ours.async_wait(asio::socket_base::wait_read, [&](asio::error_code error) {
+    pair.near.async_wait(asio::socket_base::wait_read, [&](asio::error_code error) {
         waited = EdgeReceived{error, {}};
     });
     run_a_moment(pair.io);
-    edge_send(pair.peer, "one");
+    edge_send(pair.far, "one");
     run_until_received(pair.io, received.result);
     run_until_received(pair.io, waited);
     ASSERT_TRUE(received.result);

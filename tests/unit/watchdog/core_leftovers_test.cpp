@@ -1,9 +1,10 @@
 #include "watchdog/core_leftovers.hpp"
 
+#include "../dead_pid.hpp"
+
 #include "common/folder_in_use.hpp"
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -44,19 +45,11 @@ TEST(CoreLeftoversTest, RemovesOnlyTheDeadCoresOwnSocketFolders) {
     fs::remove_all(parent);
 }
 
-// A pid no process has: a child that exited and was reaped (reuse within the test is unlikely).
-pid_t gone_pid() {
-    pid_t child = ::fork();
-    if (child == 0) ::_exit(0);
-    ::waitpid(child, nullptr, 0);
-    return child;
-}
-
 TEST(CoreLeftoversTest, RemovesStaleFoldersOfEveryKindWhoseProcessIsGone) {
     char pattern[] = "/tmp/core-leftovers-stale-test.XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     const fs::path parent = pattern;
-    const std::string gone = std::to_string(gone_pid());
+    const std::string gone = std::to_string(passenger::testing::dead_pid());
     const std::string alive = std::to_string(::getpid());
     for (const std::string& name :
          {"passenger-core." + gone + ".a", "passenger-nginx." + gone + ".b",
@@ -93,7 +86,7 @@ TEST(CoreLeftoversTest, KeepsAFolderItsOwnerHoldsInUseWhateverThePidSays) {
     char pattern[] = "/tmp/core-leftovers-in-use-test.XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     const fs::path parent = pattern;
-    const std::string gone = std::to_string(gone_pid());
+    const std::string gone = std::to_string(passenger::testing::dead_pid());
     const fs::path core = parent / ("passenger-core." + gone + ".held");
     const fs::path module = parent / ("passenger-nginx." + gone + ".held");
     fs::create_directories(core);

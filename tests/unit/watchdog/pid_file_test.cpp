@@ -1,7 +1,8 @@
 #include "watchdog/pid_file.hpp"
 
+#include "../dead_pid.hpp"
+
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,14 +21,6 @@ class PidFile : public ::testing::Test {
     void TearDown() override { std::filesystem::remove_all(folder_); }
     std::string folder_, path_;
 };
-
-// A pid that certainly names no process: a child we started and reaped.
-pid_t dead_pid() {
-    pid_t pid = ::fork();
-    if (pid == 0) ::_exit(0);
-    ::waitpid(pid, nullptr, 0);
-    return pid;
-}
 
 TEST_F(PidFile, WrittenPidReadsBack) {
     ASSERT_EQ(write_pid_file(path_, 12345).error, "");
@@ -93,7 +86,7 @@ TEST_F(PidFile, ALinkAtThePidFileIsReplacedNotWrittenThrough) {
 TEST(ProcessIsAlive, TellsLiveFromStale) {
     EXPECT_TRUE(process_is_alive(::getpid()));
     EXPECT_TRUE(process_is_alive(1));  // not ours to signal, but alive
-    EXPECT_FALSE(process_is_alive(dead_pid()));
+    EXPECT_FALSE(process_is_alive(passenger::testing::dead_pid()));
     EXPECT_FALSE(process_is_alive(0));
 }
 
