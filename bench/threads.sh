@@ -141,6 +141,9 @@ start_pm2() {
     TARGETS+=("$name")
 }
 
+# The reference rows serve hello world only (no static files).
+hello_only() { [[ $1 == floor || $1 == pm2 ]]; }
+
 # The server's own CPU time (app processes, named node, left out), in microseconds.
 server_cpu_us() {
     local pids=() p
@@ -160,7 +163,7 @@ for n in $THREADS; do start_passenger "t$n" "$OURS" --core-threads "$n"; done
 [[ -x $PM2 ]] && start_pm2
 for t in "${TARGETS[@]}"; do
     wait_http "http://127.0.0.1:${PORT[$t]}/" || { log "$t did not answer"; exit 1; }
-    [[ $t == floor || $t == pm2 ]] || wait_http "http://127.0.0.1:${PORT[$t]}/f4k.bin" || { log "$t: no static file"; exit 1; }
+    hello_only "$t" || wait_http "http://127.0.0.1:${PORT[$t]}/f4k.bin" || { log "$t: no static file"; exit 1; }
     "$WRK" -t2 -c"$CONNECTIONS" -d2 "http://127.0.0.1:${PORT[$t]}/" >/dev/null  # warm up
 done
 
@@ -168,7 +171,7 @@ declare -A RPS P99 CPU
 for round in $(seq 1 "$ROUNDS"); do
     for path in / /f4k.bin; do
         for t in "${TARGETS[@]}"; do
-            [[ ($t == floor || $t == pm2) && $path != / ]] && continue
+            hello_only "$t" && [[ $path != / ]] && continue
             before=$(server_cpu_us "$t")
             out=$("$WRK" -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:${PORT[$t]}$path")
             after=$(server_cpu_us "$t")
